@@ -1,0 +1,178 @@
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Pair, type YAMLError } from 'yaml';
+import type { FileProblem } from './problems';
+
+const TOP_KEYS = ['environment_variables', 'apt'];
+const APT_KEYS = ['packages', 'keys', 'sources'];
+const SOURCE_KEYS = ['urls', 'items'];
+const ENV_VAR_NAME = /^[A-Z_][A-Z0-9_]*$/;
+const ENV_VAR_NAME_RULE = 'use upper-case letters, digits and underscores, not starting with a digit';
+
+type Range = readonly [number, number, ...number[]];
+
+/** Checks `ubiops.yaml` against the schema UbiOps' client enforces (platform notes, "The environment zip"). */
+export function validateUbiopsYaml(text: string, file = 'ubiops.yaml'): FileProblem[] {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
+  const problems: FileProblem[] = [];
+
+  const report = (range: Range | null | undefined, code: string, message: string, severity: FileProblem['severity'] = 'error') => {
+    const start = Math.min(range?.[0] ?? 0, text.length);
+    let end = Math.min(Math.max(range?.[1] ?? start, start), text.length);
+    // Block nodes end after their trailing newline; a squiggle should not spill onto the next line.
+    while (end > start && /\s/.test(text[end - 1]!)) end--;
+    const from = lineCounter.linePos(start);
+    const to = lineCounter.linePos(end);
+    problems.push({
+      file, line: from.line - 1, column: from.col - 1, endLine: to.line - 1, endColumn: to.col - 1, message, severity, code,
+    });
+  };
+
+  for (const error of doc.errors) {
+    if (error.code === 'DUPLICATE_KEY') {
+      report(keyAt(doc, error.pos[0]) ?? error.pos, 'duplicate-key', 'Duplicate key: each key may appear only once in a mapping');
+    } else {
+      report(error.pos, 'yaml-syntax', yamlMessage(error));
+    }
+  }
+  for (const warning of doc.warnings) report(warning.pos, 'yaml-warning', warning.message, 'warning');
+  // Schema checks on a half-parsed document would bury the real error under noise; duplicates parse fine.
+  if (doc.errors.some((error) => error.code !== 'DUPLICATE_KEY')) return problems;
+
+  const root = doc.contents;
+  // Python's loader reads an empty file, a comment-only file and a bare `null` alike: as no configuration.
+  if (root === null || (isScalar(root) && root.value === null)) return problems;
+  if (!isMap(root)) {
+    report(root.range, 'type', 'ubiops.yaml must be a mapping with the keys `environment_variables` and/or `apt`');
+    return problems;
+  }
+
+  /** The pairs of a mapping by key, reporting keys that are not allowed. */
+  const keysOf = (pairs: Pair[], allowed: string[], where: string) => {
+    const found = new Map<string, Pair>();
+    for (const pair of pairs) {
+      const key = isScalar(pair.key) ? String(pair.key.value) : undefined;
+      if (key !== undefined && allowed.includes(key)) {
+        if (!found.has(key)) found.set(key, pair);
+        continue;
+      }
+      const allowedList = allowed.map((name) => `\`${name}\``).join(', ');
+      const name = key === undefined ? 'This key' : `Unknown key \`${key}\``;
+      report(
+        rangeOf(pair.key) ?? rangeOf(pair.value),
+        'unknown-key',
+        where ? `${name} in \`${where}\`; allowed keys: ${allowedList}` : `${name} at the top level; allowed keys: ${allowedList}`,
+      );
+    }
+    return found;
+  };
+
+  /** Where to point when a pair's value has the wrong type: the value, unless it is empty or a multi-line block. */
+  const valueTarget = (pair: Pair) => {
+    const value = rangeOf(pair.value);
+    const block = (isMap(pair.value) || isSeq(pair.value)) && !pair.value.flow;
+    return !value || value[0] === value[1] || block ? rangeOf(pair.key) : value;
+  };
+
+  /** Checks a list of strings; `check` returns a problem for one string, if any. */
+  const stringList = (
+    pair: Pair,
+    path: string,
+    what: string,
+    check: (value: string) => [code: string, message: string] | undefined,
+  ) => {
+    if (!isSeq(pair.value)) {
+      report(valueTarget(pair), 'type', `\`${path}\` must be a list of ${what}`);
+      return;
+    }
+    for (const item of pair.value.items) {
+      if (!isScalar(item) || typeof item.value !== 'string') {
+        const hint = path === 'environment_variables' && isMap(item) ? '; write `NAME=value`, not `NAME: value`' : '';
+        report(rangeOf(item) ?? valueTarget(pair), 'type', `\`${path}\` must be a list of ${what}${hint}`);
+        continue;
+      }
+      const problem = check(item.value);
+      if (problem) report(item.range, ...problem);
+    }
+  };
+
+  const nonEmpty = (path: string) => (value: string): [string, string] | undefined =>
+    value.trim() === '' ? ['empty-string', `\`${path}\` entries must not be empty`] : undefined;
+
+  const top = keysOf(root.items, TOP_KEYS, '');
+
+  const env = top.get('environment_variables');
+  if (env) {
+    stringList(env, 'environment_variables', '`NAME=value` strings', (value) => {
+      const equals = value.indexOf('=');
+      if (equals < 0) return ['env-var-format', `\`${value}\` has no \`=\`; write each variable as \`NAME=value\``];
+      const name = value.slice(0, equals);
+      if (!ENV_VAR_NAME.test(name)) {
+        const subject = name === '' ? 'An environment variable needs a name before `=`' : `Invalid environment variable name \`${name}\``;
+        return ['env-var-name', `${subject}: ${ENV_VAR_NAME_RULE}`];
+      }
+      // The client's pattern ends in `.*$`, which stops at a line break.
+      if (/[\r\n]/.test(value.slice(equals + 1).replace(/\n$/, ''))) {
+        return ['env-var-format', `The value of \`${name}\` must fit on one line`];
+      }
+      return undefined;
+    });
+  }
+
+  const apt = top.get('apt');
+  if (apt && !isMap(apt.value)) {
+    report(valueTarget(apt), 'type', '`apt` must be a mapping with a `packages` list and optional `keys` and `sources`');
+  } else if (apt && isMap(apt.value)) {
+    const aptKeys = keysOf(apt.value.items, APT_KEYS, 'apt');
+    const packages = aptKeys.get('packages');
+    if (packages) stringList(packages, 'apt.packages', 'package names', nonEmpty('apt.packages'));
+    else report(rangeOf(apt.key), 'missing-key', '`apt` needs a `packages` list of the packages to install');
+
+    for (const section of ['keys', 'sources']) {
+      const pair = aptKeys.get(section);
+      if (!pair) continue;
+      const path = `apt.${section}`;
+      if (!isMap(pair.value)) {
+        report(valueTarget(pair), 'type', `\`${path}\` must be a mapping with optional \`urls\` and \`items\` lists`);
+        continue;
+      }
+      const sectionKeys = keysOf(pair.value.items, SOURCE_KEYS, path);
+      const urls = sectionKeys.get('urls');
+      if (urls) {
+        stringList(urls, `${path}.urls`, 'URLs', (value) =>
+          /^https?:\/\//.test(value) ? undefined : ['url-scheme', `\`${path}.urls\` entries must start with http:// or https://`],
+        );
+      }
+      const items = sectionKeys.get('items');
+      if (items) stringList(items, `${path}.items`, 'non-empty strings', nonEmpty(`${path}.items`));
+    }
+  }
+  // Checks run key by key; report in reading order.
+  return problems.sort((a, b) => a.line - b.line || a.column - b.column);
+}
+
+/** The range of the mapping key starting at `offset`: the parser flags a duplicate key by its first character only. */
+function keyAt(doc: Document, offset: number): Range | undefined {
+  let found: Range | undefined;
+  visit(doc, {
+    Pair(_, pair) {
+      const range = rangeOf(pair.key);
+      if (range?.[0] === offset) {
+        found = range;
+        return visit.BREAK;
+      }
+      return undefined;
+    },
+  });
+  return found;
+}
+
+function rangeOf(node: unknown): Range | undefined {
+  const range = (node as { range?: Range | null } | null)?.range;
+  return range ?? undefined;
+}
+
+function yamlMessage(error: YAMLError): string {
+  // The library's own wording points at its API (`parseAllDocuments`), which means nothing to the user.
+  if (error.code === 'MULTIPLE_DOCS') return 'ubiops.yaml must hold a single YAML document; remove the extra `---`';
+  return error.message;
+}

@@ -1,0 +1,132 @@
+import assert from 'node:assert/strict';
+import JSZip from 'jszip';
+import { NotAZipError, readDependencyFilesFromZip, ZipEntryTooLargeError } from '../../../src/archive/zipInspect';
+
+async function zipOf(files: Record<string, string | Uint8Array>): Promise<Uint8Array> {
+  const zip = new JSZip();
+  for (const [path, content] of Object.entries(files)) zip.file(path, content);
+  return zip.generateAsync({ type: 'uint8array', compression: 'DEFLATE' });
+}
+
+/** Rewrites every declared uncompressed size in the zip, as a zip bomb would, to prove it is not trusted. */
+function lieAboutSizes(data: Uint8Array, size: number): Uint8Array {
+  const copy = data.slice();
+  const view = new DataView(copy.buffer);
+  for (let i = 0; i + 4 <= copy.length; i++) {
+    const signature = view.getUint32(i, true);
+    if (signature === 0x04034b50) view.setUint32(i + 22, size, true); // local file header
+    if (signature === 0x02014b50) view.setUint32(i + 24, size, true); // central directory header
+  }
+  return copy;
+}
+
+describe('readDependencyFilesFromZip', () => {
+  it('reads dependency files at the root, in DEPENDENCY_FILE_NAMES order, and lists file entries only', async () => {
+    const zip = new JSZip();
+    zip.file('ubiops.yaml', 'apt:\n  packages: [git]\n');
+    zip.file('requirements.txt', 'numpy\n');
+    zip.folder('src')?.file('main.py', 'print(1)\n');
+    zip.file('src/requirements.txt', 'nested\n');
+    const result = await readDependencyFilesFromZip(await zip.generateAsync({ type: 'uint8array' }));
+    assert.equal(result.root, '');
+    assert.deepEqual(result.files, [
+      { name: 'requirements.txt', content: 'numpy\n' },
+      { name: 'ubiops.yaml', content: 'apt:\n  packages: [git]\n' },
+    ]);
+    assert.deepEqual([...result.entries].sort(), ['requirements.txt', 'src/main.py', 'src/requirements.txt', 'ubiops.yaml']);
+  });
+
+  it('reads the CLI layout under a single top folder', async () => {
+    const data = await zipOf({
+      'environment_package/requirements.txt': 'scipy\n',
+      'environment_package/environment.yaml': 'name: x\n',
+      'environment_package/lib/helper.py': '',
+    });
+    const result = await readDependencyFilesFromZip(data);
+    assert.equal(result.root, 'environment_package');
+    assert.deepEqual(result.files, [
+      { name: 'requirements.txt', content: 'scipy\n' },
+      { name: 'environment.yaml', content: 'name: x\n' },
+    ]);
+  });
+
+  it('prefers files at the root over a top folder', async () => {
+    const data = await zipOf({ 'requirements.txt': 'root\n', 'environment_package/requirements.txt': 'inner\n' });
+    const result = await readDependencyFilesFromZip(data);
+    assert.equal(result.root, '');
+    assert.deepEqual(result.files, [{ name: 'requirements.txt', content: 'root\n' }]);
+  });
+
+  it('does not look deeper than the single top folder', async () => {
+    const data = await zipOf({ 'environment_package/inner/requirements.txt': 'deep\n', 'environment_package/README.md': '' });
+    const result = await readDependencyFilesFromZip(data);
+    assert.equal(result.root, 'environment_package');
+    assert.deepEqual(result.files, []);
+  });
+
+  it('does not pick a folder when there are several top folders', async () => {
+    const data = await zipOf({ 'a/requirements.txt': 'a\n', 'b/ubiops.yaml': '' });
+    const result = await readDependencyFilesFromZip(data);
+    assert.equal(result.root, '');
+    assert.deepEqual(result.files, []);
+  });
+
+  it('finds nothing in a zip without dependency files', async () => {
+    const result = await readDependencyFilesFromZip(await zipOf({ 'main.py': '', 'data/x.csv': '' }));
+    assert.deepEqual(result, { root: '', entries: ['main.py', 'data/x.csv'], files: [] });
+  });
+
+  it('ignores macOS __MACOSX entries when looking for the top folder', async () => {
+    const data = await zipOf({
+      'environment_package/requirements.txt': 'numpy\n',
+      '__MACOSX/environment_package/._requirements.txt': 'resource fork',
+      '__MACOSX/._environment_package': '',
+    });
+    const result = await readDependencyFilesFromZip(data);
+    assert.equal(result.root, 'environment_package');
+    assert.deepEqual(result.files, [{ name: 'requirements.txt', content: 'numpy\n' }]);
+    assert.equal(result.entries.length, 3);
+  });
+
+  it('decodes UTF-8 and strips a BOM', async () => {
+    const bytes = new Uint8Array([0xef, 0xbb, 0xbf, ...new TextEncoder().encode('café==1.0\n')]);
+    const result = await readDependencyFilesFromZip(await zipOf({ 'requirements.txt': bytes }));
+    assert.deepEqual(result.files, [{ name: 'requirements.txt', content: 'café==1.0\n' }]);
+  });
+
+  it('throws NotAZipError for data that is not a zip', async () => {
+    await assert.rejects(readDependencyFilesFromZip(new TextEncoder().encode('numpy==1.0\n')), NotAZipError);
+    await assert.rejects(readDependencyFilesFromZip(new Uint8Array()), NotAZipError);
+  });
+
+  describe('size guard', () => {
+    const big = 'x'.repeat(5 * 1024 * 1024);
+
+    it('throws ZipEntryTooLargeError for a dependency file past maxFileBytes', async () => {
+      const data = await zipOf({ 'requirements.txt': big });
+      assert.ok(data.length < 100_000, 'the test zip should be a small, highly compressed one');
+      await assert.rejects(readDependencyFilesFromZip(data, { maxFileBytes: 1024 * 1024 }), ZipEntryTooLargeError);
+    });
+
+    it('defaults to 1 MiB', async () => {
+      await assert.rejects(readDependencyFilesFromZip(await zipOf({ 'requirements.txt': big })), ZipEntryTooLargeError);
+      const exact = await readDependencyFilesFromZip(await zipOf({ 'requirements.txt': 'y'.repeat(1024 * 1024) }));
+      assert.equal(exact.files[0]?.content.length, 1024 * 1024);
+    });
+
+    it('counts inflated bytes rather than the sizes the zip declares', async () => {
+      const data = lieAboutSizes(await zipOf({ 'environment_package/requirements.txt': big }), 10);
+      await assert.rejects(readDependencyFilesFromZip(data, { maxFileBytes: 1024 * 1024 }), ZipEntryTooLargeError);
+    });
+
+    it('allows a file of exactly maxFileBytes and leaves other large files unread', async () => {
+      const data = await zipOf({ 'requirements.txt': '0123456789', 'weights.bin': big });
+      const result = await readDependencyFilesFromZip(data, { maxFileBytes: 10 });
+      assert.deepEqual(result.files, [{ name: 'requirements.txt', content: '0123456789' }]);
+      await assert.rejects(
+        readDependencyFilesFromZip(await zipOf({ 'requirements.txt': '0123456789!' }), { maxFileBytes: 10 }),
+        ZipEntryTooLargeError,
+      );
+    });
+  });
+});
