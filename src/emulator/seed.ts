@@ -1,0 +1,320 @@
+/**
+ * Demo data: the platform's base environments and two projects whose custom environments show every state a user
+ * meets (healthy, failed then fixed, processing, queued, cancelled, implicit, in use, expired, GPU, empty). Zips are
+ * real, built with jszip, so downloads, rebuilds and dependency-files work on them like on uploads.
+ */
+import { randomUUID } from 'node:crypto';
+import JSZip from 'jszip';
+import { ZIP_TOP_FOLDER } from '../archive/dependencyFiles';
+import { type BuildRunner, inspectEnvironmentZip, TRIGGER_REBUILD, TRIGGER_UPLOAD } from './builds';
+import {
+  type BuildRecord,
+  type EnvironmentRecord,
+  type RevisionRecord,
+  type Store,
+  environmentTimestamp,
+  revisionTimestamp,
+} from './store';
+
+export const DEMO_PROJECT = 'demo-project';
+export const SECOND_PROJECT = 'sandbox-project';
+export const DEMO_ORGANIZATION = 'demo-organization';
+
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+
+interface BaseSpec {
+  name: string;
+  display_name: string;
+  description: string;
+  gpu: boolean;
+  deprecated?: boolean;
+}
+
+const BASES: BaseSpec[] = [
+  { name: 'python3-11', display_name: 'Python 3.11', description: 'Base environment containing Python 3.11', gpu: false },
+  {
+    name: 'python3-12',
+    display_name: 'Ubuntu 24.04 + Python 3.12',
+    description: 'Base environment containing Python 3.12',
+    gpu: false,
+  },
+  {
+    name: 'ubuntu22-04-python3-11',
+    display_name: 'Ubuntu 22.04 + Python 3.11',
+    description: 'Base environment containing Ubuntu 22.04 and Python 3.11',
+    gpu: false,
+  },
+  {
+    name: 'ubuntu22-04-python3-10-cuda11-7-1',
+    display_name: 'Ubuntu 22.04 + Python 3.10 + CUDA 11.7.1',
+    description: 'Base environment containing Ubuntu 22.04, Python 3.10 and CUDA 11.7.1',
+    gpu: true,
+  },
+  {
+    name: 'ubuntu22-04-python3-11-cuda11-7-1',
+    display_name: 'Ubuntu 22.04 + Python 3.11 + CUDA 11.7.1',
+    description: 'Base environment containing Ubuntu 22.04, Python 3.11 and CUDA 11.7.1',
+    gpu: true,
+  },
+  {
+    name: 'ubuntu22-04-python3-10-cuda12-3-2',
+    display_name: 'Ubuntu 22.04 + Python 3.10 + CUDA 12.3.2',
+    description: 'Base environment containing Ubuntu 22.04, Python 3.10 and CUDA 12.3.2',
+    gpu: true,
+  },
+  {
+    name: 'python3-9',
+    display_name: 'Python 3.9 (deprecated)',
+    description: 'Base environment containing Python 3.9. Deprecated: move to Python 3.11 or later.',
+    gpu: false,
+    deprecated: true,
+  },
+];
+
+/** Zips `files` under the CLI's top folder, as the packer writes them. */
+export async function demoZip(files: Record<string, string>): Promise<Buffer> {
+  const zip = new JSZip();
+  for (const [name, content] of Object.entries(files)) {
+    zip.file(`${ZIP_TOP_FOLDER}/${name}`, content);
+  }
+  return zip.generateAsync({ type: 'nodebuffer', compression: 'DEFLATE' });
+}
+
+const UBIOPS_YAML = 'environment_variables:\n  - PIP_DISABLE_PIP_VERSION_CHECK=1\napt:\n  packages:\n    - libgomp1\n';
+
+export async function seed(store: Store, runner: BuildRunner, buildSeconds: number, user: string): Promise<void> {
+  const now = Date.now();
+  const state = store.state;
+  // Long enough for a person to watch them run, whatever the configured build time.
+  const longBuild = Math.max(MINUTE, 20 * buildSeconds * 1000);
+  const zipWrites: Promise<void>[] = [];
+
+  const baseStamp = Date.parse('2023-03-01T08:32:14.876Z');
+  BASES.forEach((b, i) => {
+    state.environments.push({
+      id: randomUUID(),
+      name: b.name,
+      display_name: b.display_name,
+      base_environment: null,
+      project: null,
+      creation_date: environmentTimestamp(baseStamp + i * DAY + 0.451),
+      last_updated: environmentTimestamp(baseStamp + i * DAY + 2 * HOUR + 0.784),
+      description: b.description,
+      labels: {},
+      gpu_required: b.gpu,
+      status: 'active',
+      implicit: false,
+      deprecated: b.deprecated ?? false,
+      hidden: false,
+      supports_request_format: true,
+    });
+  });
+
+  state.projects.push(
+    {
+      id: randomUUID(),
+      name: DEMO_PROJECT,
+      creation_date: environmentTimestamp(now - 90 * DAY),
+      advanced_permissions: false,
+      organization_name: DEMO_ORGANIZATION,
+      labels: { purpose: 'demo' },
+    },
+    {
+      id: randomUUID(),
+      name: SECOND_PROJECT,
+      creation_date: environmentTimestamp(now - 45 * DAY),
+      advanced_permissions: false,
+      organization_name: DEMO_ORGANIZATION,
+      labels: { purpose: 'sandbox' },
+    },
+  );
+
+  const env = (
+    project: string,
+    name: string,
+    base: string,
+    createdAgo: number,
+    extra: Partial<EnvironmentRecord> = {},
+  ): EnvironmentRecord => {
+    const baseRecord = state.environments.find((e) => e.project === null && e.name === base);
+    const record: EnvironmentRecord = {
+      id: randomUUID(),
+      name,
+      display_name: name,
+      base_environment: base,
+      project,
+      creation_date: environmentTimestamp(now - createdAgo),
+      last_updated: environmentTimestamp(now - createdAgo + 5 * MINUTE),
+      description: '',
+      labels: {},
+      gpu_required: baseRecord?.gpu_required ?? false,
+      status: 'active',
+      implicit: false,
+      deprecated: false,
+      hidden: false,
+      supports_request_format: true,
+      ...extra,
+    };
+    state.environments.push(record);
+    return record;
+  };
+
+  /** A revision and its zip; `expired` revisions keep their metadata but not their file. */
+  const revision = async (
+    e: EnvironmentRecord,
+    files: Record<string, string>,
+    ago: number,
+    createdBy = user,
+    expired = false,
+  ): Promise<{ rev: RevisionRecord; data: Buffer }> => {
+    const rev: RevisionRecord = {
+      id: randomUUID(),
+      environmentId: e.id,
+      creation_date: revisionTimestamp(now - ago),
+      created_by: createdBy,
+      expired,
+      fileName: `${e.name}.zip`,
+      seq: store.nextSeq(),
+    };
+    state.revisions.push(rev);
+    const data = await demoZip(files);
+    if (!expired) {
+      zipWrites.push(store.writeZip(rev.id, data));
+    }
+    return { rev, data };
+  };
+
+  /** A build that already ran: its outcome comes from the real inspection of the zip. */
+  const finished = async (
+    e: EnvironmentRecord,
+    r: { rev: RevisionRecord; data: Buffer },
+    ago: number,
+    trigger = TRIGGER_UPLOAD,
+  ): Promise<BuildRecord> => {
+    const build = runner.create(r.rev, trigger, 4 * MINUTE, now - ago);
+    const outcome = await inspectEnvironmentZip(r.data, e.gpu_required);
+    Object.assign(build, outcome);
+    return build;
+  };
+
+  const requirements = (...lines: string[]): string => `${lines.join('\n')}\n`;
+
+  // Healthy, several revisions, labelled, and used by deployment versions so that deleting it is refused.
+  const dataScience = env(DEMO_PROJECT, 'data-science', 'python3-12', 30 * DAY, {
+    display_name: 'Data science (Python 3.12)',
+    description: 'pandas, scikit-learn and friends for the churn and forecast models',
+    labels: { team: 'data', stage: 'production' },
+  });
+  const ds1 = await revision(dataScience, { 'requirements.txt': requirements('pandas==2.1.4', 'scikit-learn==1.3.2') }, 20 * DAY);
+  await finished(dataScience, ds1, 20 * DAY);
+  const ds2 = await revision(
+    dataScience,
+    { 'requirements.txt': requirements('pandas==2.2.2', 'scikit-learn==1.4.2', 'joblib==1.4.2'), 'ubiops.yaml': UBIOPS_YAML },
+    12 * DAY,
+    'data-team@example.com',
+  );
+  await finished(dataScience, ds2, 12 * DAY);
+  await finished(dataScience, ds2, 10 * DAY, TRIGGER_REBUILD);
+  const ds3 = await revision(
+    dataScience,
+    {
+      'requirements.txt': requirements('pandas==2.2.3', 'scikit-learn==1.5.2', 'joblib==1.4.2', 'ubiops==4.12.0'),
+      'ubiops.yaml': UBIOPS_YAML,
+    },
+    3 * DAY,
+  );
+  await finished(dataScience, ds3, 3 * DAY);
+
+  // A failed build (a broken requirements line), then the fix.
+  const scraper = env(DEMO_PROJECT, 'web-scraper', 'python3-11', 9 * DAY, { labels: { team: 'growth' } });
+  const sc1 = await revision(scraper, { 'requirements.txt': requirements('requests==2.32.3', 'beautifulsoup4 ==> 4.12') }, 8 * DAY);
+  await finished(scraper, sc1, 8 * DAY);
+  const sc2 = await revision(scraper, { 'requirements.txt': requirements('requests==2.32.3', 'beautifulsoup4==4.12.3') }, 7 * DAY);
+  await finished(scraper, sc2, 7 * DAY);
+
+  // Latest build processing, on the real clock.
+  const nlp = env(DEMO_PROJECT, 'nlp-transformers', 'python3-12', 6 * DAY, {
+    display_name: 'NLP with transformers',
+    description: 'Tokenizers and transformer models for the support-ticket classifier',
+  });
+  const nlp1 = await revision(nlp, { 'requirements.txt': requirements('transformers==4.44.2', 'tokenizers==0.19.1') }, 5 * DAY);
+  await finished(nlp, nlp1, 5 * DAY);
+  const nlp2 = await revision(
+    nlp,
+    { 'requirements.txt': requirements('transformers==4.46.3', 'tokenizers==0.20.3', 'sentencepiece==0.2.0') },
+    MINUTE / 2,
+  );
+  const processing = runner.create(nlp2.rev, TRIGGER_UPLOAD, longBuild, now - MINUTE / 2);
+  processing.status = 'processing';
+  processing.processingAt = now - MINUTE / 4;
+  processing.finishAt = now + longBuild;
+
+  // Latest build still queued.
+  const imageTools = env(DEMO_PROJECT, 'image-tools', 'ubuntu22-04-python3-11', HOUR, {
+    description: 'OpenCV and Pillow for thumbnailing',
+  });
+  const img1 = await revision(
+    imageTools,
+    { 'requirements.txt': requirements('opencv-python-headless==4.10.0.84', 'pillow==11.0.0'), 'ubiops.yaml': UBIOPS_YAML },
+    10_000,
+  );
+  runner.create(img1.rev, TRIGGER_UPLOAD, longBuild + longBuild / 2, now);
+
+  // A cancelled build.
+  const experiment = env(DEMO_PROJECT, 'experiment', 'python3-12', 2 * DAY, { labels: { stage: 'experimental' } });
+  const ex1 = await revision(experiment, { 'requirements.txt': requirements('torch==2.5.1') }, 2 * DAY);
+  const cancelled = runner.create(ex1.rev, TRIGGER_UPLOAD, 4 * MINUTE, now - 2 * DAY);
+  cancelled.status = 'cancelled';
+
+  // Implicit: created by the platform from a deployment package, so uploads are refused.
+  const implicit = env(DEMO_PROJECT, 'fraud-detector-v1', 'python3-11', 15 * DAY, {
+    display_name: 'Implicit environment of fraud-detector/v1',
+    implicit: true,
+  });
+  const im1 = await revision(implicit, { 'requirements.txt': requirements('xgboost==2.1.1') }, 15 * DAY, 'UbiOps');
+  await finished(implicit, im1, 15 * DAY);
+
+  // An old revision whose file has expired, and a newer one that still has it; on a deprecated base.
+  const legacy = env(DEMO_PROJECT, 'legacy-reports', 'python3-9', 120 * DAY, {
+    description: 'Monthly PDF reports; still on Python 3.9',
+  });
+  const lg1 = await revision(legacy, { 'requirements.txt': requirements('reportlab==3.6.13') }, 100 * DAY, user, true);
+  await finished(legacy, lg1, 100 * DAY);
+  const lg2 = await revision(legacy, { 'requirements.txt': requirements('reportlab==4.2.5') }, 40 * DAY);
+  await finished(legacy, lg2, 40 * DAY);
+
+  // GPU.
+  const gpu = env(DEMO_PROJECT, 'gpu-training', 'ubuntu22-04-python3-11-cuda11-7-1', 4 * DAY, {
+    display_name: 'GPU training (CUDA 11.7)',
+    labels: { team: 'data', hardware: 'gpu' },
+  });
+  const gp1 = await revision(gpu, { 'requirements.txt': requirements('torch==2.0.1', 'torchvision==0.15.2') }, 4 * DAY);
+  await finished(gpu, gp1, 4 * DAY);
+
+  const quickstart = env(SECOND_PROJECT, 'quickstart', 'python3-12', 40 * DAY, {
+    description: 'Where new team members try things',
+  });
+  const qs1 = await revision(quickstart, { 'requirements.txt': requirements('numpy==2.1.3') }, 39 * DAY);
+  await finished(quickstart, qs1, 39 * DAY);
+  env(SECOND_PROJECT, 'empty', 'python3-11', DAY, { description: 'No file uploaded yet' });
+
+  const usedBy = (e: EnvironmentRecord, deployment: string, version: string, status: string): void => {
+    state.deploymentVersions.push({
+      id: randomUUID(),
+      project: e.project as string,
+      deployment,
+      version,
+      environmentId: e.id,
+      status,
+    });
+  };
+  usedBy(dataScience, 'churn-model', 'v1', 'available');
+  usedBy(dataScience, 'churn-model', 'v2', 'available');
+  usedBy(dataScience, 'forecast', 'production', 'unavailable');
+  usedBy(implicit, 'fraud-detector', 'v1', 'available');
+
+  // The metadata may refer to the zips only once they are in place.
+  await Promise.all(zipWrites);
+}

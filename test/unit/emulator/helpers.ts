@@ -1,0 +1,105 @@
+import JSZip from 'jszip';
+import { type Emulator, type EmulatorOptions, start } from '../../../src/emulator';
+
+export const TOKEN = 'test-token';
+export const PROJECT = 'demo-project';
+
+export interface Answer<T = unknown> {
+  status: number;
+  headers: Headers;
+  body: T;
+  text: string;
+}
+
+/** A seeded emulator on a free port with instant builds unless told otherwise. */
+export function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
+  return start({ port: 0, tokens: [TOKEN], buildSeconds: 0, ...options });
+}
+
+export async function call<T = any>(
+  emulator: Emulator,
+  method: string,
+  path: string,
+  options: { json?: unknown; body?: RequestInit["body"]; headers?: Record<string, string>; token?: string | null } = {},
+): Promise<Answer<T>> {
+  const headers: Record<string, string> = { ...(options.headers ?? {}) };
+  if (options.token !== null) {
+    headers.Authorization = `Token ${options.token ?? TOKEN}`;
+  }
+  let body = options.body;
+  if (options.json !== undefined) {
+    headers['Content-Type'] = 'application/json';
+    body = JSON.stringify(options.json);
+  }
+  const res = await fetch(`${emulator.url}${path}`, { method, headers, body });
+  const text = await res.text();
+  let parsed: unknown = undefined;
+  if (text !== '' && (res.headers.get('content-type') ?? '').includes('json')) {
+    parsed = JSON.parse(text);
+  }
+  return { status: res.status, headers: res.headers, body: parsed as T, text };
+}
+
+export async function zipOf(files: Record<string, string>, top: string | null = 'environment_package'): Promise<Buffer> {
+  const zip = new JSZip();
+  for (const [name, content] of Object.entries(files)) {
+    zip.file(top ? `${top}/${name}` : name, content);
+  }
+  return zip.generateAsync({ type: 'nodebuffer', compression: 'DEFLATE' });
+}
+
+export function uploadForm(data: Uint8Array, fileName = 'environment.zip'): FormData {
+  const form = new FormData();
+  form.append('file', new Blob([data]), fileName);
+  return form;
+}
+
+export async function upload(
+  emulator: Emulator,
+  environment: string,
+  data: Uint8Array,
+  fileName?: string,
+  project = PROJECT,
+): Promise<Answer<{ success: boolean; revision: string; build: string }>> {
+  return call(emulator, 'POST', `/projects/${project}/environments/${environment}/revisions`, {
+    body: uploadForm(data, fileName),
+  });
+}
+
+export async function createEnvironment(
+  emulator: Emulator,
+  name: string,
+  extra: Record<string, unknown> = {},
+  project = PROJECT,
+): Promise<Answer> {
+  const answer = await call(emulator, 'POST', `/projects/${project}/environments`, {
+    json: { name, base_environment: 'python3-12', ...extra },
+  });
+  if (answer.status !== 201) {
+    throw new Error(`create ${name}: ${answer.status} ${answer.text}`);
+  }
+  return answer;
+}
+
+export function buildPath(environment: string, revision: string, build: string, project = PROJECT): string {
+  return `/projects/${project}/environments/${environment}/revisions/${revision}/builds/${build}`;
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Polls until `check` holds, for at most `ms`. */
+export async function waitFor(check: () => Promise<boolean>, ms: number, what: string): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (await check()) {
+      return;
+    }
+    await sleep(50);
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+export const GOOD_FILES = {
+  'requirements.txt': 'numpy==1.26.4\nrequests==2.32.3\n',
+  'ubiops.yaml': 'environment_variables:\n  - ACCEPT_EULA=Y\napt:\n  packages:\n    - libgomp1\n',
+};
