@@ -1,0 +1,565 @@
+import { randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream, promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { Transform } from 'node:stream';
+import contentDisposition from 'content-disposition';
+import type { Dispatcher } from 'undici';
+import { UbiOpsApiError } from './errors';
+import { DEFAULT_API_HOST, normaliseHost, normaliseToken } from './host';
+import type {
+  EnvironmentBuild,
+  EnvironmentBuildDependency,
+  EnvironmentCreate,
+  EnvironmentDetail,
+  EnvironmentList,
+  EnvironmentListFilter,
+  EnvironmentRevisionCreate,
+  EnvironmentRevisionDetail,
+  EnvironmentUpdate,
+  EnvironmentUsage,
+  Project,
+  ServiceStatus,
+} from './models';
+import {
+  createDispatcher,
+  NetworkOptions,
+  RequestEvent,
+  RequestSpec,
+  RetryOptions,
+  StreamBody,
+  throwIfAborted,
+  Transport,
+} from './transport';
+
+export interface UbiOpsClientOptions {
+  /** API host; normalised (scheme, `/v2.1`). Default `https://api.ubiops.com/v2.1`. */
+  host?: string;
+  /** API token, with or without its `Token ` prefix. */
+  token: string;
+  network?: NetworkOptions;
+  retry?: RetryOptions;
+  /** Called once per attempt, for the request log. Never receives the token. */
+  onRequest?: (event: RequestEvent) => void;
+  /** Sent as `User-Agent`. */
+  userAgent?: string;
+  /** A dispatcher to share (tests, or several clients of one host); the client then does not close it. */
+  dispatcher?: Dispatcher;
+}
+
+/** Options every call takes. */
+export interface CallOptions {
+  /** Cancels the call, down to the socket. The call then rejects with the signal's reason. */
+  signal?: AbortSignal;
+}
+
+export interface TransferProgress {
+  /** Bytes of the file sent or received so far. */
+  bytes: number;
+  /** The file's size, when known. */
+  total: number | undefined;
+}
+
+export interface UploadOptions extends CallOptions {
+  /** File name sent with the zip; default the path's base name. */
+  fileName?: string;
+  onProgress?: (progress: TransferProgress) => void;
+}
+
+export interface DownloadOptions extends CallOptions {
+  /** Save under this exact path. */
+  filePath?: string;
+  /** Or save in this folder under the server's file name (default: `<environment>_<revision>.zip`). */
+  directory?: string;
+  /** With `directory`: replace a file of the same name instead of picking a free name (default false). */
+  overwrite?: boolean;
+  onProgress?: (progress: TransferProgress) => void;
+}
+
+export interface DownloadResult {
+  path: string;
+  /** The file name as the server gave it (stripped of any folder), or the fallback. */
+  fileName: string;
+  bytes: number;
+}
+
+export interface TokenCheck {
+  valid: boolean;
+  /** The projects the token sees, when valid. */
+  projects?: Project[];
+}
+
+/**
+ * The UbiOps API v2.1 client for environments. One method per endpoint of `shared/ubiops-api/Environments.md`:
+ *
+ * | reference operation                   | method                        |
+ * |---------------------------------------|-------------------------------|
+ * | environments_list                     | listEnvironments              |
+ * | environments_create                   | createEnvironment             |
+ * | environments_get                      | getEnvironment                |
+ * | environments_update                   | updateEnvironment             |
+ * | environments_delete                   | deleteEnvironment             |
+ * | environments_usage                    | listEnvironmentUsage          |
+ * | environment_revisions_list            | listRevisions                 |
+ * | environment_revisions_get             | getRevision                   |
+ * | environment_revisions_file_upload     | uploadRevision (file), copyRevision (source_environment) |
+ * | environment_revisions_file_download   | downloadRevision              |
+ * | environment_revisions_rebuild         | rebuildRevision               |
+ * | environment_builds_list               | listBuilds                    |
+ * | environment_builds_get                | getBuild                      |
+ * | environment_builds_update             | cancelBuild                   |
+ * | environment_build_dependencies_list   | listBuildDependencyFiles      |
+ *
+ * plus `getStatus` (`GET /status`), `listProjects` (`GET /projects`) and `checkToken`.
+ */
+export class UbiOpsClient {
+  /** The normalised API base URL, e.g. `https://api.ubiops.com/v2.1`. */
+  readonly host: string;
+  private readonly transport: Transport;
+  private readonly dispatcher: Dispatcher;
+  private readonly ownsDispatcher: boolean;
+
+  constructor(options: UbiOpsClientOptions) {
+    this.host = normaliseHost(options.host ?? DEFAULT_API_HOST);
+    const token = normaliseToken(options.token);
+    if (!token) {
+      throw new TypeError('The UbiOps API token is empty. Create one under your project\'s API tokens and paste it.');
+    }
+    this.ownsDispatcher = !options.dispatcher;
+    this.dispatcher = options.dispatcher ?? createDispatcher(options.network);
+    this.transport = new Transport(
+      this.host,
+      token,
+      this.dispatcher,
+      {
+        maxAttempts: options.retry?.maxAttempts ?? 5,
+        baseDelayMs: options.retry?.baseDelayMs ?? 500,
+        maxDelayMs: options.retry?.maxDelayMs ?? 20_000,
+        maxRateLimitWaitMs: options.retry?.maxRateLimitWaitMs ?? 120_000,
+      },
+      options.onRequest,
+      options.userAgent ?? 'ubiops-environments-vscode',
+    );
+  }
+
+  /** Closes the connection pool. Calls in flight finish first. */
+  async close(): Promise<void> {
+    if (this.ownsDispatcher) {
+      await this.dispatcher.close();
+    }
+  }
+
+  // ---- service and projects ------------------------------------------------------------------------------------
+
+  /** `GET /status`: says the service is up; needs no token, so it says nothing about one. */
+  getStatus(options: CallOptions = {}): Promise<ServiceStatus> {
+    return this.object<ServiceStatus>({ method: 'GET', path: '/status', ...options });
+  }
+
+  /** `GET /projects`, optionally filtered by labels (`k:v` pairs). */
+  listProjects(filter: { labels?: Record<string, string> | string } = {}, options: CallOptions = {}): Promise<Project[]> {
+    return this.array<Project>({ method: 'GET', path: '/projects', query: { labels: labelQuery(filter.labels) }, ...options });
+  }
+
+  /** Lists projects to check the token: 401 means wrong, 200 means it works. Other failures throw. */
+  async checkToken(options: CallOptions = {}): Promise<TokenCheck> {
+    try {
+      return { valid: true, projects: await this.listProjects({}, options) };
+    } catch (error) {
+      if (error instanceof UbiOpsApiError && error.status === 401) {
+        return { valid: false };
+      }
+      throw error;
+    }
+  }
+
+  // ---- environments --------------------------------------------------------------------------------------------
+
+  /** `environments_list`: base and custom environments, filtered by labels (any pair), type and request format. */
+  listEnvironments(project: string, filter: EnvironmentListFilter = {}, options: CallOptions = {}): Promise<EnvironmentList[]> {
+    return this.array<EnvironmentList>({
+      method: 'GET',
+      path: projectPath(project, 'environments'),
+      query: {
+        labels: labelQuery(filter.labels),
+        environment_type: filter.environment_type,
+        supports_request_format:
+          filter.supports_request_format === undefined ? undefined : String(filter.supports_request_format),
+      },
+      ...options,
+    });
+  }
+
+  /** `environments_create`. */
+  createEnvironment(project: string, data: EnvironmentCreate, options: CallOptions = {}): Promise<EnvironmentList> {
+    return this.object<EnvironmentList>({ method: 'POST', path: projectPath(project, 'environments'), json: data, ...options });
+  }
+
+  /** `environments_get`. */
+  getEnvironment(project: string, environment: string, options: CallOptions = {}): Promise<EnvironmentDetail> {
+    return this.object<EnvironmentDetail>({ method: 'GET', path: environmentPath(project, environment), ...options });
+  }
+
+  /** `environments_update`: rename, display name, description; `labels` replaces the labels whole. */
+  updateEnvironment(
+    project: string,
+    environment: string,
+    data: EnvironmentUpdate,
+    options: CallOptions = {},
+  ): Promise<EnvironmentDetail> {
+    return this.object<EnvironmentDetail>({ method: 'PATCH', path: environmentPath(project, environment), json: data, ...options });
+  }
+
+  /** `environments_delete`. Refused (400) while a deployment version uses the environment. */
+  async deleteEnvironment(project: string, environment: string, options: CallOptions = {}): Promise<void> {
+    await this.transport.json<unknown>({ method: 'DELETE', path: environmentPath(project, environment), ...options });
+  }
+
+  /** `environments_usage`: the deployment versions that use the environment. */
+  listEnvironmentUsage(project: string, environment: string, options: CallOptions = {}): Promise<EnvironmentUsage[]> {
+    return this.array<EnvironmentUsage>({ method: 'GET', path: environmentPath(project, environment, 'usage'), ...options });
+  }
+
+  // ---- revisions ---------------------------------------------------------------------------------------------
+
+  /** `environment_revisions_list`. */
+  listRevisions(project: string, environment: string, options: CallOptions = {}): Promise<EnvironmentRevisionDetail[]> {
+    return this.array<EnvironmentRevisionDetail>({ method: 'GET', path: environmentPath(project, environment, 'revisions'), ...options });
+  }
+
+  /** `environment_revisions_get`. */
+  getRevision(project: string, environment: string, revision: string, options: CallOptions = {}): Promise<EnvironmentRevisionDetail> {
+    return this.object<EnvironmentRevisionDetail>({ method: 'GET', path: revisionPath(project, environment, revision), ...options });
+  }
+
+  /**
+   * `environment_revisions_file_upload` with a zip: streams the file from disk (never held whole in memory) and
+   * reports bytes sent. A new revision and a build are created. Once the body has started, the upload is never
+   * sent again automatically: a failure then is reported, and the caller may offer to retry.
+   */
+  async uploadRevision(
+    project: string,
+    environment: string,
+    zipPath: string,
+    options: UploadOptions = {},
+  ): Promise<EnvironmentRevisionCreate> {
+    throwIfAborted(options.signal);
+    let size: number;
+    try {
+      const stat = await fs.stat(zipPath);
+      if (!stat.isFile()) {
+        throw new Error('not a file');
+      }
+      size = stat.size;
+    } catch (cause) {
+      throw new Error(`Cannot upload ${zipPath}: the file cannot be read (${(cause as Error).message}).`, { cause });
+    }
+    const stream = multipartFile('file', options.fileName ?? path.basename(zipPath), 'application/zip', zipPath, size, (bytes) =>
+      options.onProgress?.({ bytes, total: size }),
+    );
+    return this.object<EnvironmentRevisionCreate>({
+      method: 'POST',
+      path: environmentPath(project, environment, 'revisions'),
+      stream,
+      signal: options.signal,
+      // The server may check the zip before it answers: give a large upload time.
+      headersTimeoutMs: 300_000,
+    });
+  }
+
+  /** `environment_revisions_file_upload` with `source_environment`: copies another environment's files. */
+  copyRevision(
+    project: string,
+    environment: string,
+    sourceEnvironment: string,
+    options: CallOptions = {},
+  ): Promise<EnvironmentRevisionCreate> {
+    return this.object<EnvironmentRevisionCreate>({
+      method: 'POST',
+      path: environmentPath(project, environment, 'revisions'),
+      stream: multipartField('source_environment', sourceEnvironment),
+      ...options,
+    });
+  }
+
+  /**
+   * `environment_revisions_file_download`: streams the zip to a file, reporting bytes received. The file name comes
+   * from `Content-Disposition`, stripped of any folder, or falls back to `<environment>_<revision>.zip`. The file
+   * is written under a temporary name and renamed when complete; a failed or aborted download leaves nothing.
+   */
+  async downloadRevision(
+    project: string,
+    environment: string,
+    revision: string,
+    options: DownloadOptions,
+  ): Promise<DownloadResult> {
+    if (!options.filePath && !options.directory) {
+      throw new TypeError('downloadRevision needs a filePath or a directory.');
+    }
+    const spec: RequestSpec = { method: 'GET', path: revisionPath(project, environment, revision, 'download'), signal: options.signal };
+    const fallback = safeFileName(`${environment}_${revision}.zip`) ?? 'environment.zip';
+    // A connection dropped in the middle of the body is repeated from the start: a GET changes nothing.
+    for (let attempt = 1; ; attempt++) {
+      const response = await this.transport.send(spec);
+      const header = response.headers['content-disposition'];
+      const fileName = fileNameFromDisposition(Array.isArray(header) ? header[0] : header) ?? fallback;
+      const target = options.filePath ?? (await freePath(path.join(options.directory!, fileName), options.overwrite ?? false));
+      const lengthHeader = Number(response.headers['content-length']);
+      const total = Number.isFinite(lengthHeader) && lengthHeader >= 0 ? lengthHeader : undefined;
+      const partial = `${target}.${randomBytes(4).toString('hex')}.part`;
+      let bytes = 0;
+      try {
+        options.onProgress?.({ bytes: 0, total });
+        await pipeline(
+          response.body,
+          new Transform({
+            transform(chunk: Buffer, _encoding, callback) {
+              bytes += chunk.length;
+              options.onProgress?.({ bytes, total });
+              callback(null, chunk);
+            },
+          }),
+          createWriteStream(partial, { flags: 'wx' }),
+          { signal: options.signal },
+        );
+        if (total !== undefined && bytes !== total) {
+          throw Object.assign(new Error(`the answer ended after ${bytes} of ${total} bytes`), { code: 'UND_ERR_SOCKET' });
+        }
+        await fs.rename(partial, target);
+        return { path: target, fileName, bytes };
+      } catch (error) {
+        response.body.destroy();
+        await fs.rm(partial, { force: true });
+        if (options.signal?.aborted) {
+          throw options.signal.reason;
+        }
+        const code = (error as { code?: string }).code ?? '';
+        const dropped = ['ECONNRESET', 'UND_ERR_SOCKET', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_ABORTED'].includes(code);
+        if (!dropped || attempt >= 3) {
+          throw new UbiOpsApiError({
+            method: 'GET',
+            path: spec.path,
+            host: this.transport.host,
+            code: code || undefined,
+            message: dropped
+              ? `GET ${spec.path}: the download from ${this.transport.host} was cut off after ${bytes} bytes, ${attempt} times. Try again.`
+              : `GET ${spec.path}: could not save the download to ${target}: ${(error as Error).message}`,
+            cause: error,
+          });
+        }
+      }
+    }
+  }
+
+  /** `environment_revisions_rebuild`: a new build of the revision (trigger "Rebuild triggered"). */
+  rebuildRevision(project: string, environment: string, revision: string, options: CallOptions = {}): Promise<EnvironmentBuild> {
+    return this.object<EnvironmentBuild>({ method: 'POST', path: revisionPath(project, environment, revision, 'rebuild'), json: {}, ...options });
+  }
+
+  // ---- builds ------------------------------------------------------------------------------------------------
+
+  /** `environment_builds_list`. */
+  listBuilds(project: string, environment: string, revision: string, options: CallOptions = {}): Promise<EnvironmentBuild[]> {
+    return this.array<EnvironmentBuild>({ method: 'GET', path: revisionPath(project, environment, revision, 'builds'), ...options });
+  }
+
+  /** `environment_builds_get`. */
+  getBuild(project: string, environment: string, revision: string, build: string, options: CallOptions = {}): Promise<EnvironmentBuild> {
+    return this.object<EnvironmentBuild>({ method: 'GET', path: buildPath(project, environment, revision, build), ...options });
+  }
+
+  /** `environment_builds_update`: cancels a queued or processing build (the only change the API allows). */
+  cancelBuild(project: string, environment: string, revision: string, build: string, options: CallOptions = {}): Promise<EnvironmentBuild> {
+    return this.object<EnvironmentBuild>({
+      method: 'PATCH',
+      path: buildPath(project, environment, revision, build),
+      json: { status: 'cancelled' },
+      ...options,
+    });
+  }
+
+  /** `environment_build_dependencies_list`: the dependency files of a build, with their contents. */
+  listBuildDependencyFiles(
+    project: string,
+    environment: string,
+    revision: string,
+    build: string,
+    options: CallOptions = {},
+  ): Promise<EnvironmentBuildDependency[]> {
+    return this.array<EnvironmentBuildDependency>({
+      method: 'GET',
+      path: buildPath(project, environment, revision, build, 'dependency-files'),
+      ...options,
+    });
+  }
+
+  // ---- shapes ------------------------------------------------------------------------------------------------
+
+  /** A JSON object answer; anything else is a clear error rather than a crash further on. */
+  private async object<T>(spec: RequestSpec): Promise<T> {
+    const value = await this.transport.json<unknown>(spec);
+    if (!value || typeof value !== 'object' || Array.isArray(value)) {
+      throw this.shapeError(spec, 'an object', value);
+    }
+    return value as T;
+  }
+
+  /** A JSON array answer of objects; unknown fields in the objects are kept. */
+  private async array<T>(spec: RequestSpec): Promise<T[]> {
+    const value = await this.transport.json<unknown>(spec);
+    if (!Array.isArray(value) || value.some((item) => !item || typeof item !== 'object' || Array.isArray(item))) {
+      throw this.shapeError(spec, 'a list of objects', value);
+    }
+    return value as T[];
+  }
+
+  private shapeError(spec: RequestSpec, expected: string, value: unknown): UbiOpsApiError {
+    const got = value === null ? 'null' : Array.isArray(value) ? 'a list' : typeof value;
+    return new UbiOpsApiError({
+      method: spec.method,
+      path: spec.path,
+      host: this.transport.host,
+      message: `${spec.method} ${spec.path}: expected ${expected} from ${this.transport.host}, got ${got}. Is the host a UbiOps API?`,
+    });
+  }
+}
+
+function segment(value: string): string {
+  if (value === '') {
+    throw new TypeError('A project, environment, revision or build name is empty.');
+  }
+  return encodeURIComponent(value);
+}
+
+function projectPath(project: string, ...rest: string[]): string {
+  return ['', 'projects', segment(project), ...rest].join('/');
+}
+
+function environmentPath(project: string, environment: string, ...rest: string[]): string {
+  return projectPath(project, 'environments', segment(environment), ...rest);
+}
+
+function revisionPath(project: string, environment: string, revision: string, ...rest: string[]): string {
+  return environmentPath(project, environment, 'revisions', segment(revision), ...rest);
+}
+
+function buildPath(project: string, environment: string, revision: string, build: string, ...rest: string[]): string {
+  return revisionPath(project, environment, revision, 'builds', segment(build), ...rest);
+}
+
+/** `labels` as the API takes it: `k:v,k2:v2`. */
+export function labelQuery(labels: Record<string, string> | string | undefined): string | undefined {
+  if (labels === undefined) {
+    return undefined;
+  }
+  if (typeof labels === 'string') {
+    return labels.trim() || undefined;
+  }
+  const pairs = Object.entries(labels).map(([key, value]) => `${key}:${value}`);
+  return pairs.length ? pairs.join(',') : undefined;
+}
+
+/** The file name of a `Content-Disposition` header, stripped of any folder part, or undefined. */
+export function fileNameFromDisposition(header: string | undefined): string | undefined {
+  if (!header) {
+    return undefined;
+  }
+  let name: string | undefined;
+  try {
+    name = contentDisposition.parse(header).parameters.filename;
+  } catch {
+    // A malformed header: take a plain filename="…" if there is one.
+    name = /filename\s*=\s*"?([^";]+)"?/i.exec(header)?.[1];
+  }
+  return name === undefined ? undefined : safeFileName(name);
+}
+
+/** A name that cannot leave its folder: no folder part, no control characters, no `.`/`..`. */
+function safeFileName(name: string): string | undefined {
+  const base = name.split(/[\\/]/).pop() ?? '';
+  const cleaned = base.replace(/[\u0000-\u001f\u007f<>:"|?*]/g, '_').trim();
+  return cleaned === '' || cleaned === '.' || cleaned === '..' ? undefined : cleaned;
+}
+
+/** `file.zip`, else `file (1).zip`, … : never silently replaces a file the user has. */
+async function freePath(wanted: string, overwrite: boolean): Promise<string> {
+  if (overwrite) {
+    return wanted;
+  }
+  const extension = path.extname(wanted);
+  const stem = wanted.slice(0, wanted.length - extension.length);
+  for (let index = 0; ; index++) {
+    const candidate = index === 0 ? wanted : `${stem} (${index})${extension}`;
+    try {
+      await fs.access(candidate);
+    } catch {
+      return candidate;
+    }
+  }
+}
+
+function boundary(): string {
+  return `----ubiops-vscode-${randomBytes(12).toString('hex')}`;
+}
+
+/** Quotes a form-data name or file name as browsers do (WHATWG HTML, multipart/form-data encoding). */
+function quote(value: string): string {
+  return value.replace(/"/g, '%22').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
+}
+
+/** A multipart body of one file part, streamed from disk with a known length, counting the file's bytes. */
+function multipartFile(
+  field: string,
+  fileName: string,
+  contentType: string,
+  filePath: string,
+  size: number,
+  onBytes: (bytes: number) => void,
+): StreamBody {
+  const mark = boundary();
+  const head = Buffer.from(
+    `--${mark}\r\nContent-Disposition: form-data; name="${quote(field)}"; filename="${quote(fileName)}"\r\n` +
+      `Content-Type: ${contentType}\r\n\r\n`,
+  );
+  const tail = Buffer.from(`\r\n--${mark}--\r\n`);
+  let started = false;
+  return {
+    contentType: `multipart/form-data; boundary=${mark}`,
+    length: head.length + size + tail.length,
+    started: () => started,
+    async *open() {
+      started = true;
+      yield head;
+      let sent = 0;
+      onBytes(0);
+      for await (const chunk of createReadStream(filePath, { highWaterMark: 256 * 1024 })) {
+        sent += (chunk as Buffer).length;
+        yield chunk as Buffer;
+        onBytes(sent);
+      }
+      if (sent !== size) {
+        throw new Error(`${filePath} changed size during the upload (${size} bytes expected, ${sent} read).`);
+      }
+      yield tail;
+    },
+  };
+}
+
+/**
+ * A multipart body of one plain field. It is as small as a JSON body and is treated like one: repeated after a 429
+ * (the server refused it unread), never after a dropped connection (it may have been acted on).
+ */
+function multipartField(field: string, value: string): StreamBody {
+  const mark = boundary();
+  const body = Buffer.from(
+    `--${mark}\r\nContent-Disposition: form-data; name="${quote(field)}"\r\n\r\n${value}\r\n--${mark}--\r\n`,
+  );
+  return {
+    contentType: `multipart/form-data; boundary=${mark}`,
+    length: body.length,
+    started: () => false,
+    async *open() {
+      yield body;
+    },
+  };
+}

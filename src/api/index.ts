@@ -1,0 +1,6 @@
+export * from './client';
+export * from './errors';
+export * from './host';
+export * from './models';
+export { createDispatcher, proxyFromEnvironment } from './transport';
+export type { NetworkOptions, RequestEvent, RetryOptions } from './transport';

@@ -1,0 +1,406 @@
+import * as tls from 'node:tls';
+import { Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Agent, Dispatcher, EnvHttpProxyAgent } from 'undici';
+import { adviceForStatus, serverMessageFromBody, UbiOpsApiError } from './errors';
+import { isLoopbackHost } from './host';
+
+/** Network settings, so that the extension can pass on VS Code's `http.*` settings and the usual variables. */
+export interface NetworkOptions {
+  /** Proxy URL (`http://user:pass@proxy:3128`); empty or undefined means no proxy. */
+  proxy?: string;
+  /** Hosts that bypass the proxy, comma separated (`NO_PROXY` syntax). Loopback always bypasses it. */
+  noProxy?: string;
+  /** Verify the server's TLS certificate (default true). Off only for a self-signed on-premise install. */
+  strictSSL?: boolean;
+  /** Extra CA certificates (PEM), added to Node's own roots. */
+  ca?: string[];
+  /** Time to establish a connection (default 10 s). */
+  connectTimeoutMs?: number;
+  /** Time to wait for an answer's headers once a request is sent (default 60 s; uploads wait 5 minutes). */
+  headersTimeoutMs?: number;
+  /** Longest silence while receiving a body (default 60 s). */
+  bodyTimeoutMs?: number;
+}
+
+/** Proxy settings from the usual environment variables, for an `https` host. */
+export function proxyFromEnvironment(env: NodeJS.ProcessEnv = process.env): Pick<NetworkOptions, 'proxy' | 'noProxy'> {
+  const proxy = env.HTTPS_PROXY || env.https_proxy || env.HTTP_PROXY || env.http_proxy || undefined;
+  const noProxy = env.NO_PROXY || env.no_proxy || undefined;
+  return { proxy, noProxy };
+}
+
+/**
+ * One keep-alive connection pool for the client's host (undici pools per origin inside an Agent). With a proxy,
+ * undici's EnvHttpProxyAgent, given explicit settings, decides per request whether `noProxy` applies.
+ */
+export function createDispatcher(options: NetworkOptions = {}): Dispatcher {
+  const tlsOptions = {
+    rejectUnauthorized: options.strictSSL ?? true,
+    // `ca` replaces Node's roots rather than adding to them: keep the roots so public hosts still verify.
+    ...(options.ca?.length ? { ca: [...tls.rootCertificates, ...options.ca] } : {}),
+  };
+  const common = {
+    keepAliveTimeout: 30_000,
+    keepAliveMaxTimeout: 600_000,
+    headersTimeout: options.headersTimeoutMs ?? 60_000,
+    bodyTimeout: options.bodyTimeoutMs ?? 60_000,
+    connect: { ...tlsOptions, timeout: options.connectTimeoutMs ?? 10_000 },
+  };
+  if (options.proxy) {
+    const noProxy = ['localhost', '127.0.0.1', '[::1]', options.noProxy ?? ''].filter(Boolean).join(',');
+    return new EnvHttpProxyAgent({
+      ...common,
+      httpProxy: options.proxy,
+      httpsProxy: options.proxy,
+      noProxy,
+      requestTls: tlsOptions,
+    });
+  }
+  return new Agent(common);
+}
+
+export interface RetryOptions {
+  /** Attempts in all, the first included (default 5). */
+  maxAttempts?: number;
+  /** First backoff delay (default 500 ms); doubled each attempt, jittered. */
+  baseDelayMs?: number;
+  /** Cap of one backoff delay (default 20 s). */
+  maxDelayMs?: number;
+  /** Longest wait the client accepts for a rate limit before giving up with the wait in the error (default 2 min). */
+  maxRateLimitWaitMs?: number;
+}
+
+/** One line of the request log. Holds no header and no body: the token can never reach it. */
+export interface RequestEvent {
+  method: string;
+  path: string;
+  /** HTTP status, or undefined when the attempt failed without an answer. */
+  status: number | undefined;
+  durationMs: number;
+  /** 1 for the first attempt. */
+  attempt: number;
+  /** When the attempt failed without an answer, what happened (error code or message). */
+  error?: string;
+  /** When another attempt follows, after how long. */
+  retryInMs?: number;
+}
+
+/** A body streamed from a source that can be read once; see `StreamBody.started`. */
+export interface StreamBody {
+  contentType: string;
+  length: number;
+  /** Called for each attempt; the stream must count its own bytes and report through `onProgress`. */
+  open(): AsyncIterable<Uint8Array>;
+  /** True once the first byte left; from then on the request is never repeated. */
+  started(): boolean;
+}
+
+export interface RequestSpec {
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  /** Path below the API base, starting with `/`, its segments already encoded. */
+  path: string;
+  query?: Record<string, string | undefined>;
+  json?: unknown;
+  stream?: StreamBody;
+  signal?: AbortSignal;
+  headersTimeoutMs?: number;
+}
+
+export interface RawResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Dispatcher.ResponseData['body'];
+}
+
+/** Largest JSON answer the client reads; a broken or hostile server cannot make it buffer without bound. */
+const MAX_JSON_BYTES = 64 * 1024 * 1024;
+
+const RESET_CODES = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED', 'ECONNABORTED']);
+/** Failures where the request cannot have reached the server: always safe to repeat. */
+const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'UND_ERR_CONNECT_TIMEOUT', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+
+/**
+ * Sends requests with authentication, retries and errors. Retries, with capped, jittered exponential backoff:
+ * - 429: always repeated after the wait the server asks for (`Retry-After`, else `x-ratelimit-reset`, else 59 s,
+ *   plus one second, as the official client does), unless a streamed body had started;
+ * - 502, 503, 504 and connection resets: repeated for GET only, where a repeat cannot change anything;
+ * - connection failures before anything was sent: repeated for every method.
+ */
+export class Transport {
+  readonly baseUrl: URL;
+  private readonly basePath: string;
+  private readonly authorization: string;
+  private readonly userAgent: string;
+
+  constructor(
+    host: string,
+    token: string,
+    private readonly dispatcher: Dispatcher,
+    private readonly retry: Required<RetryOptions>,
+    private readonly onRequest: ((event: RequestEvent) => void) | undefined,
+    userAgent: string,
+  ) {
+    this.baseUrl = new URL(host);
+    this.basePath = this.baseUrl.pathname.replace(/\/+$/, '');
+    if (this.baseUrl.protocol === 'http:' && !isLoopbackHost(this.baseUrl.hostname)) {
+      throw new TypeError(
+        `Refusing to send the API token over plain http to ${this.baseUrl.host}: use https:// (http is only allowed for a server on this machine).`,
+      );
+    }
+    this.authorization = `Token ${token}`;
+    this.userAgent = userAgent;
+  }
+
+  get host(): string {
+    return this.baseUrl.host;
+  }
+
+  /** Sends a request and parses the JSON answer; throws `UbiOpsApiError` for any status ≥ 300. */
+  async json<T>(spec: RequestSpec): Promise<T> {
+    const response = await this.send(spec);
+    const text = await readText(response.body, MAX_JSON_BYTES, () => this.error(spec, {
+      status: response.status,
+      message: `${spec.method} ${spec.path}: the answer from ${this.host} is larger than ${MAX_JSON_BYTES} bytes.`,
+    }));
+    if (response.status === 204 || text.trim() === '') {
+      return undefined as T;
+    }
+    try {
+      return JSON.parse(text) as T;
+    } catch (cause) {
+      throw this.error(spec, {
+        status: response.status,
+        message: `${spec.method} ${spec.path}: ${this.host} answered ${response.status} with a body that is not JSON.`,
+        cause,
+      });
+    }
+  }
+
+  /**
+   * Sends a request with retries and returns the answer once its status is below 300, body unread. For other
+   * statuses it reads the body and throws `UbiOpsApiError`.
+   */
+  async send(spec: RequestSpec): Promise<RawResponse> {
+    for (let attempt = 1; ; attempt++) {
+      throwIfAborted(spec.signal);
+      const started = Date.now();
+      let response: Dispatcher.ResponseData;
+      try {
+        response = await this.dispatcher.request<null>({
+          origin: this.baseUrl.origin,
+          path: this.fullPath(spec),
+          method: spec.method,
+          headers: this.headers(spec),
+          body: spec.stream ? Readable.from(spec.stream.open(), { objectMode: false }) : spec.json === undefined ? undefined : JSON.stringify(spec.json),
+          signal: spec.signal,
+          headersTimeout: spec.headersTimeoutMs,
+        });
+      } catch (cause) {
+        if (spec.signal?.aborted) {
+          this.log(spec, attempt, started, undefined, 'aborted');
+          throw spec.signal.reason;
+        }
+        const code = errorCode(cause);
+        const error = this.networkError(spec, cause, code);
+        const retryable =
+          (NOT_SENT_CODES.has(code) || (RESET_CODES.has(code) && spec.method === 'GET')) && !spec.stream?.started();
+        const delay = retryable && attempt < this.retry.maxAttempts ? this.backoff(attempt) : undefined;
+        this.log(spec, attempt, started, undefined, code || String(cause), delay);
+        if (delay === undefined) {
+          throw error;
+        }
+        await sleep(delay, undefined, { signal: spec.signal }).catch(() => throwIfAborted(spec.signal));
+        continue;
+      }
+
+      const { statusCode: status, headers, body } = response;
+      if (status < 300) {
+        this.log(spec, attempt, started, status);
+        return { status, headers, body };
+      }
+
+      const text = await readText(body, 1024 * 1024).catch(() => '');
+      const retryAfter = status === 429 || status === 503 ? retryAfterSeconds(headers, status) : undefined;
+      let delay: number | undefined;
+      if (attempt < this.retry.maxAttempts && !spec.stream?.started()) {
+        if (status === 429) {
+          const wait = (retryAfter ?? 60) * 1000 + Math.random() * 500;
+          delay = wait <= this.retry.maxRateLimitWaitMs ? wait : undefined;
+        } else if ((status === 502 || status === 503 || status === 504) && spec.method === 'GET') {
+          delay = Math.max(this.backoff(attempt), (retryAfter ?? 0) * 1000);
+        }
+      }
+      this.log(spec, attempt, started, status, undefined, delay);
+      if (delay === undefined) {
+        throw this.httpError(spec, status, text, retryAfter);
+      }
+      await sleep(delay, undefined, { signal: spec.signal }).catch(() => throwIfAborted(spec.signal));
+    }
+  }
+
+  private fullPath(spec: RequestSpec): string {
+    const query = new URLSearchParams();
+    for (const [key, value] of Object.entries(spec.query ?? {})) {
+      if (value !== undefined) {
+        query.set(key, value);
+      }
+    }
+    const search = query.toString();
+    return `${this.basePath}${spec.path}${search ? `?${search}` : ''}`;
+  }
+
+  private headers(spec: RequestSpec): Record<string, string> {
+    const headers: Record<string, string> = {
+      authorization: this.authorization,
+      accept: 'application/json',
+      'user-agent': this.userAgent,
+    };
+    if (spec.stream) {
+      headers['content-type'] = spec.stream.contentType;
+      headers['content-length'] = String(spec.stream.length);
+    } else if (spec.json !== undefined) {
+      headers['content-type'] = 'application/json';
+    }
+    return headers;
+  }
+
+  /** Full jitter: a random delay up to the capped exponential one, but never under half of it. */
+  private backoff(attempt: number): number {
+    const ceiling = Math.min(this.retry.maxDelayMs, this.retry.baseDelayMs * 2 ** (attempt - 1));
+    return ceiling / 2 + Math.random() * (ceiling / 2);
+  }
+
+  private log(spec: RequestSpec, attempt: number, started: number, status?: number, error?: string, retryInMs?: number): void {
+    this.onRequest?.({
+      method: spec.method,
+      path: spec.path,
+      status,
+      durationMs: Date.now() - started,
+      attempt,
+      ...(error === undefined ? {} : { error }),
+      ...(retryInMs === undefined ? {} : { retryInMs: Math.round(retryInMs) }),
+    });
+  }
+
+  httpError(spec: Pick<RequestSpec, 'method' | 'path'>, status: number, text: string, retryAfter?: number): UbiOpsApiError {
+    const serverMessage = serverMessageFromBody(text);
+    const advice = status === 429 && retryAfter !== undefined
+      ? `UbiOps is limiting the request rate; try again in ${Math.ceil(retryAfter)} s.`
+      : adviceForStatus(status);
+    const message = [`${spec.method} ${spec.path} failed with ${status}${serverMessage ? `: ${serverMessage}` : ''}.`, advice]
+      .filter(Boolean)
+      .join(' ');
+    return this.error(spec, { status, serverMessage, retryAfterSeconds: retryAfter, message });
+  }
+
+  private networkError(spec: RequestSpec, cause: unknown, code: string): UbiOpsApiError {
+    const what = describeNetworkFailure(code, cause);
+    return this.error(spec, {
+      code: code || undefined,
+      message: `${spec.method} ${spec.path}: could not reach ${this.host} (${what}). Check the host setting, the network or the proxy, then try again.`,
+      cause,
+    });
+  }
+
+  private error(
+    spec: Pick<RequestSpec, 'method' | 'path'>,
+    init: { status?: number; serverMessage?: string; retryAfterSeconds?: number; code?: string; message: string; cause?: unknown },
+  ): UbiOpsApiError {
+    return new UbiOpsApiError({ method: spec.method, path: spec.path, host: this.host, ...init });
+  }
+}
+
+/** Seconds to wait from `Retry-After` (seconds or an HTTP date), else `x-ratelimit-reset`, plus one second. */
+export function retryAfterSeconds(headers: Record<string, string | string[] | undefined>, status: number): number | undefined {
+  const first = (name: string): string | undefined => {
+    const value = headers[name];
+    return Array.isArray(value) ? value[0] : value;
+  };
+  const retryAfter = first('retry-after');
+  if (retryAfter !== undefined) {
+    const seconds = Number(retryAfter);
+    if (Number.isFinite(seconds) && seconds >= 0) {
+      return seconds;
+    }
+    const date = Date.parse(retryAfter);
+    if (!Number.isNaN(date)) {
+      return Math.max(0, (date - Date.now()) / 1000);
+    }
+  }
+  const reset = Number(first('x-ratelimit-reset'));
+  if (first('x-ratelimit-reset') !== undefined && Number.isFinite(reset) && reset >= 0) {
+    return reset + 1;
+  }
+  return status === 429 ? 60 : undefined;
+}
+
+export function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) {
+    throw signal.reason;
+  }
+}
+
+function errorCode(error: unknown): string {
+  let current: unknown = error;
+  for (let depth = 0; current && typeof current === 'object' && depth < 5; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string' && code) {
+      return code;
+    }
+    current = (current as { cause?: unknown }).cause;
+  }
+  return '';
+}
+
+function describeNetworkFailure(code: string, cause: unknown): string {
+  switch (code) {
+    case 'ECONNREFUSED':
+      return 'connection refused: nothing is listening there';
+    case 'ENOTFOUND':
+      return 'the host name does not resolve';
+    case 'EAI_AGAIN':
+      return 'the host name could not be resolved right now';
+    case 'UND_ERR_CONNECT_TIMEOUT':
+      return 'timed out while connecting';
+    case 'UND_ERR_HEADERS_TIMEOUT':
+      return 'timed out waiting for an answer';
+    case 'UND_ERR_BODY_TIMEOUT':
+      return 'timed out while receiving the answer';
+    case 'ECONNRESET':
+    case 'UND_ERR_SOCKET':
+      return 'the connection was dropped';
+    case 'CERT_HAS_EXPIRED':
+    case 'DEPTH_ZERO_SELF_SIGNED_CERT':
+    case 'SELF_SIGNED_CERT_IN_CHAIN':
+    case 'UNABLE_TO_VERIFY_LEAF_SIGNATURE':
+    case 'ERR_TLS_CERT_ALTNAME_INVALID':
+      return `its TLS certificate was not accepted: ${code}; add the CA certificate or, for a trusted private install, turn strict SSL off`;
+    default: {
+      const message = cause instanceof Error ? cause.message : String(cause);
+      return code ? `${code}: ${message}` : message;
+    }
+  }
+}
+
+async function readText(
+  body: AsyncIterable<Uint8Array | string> & { destroy?: (error?: Error) => void },
+  limit: number,
+  tooLarge?: () => Error,
+): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    const buffer = typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    size += buffer.length;
+    if (size > limit) {
+      body.destroy?.();
+      if (tooLarge) {
+        throw tooLarge();
+      }
+      break;
+    }
+    chunks.push(buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
