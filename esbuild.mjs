@@ -1,5 +1,6 @@
 // Bundles the extension and the emulator's command line. `tsc --noEmit` (npm run check-types) does the type
 // checking; esbuild only strips types and bundles, as in vscode-extension-samples/esbuild-sample.
+import { rmSync } from 'node:fs';
 import * as esbuild from 'esbuild';
 
 const production = process.argv.includes('--production');
@@ -30,5 +31,7 @@ if (watch) {
     await context.watch();
   }
 } else {
+  // A production build must not ship the source maps a development build left behind.
+  rmSync('dist', { recursive: true, force: true });
   await Promise.all(builds.map((options) => esbuild.build(options)));
 }
