@@ -1,0 +1,89 @@
+import * as vscode from 'vscode';
+import { normaliseHost, normaliseToken } from '../api';
+import { ConnectionManager, describeError, TokenRejectedError } from '../connection/connectionManager';
+import { configuredHost } from '../connection/settings';
+
+/** "UbiOps: Sign In": asks for the token in a password box, checks it against the host, keeps it in SecretStorage. */
+export async function signIn(connections: ConnectionManager): Promise<boolean> {
+  let host: string;
+  try {
+    host = normaliseHost(configuredHost());
+  } catch (error) {
+    const choice = await vscode.window.showErrorMessage(`UbiOps: ${describeError(error)}`, 'Open Settings');
+    if (choice) {
+      await vscode.commands.executeCommand('workbench.action.openSettings', 'ubiops.apiHost');
+    }
+    return false;
+  }
+  const hostName = new URL(host).host;
+  for (;;) {
+    const token = await vscode.window.showInputBox({
+      title: `Sign in to UbiOps (${hostName})`,
+      prompt: `Paste an API token for ${hostName}. Tokens are created in the UbiOps web app under Project Admin → Permissions → API tokens. It is kept in VS Code's secret storage.`,
+      placeHolder: 'Token 0123456789abcdef…',
+      password: true,
+      ignoreFocusOut: true,
+      validateInput: (value) => (normaliseToken(value) ? undefined : 'Paste the API token (with or without its "Token " prefix).'),
+    });
+    if (token === undefined) {
+      return false;
+    }
+    try {
+      await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: `Checking the token with ${hostName}…`, cancellable: true },
+        async (_progress, cancellation) => {
+          const controller = new AbortController();
+          const listener = cancellation.onCancellationRequested(() => controller.abort());
+          try {
+            await connections.signIn(host, token, controller.signal);
+          } finally {
+            listener.dispose();
+          }
+        },
+      );
+      void vscode.window.showInformationMessage(`Signed in to UbiOps at ${hostName}.`);
+      return true;
+    } catch (error) {
+      if ((error as Error).name === 'AbortError') {
+        return false;
+      }
+      const again = error instanceof TokenRejectedError ? 'Try Another Token' : 'Try Again';
+      const choice = await vscode.window.showErrorMessage(`UbiOps: ${describeError(error)}`, again, 'Open Settings');
+      if (choice === 'Open Settings') {
+        await vscode.commands.executeCommand('workbench.action.openSettings', 'ubiops.apiHost');
+        return false;
+      }
+      if (choice !== again) {
+        return false;
+      }
+    }
+  }
+}
+
+/** "UbiOps: Sign Out": forgets the stored token of the configured host. */
+export async function signOut(connections: ConnectionManager): Promise<void> {
+  await connections.signOut();
+  if (connections.usesEnvironmentToken) {
+    void vscode.window.showWarningMessage(
+      'UbiOps: the token comes from the UBIOPS_API_TOKEN environment variable, so the extension stays connected. Unset the variable and restart VS Code to sign out.',
+    );
+  } else {
+    void vscode.window.showInformationMessage('Signed out of UbiOps. The token was removed from secret storage.');
+  }
+}
+
+/** "UbiOps: Try the Local Emulator": a local UbiOps with demo data, no account needed. */
+export async function tryEmulator(connections: ConnectionManager): Promise<void> {
+  try {
+    const connection = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Window, title: 'Starting the local UbiOps emulator…' },
+      () => connections.useEmulator(),
+    );
+    await vscode.commands.executeCommand('ubiops.environments.focus');
+    void vscode.window.showInformationMessage(
+      `Connected to the local UbiOps emulator at ${connection.host}. Its demo projects are in the UbiOps view; nothing leaves this machine.`,
+    );
+  } catch (error) {
+    void vscode.window.showErrorMessage(`UbiOps: the local emulator could not start: ${describeError(error)}`);
+  }
+}

@@ -1,0 +1,204 @@
+import { randomBytes } from 'node:crypto';
+import * as vscode from 'vscode';
+import { normaliseHost, normaliseToken, UbiOpsApiError, UbiOpsClient } from '../api';
+import type { Emulator } from '../emulator';
+import { logRequest } from '../log';
+import { configuredHost, networkOptions } from './settings';
+
+/** Where the connection's token came from. */
+export type ConnectionSource = 'environment' | 'secretStorage' | 'emulator';
+
+export interface Connection {
+  /** The normalised API base URL. */
+  readonly host: string;
+  readonly client: UbiOpsClient;
+  readonly source: ConnectionSource;
+}
+
+/** Raised when a token is refused by the host it was entered for. */
+export class TokenRejectedError extends Error {
+  constructor(readonly host: string) {
+    super(`${new URL(host).host} refused the token (401). Check that you copied the whole token and that it has not been revoked.`);
+    this.name = 'TokenRejectedError';
+  }
+}
+
+const SECRET_PREFIX = 'ubiops.token:';
+
+/**
+ * Owns the connection to UbiOps: which host, which token, and the one client (one connection pool) for it.
+ *
+ * The token lives only in SecretStorage, under a key bound to the host it was entered for (a host change means
+ * signing in again), or in `UBIOPS_API_TOKEN` as the official client reads it. Resolution is lazy: activation
+ * only registers; the first view or command that needs the connection reads the secret.
+ */
+export class ConnectionManager implements vscode.Disposable {
+  private readonly changeEmitter = new vscode.EventEmitter<Connection | undefined>();
+  /** Fires when the connection changes: signed in or out, host or proxy settings changed, emulator started. */
+  readonly onDidChange = this.changeEmitter.event;
+
+  private current: Promise<Connection | undefined> | undefined;
+  private emulator: { server: Emulator; token: string } | undefined;
+  private readonly disposables: vscode.Disposable[] = [this.changeEmitter];
+
+  constructor(
+    private readonly secrets: vscode.SecretStorage,
+    private readonly log: vscode.LogOutputChannel,
+    private readonly emulatorDataDir: string,
+    private readonly userAgent: string,
+    private readonly environment: NodeJS.ProcessEnv = process.env,
+  ) {
+    this.disposables.push(
+      vscode.workspace.onDidChangeConfiguration((event) => {
+        if (event.affectsConfiguration('ubiops.apiHost') || event.affectsConfiguration('http')) {
+          void this.reset();
+        }
+      }),
+      secrets.onDidChange((event) => {
+        if (event.key.startsWith(SECRET_PREFIX)) {
+          // Another window signed in or out.
+          void this.reset();
+        }
+      }),
+    );
+  }
+
+  /** The current connection, or undefined when there is no token for the host. */
+  get(): Promise<Connection | undefined> {
+    this.current ??= this.resolve();
+    return this.current;
+  }
+
+  /** Checks the token against the host, then keeps it in SecretStorage and connects. */
+  async signIn(hostInput: string, tokenInput: string, signal?: AbortSignal): Promise<Connection> {
+    const host = normaliseHost(hostInput);
+    const token = normaliseToken(tokenInput);
+    const client = this.createClient(host, token);
+    let valid: boolean;
+    try {
+      valid = (await client.checkToken({ signal })).valid;
+    } catch (error) {
+      await client.close();
+      throw error;
+    }
+    if (!valid) {
+      await client.close();
+      throw new TokenRejectedError(host);
+    }
+    await this.secrets.store(SECRET_PREFIX + host, token);
+    this.log.info(`Signed in to ${new URL(host).host}.`);
+    return this.replace({ host, client, source: 'secretStorage' });
+  }
+
+  /** Forgets the token of the configured host. A token from `UBIOPS_API_TOKEN` cannot be forgotten from here. */
+  async signOut(): Promise<void> {
+    const host = normaliseHost(configuredHost());
+    await this.secrets.delete(SECRET_PREFIX + host);
+    await this.stopEmulator();
+    this.log.info(`Signed out of ${new URL(host).host}.`);
+    await this.reset();
+  }
+
+  /** True when the token comes from the environment, where signing out cannot remove it. */
+  get usesEnvironmentToken(): boolean {
+    return !!this.environment.UBIOPS_API_TOKEN?.trim();
+  }
+
+  /**
+   * Starts the local emulator inside the extension host, on a free loopback port, with its demo data kept in the
+   * extension's storage, and connects to it for this session. Its token is random and never stored.
+   */
+  async useEmulator(): Promise<Connection> {
+    if (!this.emulator) {
+      const { start } = await import('../emulator/index.js');
+      const token = randomBytes(24).toString('hex');
+      const server = await start({ port: 0, host: '127.0.0.1', tokens: [token], dataDir: this.emulatorDataDir });
+      this.emulator = { server, token };
+      this.log.info(`Local UbiOps emulator started at ${server.url} (data in ${this.emulatorDataDir}).`);
+    }
+    const { server, token } = this.emulator;
+    return this.replace({ host: server.url, client: this.createClient(server.url, token), source: 'emulator' });
+  }
+
+  async dispose(): Promise<void> {
+    const connection = await this.current?.catch(() => undefined);
+    await connection?.client.close();
+    await this.stopEmulator();
+    vscode.Disposable.from(...this.disposables).dispose();
+  }
+
+  private async stopEmulator(): Promise<void> {
+    const emulator = this.emulator;
+    this.emulator = undefined;
+    await emulator?.server.close();
+  }
+
+  private async reset(): Promise<void> {
+    const previous = await this.current?.catch(() => undefined);
+    if (previous?.source === 'emulator' && this.emulator) {
+      // The emulator session outlives settings changes: it does not depend on them.
+      return;
+    }
+    this.current = undefined;
+    await previous?.client.close();
+    await this.publish(await this.get());
+  }
+
+  private async replace(connection: Connection): Promise<Connection> {
+    const previous = await this.current?.catch(() => undefined);
+    this.current = Promise.resolve(connection);
+    if (previous && previous.client !== connection.client) {
+      await previous.client.close();
+    }
+    await this.publish(connection);
+    return connection;
+  }
+
+  private async publish(connection: Connection | undefined): Promise<void> {
+    await vscode.commands.executeCommand('setContext', 'ubiops.connection', connection?.source ?? 'none');
+    this.changeEmitter.fire(connection);
+  }
+
+  private async resolve(): Promise<Connection | undefined> {
+    let connection: Connection | undefined;
+    try {
+      const environmentToken = this.environment.UBIOPS_API_TOKEN?.trim();
+      if (environmentToken) {
+        const host = normaliseHost(this.environment.UBIOPS_API_HOST?.trim() || configuredHost());
+        connection = { host, client: this.createClient(host, environmentToken), source: 'environment' };
+      } else {
+        const host = normaliseHost(configuredHost());
+        const token = await this.secrets.get(SECRET_PREFIX + host);
+        connection = token ? { host, client: this.createClient(host, token), source: 'secretStorage' } : undefined;
+      }
+    } catch (error) {
+      // A malformed host setting: say so, and show the sign-in content rather than a broken tree.
+      this.log.error(`Cannot connect: ${(error as Error).message}`);
+      void vscode.window.showErrorMessage(`UbiOps: ${(error as Error).message}`, 'Open Settings').then((choice) => {
+        if (choice) {
+          void vscode.commands.executeCommand('workbench.action.openSettings', 'ubiops.apiHost');
+        }
+      });
+    }
+    await vscode.commands.executeCommand('setContext', 'ubiops.connection', connection?.source ?? 'none');
+    return connection;
+  }
+
+  private createClient(host: string, token: string): UbiOpsClient {
+    return new UbiOpsClient({
+      host,
+      token,
+      network: networkOptions(),
+      onRequest: (event) => logRequest(this.log, event),
+      userAgent: this.userAgent,
+    });
+  }
+}
+
+/** A message for a failed call that a notification can show as it is. */
+export function describeError(error: unknown): string {
+  if (error instanceof UbiOpsApiError || error instanceof TokenRejectedError) {
+    return error.message;
+  }
+  return error instanceof Error ? error.message : String(error);
+}
