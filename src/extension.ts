@@ -1,6 +1,9 @@
 import * as vscode from 'vscode';
+import { BuildStatusUi } from './builds/buildStatusUi';
+import { BuildTracker } from './builds/buildTracker';
 import { registerCommands } from './commands/registerCommands';
 import { ConnectionManager } from './connection/connectionManager';
+import { DEPENDENCY_FILE_SCHEME, DependencyFileDocuments } from './documents/dependencyFileDocuments';
 import { EnvironmentsProvider } from './explorer/environmentsProvider';
 import { createLog } from './log';
 
@@ -8,6 +11,8 @@ import { createLog } from './log';
 export interface ExtensionApi {
   readonly connections: ConnectionManager;
   readonly explorer: EnvironmentsProvider;
+  readonly tracker: BuildTracker;
+  readonly documents: DependencyFileDocuments;
 }
 
 /** Wires the parts together. Nothing here talks to the network: connections resolve when first needed. */
@@ -20,15 +25,27 @@ export function activate(context: vscode.ExtensionContext): ExtensionApi {
     vscode.Uri.joinPath(context.globalStorageUri, 'emulator').fsPath,
     `ubiops-environments-vscode/${version}`,
   );
-  const explorer = new EnvironmentsProvider(connections);
+  const tracker = new BuildTracker(async (ref, signal) => {
+    const connection = await connections.get();
+    if (!connection || connection.host !== ref.host) {
+      throw new Error('The connection changed.');
+    }
+    return connection.client.getBuild(ref.project, ref.environment, ref.revision, ref.build, { signal });
+  });
+  const explorer = new EnvironmentsProvider(connections, tracker, context.globalState);
+  const documents = new DependencyFileDocuments(connections);
   context.subscriptions.push(
     log,
     connections,
+    { dispose: () => tracker.dispose() },
     explorer,
+    documents,
+    new BuildStatusUi(tracker, documents),
+    vscode.workspace.registerTextDocumentContentProvider(DEPENDENCY_FILE_SCHEME, documents),
     vscode.window.createTreeView('ubiops.environments', { treeDataProvider: explorer, showCollapseAll: true }),
-    ...registerCommands(connections, explorer, log),
+    ...registerCommands({ connections, explorer, documents, tracker, log }),
   );
-  return { connections, explorer };
+  return { connections, explorer, tracker, documents };
 }
 
 export function deactivate(): void {

@@ -1,27 +1,53 @@
 import * as vscode from 'vscode';
 import type { Project } from '../api';
-import type { TreeNode } from './treeNode';
+import type { ExplorerContext } from './context';
+import { EnvironmentNode } from './environmentNode';
 import { escapeMarkdown, markdownTable } from './tooltip';
+import { MessageNode, type TreeNode } from './treeNode';
 
-/** A UbiOps project: the first level of the tree. */
+/** A UbiOps project: the first level of the tree. Its children are the environments the view's filter selects. */
 export class ProjectNode implements TreeNode {
+  readonly kind = 'project';
   readonly parent = undefined;
   readonly id: string;
 
   constructor(
-    readonly host: string,
+    readonly context: ExplorerContext,
     readonly project: Project,
   ) {
-    this.id = `${host}/projects/${project.name}`;
+    this.id = `${context.connection.host}/projects/${project.name}`;
+  }
+
+  get projectName(): string {
+    return this.project.name;
   }
 
   getTreeItem(): vscode.TreeItem {
-    const item = new vscode.TreeItem(this.project.name, vscode.TreeItemCollapsibleState.None);
+    const item = new vscode.TreeItem(this.project.name, vscode.TreeItemCollapsibleState.Collapsed);
     item.id = this.id;
     item.description = this.project.organization_name;
     item.iconPath = new vscode.ThemeIcon('project');
     item.contextValue = 'ubiops.project';
     item.tooltip = markdownTable(`Project **${escapeMarkdown(this.project.name)}**`, this.project);
     return item;
+  }
+
+  async loadChildren(signal: AbortSignal): Promise<TreeNode[]> {
+    const filter = this.context.filter();
+    const environments = await this.context.connection.client.listEnvironments(
+      this.project.name,
+      { environment_type: filter.type, labels: Object.keys(filter.labels).length ? filter.labels : undefined },
+      { signal },
+    );
+    if (environments.length === 0) {
+      const what = filter.type === 'base' ? 'base environments' : filter.type === 'custom' ? 'custom environments' : 'environments';
+      const filtered = Object.keys(filter.labels).length ? ' with these labels' : '';
+      return [new MessageNode(`${this.id}#empty`, this, `No ${what}${filtered}`, { icon: 'info' })];
+    }
+    // Custom environments first (they are the user's), then base ones; each by name.
+    const sorted = [...environments].sort(
+      (a, b) => Number(a.project === null) - Number(b.project === null) || a.name.localeCompare(b.name),
+    );
+    return sorted.map((environment) => new EnvironmentNode(this.context, this, environment));
   }
 }

@@ -1,0 +1,195 @@
+import * as vscode from 'vscode';
+import type { EnvironmentBuild } from '../api';
+import type { BuildRef, BuildTracker } from '../builds/buildTracker';
+import type { ConnectionManager } from '../connection/connectionManager';
+import { describeError } from '../connection/connectionManager';
+import { absentFileUri, dependencyFileUri, type DependencyFileDocuments } from '../documents/dependencyFileDocuments';
+import { BuildNode } from '../explorer/buildNode';
+import { DependencyFileNode } from '../explorer/dependencyFileNode';
+import type { EnvironmentsProvider } from '../explorer/environmentsProvider';
+import { newestFirst } from '../explorer/format';
+import { RevisionNode } from '../explorer/revisionNode';
+import { pickNode } from './pickNode';
+
+export interface BuildCommandDeps {
+  connections: ConnectionManager;
+  explorer: EnvironmentsProvider;
+  documents: DependencyFileDocuments;
+  tracker: BuildTracker;
+}
+
+/** "Open Dependency File": from a file row, a build row (asks which file), or the palette (walks the tree). */
+export async function openDependencyFile(deps: BuildCommandDeps, target?: DependencyFileNode | BuildNode): Promise<void> {
+  let file: DependencyFileNode | undefined = target instanceof DependencyFileNode ? target : undefined;
+  if (!file) {
+    const build = target instanceof BuildNode ? target : await pickNode<BuildNode>(deps.explorer, 'build', 'Open a Dependency File of a Build');
+    if (!build) {
+      return;
+    }
+    const names = (await deps.documents.files(build.ref)).map((entry) => entry.name);
+    const name = names.length === 1 ? names[0] : await vscode.window.showQuickPick(names, { title: 'Open a Dependency File', placeHolder: names.length ? 'Choose a file' : 'This build has no dependency files' });
+    if (!name) {
+      return;
+    }
+    file = new DependencyFileNode(build, name);
+  }
+  await vscode.window.showTextDocument(file.uri, { preview: true });
+}
+
+/**
+ * "Compare with Previous Build": VS Code's diff of a build's dependency files against the build before it in the
+ * same environment (an earlier build of the same revision, else the newest build of the revision before).
+ */
+export async function compareWithPreviousBuild(deps: BuildCommandDeps, target?: BuildNode): Promise<void> {
+  const build = target ?? (await pickNode<BuildNode>(deps.explorer, 'build', 'Compare a Build with the Previous One'));
+  if (!build) {
+    return;
+  }
+  try {
+    const previous = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Window, title: 'Finding the previous build…' },
+      () => previousBuild(deps, build),
+    );
+    if (!previous) {
+      void vscode.window.showInformationMessage(`UbiOps: this is the first build of ${build.ref.environment}; there is nothing before it to compare with.`);
+      return;
+    }
+    const [older, newer] = await Promise.all([deps.documents.files(previous), deps.documents.files(build.ref)]);
+    const names = [...new Set([...older.map((file) => file.name), ...newer.map((file) => file.name)])].sort();
+    if (names.length === 0) {
+      void vscode.window.showInformationMessage('UbiOps: neither build has dependency files to compare.');
+      return;
+    }
+    const side = (ref: BuildRef, files: { name: string }[], name: string) =>
+      files.some((file) => file.name === name) ? dependencyFileUri(ref, name) : absentFileUri(ref, name);
+    const pairs = names.map((name) => ({ name, left: side(previous, older, name), right: side(build.ref, newer, name) }));
+    const title = `${build.ref.environment}: build ${previous.build.slice(0, 8)} ↔ ${build.ref.build.slice(0, 8)}`;
+    await openDiffs(title, pairs);
+  } catch (error) {
+    void vscode.window.showErrorMessage(`UbiOps: could not compare the builds: ${describeError(error)}`);
+  }
+}
+
+/** "Compare with Workspace": a build's dependency file against the file of the same name in the open folder. */
+export async function compareWithWorkspace(deps: BuildCommandDeps, target?: DependencyFileNode | BuildNode): Promise<void> {
+  let file = target instanceof DependencyFileNode ? target : undefined;
+  if (!file) {
+    const build = target instanceof BuildNode ? target : await pickNode<BuildNode>(deps.explorer, 'build', 'Compare a Build with the Workspace');
+    if (!build) {
+      return;
+    }
+    const names = (await deps.documents.files(build.ref)).map((entry) => entry.name);
+    const name = names.length === 1 ? names[0] : await vscode.window.showQuickPick(names, { title: 'Compare which file?' });
+    if (!name) {
+      return;
+    }
+    file = new DependencyFileNode(build, name);
+  }
+  if (!vscode.workspace.workspaceFolders?.length) {
+    void vscode.window.showInformationMessage('UbiOps: open a folder to compare with its files.');
+    return;
+  }
+  const found = await vscode.workspace.findFiles(`**/${file.fileName}`, '{**/node_modules/**,**/.git/**,**/.venv/**,**/venv/**}', 50);
+  if (found.length === 0) {
+    void vscode.window.showInformationMessage(`UbiOps: there is no ${file.fileName} in the open folder.`);
+    return;
+  }
+  let local = found[0];
+  if (found.length > 1) {
+    const picked = await vscode.window.showQuickPick(
+      found.map((uri) => ({ label: vscode.workspace.asRelativePath(uri), uri })),
+      { title: `Compare with which ${file.fileName}?` },
+    );
+    if (!picked) {
+      return;
+    }
+    local = picked.uri;
+  }
+  await vscode.commands.executeCommand(
+    'vscode.diff',
+    file.uri,
+    local,
+    `${file.fileName} (build ${file.parent.build.id.slice(0, 8)}) ↔ ${vscode.workspace.asRelativePath(local)}`,
+  );
+}
+
+/** "Rebuild Revision": a new build of a revision's file, followed until it finishes. */
+export async function rebuildRevision(deps: BuildCommandDeps, target?: RevisionNode | BuildNode | BuildRef): Promise<void> {
+  let revision: { project: string; environment: string; revision: string } | undefined;
+  let node: RevisionNode | undefined;
+  if (target instanceof RevisionNode) {
+    node = target;
+  } else if (target instanceof BuildNode) {
+    node = target.parent;
+  } else if (target) {
+    revision = target;
+  } else {
+    node = await pickNode<RevisionNode>(deps.explorer, 'revision', 'Rebuild a Revision', (candidate) => !candidate.revision.expired);
+    if (!node) {
+      return;
+    }
+  }
+  revision ??= { project: node!.projectName, environment: node!.environmentName, revision: node!.revisionId };
+  const connection = await deps.connections.get();
+  if (!connection) {
+    void vscode.window.showWarningMessage('UbiOps: sign in first.');
+    return;
+  }
+  let build: EnvironmentBuild;
+  try {
+    build = await connection.client.rebuildRevision(revision.project, revision.environment, revision.revision);
+  } catch (error) {
+    void vscode.window.showErrorMessage(`UbiOps: could not rebuild ${revision.environment}: ${describeError(error)}`);
+    return;
+  }
+  deps.tracker.follow({ host: connection.host, ...revision, build: build.id }, build);
+  if (node) {
+    deps.explorer.refresh(node);
+  }
+  void vscode.window.showInformationMessage(`UbiOps: rebuilding ${revision.environment}; you will be told when the build finishes.`);
+}
+
+async function previousBuild(deps: BuildCommandDeps, build: BuildNode): Promise<BuildRef | undefined> {
+  const connection = await deps.connections.get();
+  if (!connection) {
+    throw new Error('not signed in');
+  }
+  const { client } = connection;
+  const { project, environment, revision } = build.ref;
+  const created = Date.parse(build.build.creation_date);
+  const sameRevision = newestFirst(await client.listBuilds(project, environment, revision)).find(
+    (candidate) => Date.parse(candidate.creation_date) < created,
+  );
+  if (sameRevision) {
+    return { ...build.ref, build: sameRevision.id };
+  }
+  const revisionCreated = Date.parse(build.parent.revision.creation_date);
+  for (const older of newestFirst(await client.listRevisions(project, environment))) {
+    if (Date.parse(older.creation_date) >= revisionCreated || older.id === revision) {
+      continue;
+    }
+    const [newest] = newestFirst(await client.listBuilds(project, environment, older.id));
+    if (newest) {
+      return { ...build.ref, revision: older.id, build: newest.id };
+    }
+  }
+  return undefined;
+}
+
+async function openDiffs(title: string, pairs: { name: string; left: vscode.Uri; right: vscode.Uri }[]): Promise<void> {
+  if (pairs.length > 1) {
+    try {
+      // The multi-file diff editor: all files of the two builds in one view.
+      await vscode.commands.executeCommand('vscode.changes', title, pairs.map((pair) => [pair.right, pair.left, pair.right]));
+      return;
+    } catch {
+      // Older VS Code: one diff per file.
+    }
+  }
+  for (const [index, pair] of pairs.entries()) {
+    await vscode.commands.executeCommand('vscode.diff', pair.left, pair.right, `${pair.name}: ${title}`, {
+      preview: index === 0,
+      preserveFocus: index > 0,
+    });
+  }
+}

@@ -1,0 +1,68 @@
+import * as vscode from 'vscode';
+import type { EnvironmentsProvider } from '../explorer/environmentsProvider';
+import type { TreeNode } from '../explorer/treeNode';
+
+export type NodeKind = 'project' | 'environment' | 'revision' | 'build' | 'dependencyFile';
+
+export function kindOf(node: unknown): NodeKind | undefined {
+  const kind = (node as { kind?: unknown } | undefined)?.kind;
+  return typeof kind === 'string' ? (kind as NodeKind) : undefined;
+}
+
+/**
+ * From the command palette: walks the tree level by level with QuickPicks, using the tree's own loaders (so a
+ * level already loaded costs no request), until the user picks a node of the wanted kind. Undefined if dismissed.
+ */
+export async function pickNode<T extends TreeNode>(
+  explorer: EnvironmentsProvider,
+  wanted: NodeKind,
+  title: string,
+  accept: (node: T) => boolean = () => true,
+): Promise<T | undefined> {
+  let parent: TreeNode | undefined;
+  for (;;) {
+    const children = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Window, title: 'Loading UbiOps…' },
+      () => explorer.getChildren(parent),
+    );
+    if (!parent && children.length === 0) {
+      const choice = await vscode.window.showInformationMessage('UbiOps: sign in first, or try the local emulator.', 'Sign In', 'Try the Local Emulator');
+      if (choice) {
+        await vscode.commands.executeCommand(choice === 'Sign In' ? 'ubiops.signIn' : 'ubiops.tryEmulator');
+      }
+      return undefined;
+    }
+    const candidates = children.filter((child) => (kindOf(child) === wanted ? accept(child as T) : !!child.loadChildren));
+    const messages = children.filter((child) => !kindOf(child));
+    if (candidates.length === 0) {
+      const reason = messages.map((message) => String(message.getTreeItem().label)).join('; ');
+      void vscode.window.showWarningMessage(`UbiOps: nothing to choose here${reason ? `: ${reason}` : ''}.`);
+      return undefined;
+    }
+    const picked = await vscode.window.showQuickPick(
+      candidates.map((node) => {
+        const item = node.getTreeItem();
+        const label = typeof item.label === 'string' ? item.label : item.label?.label ?? node.id;
+        const icon = item.iconPath instanceof vscode.ThemeIcon ? `$(${item.iconPath.id.replace('~spin', '')}) ` : '';
+        return { label: `${icon}${label}`, description: typeof item.description === 'string' ? item.description : undefined, node };
+      }),
+      { title, placeHolder: `Choose a ${levelName(kindOf(candidates[0]))}`, matchOnDescription: true, ignoreFocusOut: true },
+    );
+    if (!picked) {
+      return undefined;
+    }
+    if (kindOf(picked.node) === wanted) {
+      return picked.node as T;
+    }
+    parent = picked.node;
+  }
+}
+
+function levelName(kind: NodeKind | undefined): string {
+  switch (kind) {
+    case 'dependencyFile':
+      return 'dependency file';
+    default:
+      return kind ?? 'item';
+  }
+}

@@ -1,0 +1,70 @@
+import * as vscode from 'vscode';
+import type { EnvironmentFilter } from '../explorer/context';
+import type { EnvironmentsProvider } from '../explorer/environmentsProvider';
+import type { TreeNode } from '../explorer/treeNode';
+import { kindOf, pickNode } from './pickNode';
+
+/** The UbiOps id of a node: the project, environment, revision or build id. */
+function idOf(node: TreeNode): string | undefined {
+  const data = node as Partial<Record<'project' | 'environment' | 'revision' | 'build', { id?: unknown }>>;
+  const object = data.build ?? data.revision ?? data.environment ?? data.project;
+  return typeof object?.id === 'string' ? object.id : undefined;
+}
+
+/** "Copy ID": the id of a project, environment, revision or build, to the clipboard. */
+export async function copyId(explorer: EnvironmentsProvider, node?: TreeNode): Promise<void> {
+  const target = node ?? (await pickNode(explorer, 'build', 'Copy the ID of a Build'));
+  const id = target && idOf(target);
+  if (!id) {
+    return;
+  }
+  await vscode.env.clipboard.writeText(id);
+  vscode.window.setStatusBarMessage(`$(clippy) Copied the ${kindOf(target)} id ${id}`, 3000);
+}
+
+/** "Filter Environments…": custom, base or all, and labels, using the API's own query parameters. */
+export async function filterEnvironments(explorer: EnvironmentsProvider): Promise<void> {
+  const current = explorer.currentFilter;
+  const types: { label: string; description: string; type: EnvironmentFilter['type'] }[] = [
+    { label: 'Custom environments', description: 'the ones of your projects', type: 'custom' },
+    { label: 'Base environments', description: 'provided by UbiOps, read-only', type: 'base' },
+    { label: 'All environments', description: 'custom and base', type: 'all' },
+  ];
+  const type = await vscode.window.showQuickPick(
+    types.map((item) => ({ ...item, picked: item.type === current.type, detail: item.type === current.type ? 'current' : undefined })),
+    { title: 'Filter Environments (1/2): which kind?', ignoreFocusOut: true },
+  );
+  if (!type) {
+    return;
+  }
+  const labels = await vscode.window.showInputBox({
+    title: 'Filter Environments (2/2): labels',
+    prompt: 'Show environments with any of these labels, as key:value pairs separated by commas. Leave empty for no label filter.',
+    placeHolder: 'team:data, stage:production',
+    value: Object.entries(current.labels).map(([key, value]) => `${key}:${value}`).join(', '),
+    ignoreFocusOut: true,
+    validateInput: (value) => parseLabels(value).error,
+  });
+  if (labels === undefined) {
+    return;
+  }
+  await explorer.setFilter({ type: type.type, labels: parseLabels(labels).labels ?? {} });
+}
+
+/** `k:v, k2:v2` to a label map, or the reason it is not one. */
+export function parseLabels(text: string): { labels?: Record<string, string>; error?: string } {
+  const labels: Record<string, string> = {};
+  for (const pair of text.split(',').map((part) => part.trim()).filter(Boolean)) {
+    const separator = pair.indexOf(':');
+    if (separator <= 0 || separator === pair.length - 1) {
+      return { error: `"${pair}" is not a key:value pair.` };
+    }
+    labels[pair.slice(0, separator).trim()] = pair.slice(separator + 1).trim();
+  }
+  return { labels };
+}
+
+/** "Clear Filter": back to the custom environments, no labels. */
+export async function clearFilter(explorer: EnvironmentsProvider): Promise<void> {
+  await explorer.setFilter({ type: 'custom', labels: {} });
+}

@@ -1,0 +1,33 @@
+import * as vscode from 'vscode';
+import { dependencyFileUri } from '../documents/dependencyFileDocuments';
+import type { BuildNode } from './buildNode';
+import type { TreeNode } from './treeNode';
+
+/** A dependency file of a build; opens as a read-only document. */
+export class DependencyFileNode implements TreeNode {
+  readonly kind = 'dependencyFile';
+  readonly id: string;
+
+  constructor(
+    readonly parent: BuildNode,
+    readonly fileName: string,
+  ) {
+    this.id = `${parent.id}/files/${fileName}`;
+  }
+
+  get uri(): vscode.Uri {
+    return dependencyFileUri(this.parent.ref, this.fileName);
+  }
+
+  getTreeItem(): vscode.TreeItem {
+    const item = new vscode.TreeItem(this.fileName, vscode.TreeItemCollapsibleState.None);
+    item.id = this.id;
+    // The file icon theme picks the icon from the name.
+    item.resourceUri = vscode.Uri.file(`/${this.fileName}`);
+    item.iconPath = vscode.ThemeIcon.File;
+    item.contextValue = 'ubiops.dependencyFile';
+    item.tooltip = `${this.fileName} of build ${this.parent.build.id} (read-only)`;
+    item.command = { title: 'Open', command: 'vscode.open', arguments: [this.uri, { preview: true }] };
+    return item;
+  }
+}

@@ -1,0 +1,76 @@
+import * as vscode from 'vscode';
+import type { EnvironmentRevisionDetail } from '../api';
+import { BuildNode } from './buildNode';
+import type { ExplorerContext } from './context';
+import type { EnvironmentNode } from './environmentNode';
+import { formatDate, newestFirst } from './format';
+import { escapeMarkdown, markdownTable } from './tooltip';
+import { MessageNode, type TreeNode } from './treeNode';
+
+/** A revision: one upload of an environment's files. Marked when active or latest; an expired one has no file. */
+export class RevisionNode implements TreeNode {
+  readonly kind = 'revision';
+  readonly id: string;
+
+  constructor(
+    readonly context: ExplorerContext,
+    readonly parent: EnvironmentNode,
+    readonly revision: EnvironmentRevisionDetail,
+    readonly marks: { active: boolean; latest: boolean },
+  ) {
+    this.id = `${parent.id}/revisions/${revision.id}`;
+  }
+
+  get projectName(): string {
+    return this.parent.projectName;
+  }
+
+  get environmentName(): string {
+    return this.parent.environmentName;
+  }
+
+  get revisionId(): string {
+    return this.revision.id;
+  }
+
+  getTreeItem(): vscode.TreeItem {
+    const { revision, marks } = this;
+    const item = new vscode.TreeItem(formatDate(revision.creation_date) || revision.id, vscode.TreeItemCollapsibleState.Collapsed);
+    item.id = this.id;
+    item.description = [
+      marks.active ? 'active' : undefined,
+      marks.latest && !marks.active ? 'latest' : undefined,
+      revision.created_by,
+      revision.expired ? 'file expired' : undefined,
+    ]
+      .filter(Boolean)
+      .join(' · ');
+    item.iconPath = new vscode.ThemeIcon(
+      revision.expired ? 'history' : marks.active ? 'pass-filled' : 'git-commit',
+      marks.active ? new vscode.ThemeColor('charts.green') : undefined,
+    );
+    item.contextValue = [
+      'ubiops.revision',
+      marks.active ? 'active' : undefined,
+      marks.latest ? 'latest' : undefined,
+      revision.expired ? 'expired' : 'available',
+    ]
+      .filter(Boolean)
+      .join('.');
+    const note = revision.expired ? '\n\nThe file of this revision has expired: it can no longer be downloaded or rebuilt.' : '';
+    item.tooltip = markdownTable(`Revision of **${escapeMarkdown(this.environmentName)}**${note}`, revision);
+    return item;
+  }
+
+  async loadChildren(signal: AbortSignal): Promise<TreeNode[]> {
+    const builds = await this.context.connection.client.listBuilds(this.projectName, this.environmentName, this.revisionId, { signal });
+    if (builds.length === 0) {
+      return [new MessageNode(`${this.id}#empty`, this, 'No builds', { icon: 'info' })];
+    }
+    return newestFirst(builds).map((build) => {
+      const node = new BuildNode(this.context, this, build);
+      this.context.follow(node.ref, build);
+      return node;
+    });
+  }
+}

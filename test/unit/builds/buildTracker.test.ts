@@ -1,0 +1,150 @@
+import assert from 'node:assert/strict';
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import JSZip from 'jszip';
+import { RequestEvent, UbiOpsClient, type EnvironmentBuild } from '../../../src/api';
+import { BuildTracker, type BuildRef } from '../../../src/builds/buildTracker';
+import { start, type Emulator } from '../../../src/emulator';
+
+const TOKEN = 'tracker-token';
+const PROJECT = 'demo-project';
+
+describe('BuildTracker against the emulator', function () {
+  this.timeout(20_000);
+  let emulator: Emulator;
+  let client: UbiOpsClient;
+  let events: RequestEvent[];
+  let dir: string;
+
+  before(async () => {
+    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'ubiops-tracker-'));
+    emulator = await start({ port: 0, tokens: [TOKEN], buildSeconds: 1.2, seed: true });
+    client = new UbiOpsClient({ host: emulator.url, token: TOKEN, onRequest: (event) => events.push(event) });
+  });
+
+  after(async () => {
+    await client?.close();
+    await emulator?.close();
+    await fs.rm(dir, { recursive: true, force: true });
+  });
+
+  beforeEach(() => {
+    events = [];
+  });
+
+  function tracker(): BuildTracker {
+    return new BuildTracker(
+      (ref, signal) => client.getBuild(ref.project, ref.environment, ref.revision, ref.build, { signal }),
+      { initialIntervalMs: 100, maxIntervalMs: 400, backoff: 2 },
+    );
+  }
+
+  async function upload(environment: string, files: Record<string, string>): Promise<{ ref: BuildRef; build: EnvironmentBuild }> {
+    await client.createEnvironment(PROJECT, { name: environment, base_environment: 'python3-12' });
+    const zip = new JSZip();
+    for (const [name, content] of Object.entries(files)) {
+      zip.file(`environment_package/${name}`, content);
+    }
+    const file = path.join(dir, `${environment}.zip`);
+    await fs.writeFile(file, await zip.generateAsync({ type: 'nodebuffer' }));
+    const created = await client.uploadRevision(PROJECT, environment, file);
+    const ref = { host: client.host, project: PROJECT, environment, revision: created.revision, build: created.build };
+    return { ref, build: await client.getBuild(PROJECT, environment, created.revision, created.build) };
+  }
+
+  function buildPolls(): RequestEvent[] {
+    return events.filter((event) => event.method === 'GET' && /\/builds\/[^/]+$/.test(event.path));
+  }
+
+  it('follows builds to success and to failure, then stops asking', async () => {
+    const good = await upload('tracked-good', { 'requirements.txt': 'numpy==1.26.4\n' });
+    const bad = await upload('tracked-bad', { 'requirements.txt': 'numpy==\n' });
+    assert.ok(['queued', 'processing'].includes(good.build.status));
+    events = [];
+
+    const followed = tracker();
+    const updates: string[] = [];
+    const finished = new Map<string, EnvironmentBuild>();
+    const counts: number[] = [];
+    followed.onDidUpdate(({ ref, build }) => updates.push(`${ref.environment}:${build.status}`));
+    followed.onDidChangeRunning((count) => counts.push(count));
+    const done = new Promise<void>((resolve) =>
+      followed.onDidFinish(({ ref, build }) => {
+        finished.set(ref.environment, build);
+        if (finished.size === 2) {
+          resolve();
+        }
+      }),
+    );
+    followed.follow(good.ref, good.build);
+    followed.follow(bad.ref, bad.build);
+    followed.follow(good.ref, good.build); // following twice changes nothing
+    assert.equal(followed.running.length, 2);
+    await done;
+
+    assert.equal(finished.get('tracked-good')?.status, 'success');
+    assert.equal(finished.get('tracked-bad')?.status, 'failed');
+    assert.match(finished.get('tracked-bad')!.error_message, /requirements\.txt/);
+    assert.ok(updates.includes('tracked-good:success') && updates.includes('tracked-bad:failed'));
+    assert.deepEqual(counts.slice(0, 2), [1, 2]);
+    assert.equal(counts.at(-1), 0);
+    assert.equal(followed.running.length, 0);
+
+    // Only the followed builds were asked about, and nothing after they finished.
+    const polls = buildPolls();
+    assert.equal(polls.length, events.length, 'only build GETs were sent');
+    const asked = new Set(polls.map((event) => event.path.split('/').pop()));
+    assert.deepEqual([...asked].sort(), [good.ref.build, bad.ref.build].sort());
+    const before = events.length;
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    assert.equal(events.length, before, 'nothing polls once no build runs');
+    followed.dispose();
+  });
+
+  it('backs off between polls of a build that keeps running', async () => {
+    const slow = await start({ port: 0, tokens: [TOKEN], buildSeconds: 60 });
+    const slowClient = new UbiOpsClient({ host: slow.url, token: TOKEN });
+    const times: number[] = [];
+    try {
+      await slowClient.createEnvironment(PROJECT, { name: 'long-build', base_environment: 'python3-12' });
+      const zip = new JSZip().file('requirements.txt', 'numpy\n');
+      const file = path.join(dir, 'long.zip');
+      await fs.writeFile(file, await zip.generateAsync({ type: 'nodebuffer' }));
+      const created = await slowClient.uploadRevision(PROJECT, 'long-build', file);
+      const followed = new BuildTracker(
+        (ref, signal) => {
+          times.push(Date.now());
+          return slowClient.getBuild(ref.project, ref.environment, ref.revision, ref.build, { signal });
+        },
+        { initialIntervalMs: 50, maxIntervalMs: 400, backoff: 2 },
+      );
+      followed.follow({ host: slow.url, project: PROJECT, environment: 'long-build', revision: created.revision, build: created.build });
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      followed.dispose();
+      const polls = times.length;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      assert.equal(times.length, polls, 'no poll after dispose');
+      const gaps = times.slice(1).map((time, index) => time - times[index]);
+      // 50, 100, 200, 400, 400…: growing, then capped.
+      assert.ok(polls >= 4 && polls <= 8, `polled ${polls} times in 1.5 s`);
+      assert.ok(gaps[0] < gaps[2], `the waits grow (${gaps.join(', ')} ms)`);
+      assert.ok(gaps.every((gap) => gap < 600), `the waits are capped (${gaps.join(', ')} ms)`);
+    } finally {
+      await slowClient.close();
+      await slow.close();
+    }
+  });
+
+  it('stops following a build that is gone, and says so', async () => {
+    const { ref, build } = await upload('tracked-gone', { 'requirements.txt': 'numpy\n' });
+    const followed = tracker();
+    const lost = new Promise<unknown>((resolve) => followed.onDidLose(({ error }) => resolve(error)));
+    followed.follow(ref, build);
+    await client.deleteEnvironment(PROJECT, 'tracked-gone');
+    const error = (await lost) as { status?: number };
+    assert.equal(error.status, 404);
+    assert.equal(followed.running.length, 0);
+    followed.dispose();
+  });
+});
