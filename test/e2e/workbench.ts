@@ -1,0 +1,79 @@
+/**
+ * What the end-to-end specs share: the context test/e2e/run.mjs set up (a Chromium to connect to, code-server
+ * serving the packaged extension, the emulator it is connected to), a fresh workbench page, and screenshots.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+
+function required(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set: run the end-to-end suite with "npm run test:e2e" (test/e2e/run.mjs).`);
+  return value;
+}
+
+export const e2e = {
+  get browserEndpoint() {
+    return required('UBIOPS_E2E_BROWSER');
+  },
+  get workbenchUrl() {
+    return required('UBIOPS_E2E_WORKBENCH');
+  },
+  get apiHost() {
+    return required('UBIOPS_E2E_API_HOST');
+  },
+  get apiToken() {
+    return required('UBIOPS_E2E_API_TOKEN');
+  },
+  get resultsDir() {
+    return required('UBIOPS_E2E_RESULTS');
+  },
+};
+
+export async function connectBrowser(): Promise<Browser> {
+  return chromium.connect(e2e.browserEndpoint);
+}
+
+/** A new page on the workbench, resolved once the activity bar is there. */
+export async function openWorkbench(browser: Browser): Promise<Page> {
+  // The workbench's clipboard is the browser's: allowed, so that copy commands work as for a user who allowed it.
+  const context = await browser.newContext({
+    viewport: { width: 1280, height: 800 },
+    permissions: ['clipboard-read', 'clipboard-write'],
+  });
+  const page = await context.newPage();
+  await page.goto(e2e.workbenchUrl);
+  await page.locator('.monaco-workbench .part.activitybar').waitFor({ state: 'visible', timeout: 60_000 });
+  return page;
+}
+
+/** Saves test-results/e2e/<name>.png. */
+export async function screenshot(page: Page, name: string): Promise<string> {
+  fs.mkdirSync(e2e.resultsDir, { recursive: true });
+  const file = path.join(e2e.resultsDir, `${name.replace(/[^\w.-]+/g, '-').replace(/^-|-$/g, '')}.png`);
+  await page.screenshot({ path: file });
+  return file;
+}
+
+/**
+ * The labels of the visible rows (`.monaco-list-row`) of the trees and lists in `container`, read until `done`
+ * accepts them or the timeout passes. A row's label is its `.label-name`, without the description beside it.
+ */
+export async function rowsUntil(
+  page: Page,
+  container: string,
+  done: (rows: string[]) => boolean,
+  timeoutMs = 20_000,
+): Promise<string[]> {
+  const deadline = Date.now() + timeoutMs;
+  let rows: string[] = [];
+  for (;;) {
+    rows = await page.locator(`${container} .monaco-list-row`).evaluateAll((elements) =>
+      elements
+        .filter((element) => element.checkVisibility())
+        .map((element) => (element.querySelector('.label-name') ?? element).textContent?.trim() ?? ''),
+    );
+    if (done(rows) || Date.now() > deadline) return rows;
+    await page.waitForTimeout(250);
+  }
+}

@@ -1,0 +1,193 @@
+// npm run test:integration: the integration suite inside a real VS Code's extension host (code-server 4.139.1 =
+// VS Code 1.139.1), on machines that reach only the npm registry and Debian's packages.
+//
+// 1. builds the extension (node esbuild.mjs) and bundles test/integration/ into out/integration/;
+// 2. installs code-server and its Node 24 if missing (scripts/vscode-server.mjs);
+// 3. starts code-server with fresh user-data and extensions dirs holding a development copy of the extension
+//    (with the bundled suite in its out/integration/, as test-electron has it) and the test driver (./driver);
+// 4. opens the workbench in Chromium (the extension host starts only once a browser opens it): the driver runs
+//    the suite's run() on startup; the suite's mocha report and the driver's result go to a results folder
+//    (UBIOPS_INTEGRATION_OUTPUT, UBIOPS_INTEGRATION_RESULTS), which this prints as it comes;
+// 5. exits 0 only if the suite passed and at least one test ran.
+//
+// Options: --timeout <seconds> (default 300, or UBIOPS_INTEGRATION_TIMEOUT), --grep <text> (only matching tests),
+// --keep (leave the temp folder with code-server's logs). On failure the logs and a screenshot are copied to
+// test-results/integration/.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { cp, mkdir, mkdtemp, open, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { launchChromium, VIEWPORT } from '../../scripts/chromium.mjs';
+import { ensureDemoWorkspace } from '../../scripts/demo-workspace.mjs';
+import { copyDevExtension, ensureCodeServer, extensionId, launchCodeServer, ROOT } from '../../scripts/vscode-server.mjs';
+import { bundleIntegrationTests } from './bundle.mjs';
+
+const { values: options } = parseArgs({
+  options: {
+    timeout: { type: 'string', default: process.env.UBIOPS_INTEGRATION_TIMEOUT ?? '300' },
+    grep: { type: 'string' },
+    keep: { type: 'boolean', default: false },
+  },
+});
+const RESULTS_DIR = join(ROOT, 'test-results', 'integration');
+const SUMMARY = /^(\d+) passed, (\d+) failed, (\d+) skipped$/;
+const started = Date.now();
+const seconds = (since) => `${((Date.now() - since) / 1000).toFixed(1)} s`;
+const log = (line) => process.stdout.write(`[integration] ${line}\n`);
+
+let codeServer;
+let browser;
+let tmp;
+
+async function cleanUp({ keep = options.keep } = {}) {
+  await browser?.close().catch(() => {});
+  await codeServer?.close({ keep }).catch(() => {});
+  if (tmp && !keep) await rm(tmp, { recursive: true, force: true });
+}
+
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.once(signal, () => {
+    log(`${signal}: stopping`);
+    void cleanUp().finally(() => process.exit(130));
+  });
+}
+
+/** Copies what explains a failure into test-results/integration/: the server's and the workbench's logs. */
+async function keepEvidence(page) {
+  await mkdir(RESULTS_DIR, { recursive: true });
+  if (page) await page.screenshot({ path: join(RESULTS_DIR, 'workbench.png') }).catch(() => {});
+  if (codeServer) {
+    await cp(codeServer.logFile, join(RESULTS_DIR, 'code-server.log')).catch(() => {});
+    await cp(join(codeServer.userDataDir, 'logs'), join(RESULTS_DIR, 'logs'), { recursive: true }).catch(() => {});
+  }
+  log(`logs and a screenshot are in ${RESULTS_DIR}`);
+}
+
+async function main() {
+  await rm(RESULTS_DIR, { recursive: true, force: true });
+  let step = Date.now();
+  const build = spawnSync(process.execPath, ['esbuild.mjs'], { cwd: ROOT, stdio: 'inherit' });
+  if (build.status !== 0) throw new Error('node esbuild.mjs failed');
+  const { outDir, tests } = await bundleIntegrationTests();
+  log(`built the extension and bundled ${tests} test file${tests === 1 ? '' : 's'} in ${seconds(step)}`);
+  if (tests === 0) throw new Error('no test/integration/**/*.test.ts file');
+
+  await ensureCodeServer({ log });
+
+  tmp = await mkdtemp(join(tmpdir(), 'ubiops-integration-'));
+  const driver = join(tmp, 'driver');
+  const results = join(tmp, 'results');
+  await mkdir(results, { recursive: true });
+  await cp(join(ROOT, 'test', 'integration', 'driver'), driver, { recursive: true });
+  const workspace = await ensureDemoWorkspace(join(tmp, 'workspace'));
+  const { id: extensionUnderTest } = await extensionId(ROOT);
+
+  step = Date.now();
+  codeServer = await launchCodeServer({
+    folder: workspace,
+    extensions: [driver],
+    // The bundled suite goes inside the development copy, where @vscode/test-electron has it too (out/integration
+    // in the extension's folder): VS Code gives each extension its own `vscode` API object, chosen by the path of
+    // the module that requires it, so tests that replace `vscode.window.showInputBox` must be the extension's.
+    prepare: async (extensionsDir) => {
+      const extension = await copyDevExtension(extensionsDir);
+      await cp(outDir, join(extension, 'out', 'integration'), { recursive: true });
+    },
+    dir: tmp,
+    log,
+    env: {
+      UBIOPS_INTEGRATION_RESULTS: results,
+      UBIOPS_INTEGRATION_EXTENSION: extensionUnderTest,
+      UBIOPS_INTEGRATION_SUITE: 'out/integration/index.js',
+      UBIOPS_INTEGRATION_OUTPUT: join(results, 'output.log'),
+      UBIOPS_INTEGRATION_GREP: options.grep,
+      // A developer's own credentials must not leak into the suite: the tests set up their connections.
+      UBIOPS_API_HOST: undefined,
+      UBIOPS_API_TOKEN: undefined,
+    },
+  });
+
+  browser = await launchChromium();
+  // vscode.env.clipboard is the browser's clipboard in code-server: without these permissions readText() waits
+  // for a prompt nobody answers.
+  const context = await browser.newContext({ viewport: VIEWPORT, permissions: ['clipboard-read', 'clipboard-write'] });
+  const page = await context.newPage();
+  const pageErrors = [];
+  page.on('pageerror', (err) => pageErrors.push(err.message));
+  await page.goto(codeServer.workbenchUrl(workspace));
+  log(`workbench opened in Chromium; waiting for the suite (timeout ${options.timeout} s)`);
+
+  // Stream the suite's output as the driver appends it; stop at result.json or the timeout.
+  const outputFile = join(results, 'output.log');
+  const resultFile = join(results, 'result.json');
+  const deadline = Date.now() + Number(options.timeout) * 1000;
+  const startDeadline = Date.now() + 90_000; // the extension host starts within seconds when all is well
+  let printed = 0;
+  let output = '';
+  const drain = async () => {
+    if (!existsSync(outputFile)) return;
+    const handle = await open(outputFile, 'r');
+    try {
+      const { size } = await handle.stat();
+      if (size <= printed) return;
+      const { buffer, bytesRead } = await handle.read(Buffer.alloc(size - printed), 0, size - printed, printed);
+      const text = buffer.subarray(0, bytesRead).toString('utf8');
+      printed += bytesRead;
+      output += text;
+      process.stdout.write(text);
+    } finally {
+      await handle.close();
+    }
+  };
+  let result;
+  while (!result) {
+    await drain();
+    if (existsSync(resultFile)) {
+      await drain();
+      result = JSON.parse(readFileSync(resultFile, 'utf8'));
+      break;
+    }
+    const driverStarted = existsSync(join(results, 'started'));
+    if (Date.now() > deadline || (!driverStarted && Date.now() > startDeadline)) {
+      const where = driverStarted ? 'the suite did not finish' : 'the test driver never started';
+      await keepEvidence(page);
+      if (pageErrors.length) log(`errors in the workbench page:\n  ${pageErrors.join('\n  ')}`);
+      throw new Error(`timed out after ${seconds(step)}: ${where}`);
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  log(`suite finished ${seconds(step)} after code-server started`);
+
+  const summary = output.trimEnd().split('\n').map((line) => SUMMARY.exec(line.trim())).filter(Boolean).pop();
+  const [passed, failed] = summary ? [Number(summary[1]), Number(summary[2])] : [0, 0];
+  let failure;
+  if (!result.ok) failure = summary ? result.error : (result.stack ?? result.error);
+  else if (!summary) failure = 'the suite printed no "N passed, N failed, N skipped" line';
+  else if (failed > 0) failure = `${failed} failed`;
+  else if (passed === 0) failure = 'no test ran';
+  if (failure) {
+    await keepEvidence(page);
+    if (pageErrors.length) log(`errors in the workbench page:\n  ${pageErrors.join('\n  ')}`);
+  }
+  await cleanUp();
+  log(`total ${seconds(started)}`);
+  if (failure) {
+    process.stderr.write(`[integration] FAILED: ${failure}\n`);
+    // The mocha summary stays the last line on stdout.
+    if (summary) process.stdout.write(`\n${summary[0]}\n`);
+    return 1;
+  }
+  return 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  async (err) => {
+    process.stderr.write(`[integration] ${err.stack ?? err.message}\n`);
+    await cleanUp({ keep: true });
+    if (tmp) process.stderr.write(`[integration] kept ${tmp}\n`);
+    process.exit(1);
+  },
+);
