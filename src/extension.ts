@@ -41,9 +41,9 @@ export function activate(context: vscode.ExtensionContext): ExtensionApi {
     explorer,
     documents,
     new BuildStatusUi(tracker, documents),
-    vscode.workspace.registerTextDocumentContentProvider(DEPENDENCY_FILE_SCHEME, documents),
-    vscode.window.createTreeView('ubiops.environments', { treeDataProvider: explorer, showCollapseAll: true }),
-    ...registerCommands({ connections, explorer, documents, tracker, log }),
+    vscode.workspace.registerFileSystemProvider(DEPENDENCY_FILE_SCHEME, documents, { isReadonly: true, isCaseSensitive: true }),
+    vscode.window.createTreeView('ubiops.environments', { treeDataProvider: explorer, showCollapseAll: true, canSelectMany: true }),
+    ...registerCommands({ connections, explorer, documents, tracker, log, state: context.globalState }),
   );
   return { connections, explorer, tracker, documents };
 }

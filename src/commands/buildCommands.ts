@@ -113,40 +113,57 @@ export async function compareWithWorkspace(deps: BuildCommandDeps, target?: Depe
   );
 }
 
-/** "Rebuild Revision": a new build of a revision's file, followed until it finishes. */
-export async function rebuildRevision(deps: BuildCommandDeps, target?: RevisionNode | BuildNode | BuildRef): Promise<void> {
-  let revision: { project: string; environment: string; revision: string } | undefined;
-  let node: RevisionNode | undefined;
-  if (target instanceof RevisionNode) {
-    node = target;
-  } else if (target instanceof BuildNode) {
-    node = target.parent;
-  } else if (target) {
-    revision = target;
-  } else {
-    node = await pickNode<RevisionNode>(deps.explorer, 'revision', 'Rebuild a Revision', (candidate) => !candidate.revision.expired);
+/** "Rebuild Revision": a new build of each chosen revision's file, followed until it finishes. */
+export async function rebuildRevisions(deps: BuildCommandDeps, target?: RevisionNode | BuildNode | BuildRef, targets?: readonly unknown[]): Promise<void> {
+  const revisions: { project: string; environment: string; revision: string; node?: RevisionNode }[] = [];
+  const chosen = targets?.length && targets.includes(target) ? targets : target ? [target] : [];
+  for (const item of chosen) {
+    const node = item instanceof RevisionNode ? item : item instanceof BuildNode ? item.parent : undefined;
+    if (node) {
+      revisions.push({ project: node.projectName, environment: node.environmentName, revision: node.revisionId, node });
+    } else if (item && typeof item === 'object' && 'revision' in item) {
+      const ref = item as BuildRef;
+      revisions.push({ project: ref.project, environment: ref.environment, revision: ref.revision });
+    }
+  }
+  if (revisions.length === 0) {
+    const node = await pickNode<RevisionNode>(deps.explorer, 'revision', 'Rebuild a Revision', (candidate) => !candidate.revision.expired);
     if (!node) {
       return;
     }
+    revisions.push({ project: node.projectName, environment: node.environmentName, revision: node.revisionId, node });
   }
-  revision ??= { project: node!.projectName, environment: node!.environmentName, revision: node!.revisionId };
+  if (revisions.length > 1) {
+    const confirmed = await vscode.window.showWarningMessage(`Rebuild ${revisions.length} revisions?`, { modal: true }, 'Rebuild');
+    if (confirmed !== 'Rebuild') {
+      return;
+    }
+  }
   const connection = await deps.connections.get();
   if (!connection) {
     void vscode.window.showWarningMessage('UbiOps: sign in first.');
     return;
   }
-  let build: EnvironmentBuild;
-  try {
-    build = await connection.client.rebuildRevision(revision.project, revision.environment, revision.revision);
-  } catch (error) {
-    void vscode.window.showErrorMessage(`UbiOps: could not rebuild ${revision.environment}: ${describeError(error)}`);
-    return;
+  const failures: string[] = [];
+  await Promise.all(
+    revisions.map(async ({ node, ...revision }) => {
+      try {
+        const build: EnvironmentBuild = await connection.client.rebuildRevision(revision.project, revision.environment, revision.revision);
+        deps.tracker.follow({ host: connection.host, ...revision, build: build.id }, build);
+        if (node) {
+          deps.explorer.refresh(node);
+        }
+      } catch (error) {
+        failures.push(`${revision.environment}: ${describeError(error)}`);
+      }
+    }),
+  );
+  if (failures.length) {
+    void vscode.window.showErrorMessage(`UbiOps: could not rebuild ${failures.join(' ')}`);
+  } else {
+    const what = revisions.length === 1 ? revisions[0].environment : `${revisions.length} revisions`;
+    void vscode.window.showInformationMessage(`UbiOps: rebuilding ${what}; you will be told when the build finishes.`);
   }
-  deps.tracker.follow({ host: connection.host, ...revision, build: build.id }, build);
-  if (node) {
-    deps.explorer.refresh(node);
-  }
-  void vscode.window.showInformationMessage(`UbiOps: rebuilding ${revision.environment}; you will be told when the build finishes.`);
 }
 
 async function previousBuild(deps: BuildCommandDeps, build: BuildNode): Promise<BuildRef | undefined> {

@@ -4,8 +4,17 @@ import type { ConnectionManager } from '../connection/connectionManager';
 import type { DependencyFileDocuments } from '../documents/dependencyFileDocuments';
 import type { EnvironmentsProvider } from '../explorer/environmentsProvider';
 import type { TreeNode } from '../explorer/treeNode';
-import { compareWithPreviousBuild, compareWithWorkspace, openDependencyFile, rebuildRevision } from './buildCommands';
+import { compareWithPreviousBuild, compareWithWorkspace, openDependencyFile, rebuildRevisions } from './buildCommands';
 import { signIn, signOut, tryEmulator } from './connectionCommands';
+import {
+  copyName,
+  createEnvironment,
+  deleteEnvironments,
+  editEnvironment,
+  renameEnvironment,
+  showUsage,
+} from './environmentCommands';
+import { cancelBuilds, copyFromEnvironment, downloadRevision, uploadFolder } from './revisionCommands';
 import { clearFilter, copyId, filterEnvironments } from './viewCommands';
 
 export interface CommandDeps {
@@ -14,24 +23,41 @@ export interface CommandDeps {
   documents: DependencyFileDocuments;
   tracker: BuildTracker;
   log: vscode.LogOutputChannel;
+  /** Per-machine state: the view's filter, the folder last uploaded to each environment. */
+  state: vscode.Memento;
 }
 
-/** One line per command: each handler takes the node it was invoked on, or asks for what it needs. */
+/**
+ * One line per command. Each handler takes the node it was invoked on (and the tree's multi-selection), a URI from
+ * the Explorer, or nothing, in which case it asks for what it needs.
+ */
 export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
   const { connections, explorer, log } = deps;
+  type Node = TreeNode | undefined;
+  type Nodes = readonly TreeNode[] | undefined;
   const command = (id: string, handler: (...args: never[]) => unknown) => vscode.commands.registerCommand(id, handler);
   return [
     command('ubiops.signIn', () => signIn(connections)),
     command('ubiops.signOut', () => signOut(connections)),
     command('ubiops.tryEmulator', () => tryEmulator(connections)),
-    command('ubiops.refresh', (node?: TreeNode) => explorer.refresh(node)),
+    command('ubiops.refresh', (node: Node) => explorer.refresh(node)),
     command('ubiops.showLog', () => log.show()),
     command('ubiops.filterEnvironments', () => filterEnvironments(explorer)),
     command('ubiops.clearFilter', () => clearFilter(explorer)),
-    command('ubiops.copyId', (node?: TreeNode) => copyId(explorer, node)),
-    command('ubiops.openDependencyFile', (node?: never) => openDependencyFile(deps, node)),
-    command('ubiops.compareWithPreviousBuild', (node?: never) => compareWithPreviousBuild(deps, node)),
-    command('ubiops.compareWithWorkspace', (node?: never) => compareWithWorkspace(deps, node)),
-    command('ubiops.rebuildRevision', (node?: never) => rebuildRevision(deps, node)),
+    command('ubiops.copyId', (node: Node) => copyId(explorer, node)),
+    command('ubiops.copyName', (node: Node) => copyName(deps, node)),
+    command('ubiops.createEnvironment', (node: Node) => createEnvironment(deps, node)),
+    command('ubiops.editEnvironment', (node: Node) => editEnvironment(deps, node)),
+    command('ubiops.renameEnvironment', (node: Node) => renameEnvironment(deps, node)),
+    command('ubiops.deleteEnvironment', (node: Node, nodes: Nodes) => deleteEnvironments(deps, node, nodes)),
+    command('ubiops.showUsage', (node: Node) => showUsage(deps, node)),
+    command('ubiops.uploadFolder', (target: vscode.Uri | Node) => uploadFolder(deps, target)),
+    command('ubiops.copyFromEnvironment', (node: Node) => copyFromEnvironment(deps, node)),
+    command('ubiops.downloadRevision', (node: Node) => downloadRevision(deps, node)),
+    command('ubiops.rebuildRevision', (node: never, nodes: never) => rebuildRevisions(deps, node, nodes)),
+    command('ubiops.cancelBuild', (node: Node, nodes: Nodes) => cancelBuilds(deps, node, nodes)),
+    command('ubiops.openDependencyFile', (node: never) => openDependencyFile(deps, node)),
+    command('ubiops.compareWithPreviousBuild', (node: never) => compareWithPreviousBuild(deps, node)),
+    command('ubiops.compareWithWorkspace', (node: never) => compareWithWorkspace(deps, node)),
   ];
 }

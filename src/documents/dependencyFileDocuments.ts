@@ -48,13 +48,14 @@ const LANGUAGES: Record<string, string[]> = {
 };
 
 /**
- * Read-only documents of the dependency files of builds, fetched through the client. One request per build: the
- * answer holds every file, and the files of a finished build never change, so it is kept for the session.
+ * Read-only documents of the dependency files of builds, fetched through the client. A read-only file system (not a
+ * content provider) so that VS Code itself refuses edits and shows the editor as read-only. One request per build:
+ * the answer holds every file, and the files of a finished build never change, so it is kept for the session.
  */
-export class DependencyFileDocuments implements vscode.TextDocumentContentProvider, vscode.Disposable {
+export class DependencyFileDocuments implements vscode.FileSystemProvider, vscode.Disposable {
   private readonly cache = new Map<string, Promise<EnvironmentBuildDependency[]>>();
-  private readonly changeEmitter = new vscode.EventEmitter<vscode.Uri>();
-  readonly onDidChange = this.changeEmitter.event;
+  private readonly changeEmitter = new vscode.EventEmitter<vscode.FileChangeEvent[]>();
+  readonly onDidChangeFile = this.changeEmitter.event;
   private readonly subscriptions: vscode.Disposable[];
 
   constructor(private readonly connections: ConnectionManager) {
@@ -64,25 +65,63 @@ export class DependencyFileDocuments implements vscode.TextDocumentContentProvid
     ];
   }
 
-  async provideTextDocumentContent(uri: vscode.Uri, token: vscode.CancellationToken): Promise<string> {
-    const { ref, fileName, absent } = parseDependencyFileUri(uri);
-    if (absent) {
+  async readFile(uri: vscode.Uri): Promise<Uint8Array> {
+    return Buffer.from(await this.content(uri), 'utf8');
+  }
+
+  async stat(uri: vscode.Uri): Promise<vscode.FileStat> {
+    const size = Buffer.byteLength(await this.content(uri), 'utf8');
+    return { type: vscode.FileType.File, ctime: 0, mtime: 0, size, permissions: vscode.FilePermission.Readonly };
+  }
+
+  watch(): vscode.Disposable {
+    // Changes are announced by invalidate(); there is nothing to watch.
+    return new vscode.Disposable(() => undefined);
+  }
+
+  readDirectory(): never {
+    throw vscode.FileSystemError.FileNotADirectory();
+  }
+
+  createDirectory(uri: vscode.Uri): never {
+    throw vscode.FileSystemError.NoPermissions(uri);
+  }
+
+  writeFile(uri: vscode.Uri): never {
+    throw vscode.FileSystemError.NoPermissions(uri);
+  }
+
+  delete(uri: vscode.Uri): never {
+    throw vscode.FileSystemError.NoPermissions(uri);
+  }
+
+  rename(uri: vscode.Uri): never {
+    throw vscode.FileSystemError.NoPermissions(uri);
+  }
+
+  private async content(uri: vscode.Uri): Promise<string> {
+    let parsed;
+    try {
+      parsed = parseDependencyFileUri(uri);
+    } catch {
+      throw vscode.FileSystemError.FileNotFound(uri);
+    }
+    if (parsed.absent) {
       return '';
     }
-    const files = await this.files(ref, token);
-    const file = files.find((candidate) => candidate.name === fileName);
+    const file = (await this.files(parsed.ref)).find((candidate) => candidate.name === parsed.fileName);
     if (!file) {
-      throw new Error(`Build ${ref.build} of ${ref.environment} has no ${fileName}.`);
+      throw vscode.FileSystemError.FileNotFound(`Build ${parsed.ref.build} of ${parsed.ref.environment} has no ${parsed.fileName}.`);
     }
     return file.content;
   }
 
   /** The dependency files of a build, from the cache or one request. */
-  async files(ref: BuildRef, token?: vscode.CancellationToken): Promise<EnvironmentBuildDependency[]> {
+  async files(ref: BuildRef): Promise<EnvironmentBuildDependency[]> {
     const key = `${ref.host}|${ref.build}`;
     let files = this.cache.get(key);
     if (!files) {
-      files = this.fetch(ref, token);
+      files = this.fetch(ref);
       this.cache.set(key, files);
       // Failures and empty answers (a build still running) are not kept: the next open asks again.
       files.then(
@@ -98,7 +137,7 @@ export class DependencyFileDocuments implements vscode.TextDocumentContentProvid
     this.cache.delete(`${ref.host}|${ref.build}`);
     for (const document of vscode.workspace.textDocuments) {
       if (document.uri.scheme === DEPENDENCY_FILE_SCHEME && new URLSearchParams(document.uri.query).get('build') === ref.build) {
-        this.changeEmitter.fire(document.uri);
+        this.changeEmitter.fire([{ type: vscode.FileChangeType.Changed, uri: document.uri }]);
       }
     }
   }
@@ -108,23 +147,17 @@ export class DependencyFileDocuments implements vscode.TextDocumentContentProvid
     vscode.Disposable.from(...this.subscriptions).dispose();
   }
 
-  private async fetch(ref: BuildRef, token?: vscode.CancellationToken): Promise<EnvironmentBuildDependency[]> {
+  private async fetch(ref: BuildRef): Promise<EnvironmentBuildDependency[]> {
     const connection = await this.connections.get();
     if (!connection || connection.host !== ref.host) {
       throw new Error(
         `This file belongs to a build on ${new URL(ref.host).host}, and the extension is ${connection ? `connected to ${new URL(connection.host).host}` : 'not signed in'}. Sign in to ${new URL(ref.host).host} to read it.`,
       );
     }
-    const controller = new AbortController();
-    const listener = token?.onCancellationRequested(() => controller.abort());
     try {
-      return await connection.client.listBuildDependencyFiles(ref.project, ref.environment, ref.revision, ref.build, {
-        signal: controller.signal,
-      });
+      return await connection.client.listBuildDependencyFiles(ref.project, ref.environment, ref.revision, ref.build);
     } catch (error) {
       throw new Error(`Could not read the dependency files of build ${ref.build}: ${describeError(error)}`);
-    } finally {
-      listener?.dispose();
     }
   }
 

@@ -135,6 +135,8 @@ export interface Emulator {
     v: { deployment: string; version: string; status?: string },
   ): void;
   expireRevision(project: string, environment: string, revisionId: string): void;
+  /** Replaces the accepted tokens, as revoking a token on the platform would. */
+  setTokens(tokens: string[]): void;
   close(): Promise<void>;
 }
 
@@ -281,6 +283,10 @@ class App {
           setFaults: (f) => this.setFaults(f),
           addDeploymentVersion: (p, e, v) => this.addDeploymentVersion(p, e, v),
           expireRevision: (p, e, r) => this.expireRevision(p, e, r),
+          setTokens: (tokens) => {
+            this.tokens.clear();
+            tokens.forEach((token) => this.tokens.add(token));
+          },
           close: () => this.close(),
         });
       };

@@ -103,7 +103,8 @@ export class EnvironmentsProvider implements vscode.TreeDataProvider<TreeNode>, 
     this.changeEmitter.dispose();
   }
 
-  private updateBuild(build: EnvironmentBuild): void {
+  /** Shows a build's new state in its row, if the row is on screen. */
+  updateBuild(build: EnvironmentBuild): void {
     const node = this.buildNodes.get(build.id);
     if (node) {
       node.build = build;

@@ -1,0 +1,327 @@
+import * as vscode from 'vscode';
+import { UbiOpsApiError, type EnvironmentList, type EnvironmentUpdate } from '../api';
+import { describeError } from '../connection/connectionManager';
+import { EnvironmentNode } from '../explorer/environmentNode';
+import { ProjectNode } from '../explorer/projectNode';
+import type { TreeNode } from '../explorer/treeNode';
+import type { CommandDeps } from './registerCommands';
+import { pickNode } from './pickNode';
+import { parseLabels } from './viewCommands';
+
+/** The server's rules, checked as the user types (the server still decides). */
+export function environmentNameProblem(name: string, taken: ReadonlySet<string>): string | undefined {
+  if (name.length === 0) {
+    return 'Enter a name.';
+  }
+  if (name.length > 64) {
+    return `At most 64 characters (this is ${name.length}).`;
+  }
+  if (!/^[a-z][a-z0-9-]*$/.test(name)) {
+    return 'Use lowercase letters, digits and dashes, starting with a lowercase letter.';
+  }
+  if (taken.has(name)) {
+    return `An environment named "${name}" already exists in this project.`;
+  }
+  return undefined;
+}
+
+export function descriptionProblem(text: string): string | undefined {
+  return text.length > 400 ? `At most 400 characters (this is ${text.length}).` : undefined;
+}
+
+function labelsText(labels: Record<string, string>): string {
+  return Object.entries(labels).map(([key, value]) => `${key}:${value}`).join(', ');
+}
+
+async function environmentNode(deps: CommandDeps, node: TreeNode | undefined, title: string): Promise<EnvironmentNode | undefined> {
+  if (node instanceof EnvironmentNode) {
+    return node;
+  }
+  return pickNode<EnvironmentNode>(deps.explorer, 'environment', title, (candidate) => !candidate.isBase);
+}
+
+/** The nodes a tree command acts on: the multi-selection when the clicked node is in it, else the node. */
+export function selection<T>(node: T | undefined, nodes: readonly T[] | undefined): T[] {
+  if (nodes?.length && node && nodes.includes(node)) {
+    return [...nodes];
+  }
+  return node ? [node] : [];
+}
+
+/**
+ * "Create Environment": name (checked as typed), base environment from the API's list, display name, description
+ * and labels; then offers to upload a folder into it.
+ */
+export async function createEnvironment(deps: CommandDeps, node?: TreeNode): Promise<void> {
+  const project = node instanceof ProjectNode ? node : await pickNode<ProjectNode>(deps.explorer, 'project', 'Create an Environment in…');
+  if (!project) {
+    return;
+  }
+  const { client } = project.context.connection;
+  const title = `Create an Environment in ${project.projectName}`;
+  let all: EnvironmentList[];
+  try {
+    all = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'Loading environments…' }, () =>
+      client.listEnvironments(project.projectName, { environment_type: 'all' }),
+    );
+  } catch (error) {
+    void vscode.window.showErrorMessage(`UbiOps: could not list the environments of ${project.projectName}: ${describeError(error)}`);
+    return;
+  }
+  const taken = new Set(all.map((environment) => environment.name));
+  const name = await vscode.window.showInputBox({
+    title: `${title} (1/5): name`,
+    prompt: 'Lowercase letters, digits and dashes, starting with a letter. It cannot be changed without renaming.',
+    placeHolder: 'my-environment',
+    ignoreFocusOut: true,
+    validateInput: (value) => environmentNameProblem(value.trim(), taken),
+  });
+  if (name === undefined) {
+    return;
+  }
+  const bases = all.filter((environment) => environment.project === null);
+  const base = await vscode.window.showQuickPick(
+    [...bases]
+      .sort((a, b) => Number(a.deprecated) - Number(b.deprecated) || a.name.localeCompare(b.name))
+      .map((environment) => ({
+        label: environment.display_name || environment.name,
+        description: [environment.name, environment.gpu_required ? 'GPU' : undefined, environment.deprecated ? 'deprecated' : undefined]
+          .filter(Boolean)
+          .join(' · '),
+        detail: environment.description || undefined,
+        environment,
+      })),
+    { title: `${title} (2/5): base environment`, placeHolder: 'The runtime to build on; it cannot be changed later', matchOnDescription: true, ignoreFocusOut: true },
+  );
+  if (!base) {
+    return;
+  }
+  const displayName = await vscode.window.showInputBox({
+    title: `${title} (3/5): display name`,
+    prompt: 'Shown in UbiOps instead of the name. Leave empty to use the name.',
+    value: '',
+    ignoreFocusOut: true,
+    validateInput: (value) => (value.length > 64 ? `At most 64 characters (this is ${value.length}).` : undefined),
+  });
+  if (displayName === undefined) {
+    return;
+  }
+  const description = await vscode.window.showInputBox({
+    title: `${title} (4/5): description`,
+    prompt: 'Optional, at most 400 characters.',
+    ignoreFocusOut: true,
+    validateInput: descriptionProblem,
+  });
+  if (description === undefined) {
+    return;
+  }
+  const labels = await vscode.window.showInputBox({
+    title: `${title} (5/5): labels`,
+    prompt: 'Optional key:value pairs separated by commas.',
+    placeHolder: 'team:data, stage:dev',
+    ignoreFocusOut: true,
+    validateInput: (value) => parseLabels(value).error,
+  });
+  if (labels === undefined) {
+    return;
+  }
+  try {
+    await client.createEnvironment(project.projectName, {
+      name: name.trim(),
+      base_environment: base.environment.name,
+      ...(displayName.trim() ? { display_name: displayName.trim() } : {}),
+      ...(description.trim() ? { description: description.trim() } : {}),
+      ...(labels.trim() ? { labels: parseLabels(labels).labels } : {}),
+    });
+  } catch (error) {
+    void vscode.window.showErrorMessage(`UbiOps: could not create ${name.trim()}: ${describeError(error)}`);
+    return;
+  }
+  deps.explorer.refresh(project);
+  const choice = await vscode.window.showInformationMessage(
+    `UbiOps: created the environment ${name.trim()} on ${base.environment.name}. Upload a folder with its dependency files to build it.`,
+    'Upload a Folder…',
+  );
+  if (choice) {
+    const created = (await deps.explorer.getChildren(project)).find(
+      (child): child is EnvironmentNode => child instanceof EnvironmentNode && child.environmentName === name.trim(),
+    );
+    await vscode.commands.executeCommand('ubiops.uploadFolder', created);
+  }
+}
+
+/** "Edit Environment": display name, description and labels (labels replace the old ones whole). */
+export async function editEnvironment(deps: CommandDeps, node?: TreeNode): Promise<void> {
+  const target = await environmentNode(deps, node, 'Edit an Environment');
+  if (!target || target.isBase) {
+    return;
+  }
+  const environment = target.environment;
+  const title = `Edit ${environment.name}`;
+  const displayName = await vscode.window.showInputBox({
+    title: `${title} (1/3): display name`,
+    value: environment.display_name,
+    ignoreFocusOut: true,
+    validateInput: (value) => (value.trim() === '' ? 'The display name cannot be empty.' : value.length > 64 ? `At most 64 characters (this is ${value.length}).` : undefined),
+  });
+  if (displayName === undefined) {
+    return;
+  }
+  const description = await vscode.window.showInputBox({
+    title: `${title} (2/3): description`,
+    value: environment.description ?? '',
+    ignoreFocusOut: true,
+    validateInput: descriptionProblem,
+  });
+  if (description === undefined) {
+    return;
+  }
+  const labels = await vscode.window.showInputBox({
+    title: `${title} (3/3): labels`,
+    prompt: 'key:value pairs separated by commas; these replace the current labels.',
+    value: labelsText(environment.labels ?? {}),
+    ignoreFocusOut: true,
+    validateInput: (value) => parseLabels(value).error,
+  });
+  if (labels === undefined) {
+    return;
+  }
+  const update: EnvironmentUpdate = {};
+  if (displayName.trim() !== environment.display_name) {
+    update.display_name = displayName.trim();
+  }
+  if (description.trim() !== (environment.description ?? '')) {
+    update.description = description.trim();
+  }
+  const newLabels = parseLabels(labels).labels ?? {};
+  if (labelsText(newLabels) !== labelsText(environment.labels ?? {})) {
+    update.labels = newLabels;
+  }
+  if (Object.keys(update).length === 0) {
+    void vscode.window.showInformationMessage(`UbiOps: nothing changed in ${environment.name}.`);
+    return;
+  }
+  await applyUpdate(deps, target, update);
+}
+
+/** "Rename Environment". */
+export async function renameEnvironment(deps: CommandDeps, node?: TreeNode): Promise<void> {
+  const target = await environmentNode(deps, node, 'Rename an Environment');
+  if (!target || target.isBase) {
+    return;
+  }
+  const siblings = await deps.explorer.getChildren(target.parent);
+  const taken = new Set(
+    siblings.filter((child): child is EnvironmentNode => child instanceof EnvironmentNode && child !== target).map((child) => child.environmentName),
+  );
+  const name = await vscode.window.showInputBox({
+    title: `Rename ${target.environmentName}`,
+    prompt: 'Deployment versions that use it follow the new name.',
+    value: target.environmentName,
+    ignoreFocusOut: true,
+    validateInput: (value) => environmentNameProblem(value.trim(), taken),
+  });
+  if (name === undefined || name.trim() === target.environmentName) {
+    return;
+  }
+  await applyUpdate(deps, target, { name: name.trim() });
+}
+
+async function applyUpdate(deps: CommandDeps, target: EnvironmentNode, update: EnvironmentUpdate): Promise<void> {
+  try {
+    await target.context.connection.client.updateEnvironment(target.projectName, target.environmentName, update);
+  } catch (error) {
+    void vscode.window.showErrorMessage(`UbiOps: could not update ${target.environmentName}: ${describeError(error)}`);
+    return;
+  }
+  // The environment's row is its project's child: reloading the project shows the new name, labels, description.
+  deps.explorer.refresh(target.parent);
+  void vscode.window.setStatusBarMessage(`$(check) Updated ${update.name ?? target.environmentName}`, 3000);
+}
+
+/**
+ * "Delete Environment": one modal confirmation naming the environments. When deployment versions use one, the
+ * refusal lists them.
+ */
+export async function deleteEnvironments(deps: CommandDeps, node?: TreeNode, nodes?: readonly TreeNode[]): Promise<void> {
+  let targets = selection(node, nodes).filter((item): item is EnvironmentNode => item instanceof EnvironmentNode && !item.isBase);
+  if (targets.length === 0) {
+    const picked = await environmentNode(deps, undefined, 'Delete an Environment');
+    if (!picked) {
+      return;
+    }
+    targets = [picked];
+  }
+  const names = targets.map((target) => target.environmentName);
+  const what = names.length === 1 ? `the environment "${names[0]}"` : `${names.length} environments (${names.join(', ')})`;
+  const confirmed = await vscode.window.showWarningMessage(
+    `Delete ${what}? Its revisions, builds and files are deleted with it. This cannot be undone.`,
+    { modal: true },
+    'Delete',
+  );
+  if (confirmed !== 'Delete') {
+    return;
+  }
+  const refused: string[] = [];
+  await Promise.all(
+    targets.map(async (target) => {
+      const { client } = target.context.connection;
+      try {
+        await client.deleteEnvironment(target.projectName, target.environmentName);
+      } catch (error) {
+        if (error instanceof UbiOpsApiError && error.status === 400) {
+          const usage = await client.listEnvironmentUsage(target.projectName, target.environmentName).catch(() => []);
+          const versions = usage.map((item) => `${item.deployment}/${item.version}`);
+          refused.push(
+            versions.length
+              ? `${target.environmentName} is used by ${versions.join(', ')}: move those deployment versions to another environment first.`
+              : `${target.environmentName}: ${describeError(error)}`,
+          );
+        } else {
+          refused.push(`${target.environmentName}: ${describeError(error)}`);
+        }
+      }
+    }),
+  );
+  for (const project of new Set(targets.map((target) => target.parent))) {
+    deps.explorer.refresh(project);
+  }
+  if (refused.length) {
+    void vscode.window.showErrorMessage(`UbiOps: not deleted. ${refused.join(' ')}`);
+  } else {
+    void vscode.window.setStatusBarMessage(`$(trash) Deleted ${names.join(', ')}`, 4000);
+  }
+}
+
+/** "Show Usage": the deployment versions that use an environment. */
+export async function showUsage(deps: CommandDeps, node?: TreeNode): Promise<void> {
+  const target = node instanceof EnvironmentNode ? node : await pickNode<EnvironmentNode>(deps.explorer, 'environment', 'Show the Usage of an Environment');
+  if (!target) {
+    return;
+  }
+  let usage;
+  try {
+    usage = await target.context.connection.client.listEnvironmentUsage(target.projectName, target.environmentName);
+  } catch (error) {
+    void vscode.window.showErrorMessage(`UbiOps: could not read the usage of ${target.environmentName}: ${describeError(error)}`);
+    return;
+  }
+  if (usage.length === 0) {
+    void vscode.window.showInformationMessage(`UbiOps: no deployment version uses ${target.environmentName}.`);
+    return;
+  }
+  await vscode.window.showQuickPick(
+    usage.map((item) => ({ label: `$(rocket) ${item.deployment}`, description: `version ${item.version}`, detail: `status: ${item.status}` })),
+    { title: `${usage.length} deployment version${usage.length === 1 ? '' : 's'} use ${target.environmentName}`, canPickMany: false },
+  );
+}
+
+/** "Copy Name": the name of a project or environment. */
+export async function copyName(deps: CommandDeps, node?: TreeNode): Promise<void> {
+  const target = node ?? (await pickNode<EnvironmentNode>(deps.explorer, 'environment', 'Copy the Name of an Environment'));
+  const name = target instanceof EnvironmentNode ? target.environmentName : target instanceof ProjectNode ? target.projectName : undefined;
+  if (name) {
+    await vscode.env.clipboard.writeText(name);
+    vscode.window.setStatusBarMessage(`$(clippy) Copied ${name}`, 3000);
+  }
+}

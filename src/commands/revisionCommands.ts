@@ -1,0 +1,386 @@
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { UbiOpsApiError, type EnvironmentRevisionCreate } from '../api';
+import { DEPENDENCY_FILE_NAMES } from '../archive/dependencyFiles';
+import { extractZip } from '../archive/extract';
+import { formatBytes, packFolder, PackError, scanFolder, type PackManifest } from '../archive/pack';
+import { formatProblem } from '../archive/problems';
+import { describeError } from '../connection/connectionManager';
+import { BuildNode } from '../explorer/buildNode';
+import { EnvironmentNode } from '../explorer/environmentNode';
+import { RevisionNode } from '../explorer/revisionNode';
+import type { TreeNode } from '../explorer/treeNode';
+import { selection } from './environmentCommands';
+import { pickNode } from './pickNode';
+import type { CommandDeps } from './registerCommands';
+
+const REMEMBERED_FOLDERS = 'ubiops.uploadFolders';
+
+function folderKey(environment: EnvironmentNode): string {
+  return `${environment.context.connection.host}|${environment.projectName}|${environment.environmentName}`;
+}
+
+function rememberedFolders(deps: CommandDeps): Record<string, string> {
+  return deps.state.get<Record<string, string>>(REMEMBERED_FOLDERS) ?? {};
+}
+
+async function isFolder(fsPath: string): Promise<boolean> {
+  return fs.stat(fsPath).then((stat) => stat.isDirectory(), () => false);
+}
+
+async function chooseFolder(deps: CommandDeps, environment: EnvironmentNode): Promise<string | undefined> {
+  const remembered = rememberedFolders(deps)[folderKey(environment)];
+  if (remembered && (await isFolder(remembered))) {
+    const again = await vscode.window.showQuickPick(
+      [
+        { label: `$(folder) ${path.basename(remembered)}`, description: remembered, detail: `The folder last uploaded to ${environment.environmentName}`, folder: remembered },
+        { label: '$(folder-opened) Choose Another Folder…', folder: undefined },
+      ],
+      { title: `Upload to ${environment.environmentName}`, ignoreFocusOut: true },
+    );
+    if (!again) {
+      return undefined;
+    }
+    if (again.folder) {
+      return again.folder;
+    }
+  }
+  const picked = await vscode.window.showOpenDialog({
+    canSelectFolders: true,
+    canSelectFiles: false,
+    canSelectMany: false,
+    openLabel: `Upload to ${environment.environmentName}`,
+    title: `Choose the folder with ${environment.environmentName}'s dependency files`,
+    defaultUri: vscode.workspace.workspaceFolders?.[0]?.uri,
+  });
+  return picked?.[0]?.fsPath;
+}
+
+function summary(manifest: PackManifest): string {
+  const lines = [
+    `${manifest.files.length} file${manifest.files.length === 1 ? '' : 's'}, ${formatBytes(manifest.totalBytes)}; dependency files: ${manifest.dependencyFiles.join(', ')}.`,
+  ];
+  if (manifest.excluded) {
+    lines.push(`${manifest.excluded} left out by ignore rules${manifest.excludedFolders.length ? ` (${manifest.excludedFolders.slice(0, 3).map((folder) => folder.path).join(', ')}${manifest.excludedFolders.length > 3 ? ', …' : ''})` : ''}.`);
+  }
+  if (manifest.skippedLinks.length) {
+    lines.push(`${manifest.skippedLinks.length} symbolic link${manifest.skippedLinks.length === 1 ? '' : 's'} left out (pointing outside the folder or nowhere).`);
+  }
+  return lines.join('\n');
+}
+
+/**
+ * "Upload Folder as New Revision": from a folder in the Explorer (asks the environment), an environment in the
+ * tree (asks the folder, offering the one last used), or the palette (asks both). Shows what will be uploaded and
+ * what the validators found, packs, uploads with a cancellable progress, and follows the new build.
+ */
+export async function uploadFolder(deps: CommandDeps, target?: vscode.Uri | TreeNode): Promise<void> {
+  let environment = target instanceof EnvironmentNode ? target : undefined;
+  let folder = target instanceof vscode.Uri ? target.fsPath : undefined;
+  if (!environment) {
+    environment = await pickNode<EnvironmentNode>(
+      deps.explorer,
+      'environment',
+      folder ? `Upload ${path.basename(folder)} to…` : 'Upload a Folder to…',
+      (candidate) => !candidate.isBase,
+    );
+    if (!environment) {
+      return;
+    }
+  }
+  if (environment.isBase) {
+    void vscode.window.showErrorMessage(`UbiOps: ${environment.environmentName} is a base environment provided by UbiOps; it cannot take uploads. Create a custom environment on it instead.`);
+    return;
+  }
+  if (environment.environment.implicit) {
+    void vscode.window.showErrorMessage(
+      `UbiOps: ${environment.environmentName} is an implicit environment: its files come from its deployment package. Upload a new deployment package, or create a custom environment.`,
+    );
+    return;
+  }
+  folder ??= await chooseFolder(deps, environment);
+  if (!folder) {
+    return;
+  }
+  if (!(await isFolder(folder))) {
+    void vscode.window.showErrorMessage(`UbiOps: ${folder} is not a folder. Choose the folder that holds the dependency files.`);
+    return;
+  }
+
+  let manifest: PackManifest;
+  try {
+    manifest = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Window, title: `Reading ${path.basename(folder)}…` },
+      () => scanFolder(folder!),
+    );
+  } catch (error) {
+    void vscode.window.showErrorMessage(`UbiOps: cannot read ${folder}: ${describeError(error)}`);
+    return;
+  }
+  if (manifest.dependencyFiles.length === 0) {
+    void vscode.window.showErrorMessage(
+      `UbiOps: ${path.basename(folder)} has no dependency file (${DEPENDENCY_FILE_NAMES.join(', ')}) at its top level, so a build would fail. Choose the folder that holds them.`,
+    );
+    return;
+  }
+  if (manifest.unreadable.length) {
+    const names = manifest.unreadable.slice(0, 3).map((file) => `${file.path} (${file.reason})`).join(', ');
+    void vscode.window.showErrorMessage(
+      `UbiOps: ${manifest.unreadable.length} file${manifest.unreadable.length === 1 ? '' : 's'} in ${path.basename(folder)} cannot be read: ${names}. Fix their permissions or add them to .ubiops-ignore.`,
+    );
+    return;
+  }
+  const errors = manifest.problems.filter((problem) => problem.severity === 'error');
+  const details = [summary(manifest)];
+  if (errors.length) {
+    details.push(
+      `${errors.length} problem${errors.length === 1 ? '' : 's'} will fail the build:\n${errors.slice(0, 5).map(formatProblem).join('\n')}${errors.length > 5 ? '\n…' : ''}`,
+    );
+  }
+  const choice = await vscode.window.showInformationMessage(
+    `Upload ${path.basename(folder)} to ${environment.environmentName} as a new revision?`,
+    { modal: true, detail: details.join('\n\n') },
+    ...(errors.length ? ['Show Problem', 'Upload Anyway'] : ['Upload']),
+  );
+  if (choice === 'Show Problem') {
+    const problem = errors[0];
+    const document = await vscode.workspace.openTextDocument(path.join(folder, problem.file));
+    const range = new vscode.Range(problem.line, problem.column, problem.endLine, problem.endColumn);
+    await vscode.window.showTextDocument(document, { selection: range });
+    return;
+  }
+  if (choice !== 'Upload' && choice !== 'Upload Anyway') {
+    return;
+  }
+  await packAndUpload(deps, environment, folder);
+}
+
+async function packAndUpload(deps: CommandDeps, environment: EnvironmentNode, folder: string): Promise<void> {
+  const { connection } = environment.context;
+  const name = environment.environmentName;
+  let zipPath: string | undefined;
+  try {
+    const created = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: `Uploading ${path.basename(folder)} to ${name}`, cancellable: true },
+      async (progress, cancellation) => {
+        const controller = new AbortController();
+        cancellation.onCancellationRequested(() => controller.abort());
+        let reported = 0;
+        const step = (fraction: number, message: string) => {
+          const percent = Math.min(100, Math.round(fraction * 100));
+          progress.report({ increment: percent - reported, message });
+          reported = percent;
+        };
+        const packed = await packFolder(folder, {
+          signal: controller.signal,
+          onProgress: ({ files, totalFiles, bytes, totalBytes }) =>
+            step((totalBytes ? bytes / totalBytes : files / Math.max(1, totalFiles)) * 0.3, `packing ${files} of ${totalFiles} files`),
+        });
+        zipPath = packed.zipPath;
+        return connection.client.uploadRevision(environment.projectName, name, packed.zipPath, {
+          signal: controller.signal,
+          fileName: `${path.basename(folder) || name}.zip`,
+          onProgress: ({ bytes, total }) =>
+            step(0.3 + 0.7 * (total ? bytes / total : 0), `sending ${formatBytes(bytes)} of ${formatBytes(total ?? packed.zipBytes)}`),
+        });
+      },
+    );
+    await deps.state.update(REMEMBERED_FOLDERS, { ...rememberedFolders(deps), [folderKey(environment)]: folder });
+    afterNewRevision(deps, environment, created, `Uploaded ${path.basename(folder)} to ${name}`);
+  } catch (error) {
+    if ((error as Error).name === 'AbortError' || (error instanceof PackError && error.code === 'cancelled')) {
+      void vscode.window.setStatusBarMessage(`Upload to ${name} cancelled; nothing was created.`, 5000);
+      return;
+    }
+    const sent = error instanceof UbiOpsApiError && error.status !== undefined;
+    const outcome = sent ? 'UbiOps refused it' : 'nothing was created';
+    const retry = await vscode.window.showErrorMessage(
+      `UbiOps: the upload of ${path.basename(folder)} to ${name} failed (${outcome}): ${describeError(error)}`,
+      'Retry',
+    );
+    if (retry) {
+      await packAndUpload(deps, environment, folder);
+    }
+  } finally {
+    if (zipPath) {
+      await fs.rm(zipPath, { force: true });
+    }
+  }
+}
+
+function afterNewRevision(deps: CommandDeps, environment: EnvironmentNode, created: EnvironmentRevisionCreate, what: string): void {
+  deps.tracker.follow({
+    host: environment.context.connection.host,
+    project: environment.projectName,
+    environment: environment.environmentName,
+    revision: created.revision,
+    build: created.build,
+  });
+  deps.explorer.refresh(environment);
+  void vscode.window.showInformationMessage(`UbiOps: ${what}. The build has started; you will be told when it finishes.`);
+}
+
+/** "Copy Files from Another Environment": a new revision with the files of another environment of the project. */
+export async function copyFromEnvironment(deps: CommandDeps, node?: TreeNode): Promise<void> {
+  const target = node instanceof EnvironmentNode ? node : await pickNode<EnvironmentNode>(deps.explorer, 'environment', 'Copy Files into…', (candidate) => !candidate.isBase && !candidate.environment.implicit);
+  if (!target) {
+    return;
+  }
+  const { client } = target.context.connection;
+  let sources;
+  try {
+    sources = (await client.listEnvironments(target.projectName, { environment_type: 'custom' })).filter(
+      (environment) => environment.name !== target.environmentName,
+    );
+  } catch (error) {
+    void vscode.window.showErrorMessage(`UbiOps: could not list the environments: ${describeError(error)}`);
+    return;
+  }
+  if (sources.length === 0) {
+    void vscode.window.showInformationMessage(`UbiOps: ${target.projectName} has no other custom environment to copy from.`);
+    return;
+  }
+  const source = await vscode.window.showQuickPick(
+    sources.map((environment) => ({ label: environment.display_name || environment.name, description: `${environment.name} · on ${environment.base_environment}`, environment })),
+    { title: `Copy files into ${target.environmentName} from…`, placeHolder: 'Its active revision is copied as a new revision, and built', ignoreFocusOut: true },
+  );
+  if (!source) {
+    return;
+  }
+  try {
+    const created = await client.copyRevision(target.projectName, target.environmentName, source.environment.name);
+    afterNewRevision(deps, target, created, `Copied the files of ${source.environment.name} into ${target.environmentName}`);
+  } catch (error) {
+    void vscode.window.showErrorMessage(`UbiOps: could not copy from ${source.environment.name}: ${describeError(error)}`);
+  }
+}
+
+/** "Download Revision": the revision's zip, streamed to a file with a cancellable progress; optionally extracted. */
+export async function downloadRevision(deps: CommandDeps, node?: TreeNode): Promise<void> {
+  const revision = node instanceof RevisionNode ? node : await pickNode<RevisionNode>(deps.explorer, 'revision', 'Download a Revision', (candidate) => !candidate.revision.expired);
+  if (!revision) {
+    return;
+  }
+  if (revision.revision.expired) {
+    void vscode.window.showErrorMessage('UbiOps: the file of this revision has expired; it can no longer be downloaded.');
+    return;
+  }
+  const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? os.homedir();
+  const date = revision.revision.creation_date.slice(0, 10);
+  const target = await vscode.window.showSaveDialog({
+    title: `Download the revision of ${revision.environmentName}`,
+    defaultUri: vscode.Uri.file(path.join(folder, `${revision.environmentName}-${date}-${revision.revisionId.slice(0, 8)}.zip`)),
+    filters: { 'Zip archives': ['zip'] },
+    saveLabel: 'Download',
+  });
+  if (!target) {
+    return;
+  }
+  const { client } = revision.context.connection;
+  let saved: string;
+  try {
+    saved = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: `Downloading ${revision.environmentName}`, cancellable: true },
+      async (progress, cancellation) => {
+        const controller = new AbortController();
+        cancellation.onCancellationRequested(() => controller.abort());
+        let reported = 0;
+        const result = await client.downloadRevision(revision.projectName, revision.environmentName, revision.revisionId, {
+          filePath: target.fsPath,
+          signal: controller.signal,
+          onProgress: ({ bytes, total }) => {
+            const percent = total ? Math.round((bytes / total) * 100) : 0;
+            progress.report({ increment: percent - reported, message: `${formatBytes(bytes)}${total ? ` of ${formatBytes(total)}` : ''}` });
+            reported = percent;
+          },
+        });
+        return result.path;
+      },
+    );
+  } catch (error) {
+    if ((error as Error).name === 'AbortError') {
+      void vscode.window.setStatusBarMessage('Download cancelled; no file was left behind.', 5000);
+    } else {
+      void vscode.window.showErrorMessage(`UbiOps: the download failed: ${describeError(error)}`);
+    }
+    return;
+  }
+  const next = await vscode.window.showInformationMessage(`UbiOps: saved ${path.basename(saved)}.`, 'Extract…', 'Reveal');
+  if (next === 'Reveal') {
+    await vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(saved));
+  } else if (next === 'Extract…') {
+    await extractDownloaded(saved);
+  }
+}
+
+async function extractDownloaded(zipPath: string): Promise<void> {
+  const destination = await vscode.window.showOpenDialog({
+    canSelectFolders: true,
+    canSelectFiles: false,
+    openLabel: 'Extract Here',
+    title: `Extract ${path.basename(zipPath)} into…`,
+    defaultUri: vscode.Uri.file(path.dirname(zipPath)),
+  });
+  if (!destination?.[0]) {
+    return;
+  }
+  let decision: 'overwrite' | 'skip' | undefined;
+  try {
+    const { written, skipped } = await extractZip(zipPath, destination[0].fsPath, {
+      stripTopFolder: true,
+      onConflict: async (relativePath) => {
+        if (decision) {
+          return decision;
+        }
+        const answer = await vscode.window.showWarningMessage(
+          `${relativePath} already exists in ${path.basename(destination[0].fsPath)}.`,
+          { modal: true },
+          'Overwrite All',
+          'Skip Existing',
+        );
+        decision = answer === 'Overwrite All' ? 'overwrite' : answer === 'Skip Existing' ? 'skip' : undefined;
+        return decision ?? 'cancel';
+      },
+    });
+    void vscode.window.showInformationMessage(
+      `UbiOps: extracted ${written.length} file${written.length === 1 ? '' : 's'}${skipped.length ? `, kept ${skipped.length} existing` : ''}.`,
+    );
+  } catch (error) {
+    void vscode.window.showErrorMessage(`UbiOps: could not extract ${path.basename(zipPath)}: ${describeError(error)}`);
+  }
+}
+
+/** "Cancel Build": for queued or processing builds, several at once after one confirmation. */
+export async function cancelBuilds(deps: CommandDeps, node?: TreeNode, nodes?: readonly TreeNode[]): Promise<void> {
+  let targets = selection(node, nodes).filter((item): item is BuildNode => item instanceof BuildNode);
+  if (targets.length === 0) {
+    const picked = await pickNode<BuildNode>(deps.explorer, 'build', 'Cancel a Build', (candidate) => candidate.running);
+    if (!picked) {
+      return;
+    }
+    targets = [picked];
+  }
+  if (targets.length > 1) {
+    const confirmed = await vscode.window.showWarningMessage(`Cancel ${targets.length} builds?`, { modal: true }, 'Cancel Builds');
+    if (confirmed !== 'Cancel Builds') {
+      return;
+    }
+  }
+  const refused: string[] = [];
+  await Promise.all(
+    targets.map(async (target) => {
+      const { ref } = target;
+      try {
+        const build = await target.context.connection.client.cancelBuild(ref.project, ref.environment, ref.revision, ref.build);
+        deps.explorer.updateBuild(build);
+      } catch (error) {
+        refused.push(`${ref.environment} build ${ref.build.slice(0, 8)}: ${describeError(error)}`);
+      }
+    }),
+  );
+  if (refused.length) {
+    void vscode.window.showErrorMessage(`UbiOps: could not cancel ${refused.join(' ')}`);
+  }
+}

@@ -1,0 +1,245 @@
+import * as assert from 'node:assert/strict';
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { UbiOpsClient } from '../../src/api';
+import { start, type Emulator } from '../../src/emulator';
+import type { ExtensionApi } from '../../src/extension';
+import type { BuildNode } from '../../src/explorer/buildNode';
+import type { EnvironmentNode } from '../../src/explorer/environmentNode';
+import type { RevisionNode } from '../../src/explorer/revisionNode';
+import type { TreeNode } from '../../src/explorer/treeNode';
+import { until, withAnswers } from './prompts';
+
+const EXTENSION_ID = 'ubiops-environments.ubiops-environments';
+const TOKEN = 'commands-token-55aa';
+const PROJECT = 'demo-project';
+
+function nameOf(node: TreeNode): string {
+  const item = node.getTreeItem();
+  return (node as Partial<EnvironmentNode>).environment?.name ?? (typeof item.label === 'string' ? item.label : item.label?.label ?? '');
+}
+
+describe('Environment commands, from the tree and from the palette', function () {
+  this.timeout(60_000);
+  let api: ExtensionApi;
+  let emulator: Emulator;
+  let client: UbiOpsClient;
+  let dir: string;
+
+  const children = (node?: TreeNode) => api.explorer.getChildren(node);
+  const project = async () => (await children()).find((node) => nameOf(node) === PROJECT)!;
+  const environment = async (name: string) => {
+    const found = (await children(await project())).find((node) => nameOf(node) === name);
+    assert.ok(found, `${name} is in the tree`);
+    return found as EnvironmentNode;
+  };
+
+  async function folderWith(name: string, files: Record<string, string>): Promise<vscode.Uri> {
+    const folder = path.join(dir, name);
+    await fs.mkdir(folder, { recursive: true });
+    for (const [file, content] of Object.entries(files)) {
+      await fs.writeFile(path.join(folder, file), content);
+    }
+    return vscode.Uri.file(folder);
+  }
+
+  before(async () => {
+    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'ubiops-commands-'));
+    api = await vscode.extensions.getExtension<ExtensionApi>(EXTENSION_ID)!.activate();
+    emulator = await start({ port: 0, tokens: [TOKEN], buildSeconds: 3 });
+    client = new UbiOpsClient({ host: emulator.url, token: TOKEN });
+    await vscode.workspace.getConfiguration('ubiops').update('apiHost', emulator.url, vscode.ConfigurationTarget.Global);
+    await api.connections.signIn(emulator.url, TOKEN);
+    await api.explorer.setFilter({ type: 'custom', labels: {} });
+  });
+
+  after(async () => {
+    await api.connections.signOut();
+    await vscode.workspace.getConfiguration('ubiops').update('apiHost', undefined, vscode.ConfigurationTarget.Global);
+    await client?.close();
+    await emulator?.close();
+    await fs.rm(dir, { recursive: true, force: true });
+  });
+
+  describe('create, edit, rename, delete', () => {
+    it('checks the name as it is typed, and creates nothing for a bad one', async () => {
+      const { transcript } = await withAnswers([{ input: 'Bad_Name' }], async () =>
+        vscode.commands.executeCommand('ubiops.createEnvironment', await project()),
+      );
+      assert.match(transcript.validations[0] ?? '', /lowercase letters, digits and dashes/);
+      const taken = await withAnswers([{ input: 'data-science' }], async () =>
+        vscode.commands.executeCommand('ubiops.createEnvironment', await project()),
+      );
+      assert.match(taken.transcript.validations[0] ?? '', /already exists/);
+    });
+
+    it('creates an environment from a project row, with base, description and labels', async () => {
+      const { transcript } = await withAnswers(
+        [{ input: 'made-in-tree' }, { pick: 'python3-12' }, { input: 'Made in the tree' }, { input: 'for the tests' }, { input: 'team:ml, stage:dev' }, { button: undefined }],
+        async () => vscode.commands.executeCommand('ubiops.createEnvironment', await project()),
+      );
+      const created = await client.getEnvironment(PROJECT, 'made-in-tree');
+      assert.equal(created.base_environment, 'python3-12');
+      assert.equal(created.display_name, 'Made in the tree');
+      assert.equal(created.description, 'for the tests');
+      assert.deepEqual(created.labels, { team: 'ml', stage: 'dev' });
+      assert.ok(transcript.messages.some((message) => /created the environment made-in-tree/.test(message.text)));
+      assert.ok(await environment('made-in-tree'), 'the project row was refreshed');
+    });
+
+    it('creates an environment from the palette, walking to the project', async () => {
+      await withAnswers(
+        [{ pick: PROJECT }, { input: 'made-in-palette' }, { pick: 'python3-11' }, { input: '' }, { input: '' }, { input: '' }, { button: undefined }],
+        () => vscode.commands.executeCommand('ubiops.createEnvironment'),
+      );
+      const created = await client.getEnvironment(PROJECT, 'made-in-palette');
+      assert.equal(created.display_name, 'made-in-palette');
+      assert.deepEqual(created.labels, {});
+    });
+
+    it('edits display name, description and labels (labels replaced whole)', async () => {
+      await withAnswers([{ input: 'Edited' }, { input: 'new description' }, { input: 'owner:me' }], async () =>
+        vscode.commands.executeCommand('ubiops.editEnvironment', await environment('made-in-tree')),
+      );
+      const edited = await client.getEnvironment(PROJECT, 'made-in-tree');
+      assert.equal(edited.display_name, 'Edited');
+      assert.equal(edited.description, 'new description');
+      assert.deepEqual(edited.labels, { owner: 'me' });
+    });
+
+    it('renames from the palette', async () => {
+      await withAnswers([{ pick: PROJECT }, { pick: 'made-in-palette' }, { input: 'renamed-in-palette' }], () =>
+        vscode.commands.executeCommand('ubiops.renameEnvironment'),
+      );
+      assert.equal((await client.getEnvironment(PROJECT, 'renamed-in-palette')).name, 'renamed-in-palette');
+      assert.ok(await environment('renamed-in-palette'));
+    });
+
+    it('deletes several environments after one confirmation', async () => {
+      const first = await environment('made-in-tree');
+      const second = await environment('renamed-in-palette');
+      const { transcript } = await withAnswers([{ button: 'Delete' }], () =>
+        vscode.commands.executeCommand('ubiops.deleteEnvironment', first, [first, second]),
+      );
+      assert.match(transcript.messages[0].text, /Delete 2 environments \(made-in-tree, renamed-in-palette\)/);
+      const names = (await client.listEnvironments(PROJECT)).map((item) => item.name);
+      assert.ok(!names.includes('made-in-tree') && !names.includes('renamed-in-palette'));
+    });
+
+    it('refuses to delete an environment in use, naming the deployment versions', async () => {
+      const { transcript } = await withAnswers([{ button: 'Delete' }], async () =>
+        vscode.commands.executeCommand('ubiops.deleteEnvironment', await environment('data-science')),
+      );
+      const refusal = transcript.messages.find((message) => message.kind === 'error');
+      assert.match(refusal?.text ?? '', /not deleted\. data-science is used by churn-model\/v1.*move those deployment versions/);
+      assert.ok(await client.getEnvironment(PROJECT, 'data-science'));
+    });
+
+    it('shows the deployment versions that use an environment', async () => {
+      const { transcript } = await withAnswers([{ pick: 'churn-model' }], async () =>
+        vscode.commands.executeCommand('ubiops.showUsage', await environment('data-science')),
+      );
+      assert.match(transcript.prompts[0], /deployment versions? use data-science/);
+    });
+  });
+
+  describe('revisions', () => {
+    before(async () => {
+      await client.createEnvironment(PROJECT, { name: 'upload-target', base_environment: 'python3-12' });
+      api.explorer.refresh();
+    });
+
+    it('uploads a folder right-clicked in the Explorer, and follows its build to success', async () => {
+      const folder = await folderWith('good-folder', { 'requirements.txt': 'numpy==1.26.4\n', 'ubiops.yaml': 'apt:\n  packages:\n    - libgomp1\n', 'train.py': 'print(1)\n' });
+      await fs.mkdir(path.join(folder.fsPath, '.venv'), { recursive: true });
+      await fs.writeFile(path.join(folder.fsPath, '.venv', 'big.bin'), 'x'.repeat(1000));
+      const { transcript } = await withAnswers([{ pick: PROJECT }, { pick: 'upload-target' }, { button: 'Upload' }], () =>
+        vscode.commands.executeCommand('ubiops.uploadFolder', folder),
+      );
+      const question = transcript.messages.find((message) => /Upload good-folder to upload-target/.test(message.text));
+      assert.match(question?.detail ?? '', /3 files.*dependency files: requirements\.txt, ubiops\.yaml/s);
+      assert.match(question?.detail ?? '', /1 left out by ignore rules \(\.venv\)/);
+      const revisions = await client.listRevisions(PROJECT, 'upload-target');
+      assert.equal(revisions.length, 1);
+      const [build] = await client.listBuilds(PROJECT, 'upload-target', revisions[0].id);
+      assert.ok(api.tracker.isFollowing(build.id) || build.status === 'success');
+      await until('the build to succeed', async () => (await client.getBuild(PROJECT, 'upload-target', revisions[0].id, build.id)).status === 'success');
+      const files = await client.listBuildDependencyFiles(PROJECT, 'upload-target', revisions[0].id, build.id);
+      assert.deepEqual(files.map((file) => file.name).sort(), ['requirements.txt', 'ubiops.yaml']);
+    });
+
+    it('offers the remembered folder when uploading from the environment row', async () => {
+      const { transcript } = await withAnswers([{ pick: 'good-folder' }, { button: 'Upload' }], async () =>
+        vscode.commands.executeCommand('ubiops.uploadFolder', await environment('upload-target')),
+      );
+      assert.match(transcript.prompts[0], /Upload to upload-target/);
+      assert.equal((await client.listRevisions(PROJECT, 'upload-target')).length, 2);
+    });
+
+    it('refuses a folder with no dependency file, saying what to do', async () => {
+      const folder = await folderWith('no-deps', { 'train.py': 'print(1)\n' });
+      const result = await withAnswers([{ pick: PROJECT }, { pick: 'upload-target' }], () => vscode.commands.executeCommand('ubiops.uploadFolder', folder));
+      const error = result.transcript.messages.find((message) => message.kind === 'error');
+      assert.match(error?.text ?? '', /no-deps has no dependency file \(requirements\.txt, .*\) at its top level.*Choose the folder that holds them/);
+      assert.equal((await client.listRevisions(PROJECT, 'upload-target')).length, 2, 'nothing was uploaded');
+    });
+
+    it('copies the files of another environment', async () => {
+      await client.createEnvironment(PROJECT, { name: 'copy-target', base_environment: 'python3-12' });
+      api.explorer.refresh();
+      await withAnswers([{ pick: 'upload-target' }], async () =>
+        vscode.commands.executeCommand('ubiops.copyFromEnvironment', await environment('copy-target')),
+      );
+      const [revision] = await client.listRevisions(PROJECT, 'copy-target');
+      assert.ok(revision, 'a revision was created by the copy');
+    });
+
+    it('downloads a revision to the chosen file, the very bytes uploaded', async () => {
+      const target = vscode.Uri.file(path.join(dir, 'downloaded.zip'));
+      const [revision] = (await children(await environment('upload-target'))) as RevisionNode[];
+      await withAnswers([{ save: target }, { button: undefined }], () => vscode.commands.executeCommand('ubiops.downloadRevision', revision));
+      const expected = path.join(dir, 'expected.zip');
+      await client.downloadRevision(PROJECT, 'upload-target', revision.revisionId, { filePath: expected });
+      assert.deepEqual(await fs.readFile(target.fsPath), await fs.readFile(expected));
+    });
+
+    it('rebuilds a revision from the palette', async () => {
+      const [revision] = await client.listRevisions(PROJECT, 'upload-target').then((list) => list.slice(-1));
+      const before = (await client.listBuilds(PROJECT, 'upload-target', revision.id)).length;
+      await withAnswers([{ pick: PROJECT }, { pick: 'upload-target' }, { pick: /./ }], () => vscode.commands.executeCommand('ubiops.rebuildRevision'));
+      const revisions = await client.listRevisions(PROJECT, 'upload-target');
+      const counts = await Promise.all(revisions.map((item) => client.listBuilds(PROJECT, 'upload-target', item.id).then((builds) => builds.length)));
+      assert.ok(counts.reduce((a, b) => a + b, 0) > revisions.length, `a new build exists (before: ${before})`);
+    });
+  });
+
+  describe('builds', () => {
+    it('cancels a running build from its row, and is refused for a finished one', async () => {
+      await client.createEnvironment(PROJECT, { name: 'cancel-target', base_environment: 'python3-12' });
+      const folder = await folderWith('cancel-folder', { 'requirements.txt': 'numpy\n' });
+      api.explorer.refresh();
+      await withAnswers([{ pick: PROJECT }, { pick: 'cancel-target' }, { button: 'Upload' }], () =>
+        vscode.commands.executeCommand('ubiops.uploadFolder', folder),
+      );
+      const [revision] = (await children(await environment('cancel-target'))) as RevisionNode[];
+      const [build] = (await children(revision)) as BuildNode[];
+      assert.ok(build.running, `the build runs (${build.build.status})`);
+      await vscode.commands.executeCommand('ubiops.cancelBuild', build);
+      assert.equal(api.explorer.buildNode(build.build.id)?.build.status, 'cancelled', 'the row shows the cancel at once');
+      assert.equal((await client.getBuild(PROJECT, 'cancel-target', revision.revisionId, build.build.id)).status, 'cancelled');
+
+      const { transcript } = await withAnswers([], () => vscode.commands.executeCommand('ubiops.cancelBuild', build));
+      assert.match(transcript.messages.find((message) => message.kind === 'error')?.text ?? '', /could not cancel .*already finished/i);
+    });
+
+    it('copies ids and names', async () => {
+      const node = await environment('data-science');
+      await vscode.commands.executeCommand('ubiops.copyId', node);
+      assert.equal(await vscode.env.clipboard.readText(), node.environment.id);
+      await vscode.commands.executeCommand('ubiops.copyName', node);
+      assert.equal(await vscode.env.clipboard.readText(), 'data-science');
+    });
+  });
+});

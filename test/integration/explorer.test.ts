@@ -1,0 +1,254 @@
+import * as assert from 'node:assert/strict';
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import JSZip from 'jszip';
+import * as vscode from 'vscode';
+import { UbiOpsClient } from '../../src/api';
+import { start, type Emulator } from '../../src/emulator';
+import type { ExtensionApi } from '../../src/extension';
+import type { BuildNode } from '../../src/explorer/buildNode';
+import type { DependencyFileNode } from '../../src/explorer/dependencyFileNode';
+import type { EnvironmentNode } from '../../src/explorer/environmentNode';
+import type { TreeNode } from '../../src/explorer/treeNode';
+
+const EXTENSION_ID = 'ubiops-environments.ubiops-environments';
+const TOKEN = 'explorer-token-31c9';
+const PROJECT = 'demo-project';
+
+function labelOf(node: TreeNode): string {
+  const label = node.getTreeItem().label;
+  return typeof label === 'string' ? label : label?.label ?? '';
+}
+
+function environmentName(node: TreeNode): string | undefined {
+  return (node as Partial<EnvironmentNode>).environment?.name;
+}
+
+function kind(node: TreeNode): string | undefined {
+  return (node as { kind?: string }).kind;
+}
+
+type Notifier = typeof vscode.window.showInformationMessage;
+
+/** Replaces some `vscode.window` functions for the duration of `body`. */
+async function withWindow<T>(stubs: Record<string, unknown>, body: () => Thenable<T> | Promise<T>): Promise<T> {
+  const window = vscode.window as unknown as Record<string, unknown>;
+  const saved = Object.fromEntries(Object.keys(stubs).map((key) => [key, window[key]]));
+  Object.assign(window, stubs);
+  try {
+    return await body();
+  } finally {
+    Object.assign(window, saved);
+  }
+}
+
+async function until<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined && value !== false) {
+      return value as T;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`Timed out waiting for ${what}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+describe('The Environments explorer', function () {
+  this.timeout(60_000);
+  let api: ExtensionApi;
+  let emulator: Emulator;
+  let requests: string[];
+  let client: UbiOpsClient;
+
+  const children = (node?: TreeNode) => api.explorer.getChildren(node);
+  const child = async (node: TreeNode | undefined, label: string) => {
+    const found = (await children(node)).find((candidate) => labelOf(candidate) === label || environmentName(candidate) === label);
+    assert.ok(found, `${label} is a child of ${node ? labelOf(node) : 'the root'}`);
+    return found;
+  };
+
+  before(async () => {
+    const extension = vscode.extensions.getExtension<ExtensionApi>(EXTENSION_ID);
+    api = await extension!.activate();
+    requests = [];
+    emulator = await start({ port: 0, tokens: [TOKEN], buildSeconds: 1, log: (line) => requests.push(line) });
+    client = new UbiOpsClient({ host: emulator.url, token: TOKEN });
+    await vscode.workspace.getConfiguration('ubiops').update('apiHost', emulator.url, vscode.ConfigurationTarget.Global);
+    await api.connections.signIn(emulator.url, TOKEN);
+    await api.explorer.setFilter({ type: 'custom', labels: {} });
+  });
+
+  after(async () => {
+    await api.connections.signOut();
+    await api.explorer.setFilter({ type: 'custom', labels: {} });
+    await vscode.workspace.getConfiguration('ubiops').update('apiHost', undefined, vscode.ConfigurationTarget.Global);
+    await client?.close();
+    await emulator?.close();
+  });
+
+  it('shows projects, then the custom environments with their marks', async () => {
+    const project = await child(undefined, PROJECT);
+    assert.equal(project.getTreeItem().contextValue, 'ubiops.project');
+    const environments = await children(project);
+    const byName = new Map(environments.map((node) => [environmentName(node), node.getTreeItem()]));
+    assert.equal(byName.get('data-science')?.contextValue, 'ubiops.environment.custom');
+    assert.match(String(byName.get('data-science')?.description), /on python3-12 · team:data/);
+    assert.equal(byName.get('fraud-detector-v1')?.contextValue, 'ubiops.environment.implicit');
+    assert.match(String(byName.get('legacy-reports')?.contextValue), /deprecated|custom/);
+    assert.ok(![...byName.keys()].includes('python3-12'), 'base environments are filtered out by default');
+  });
+
+  it('filters by kind and by labels with the API', async () => {
+    await api.explorer.setFilter({ type: 'base', labels: {} });
+    const project = await child(undefined, PROJECT);
+    const base = await children(project);
+    assert.ok(base.length > 0);
+    assert.ok(base.every((node) => node.getTreeItem().contextValue?.startsWith('ubiops.environment.base')));
+
+    await api.explorer.setFilter({ type: 'custom', labels: { hardware: 'gpu' } });
+    const gpu = await children(await child(undefined, PROJECT));
+    assert.deepEqual(gpu.map(environmentName), ['gpu-training']);
+    assert.ok(requests.some((line) => /labels=hardware(%3A|:)gpu/.test(line)), 'the label filter is the API query');
+    await api.explorer.setFilter({ type: 'custom', labels: {} });
+  });
+
+  it('marks the active and the expired revisions', async () => {
+    const project = await child(undefined, PROJECT);
+    const revisions = await children(await child(project, 'data-science'));
+    const active = revisions.filter((node) => /\.active/.test(node.getTreeItem().contextValue ?? ''));
+    assert.equal(active.length, 1);
+    assert.match(String(active[0].getTreeItem().description), /active/);
+
+    const legacy = await children(await child(project, 'legacy-reports'));
+    const expired = legacy.filter((node) => node.getTreeItem().contextValue?.endsWith('.expired'));
+    assert.equal(expired.length, 1);
+    assert.match(String(expired[0].getTreeItem().description), /file expired/);
+  });
+
+  it('shows every build status with its icon and context value', async () => {
+    const project = await child(undefined, PROJECT);
+    const seen = new Map<string, vscode.TreeItem>();
+    for (const name of ['data-science', 'web-scraper', 'nlp-transformers', 'image-tools', 'experiment']) {
+      for (const revision of await children(await child(project, name))) {
+        for (const build of await children(revision)) {
+          if (kind(build) === 'build') {
+            seen.set((build as BuildNode).build.status, build.getTreeItem());
+          }
+        }
+      }
+    }
+    const icon = (status: string) => (seen.get(status)?.iconPath as vscode.ThemeIcon | undefined)?.id;
+    assert.equal(icon('success'), 'pass');
+    assert.equal(icon('failed'), 'error');
+    assert.equal(icon('cancelled'), 'circle-slash');
+    assert.equal(icon('queued'), 'loading~spin');
+    assert.equal(icon('processing'), 'sync~spin');
+    for (const status of ['success', 'failed', 'cancelled', 'queued', 'processing']) {
+      assert.equal(seen.get(status)?.contextValue, `ubiops.build.${status}`);
+    }
+    assert.match(String(seen.get('failed')?.description), /requirements\.txt/);
+  });
+
+  it('sends one request per expansion, shared by concurrent loads', async () => {
+    const project = await child(undefined, PROJECT);
+    const environment = await child(project, 'web-scraper');
+    requests.length = 0;
+    api.explorer.refresh(environment);
+    const [first, second] = await Promise.all([children(environment), children(environment)]);
+    assert.equal(first, second, 'concurrent loads share one result');
+    // The revision list, and the environment (which revision is active): the list cannot say it.
+    assert.equal(requests.length, 2, requests.join('\n'));
+    requests.length = 0;
+    await children(first[0]);
+    assert.equal(requests.length, 1, requests.join('\n'));
+  });
+
+  it('opens dependency files read-only with their content, and diffs two builds', async () => {
+    const project = await child(undefined, PROJECT);
+    const [revision] = await children(await child(project, 'data-science'));
+    const [build] = (await children(revision)).filter((node) => kind(node) === 'build') as BuildNode[];
+    const files = (await children(build)) as DependencyFileNode[];
+    const expected = await client.listBuildDependencyFiles(PROJECT, 'data-science', build.ref.revision, build.ref.build);
+    assert.deepEqual(files.map((file) => file.fileName).sort(), expected.map((file) => file.name).sort());
+
+    const yamlNode = files.find((file) => file.fileName === 'ubiops.yaml')!;
+    const document = await vscode.workspace.openTextDocument(yamlNode.uri);
+    assert.equal(document.getText(), expected.find((file) => file.name === 'ubiops.yaml')!.content);
+    assert.equal(document.languageId, 'yaml');
+    assert.match(document.uri.path, /\/demo-project\/data-science\/build-[0-9a-f]{8}\/ubiops\.yaml$/);
+    assert.equal(vscode.workspace.fs.isWritableFileSystem(document.uri.scheme), false, 'VS Code treats the files as read-only');
+    await assert.rejects(Promise.resolve(vscode.workspace.fs.writeFile(document.uri, Buffer.from('x'))), 'a write is refused');
+
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    await vscode.commands.executeCommand('ubiops.compareWithPreviousBuild', build);
+    const tabs = await until('a diff tab', () => {
+      const open = vscode.window.tabGroups.all.flatMap((group) => group.tabs);
+      return open.length ? open : undefined;
+    });
+    assert.ok(tabs.some((tab) => /↔/.test(tab.label)), `a diff of the builds is open (${tabs.map((tab) => tab.label).join(', ')})`);
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  });
+
+  for (const outcome of ['success', 'failed'] as const) {
+    it(`follows a build from queued to ${outcome}, in place, and tells the user`, async () => {
+      const name = `followed-${outcome}`;
+      await client.createEnvironment(PROJECT, { name, base_environment: 'python3-12' });
+      const zip = new JSZip().file('environment_package/requirements.txt', outcome === 'success' ? 'numpy==1.26.4\n' : 'numpy==\n');
+      const file = path.join(os.tmpdir(), `${name}-${Date.now()}.zip`);
+      await fs.writeFile(file, await zip.generateAsync({ type: 'nodebuffer' }));
+      const created = await client.uploadRevision(PROJECT, name, file);
+      await fs.rm(file);
+
+      const messages: string[] = [];
+      const notify = (async (message: string) => {
+        messages.push(message);
+        return undefined;
+      }) as Notifier;
+      await withWindow({ showInformationMessage: notify, showErrorMessage: notify }, async () => {
+        const project = await child(undefined, PROJECT);
+        api.explorer.refresh(project);
+        const [revision] = await children(await child(project, name));
+        const [build] = (await children(revision)) as BuildNode[];
+        assert.ok(['queued', 'processing'].includes(build.build.status));
+        assert.ok(api.tracker.isFollowing(created.build), 'a running build on screen is followed');
+        await until(`the build to finish as ${outcome}`, () => api.explorer.buildNode(created.build)?.build.status === outcome);
+        assert.equal(build.getTreeItem().contextValue, `ubiops.build.${outcome}`, 'the row changed in place');
+        await until('the notification', () => messages.find((message) => message.includes(name)));
+      });
+      const message = messages.find((text) => text.includes(name))!;
+      assert.match(message, outcome === 'success' ? /succeeded/ : /failed: .*requirements\.txt/);
+      assert.equal(api.tracker.isFollowing(created.build), false);
+    });
+  }
+
+  it('shows an error row offering to sign in again on a 401', async () => {
+    emulator.setTokens(['another-token']);
+    try {
+      api.explorer.refresh();
+      const [row] = await children();
+      const item = row.getTreeItem();
+      assert.match(String(item.label), /sign in again/);
+      assert.equal(item.command?.command, 'ubiops.signIn');
+    } finally {
+      emulator.setTokens([TOKEN]);
+    }
+  });
+
+  it('shows an error row with a retry when connections drop, and recovers', async () => {
+    emulator.setFaults({ dropRate: 1 });
+    try {
+      api.explorer.refresh();
+      const [row] = await children();
+      assert.match(String(row.getTreeItem().label), /Could not load: cannot reach 127\.0\.0\.1/);
+      assert.equal(row.getTreeItem().command?.command, 'ubiops.refresh');
+    } finally {
+      emulator.setFaults({});
+    }
+    await vscode.commands.executeCommand('ubiops.refresh');
+    assert.ok((await children()).some((node) => labelOf(node) === PROJECT));
+  });
+});

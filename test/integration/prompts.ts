@@ -1,0 +1,94 @@
+import * as assert from 'node:assert/strict';
+import * as vscode from 'vscode';
+
+/** One scripted answer to a prompt. */
+export type Answer =
+  | { input: string }
+  | { pick: string | RegExp }
+  | { button: string | undefined }
+  | { open: vscode.Uri[] | undefined }
+  | { save: vscode.Uri | undefined };
+
+export interface Transcript {
+  /** Every message shown (information, warning, error), in order. */
+  messages: { kind: 'info' | 'warning' | 'error'; text: string; detail?: string }[];
+  /** The titles or prompts of every input box and quick pick shown, in order. */
+  prompts: string[];
+  /** What `validateInput` said about each scripted input. */
+  validations: (string | undefined)[];
+}
+
+/**
+ * Runs `body` with `vscode.window`'s prompts answered from `answers`, in order, and records what the user would
+ * have seen. A prompt with no answer left fails the test; so does an answer left unused.
+ */
+export async function withAnswers<T>(answers: Answer[], body: () => Thenable<T> | Promise<T>): Promise<{ result: T; transcript: Transcript }> {
+  const queue = [...answers];
+  const transcript: Transcript = { messages: [], prompts: [], validations: [] };
+  const next = <K extends string>(key: K, what: string) => {
+    const answer = queue.shift();
+    assert.ok(answer && key in answer, `expected an answer for ${what}, had ${JSON.stringify(answer)}`);
+    return (answer as Record<K, unknown>)[key];
+  };
+  const message = (kind: 'info' | 'warning' | 'error') =>
+    async (text: string, ...rest: unknown[]) => {
+      const options = typeof rest[0] === 'object' && rest[0] !== null ? (rest[0] as vscode.MessageOptions) : undefined;
+      transcript.messages.push({ kind, text, detail: options?.detail });
+      const buttons = rest.filter((item): item is string => typeof item === 'string');
+      // Only modal questions and questions we scripted get an answer; plain notifications are dismissed.
+      if (queue[0] && 'button' in queue[0] && (options?.modal || buttons.length)) {
+        const button = next('button', `the message "${text}"`) as string | undefined;
+        assert.ok(button === undefined || buttons.includes(button), `"${button}" is one of ${buttons.join(', ')}`);
+        return button;
+      }
+      return undefined;
+    };
+  const stubs: Record<string, unknown> = {
+    showInformationMessage: message('info'),
+    showWarningMessage: message('warning'),
+    showErrorMessage: message('error'),
+    showInputBox: async (options?: vscode.InputBoxOptions) => {
+      transcript.prompts.push(options?.title ?? options?.prompt ?? 'input');
+      const value = next('input', `the input box "${options?.title}"`) as string;
+      const validation = await options?.validateInput?.(value);
+      const text = typeof validation === 'string' ? validation : validation?.message;
+      transcript.validations.push(text || undefined);
+      return text ? undefined : value;
+    },
+    showQuickPick: async (items: readonly (string | vscode.QuickPickItem)[] | Thenable<readonly (string | vscode.QuickPickItem)[]>, options?: vscode.QuickPickOptions) => {
+      transcript.prompts.push(options?.title ?? options?.placeHolder ?? 'pick');
+      const wanted = next('pick', `the quick pick "${options?.title}"`) as string | RegExp;
+      const list = await items;
+      const label = (item: string | vscode.QuickPickItem) => (typeof item === 'string' ? item : `${item.label} ${item.description ?? ''}`);
+      const found = list.find((item) => (typeof wanted === 'string' ? label(item).includes(wanted) : wanted.test(label(item))));
+      assert.ok(found, `"${wanted}" is offered in "${options?.title}": ${list.map(label).join(' | ')}`);
+      return found;
+    },
+    showOpenDialog: async () => next('open', 'an open dialog'),
+    showSaveDialog: async () => next('save', 'a save dialog'),
+  };
+  const window = vscode.window as unknown as Record<string, unknown>;
+  const saved = Object.fromEntries(Object.keys(stubs).map((key) => [key, window[key]]));
+  Object.assign(window, stubs);
+  try {
+    const result = await body();
+    assert.deepEqual(queue, [], 'every scripted answer was used');
+    return { result, transcript };
+  } finally {
+    Object.assign(window, saved);
+  }
+}
+
+export async function until<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined && value !== false) {
+      return value as T;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`Timed out waiting for ${what}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
