@@ -107,6 +107,7 @@ async function main() {
         UBIOPS_E2E_API_HOST: emulator.url,
         UBIOPS_E2E_API_TOKEN: TOKEN,
         UBIOPS_E2E_RESULTS: RESULTS_DIR,
+        UBIOPS_E2E_WORKSPACE: workspace,
       },
     });
     mochaChild.stdout.on('data', (chunk) => {

@@ -28,6 +28,10 @@ export const e2e = {
   get resultsDir() {
     return required('UBIOPS_E2E_RESULTS');
   },
+  /** The folder the workbench is open on. */
+  get workspace() {
+    return required('UBIOPS_E2E_WORKSPACE');
+  },
 };
 
 export async function connectBrowser(): Promise<Browser> {

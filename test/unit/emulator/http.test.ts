@@ -276,7 +276,8 @@ describe('emulator HTTP: auth and errors', () => {
     }
   });
 
-  it('answers 1,000 concurrent list requests in well under a second', async () => {
+  // How fast is measured in bench/emulator.ts, not here: a test asserts that every request is answered.
+  it('answers 1,000 concurrent list requests, every one with 200', async () => {
     // node:http with keep-alive: the client shares this process, and fetch's own cost would be measured too.
     const agent = new http.Agent({ keepAlive: true, maxSockets: 1000 });
     const url = new URL(`${emu.url}/projects/${PROJECT}/environments`);
@@ -292,12 +293,9 @@ describe('emulator HTTP: auth and errors', () => {
         req.on('error', reject);
       });
     try {
-      await Promise.all(Array.from({ length: 1000 }, get));
-      const started = Date.now();
       const statuses = await Promise.all(Array.from({ length: 1000 }, get));
-      const elapsed = Date.now() - started;
-      assert.ok(statuses.every((s) => s === 200));
-      assert.ok(elapsed < 1000, `took ${elapsed} ms`);
+      assert.equal(statuses.length, 1000);
+      assert.ok(statuses.every((s) => s === 200), `statuses: ${[...new Set(statuses)].join(', ')}`);
     } finally {
       agent.destroy();
     }
