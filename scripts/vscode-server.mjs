@@ -147,16 +147,18 @@ export async function extensionId(folder) {
 
 /**
  * What a development copy of this extension holds: what `vsce package` would ship (.vscodeignore keeps
- * package.json, dist/extension.js, media/, README, CHANGELOG, LICENSE), plus the source map for stack traces.
+ * package.json, dist/*.js, media/, README, CHANGELOG, LICENSE), plus the source maps for stack traces.
  */
 export async function copyDevExtension(extensionsDir, from = ROOT) {
   const { id, version } = await extensionId(from);
   const target = join(extensionsDir, `${id}-${version}`);
   await rm(target, { recursive: true, force: true });
   await mkdir(join(target, 'dist'), { recursive: true });
-  for (const file of ['package.json', 'README.md', 'CHANGELOG.md', 'LICENSE', 'dist/extension.js', 'dist/extension.js.map']) {
+  for (const file of ['package.json', 'README.md', 'CHANGELOG.md', 'LICENSE']) {
     if (existsSync(join(from, file))) await cp(join(from, file), join(target, file));
   }
+  // All of dist/: extension.js and the bundles it loads on demand (emulator-lib.js, archive-lib.js), with maps.
+  await cp(join(from, 'dist'), join(target, 'dist'), { recursive: true });
   if (existsSync(join(from, 'media'))) await cp(join(from, 'media'), join(target, 'media'), { recursive: true });
   return target;
 }

@@ -11,6 +11,9 @@ import type { FileProblem } from './problems';
 import { validateDependencyFile } from './validate';
 import { EndOfFileError, readChunks, ZlibPump } from './streams';
 import { crc32, DEFLATE, STORE, ZipWriter } from './zipWriter';
+import { formatBytes } from './format';
+
+export { formatBytes };
 
 export interface PackOptions {
   /** Gitignore-syntax file at the folder's root, as UbiOps' CLI reads it. Default `.ubiops-ignore`. */
@@ -469,17 +472,6 @@ function reasonOf(error: unknown): string {
   };
   const plain = e?.code ? known[e.code] : undefined;
   return plain ?? (error instanceof Error ? error.message : String(error));
-}
-
-export function formatBytes(bytes: number): string {
-  const units = ['bytes', 'KB', 'MB', 'GB', 'TB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return unit === 0 ? `${bytes} bytes` : `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
 }
 
 function listOf(items: string[], conjunction: string): string {

@@ -28,6 +28,8 @@
  *   must be a base environment (a custom one → 400); deprecated bases are accepted. `display_name` empty or absent
  *   → the name. `gpu_required` and, when not given, `supports_request_format` come from the base. `status` is
  *   always "active" (the reference's value; builds do not change it). Unknown fields are ignored.
+ * - Labels (create and update): at most 50; keys and values 1–63 letters, digits, `.`, `-`, `_`, starting with a
+ *   letter or digit (`src/api/rules.ts`, which the extension checks as the user types) → else 400 stating the rule.
  * - Update: `name` (same checks), `display_name` (non-empty), `description` (≤ 400), `labels` (replaced whole);
  *   `base_environment` equal to the current one is ignored, a different one → 400 (the base is fixed). Every
  *   update moves `last_updated`; uploads and builds do not.
@@ -70,6 +72,7 @@ import type {
   EnvironmentUsage,
   Project,
 } from '../api/models';
+import { DESCRIPTION_MAX, labelsProblem, NAME_PATTERN, NAME_RULE as NAME_RULE_SENTENCE } from '../api/rules';
 import { BuildRunner, isRunning, TRIGGER_COPY, TRIGGER_REBUILD, TRIGGER_UPLOAD } from './builds';
 import { seed } from './seed';
 import {
@@ -137,7 +140,14 @@ export interface Emulator {
   expireRevision(project: string, environment: string, revisionId: string): void;
   /** Replaces the accepted tokens, as revoking a token on the platform would. */
   setTokens(tokens: string[]): void;
+  /** Counts since start, for benchmarks and tests: TCP connections accepted, requests received. */
+  stats(): EmulatorStats;
   close(): Promise<void>;
+}
+
+export interface EmulatorStats {
+  connections: number;
+  requests: number;
 }
 
 export const DEFAULT_PORT = 8765;
@@ -151,10 +161,9 @@ const MULTIPART_OVERHEAD = 1024 * 1024;
 const RATE_WINDOW_SECONDS = 60;
 /** How long a rejected body is drained before the connection is cut. */
 const DRAIN_GRACE_MS = 1000;
-const NAME_RULE = /^[a-z][a-z0-9-]{0,63}$/;
-const NAME_RULE_TEXT =
-  'Names must be 1 to 64 characters long, contain only lowercase letters, digits and dashes, and start with a lowercase letter.';
-const MAX_DESCRIPTION = 400;
+const NAME_RULE = NAME_PATTERN;
+const NAME_RULE_TEXT = NAME_RULE_SENTENCE;
+const MAX_DESCRIPTION = DESCRIPTION_MAX;
 
 class HttpError extends Error {
   constructor(
@@ -210,6 +219,7 @@ class App {
   private readonly background = new Set<Promise<unknown>>();
   private readonly routes: Route[];
   private server: http.Server | null = null;
+  private readonly counts: EmulatorStats = { connections: 0, requests: 0 };
 
   constructor(
     private readonly store: Store,
@@ -256,6 +266,7 @@ class App {
       this.background.add(p);
       void p.finally(() => this.background.delete(p));
     });
+    server.on('connection', () => this.counts.connections++);
     server.on('clientError', (_err, socket) => {
       if (socket.writable) {
         const body = JSON.stringify({ error: 'Bad request.' });
@@ -287,6 +298,7 @@ class App {
             this.tokens.clear();
             tokens.forEach((token) => this.tokens.add(token));
           },
+          stats: () => ({ ...this.counts }),
           close: () => this.close(),
         });
       };
@@ -356,6 +368,7 @@ class App {
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const startedAt = Date.now();
+    this.counts.requests++;
     res.on('finish', () => {
       this.options.log?.(`${req.method} ${req.url} ${res.statusCode} ${Date.now() - startedAt}ms`);
     });
@@ -387,7 +400,14 @@ class App {
     if (latency > 0) {
       await new Promise((r) => setTimeout(r, latency));
     }
-    const url = new URL(req.url ?? '/', 'http://emulator.invalid');
+    let url: URL;
+    try {
+      // Origin-form only: a path starting `//` would otherwise be read as a host ("//%/x" → Invalid URL).
+      const target = req.url ?? '/';
+      url = new URL(target.startsWith('/') ? `http://emulator.invalid${target}` : target, 'http://emulator.invalid');
+    } catch {
+      throw new HttpError(400, 'Malformed request target.');
+    }
     const segments = pathSegments(url.pathname);
     const method = req.method ?? 'GET';
 
@@ -1187,14 +1207,12 @@ function checkLabels(value: unknown): Record<string, string> {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw new HttpError(400, 'labels must be an object of string keys to string values.');
   }
-  const labels: Record<string, string> = {};
-  for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-    if (k === '' || typeof v !== 'string') {
-      throw new HttpError(400, `labels must be an object of string keys to string values (label "${k}" is not).`);
-    }
-    labels[k] = v;
+  const problem = labelsProblem(value);
+  if (problem) {
+    throw new HttpError(400, problem);
   }
-  return labels;
+  // Keys passed the rule (no `__proto__`): a plain copy is safe.
+  return { ...(value as Record<string, string>) };
 }
 
 function parseLabelFilter(raw: string | null): [string, string][] {

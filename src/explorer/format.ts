@@ -1,4 +1,4 @@
-export { formatBytes } from '../archive/pack';
+export { formatBytes } from '../archive/format';
 
 /** A server timestamp in the user's locale, to the minute; the raw value when it does not parse. */
 export function formatDate(timestamp: string | null | undefined): string {

@@ -42,6 +42,26 @@ describe('npm run package', function () {
     assert.deepEqual(unwanted, []);
   });
 
+  it('ships the emulator, the packer and the HTTP client as bundles of their own, outside what activation loads', async () => {
+    for (const lazy of ['extension/dist/emulator-lib.js', 'extension/dist/archive-lib.js', 'extension/dist/undici-lib.js']) {
+      assert.ok(entries.includes(lazy), `${lazy} is in the .vsix (has: ${entries.join(', ')})`);
+    }
+    const bundle = await zip.file('extension/dist/extension.js')!.async('string');
+    // What the on-demand bundles hold must not be in extension.js too: the emulator's server, the YAML parser.
+    assert.ok(['emulator-lib.js', 'archive-lib.js', 'undici-lib.js'].every((name) => bundle.includes(name)), 'extension.js loads them by name');
+    assert.ok(!bundle.includes('Implicit keys need to be on a single line'), 'the YAML parser is not in extension.js');
+    assert.ok(!bundle.includes('Malformed part header'), 'the emulator (busboy) is not in extension.js');
+    assert.ok(!bundle.includes('llhttp_alloc'), 'undici (its HTTP parser) is not in extension.js');
+  });
+
+  it('stays within the size budget: extension.js under 400 KB, the .vsix under 500 KB and 20 files', async () => {
+    const bundle = await zip.file('extension/dist/extension.js')!.async('uint8array');
+    assert.ok(bundle.length < 400 * 1024, `extension.js is ${bundle.length} bytes`);
+    const vsix = await fs.stat(path.join(root, 'ubiops-environments.vsix'));
+    assert.ok(vsix.size < 500 * 1024, `the .vsix is ${vsix.size} bytes`);
+    assert.ok(entries.length < 20, `the .vsix holds ${entries.length} files: ${entries.join(', ')}`);
+  });
+
   it('ships a minified bundle without a source map', async () => {
     const bundle = await zip.file('extension/dist/extension.js')!.async('string');
     assert.ok(!bundle.includes('sourceMappingURL'), 'no source map reference');

@@ -1,0 +1,211 @@
+// npm run bench:transfer — uploading and downloading a revision's zip, our client against curl, on loopback.
+//   npm run bench:transfer                    a 500 MB zip of incompressible content, 3 runs of each (medians)
+//   npm run bench:transfer -- --size-mb 200 --runs 1
+// The emulator runs in a process of its own (builds take an hour, so no build reads the zip during the run); each
+// transfer runs in a child process of its own, so that peak memory is that transfer's alone:
+//   ours:  UbiOpsClient.uploadRevision / downloadRevision, timed around the call in a process that has loaded its
+//          code and made one request (the extension's case); memory is the peak RSS above the RSS just before the
+//          call (VmHWM, reset through /proc/self/clear_refs);
+//   curl:  `curl -F file=@zip -H 'Authorization: Token …'` and `curl -o`, timed by curl (%{time_total}); its peak RSS
+//          whole, from /usr/bin/time.
+// Goals: at least 0.9 of curl's throughput; under 64 MB above baseline. The emulator's cost (busboy writing the
+// upload to disk, streaming the download from disk) is in both sides' figures alike.
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { createWriteStream, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { UbiOpsClient } from '../src/api';
+
+const MB = 1024 * 1024;
+const TOKEN = 'bench-transfer-token';
+const PROJECT = 'demo-project';
+const GOAL_RATIO = 0.9;
+const GOAL_MEMORY_MB = 64;
+
+interface Measure {
+  seconds: number;
+  peakMB: number;
+  /** CPU time (user + system) of the transferring process, and of the emulator, during the transfer. */
+  cpuSeconds: number;
+  emulatorCpuSeconds?: number;
+}
+
+function argument(name: string): string | undefined {
+  const at = process.argv.indexOf(name);
+  return at < 0 ? undefined : process.argv[at + 1];
+}
+
+/** Peak RSS above the RSS at the call of start(), from /proc (Linux). */
+function memoryProbe(): { start(): void; peakAboveMB(): number } {
+  const field = (name: string) => Number(new RegExp(`${name}:\\s+(\\d+) kB`).exec(readFileSync('/proc/self/status', 'utf8'))![1]) / 1024;
+  let baseline = 0;
+  return {
+    start() {
+      writeFileSync('/proc/self/clear_refs', '5');
+      baseline = field('VmRSS');
+    },
+    peakAboveMB: () => field('VmHWM') - baseline,
+  };
+}
+
+/** A child: one transfer with our client; prints its Measure as JSON. */
+async function child(kind: string, url: string, environment: string, file: string): Promise<void> {
+  const client = new UbiOpsClient({ host: url, token: TOKEN });
+  try {
+    await client.getStatus(); // code loaded, connection open: as in the extension, where the tree was browsed
+    const revision = argument('--revision');
+    global.gc?.();
+    const memory = memoryProbe();
+    memory.start();
+    const cpu = process.cpuUsage();
+    const started = process.hrtime.bigint();
+    if (kind === 'upload') {
+      await client.uploadRevision(PROJECT, environment, file);
+    } else {
+      await client.downloadRevision(PROJECT, environment, revision!, { filePath: file });
+    }
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    const used = process.cpuUsage(cpu);
+    const measure: Measure = { seconds, peakMB: memory.peakAboveMB(), cpuSeconds: (used.user + used.system) / 1e6 };
+    process.stdout.write(`${JSON.stringify(measure)}\n`);
+  } finally {
+    await client.close();
+  }
+}
+
+function runOurs(kind: 'upload' | 'download', url: string, environment: string, file: string, revision?: string): Measure {
+  const args = [...process.execArgv, '--expose-gc', __filename, '--child', kind, url, environment, file, ...(revision ? ['--revision', revision] : [])];
+  const output = execFileSync(process.execPath, args, { encoding: 'utf8', maxBuffer: 1024 * 1024 });
+  return JSON.parse(output.trim().split('\n').pop()!) as Measure;
+}
+
+function runCurl(args: string[]): Measure {
+  const result = spawnSync('/usr/bin/time', ['-f', 'peak %M cpu %U %S', 'curl', '-sS', '--fail', '-w', 'total %{time_total}\n', ...args], { encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`curl failed: ${result.stderr}`);
+  const seconds = Number(/total ([\d.]+)/.exec(result.stdout)![1]);
+  const [, kb, user, system] = /peak (\d+) cpu ([\d.]+) ([\d.]+)/.exec(result.stderr)!;
+  return { seconds, peakMB: Number(kb) / 1024, cpuSeconds: Number(user) + Number(system) };
+}
+
+/** The emulator's command line in a process of its own (tsx: no build needed). */
+async function startEmulator(dataDir: string): Promise<{ url: string; cpuSeconds(): number; close(): Promise<void> }> {
+  const cli = path.join(__dirname, '..', 'src', 'emulator', 'cli.ts');
+  const emulator = spawn(process.execPath, ['--import', 'tsx', cli, '--port', '0', '--token', TOKEN, '--build-seconds', '3600', '--data-dir', dataDir, '--quiet'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    let output = '';
+    emulator.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = /UbiOps emulator serving (\S+)/.exec(output);
+      if (match) resolve(match[1]);
+    });
+    emulator.once('exit', (code) => reject(new Error(`the emulator exited (${code}): ${output}`)));
+  });
+  return {
+    url,
+    cpuSeconds: () => {
+      const fields = readFileSync(`/proc/${emulator.pid}/stat`, 'utf8').split(') ')[1].split(' ');
+      return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in clock ticks of 1/100 s
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        emulator.once('exit', () => resolve());
+        emulator.kill('SIGTERM');
+      }),
+  };
+}
+
+/** A zip of `sizeMb` of random bytes (stored, as any packer stores what does not compress) and a requirements.txt. */
+async function makeZip(file: string, sizeMb: number): Promise<void> {
+  // Info-ZIP writes it (-0: stored), so the file is an ordinary zip whatever our packer does.
+  const folder = path.join(path.dirname(file), 'environment_package');
+  await mkdir(folder, { recursive: true });
+  await writeFile(path.join(folder, 'requirements.txt'), 'numpy==1.26.4\n');
+  const out = createWriteStream(path.join(folder, 'data.bin'));
+  for (let written = 0; written < sizeMb; written++) {
+    if (!out.write(randomBytes(MB))) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
+  }
+  await new Promise<void>((resolve, reject) => out.end((error?: Error | null) => (error ? reject(error) : resolve())));
+  execFileSync('/usr/bin/zip', ['-r', '-0', '-q', file, 'environment_package'], { cwd: path.dirname(file) });
+  await rm(folder, { recursive: true, force: true });
+}
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+
+async function main(): Promise<void> {
+  if (argument('--child')) {
+    const at = process.argv.indexOf('--child');
+    return child(process.argv[at + 1], process.argv[at + 2], process.argv[at + 3], process.argv[at + 4]);
+  }
+  const sizeMb = Number(argument('--size-mb') ?? 500);
+  const runs = Number(argument('--runs') ?? 3);
+  const work = await mkdtemp(path.join(os.tmpdir(), 'ubiops-bench-transfer-'));
+  const emulator = await startEmulator(path.join(work, 'emulator-data'));
+  const client = new UbiOpsClient({ host: emulator.url, token: TOKEN });
+  try {
+    const zip = path.join(work, 'environment.zip');
+    await makeZip(zip, sizeMb);
+    const bytes = statSync(zip).size;
+    const uploads: Record<'ours' | 'curl', Measure[]> = { ours: [], curl: [] };
+    const downloads: Record<'ours' | 'curl', Measure[]> = { ours: [], curl: [] };
+    for (let run = 0; run < runs; run++) {
+      // A fresh environment per run: the previous runs' zips go with it.
+      const environment = `bench-transfer-${run}`;
+      await client.createEnvironment(PROJECT, { name: environment, base_environment: 'python3-12' });
+      const revisions = `${emulator.url}/projects/${PROJECT}/environments/${environment}/revisions`;
+      const curlUpload = () => runCurl(['-o', '/dev/null', '-F', `file=@${zip};type=application/zip`, '-H', `Authorization: Token ${TOKEN}`, revisions]);
+      const oursUpload = () => runOurs('upload', emulator.url, environment, zip);
+      // Alternate which goes first: the page cache and the emulator's disk writes treat both alike.
+      for (const upload of run % 2 ? [curlUpload, oursUpload] : [oursUpload, curlUpload]) {
+        const before = emulator.cpuSeconds();
+        const measure = { ...upload(), emulatorCpuSeconds: 0 };
+        measure.emulatorCpuSeconds = emulator.cpuSeconds() - before;
+        (upload === oursUpload ? uploads.ours : uploads.curl).push(measure);
+      }
+      const [revision] = await client.listRevisions(PROJECT, environment);
+      const download = `${revisions}/${revision.id}/download`;
+      const curlDownload = () => runCurl(['-o', path.join(work, 'curl-download.zip'), '-H', `Authorization: Token ${TOKEN}`, download]);
+      const oursDownload = () => runOurs('download', emulator.url, environment, path.join(work, 'ours-download.zip'), revision.id);
+      for (const get of run % 2 ? [curlDownload, oursDownload] : [oursDownload, curlDownload]) {
+        await rm(path.join(work, get === oursDownload ? 'ours-download.zip' : 'curl-download.zip'), { force: true });
+        const before = emulator.cpuSeconds();
+        const measure = { ...get(), emulatorCpuSeconds: 0 };
+        measure.emulatorCpuSeconds = emulator.cpuSeconds() - before;
+        (get === oursDownload ? downloads.ours : downloads.curl).push(measure);
+      }
+      for (const name of ['ours-download.zip', 'curl-download.zip']) {
+        if (statSync(path.join(work, name)).size !== bytes) throw new Error(`${name} is not ${bytes} bytes`);
+      }
+      await client.deleteEnvironment(PROJECT, environment);
+    }
+
+    const verdict = (ok: boolean) => (ok ? 'PASS' : 'MISS');
+    const rate = (measure: Pick<Measure, 'seconds'>) => bytes / MB / measure.seconds;
+    const perGB = (values: number[]) => (median(values) / (bytes / 1024 ** 3)).toFixed(2);
+    console.log(`machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, node ${process.version}, ${os.platform()} ${os.release()}; ${(bytes / MB).toFixed(0)} MB zip, medians of ${runs}`);
+    for (const [name, figures] of [['upload', uploads], ['download', downloads]] as const) {
+      const ours = rate({ seconds: median(figures.ours.map((m) => m.seconds)) });
+      const curl = rate({ seconds: median(figures.curl.map((m) => m.seconds)) });
+      const memory = median(figures.ours.map((m) => m.peakMB));
+      const curlMemory = median(figures.curl.map((m) => m.peakMB));
+      console.log(
+        `${name}: ours ${ours.toFixed(0)} MB/s, curl ${curl.toFixed(0)} MB/s, ratio ${(ours / curl).toFixed(2)} (goal ≥ ${GOAL_RATIO}) ${verdict(ours / curl >= GOAL_RATIO)}; ` +
+          `memory ours +${memory.toFixed(1)} MB above baseline (goal < ${GOAL_MEMORY_MB} MB) ${verdict(memory < GOAL_MEMORY_MB)}, curl ${curlMemory.toFixed(1)} MB peak RSS in all`,
+      );
+      console.log(
+        `${name}: CPU seconds a GB: ours ${perGB(figures.ours.map((m) => m.cpuSeconds))}, curl ${perGB(figures.curl.map((m) => m.cpuSeconds))}; ` +
+          `the emulator serving ours ${perGB(figures.ours.map((m) => m.emulatorCpuSeconds!))}, serving curl ${perGB(figures.curl.map((m) => m.emulatorCpuSeconds!))}; ` +
+          `each run: ours ${figures.ours.map((m) => rate(m).toFixed(0)).join('/')} MB/s, curl ${figures.curl.map((m) => rate(m).toFixed(0)).join('/')} MB/s`,
+      );
+    }
+  } finally {
+    await client.close();
+    await emulator.close();
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+void main();
