@@ -105,6 +105,15 @@ export interface RequestSpec {
   stream?: StreamBody;
   signal?: AbortSignal;
   headersTimeoutMs?: number;
+  /**
+   * The answer's body is streamed to disk (a download) rather than read whole. Why it matters: undici 7 throws an
+   * uncatchable AssertionError when a server closes the connection while undici's parser is paused by
+   * backpressure (nodejs/undici#5360; fixed only in undici 8, which needs Node 22.19). A body read whole is
+   * consumed as fast as it comes, so it gets an unbounded buffer and never pauses the parser; a streamed one gets
+   * DOWNLOAD_BUFFER_BYTES, so only a disk 64 MiB behind the network, on a server that closes the connection,
+   * can still meet the bug.
+   */
+  streamed?: boolean;
 }
 
 export interface RawResponse {
@@ -115,8 +124,12 @@ export interface RawResponse {
 
 /** Largest JSON answer the client reads; a broken or hostile server cannot make it buffer without bound. */
 const MAX_JSON_BYTES = 64 * 1024 * 1024;
+/** How far a download's disk writes may fall behind the network before undici pauses its parser. */
+const DOWNLOAD_BUFFER_BYTES = 64 * 1024 * 1024;
 
 const RESET_CODES = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED', 'ECONNABORTED']);
+/** Answers after which a GET is repeated: server faults, which a repeat of a read cannot make worse. */
+const RETRIED_GET_STATUSES = new Set([500, 502, 503, 504]);
 /** Failures where the request cannot have reached the server: always safe to repeat. */
 const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'UND_ERR_CONNECT_TIMEOUT', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
 
@@ -124,7 +137,9 @@ const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'UND_ERR_CONNECT_TIMEOUT', 'EAI_
  * Sends requests with authentication, retries and errors. Retries, with capped, jittered exponential backoff:
  * - 429: always repeated after the wait the server asks for (`Retry-After`, else `x-ratelimit-reset`, else 59 s,
  *   plus one second, as the official client does), unless a streamed body had started;
- * - 502, 503, 504 and connection resets: repeated for GET only, where a repeat cannot change anything;
+ * - 500, 502, 503, 504 and connection resets: repeated for GET only, where a repeat cannot change anything (a 500
+ *   is often a passing fault of one server behind a load balancer); other methods are never repeated after an
+ *   answer or a reset, since the server may have acted on them;
  * - connection failures before anything was sent: repeated for every method.
  */
 export class Transport {
@@ -136,7 +151,7 @@ export class Transport {
   constructor(
     host: string,
     token: string,
-    private readonly dispatcher: Dispatcher,
+    private readonly dispatcher: Pick<Dispatcher, 'request'>,
     private readonly retry: Required<RetryOptions>,
     private readonly onRequest: ((event: RequestEvent) => void) | undefined,
     userAgent: string,
@@ -159,10 +174,22 @@ export class Transport {
   /** Sends a request and parses the JSON answer; throws `UbiOpsApiError` for any status ≥ 300. */
   async json<T>(spec: RequestSpec): Promise<T> {
     const response = await this.send(spec);
-    const text = await readText(response.body, MAX_JSON_BYTES, () => this.error(spec, {
-      status: response.status,
-      message: `${spec.method} ${spec.path}: the answer from ${this.host} is larger than ${MAX_JSON_BYTES} bytes.`,
-    }));
+    let text: string;
+    try {
+      text = await readText(response.body, MAX_JSON_BYTES, () => this.error(spec, {
+        status: response.status,
+        message: `${spec.method} ${spec.path}: the answer from ${this.host} is larger than ${MAX_JSON_BYTES} bytes.`,
+      }));
+    } catch (cause) {
+      if (cause instanceof UbiOpsApiError) {
+        throw cause;
+      }
+      if (spec.signal?.aborted) {
+        throw spec.signal.reason;
+      }
+      // The answer broke off, overran its length or stalled while its body came in: a network failure, named.
+      throw this.networkError(spec, cause, errorCode(cause));
+    }
     if (response.status === 204 || text.trim() === '') {
       return undefined as T;
     }
@@ -195,6 +222,7 @@ export class Transport {
           body: spec.stream ? Readable.from(spec.stream.open(), { objectMode: false }) : spec.json === undefined ? undefined : JSON.stringify(spec.json),
           signal: spec.signal,
           headersTimeout: spec.headersTimeoutMs,
+          highWaterMark: spec.streamed ? DOWNLOAD_BUFFER_BYTES : Number.MAX_SAFE_INTEGER,
         });
       } catch (cause) {
         if (spec.signal?.aborted) {
@@ -227,7 +255,7 @@ export class Transport {
         if (status === 429) {
           const wait = (retryAfter ?? 60) * 1000 + Math.random() * 500;
           delay = wait <= this.retry.maxRateLimitWaitMs ? wait : undefined;
-        } else if ((status === 502 || status === 503 || status === 504) && spec.method === 'GET') {
+        } else if (RETRIED_GET_STATUSES.has(status) && spec.method === 'GET') {
           delay = Math.max(this.backoff(attempt), (retryAfter ?? 0) * 1000);
         }
       }
@@ -370,6 +398,8 @@ function describeNetworkFailure(code: string, cause: unknown): string {
     case 'ECONNRESET':
     case 'UND_ERR_SOCKET':
       return 'the connection was dropped';
+    case 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH':
+      return 'the answer was not as long as its Content-Length said';
     case 'CERT_HAS_EXPIRED':
     case 'DEPTH_ZERO_SELF_SIGNED_CERT':
     case 'SELF_SIGNED_CERT_IN_CHAIN':

@@ -43,7 +43,16 @@ export class ZlibPump {
 
   push(chunk: Buffer): Promise<Buffer[]> {
     return new Promise((resolve, reject) => {
-      this.stream.write(chunk, (error) => (error ? reject(error) : this.take(resolve, reject)));
+      if (this.failure) return reject(this.failure);
+      // A damaged deflate stream errors inside write(), and zlib then never calls the write's callback: without
+      // this listener a corrupt zip would hang the extraction forever (found by test/unit/reliability/fuzz).
+      const onError = (error: Error) => reject(error);
+      this.stream.once('error', onError);
+      this.stream.write(chunk, (error) => {
+        this.stream.removeListener('error', onError);
+        if (error) reject(error);
+        else this.take(resolve, reject);
+      });
     });
   }
 

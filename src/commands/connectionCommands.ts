@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { normaliseHost, normaliseToken } from '../api';
+import { isLoopbackHost, normaliseHost, normaliseToken } from '../api';
 import { ConnectionManager, describeError, TokenRejectedError } from '../connection/connectionManager';
 import { configuredHost } from '../connection/settings';
 
@@ -16,6 +16,17 @@ export async function signIn(connections: ConnectionManager): Promise<boolean> {
     return false;
   }
   const hostName = new URL(host).host;
+  if (new URL(host).protocol === 'http:' && !isLoopbackHost(new URL(host).hostname)) {
+    // Refused before a token is even asked for: it would go over the network unencrypted.
+    const choice = await vscode.window.showErrorMessage(
+      `UbiOps: ${hostName} is set with http://. A token is sent over plain http only to a server on this machine; set ubiops.apiHost to https://${hostName}… instead.`,
+      'Open Settings',
+    );
+    if (choice) {
+      await vscode.commands.executeCommand('workbench.action.openSettings', 'ubiops.apiHost');
+    }
+    return false;
+  }
   for (;;) {
     const token = await vscode.window.showInputBox({
       title: `Sign in to UbiOps (${hostName})`,

@@ -6,28 +6,10 @@ import { ProjectNode } from '../explorer/projectNode';
 import type { TreeNode } from '../explorer/treeNode';
 import type { CommandDeps } from './registerCommands';
 import { pickNode } from './pickNode';
-import { parseLabels } from './viewCommands';
+import { descriptionProblem, displayNameProblem, environmentNameProblem, parseLabels } from '../api/rules';
 
-/** The server's rules, checked as the user types (the server still decides). */
-export function environmentNameProblem(name: string, taken: ReadonlySet<string>): string | undefined {
-  if (name.length === 0) {
-    return 'Enter a name.';
-  }
-  if (name.length > 64) {
-    return `At most 64 characters (this is ${name.length}).`;
-  }
-  if (!/^[a-z][a-z0-9-]*$/.test(name)) {
-    return 'Use lowercase letters, digits and dashes, starting with a lowercase letter.';
-  }
-  if (taken.has(name)) {
-    return `An environment named "${name}" already exists in this project.`;
-  }
-  return undefined;
-}
-
-export function descriptionProblem(text: string): string | undefined {
-  return text.length > 400 ? `At most 400 characters (this is ${text.length}).` : undefined;
-}
+/** The server's rules, checked as the user types (the server still decides): see `src/api/rules.ts`. */
+export { descriptionProblem, environmentNameProblem } from '../api/rules';
 
 function labelsText(labels: Record<string, string>): string {
   return Object.entries(labels).map(([key, value]) => `${key}:${value}`).join(', ');
@@ -101,7 +83,7 @@ export async function createEnvironment(deps: CommandDeps, node?: TreeNode): Pro
     prompt: 'Shown in UbiOps instead of the name. Leave empty to use the name.',
     value: '',
     ignoreFocusOut: true,
-    validateInput: (value) => (value.length > 64 ? `At most 64 characters (this is ${value.length}).` : undefined),
+    validateInput: (value) => displayNameProblem(value),
   });
   if (displayName === undefined) {
     return;
@@ -138,6 +120,7 @@ export async function createEnvironment(deps: CommandDeps, node?: TreeNode): Pro
     return;
   }
   deps.explorer.refresh(project);
+  deps.walkthrough.complete('create');
   const choice = await vscode.window.showInformationMessage(
     `UbiOps: created the environment ${name.trim()} on ${base.environment.name}. Upload a folder with its dependency files to build it.`,
     'Upload a Folder…',
@@ -162,7 +145,7 @@ export async function editEnvironment(deps: CommandDeps, node?: TreeNode): Promi
     title: `${title} (1/3): display name`,
     value: environment.display_name,
     ignoreFocusOut: true,
-    validateInput: (value) => (value.trim() === '' ? 'The display name cannot be empty.' : value.length > 64 ? `At most 64 characters (this is ${value.length}).` : undefined),
+    validateInput: (value) => displayNameProblem(value, true),
   });
   if (displayName === undefined) {
     return;

@@ -5,7 +5,9 @@ import * as vscode from 'vscode';
 import { UbiOpsApiError, type EnvironmentRevisionCreate } from '../api';
 import { DEPENDENCY_FILE_NAMES } from '../archive/dependencyFiles';
 import { extractZip } from '../archive/extract';
-import { formatBytes, packFolder, PackError, scanFolder, type PackManifest } from '../archive/pack';
+import { formatBytes } from '../archive/format';
+import { loadArchive } from '../archive/lazy';
+import type { PackManifest } from '../archive/pack';
 import { formatProblem } from '../archive/problems';
 import { describeError } from '../connection/connectionManager';
 import { BuildNode } from '../explorer/buildNode';
@@ -108,12 +110,15 @@ export async function uploadFolder(deps: CommandDeps, target?: vscode.Uri | Tree
     void vscode.window.showErrorMessage(`UbiOps: ${folder} is not a folder. Choose the folder that holds the dependency files.`);
     return;
   }
+  if (!(await confirmUntrustedUpload(folder))) {
+    return;
+  }
 
   let manifest: PackManifest;
   try {
     manifest = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Window, title: `Reading ${path.basename(folder)}…` },
-      () => scanFolder(folder!),
+      () => loadArchive().scanFolder(folder!),
     );
   } catch (error) {
     void vscode.window.showErrorMessage(`UbiOps: cannot read ${folder}: ${describeError(error)}`);
@@ -157,6 +162,26 @@ export async function uploadFolder(deps: CommandDeps, target?: vscode.Uri | Tree
   await packAndUpload(deps, environment, folder);
 }
 
+/**
+ * Restricted Mode (package.json `capabilities.untrustedWorkspaces: limited`): a folder of a workspace the user has
+ * not trusted is uploaded only after a confirmation that says so. Folders outside the workspace are the user's own
+ * choice in a dialog, and go as usual.
+ */
+export async function confirmUntrustedUpload(folder: string): Promise<boolean> {
+  if (vscode.workspace.isTrusted || !vscode.workspace.getWorkspaceFolder(vscode.Uri.file(folder))) {
+    return true;
+  }
+  const choice = await vscode.window.showWarningMessage(
+    `${path.basename(folder)} belongs to a workspace in Restricted Mode. Upload its files to UbiOps anyway?`,
+    {
+      modal: true,
+      detail: 'You have not trusted this workspace. Its files, and anything its .ubiops-ignore lets through, would be sent to UbiOps and built there.',
+    },
+    'Upload Anyway',
+  );
+  return choice === 'Upload Anyway';
+}
+
 async function packAndUpload(deps: CommandDeps, environment: EnvironmentNode, folder: string): Promise<void> {
   const { connection } = environment.context;
   const name = environment.environmentName;
@@ -173,7 +198,7 @@ async function packAndUpload(deps: CommandDeps, environment: EnvironmentNode, fo
           progress.report({ increment: percent - reported, message });
           reported = percent;
         };
-        const packed = await packFolder(folder, {
+        const packed = await loadArchive().packFolder(folder, {
           signal: controller.signal,
           onProgress: ({ files, totalFiles, bytes, totalBytes }) =>
             step((totalBytes ? bytes / totalBytes : files / Math.max(1, totalFiles)) * 0.3, `packing ${files} of ${totalFiles} files`),
@@ -190,7 +215,7 @@ async function packAndUpload(deps: CommandDeps, environment: EnvironmentNode, fo
     await deps.state.update(REMEMBERED_FOLDERS, { ...rememberedFolders(deps), [folderKey(environment)]: folder });
     afterNewRevision(deps, environment, created, `Uploaded ${path.basename(folder)} to ${name}`);
   } catch (error) {
-    if ((error as Error).name === 'AbortError' || (error instanceof PackError && error.code === 'cancelled')) {
+    if ((error as Error).name === 'AbortError' || (error instanceof loadArchive().PackError && error.code === 'cancelled')) {
       void vscode.window.setStatusBarMessage(`Upload to ${name} cancelled; nothing was created.`, 5000);
       return;
     }
@@ -219,6 +244,7 @@ function afterNewRevision(deps: CommandDeps, environment: EnvironmentNode, creat
     build: created.build,
   });
   deps.explorer.refresh(environment);
+  deps.walkthrough.complete('upload');
   void vscode.window.showInformationMessage(`UbiOps: ${what}. The build has started; you will be told when it finishes.`);
 }
 

@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import type { EnvironmentFilter } from '../explorer/context';
 import type { EnvironmentsProvider } from '../explorer/environmentsProvider';
 import type { TreeNode } from '../explorer/treeNode';
+import { parseLabels } from '../api/rules';
 import { kindOf, pickNode } from './pickNode';
 
 /** The UbiOps id of a node: the project, environment, revision or build id. */
@@ -51,18 +52,8 @@ export async function filterEnvironments(explorer: EnvironmentsProvider): Promis
   await explorer.setFilter({ type: type.type, labels: parseLabels(labels).labels ?? {} });
 }
 
-/** `k:v, k2:v2` to a label map, or the reason it is not one. */
-export function parseLabels(text: string): { labels?: Record<string, string>; error?: string } {
-  const labels: Record<string, string> = {};
-  for (const pair of text.split(',').map((part) => part.trim()).filter(Boolean)) {
-    const separator = pair.indexOf(':');
-    if (separator <= 0 || separator === pair.length - 1) {
-      return { error: `"${pair}" is not a key:value pair.` };
-    }
-    labels[pair.slice(0, separator).trim()] = pair.slice(separator + 1).trim();
-  }
-  return { labels };
-}
+/** `k:v, k2:v2` to a label map, or the reason it is not one (the rules live in `src/api/rules.ts`). */
+export { parseLabels } from '../api/rules';
 
 /** "Clear Filter": back to the custom environments, no labels. */
 export async function clearFilter(explorer: EnvironmentsProvider): Promise<void> {

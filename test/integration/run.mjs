@@ -10,12 +10,16 @@
 //    (UBIOPS_INTEGRATION_OUTPUT, UBIOPS_INTEGRATION_RESULTS), which this prints as it comes;
 // 5. exits 0 only if the suite passed and at least one test ran.
 //
+// 6. greps everything written during the suite (code-server's user data: the extension's logs, global storage,
+//    settings, state; the workspace; code-server's own log) for the canary token of security.test.ts, and fails
+//    the run if it appears anywhere (--no-token-scan skips that).
+//
 // Options: --timeout <seconds> (default 300, or UBIOPS_INTEGRATION_TIMEOUT), --grep <text> (only matching tests),
 // --keep (leave the temp folder with code-server's logs). On failure the logs and a screenshot are copied to
 // test-results/integration/.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { cp, mkdir, mkdtemp, open, rm } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, open, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -29,10 +33,46 @@ const { values: options } = parseArgs({
     timeout: { type: 'string', default: process.env.UBIOPS_INTEGRATION_TIMEOUT ?? '300' },
     grep: { type: 'string' },
     keep: { type: 'boolean', default: false },
+    'no-token-scan': { type: 'boolean', default: false },
   },
 });
 const RESULTS_DIR = join(ROOT, 'test-results', 'integration');
 const SUMMARY = /^(\d+) passed, (\d+) failed, (\d+) skipped$/;
+/** The token security.test.ts signs in with (CANARY_TOKEN there): it must not be written anywhere. */
+const CANARY_TOKEN = 'canary-7f3e9b2c-never-written-anywhere';
+
+/** Files under `roots` whose bytes contain `needle` (as UTF-8 or UTF-16LE, as SQLite and Chromium may store it). */
+async function filesContaining(roots, needle) {
+  const patterns = [Buffer.from(needle, 'utf8'), Buffer.from(needle, 'utf16le')];
+  const found = [];
+  const files = [];
+  let scanned = 0;
+  const walk = async (folder) => {
+    let entries;
+    try {
+      entries = await readdir(folder, { withFileTypes: true });
+    } catch (error) {
+      if (error.code !== 'ENOTDIR') return;
+      const data = await readFile(folder).catch(() => undefined);
+      scanned += data ? 1 : 0;
+      if (data && patterns.some((pattern) => data.includes(pattern))) found.push(folder);
+      return;
+    }
+    for (const entry of entries) {
+      const full = join(folder, entry.name);
+      if (entry.isDirectory()) await walk(full);
+      else if (entry.isFile()) {
+        const data = await readFile(full).catch(() => undefined);
+        if (!data) continue;
+        scanned += 1;
+        files.push(full);
+        if (patterns.some((pattern) => data.includes(pattern))) found.push(full);
+      }
+    }
+  };
+  for (const root of roots) await walk(root);
+  return { found, scanned, files };
+}
 const started = Date.now();
 const seconds = (since) => `${((Date.now() - since) / 1000).toFixed(1)} s`;
 const log = (line) => process.stdout.write(`[integration] ${line}\n`);
@@ -160,6 +200,24 @@ async function main() {
   }
   log(`suite finished ${seconds(step)} after code-server started`);
 
+  let leaked = [];
+  if (!options['no-token-scan']) {
+    // Give the log writers a moment to flush what the last test logged.
+    await new Promise((r) => setTimeout(r, 1_000));
+    // Not the extensions dir: the bundled suite there holds the token in its source.
+    const roots = [codeServer.userDataDir, codeServer.logFile, workspace, results];
+    const { found, scanned, files } = await filesContaining(roots, CANARY_TOKEN);
+    leaked = found;
+    // The extension's own log (context.logUri, the "UbiOps" LogOutputChannel) must be among what was scanned.
+    const extensionLogs = files.filter((file) => /ubiops-environments[^/]*\/.*\.log$/i.test(file));
+    if (extensionLogs.length === 0) leaked = ['(the extension\'s log was not found under the user data: the scan misses it)'];
+    else log(`token scan covered the extension's log: ${extensionLogs.map((file) => file.replace(codeServer.userDataDir, '<user-data>')).join(', ')}`);
+    // A positive control: the scan must find the token where it is known to be, in the bundled suite's source.
+    const control = await filesContaining([codeServer.extensionsDir], CANARY_TOKEN);
+    if (control.found.length === 0) leaked = ['(the scan did not even find the token in the bundled suite: it is broken)'];
+    log(`token scan: ${scanned} files written during the suite (user data, logs, global storage, settings, workspace), ${found.length} holding the test token`);
+  }
+
   const summary = output.trimEnd().split('\n').map((line) => SUMMARY.exec(line.trim())).filter(Boolean).pop();
   const [passed, failed] = summary ? [Number(summary[1]), Number(summary[2])] : [0, 0];
   let failure;
@@ -167,6 +225,7 @@ async function main() {
   else if (!summary) failure = 'the suite printed no "N passed, N failed, N skipped" line';
   else if (failed > 0) failure = `${failed} failed`;
   else if (passed === 0) failure = 'no test ran';
+  else if (leaked.length) failure = `the test token was written to ${leaked.map((file) => file.replace(tmp, '<tmp>')).join(', ')}`;
   if (failure) {
     await keepEvidence(page);
     if (pageErrors.length) log(`errors in the workbench page:\n  ${pageErrors.join('\n  ')}`);

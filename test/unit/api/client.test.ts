@@ -387,6 +387,32 @@ describe('UbiOpsClient against the emulator', function () {
       }
     });
 
+    it('repeats a GET answered with 500, but never a create answered with 500', async () => {
+      emulator.setFaults({ errorRate: 1, errorStatuses: [500] });
+      const seen: RequestEvent[] = [];
+      const flaky = new UbiOpsClient({
+        host: emulator.url,
+        token: TOKEN,
+        retry: { baseDelayMs: 10 },
+        onRequest: (event) => {
+          seen.push(event);
+          if (event.method === 'GET') emulator.setFaults({});
+        },
+      });
+      try {
+        assert.ok((await flaky.listProjects()).length > 0);
+        assert.deepEqual(seen.map((event) => event.status), [500, 200]);
+        emulator.setFaults({ errorRate: 1, errorStatuses: [500] });
+        seen.length = 0;
+        const error = await rejection(flaky.createEnvironment(PROJECT, { name: 'client-500', base_environment: 'python3-12' }));
+        assert.equal(error.status, 500);
+        assert.equal(seen.length, 1, 'a POST answered 500 is not sent again: the server may have acted on it');
+      } finally {
+        emulator.setFaults({});
+        await flaky.close();
+      }
+    });
+
     it('repeats a GET whose connection was dropped', async () => {
       emulator.setFaults({ dropRate: 1 });
       const flaky = new UbiOpsClient({

@@ -1,0 +1,110 @@
+/**
+ * The rules UbiOps applies to names, descriptions and labels, in one vscode-free place: the extension checks input
+ * against them as the user types, and the emulator refuses with the same words. Each problem states the rule, so
+ * the user learns it from the first refusal.
+ *
+ * Where the reference is silent (labels), the emulator chooses the rule below and documents it: keys and values
+ * must survive the API's own `labels=k:v,k2:v2` filter format, so `:` and `,` are out, and so are spaces and
+ * anything outside the set UbiOps accepts for its other identifiers.
+ */
+
+export const NAME_MAX = 64;
+export const NAME_PATTERN = /^[a-z][a-z0-9-]{0,63}$/;
+export const NAME_RULE =
+  'Names must be 1 to 64 characters long, contain only lowercase letters, digits and dashes, and start with a lowercase letter.';
+
+export const DISPLAY_NAME_MAX = 64;
+export const DESCRIPTION_MAX = 400;
+
+export const LABEL_MAX = 63;
+export const LABEL_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
+export const LABEL_RULE =
+  'Label keys and values are 1 to 63 letters, digits, dots, dashes and underscores, starting with a letter or digit.';
+export const LABELS_MAX_COUNT = 50;
+
+/** Why an environment name would be refused, or undefined. `taken` holds the names already used in the project. */
+export function environmentNameProblem(name: string, taken: ReadonlySet<string> = new Set()): string | undefined {
+  if (name.length === 0) {
+    return 'Enter a name.';
+  }
+  if (name.length > NAME_MAX) {
+    return `At most ${NAME_MAX} characters (this is ${name.length}). ${NAME_RULE}`;
+  }
+  if (!NAME_PATTERN.test(name)) {
+    return `Use lowercase letters, digits and dashes, starting with a lowercase letter. ${NAME_RULE}`;
+  }
+  if (taken.has(name)) {
+    return `An environment named "${name}" already exists in this project.`;
+  }
+  return undefined;
+}
+
+export function displayNameProblem(text: string, required = false): string | undefined {
+  if (required && text.trim() === '') {
+    return 'The display name cannot be empty.';
+  }
+  return text.length > DISPLAY_NAME_MAX ? `At most ${DISPLAY_NAME_MAX} characters (this is ${text.length}).` : undefined;
+}
+
+export function descriptionProblem(text: string): string | undefined {
+  return text.length > DESCRIPTION_MAX ? `The description has at most ${DESCRIPTION_MAX} characters (this is ${text.length}).` : undefined;
+}
+
+/** Why one label would be refused, or undefined. */
+export function labelProblem(key: string, value: string): string | undefined {
+  const shown = (text: string) => (text.length > 20 ? `${text.slice(0, 20)}…` : text);
+  if (!LABEL_PATTERN.test(key)) {
+    return `The label key "${shown(key)}" is not allowed. ${LABEL_RULE}`;
+  }
+  if (!LABEL_PATTERN.test(value)) {
+    return `The value "${shown(value)}" of label "${shown(key)}" is not allowed. ${LABEL_RULE}`;
+  }
+  return undefined;
+}
+
+/** Why a label map would be refused, or undefined. Not an object of strings is a problem too (server input). */
+export function labelsProblem(labels: unknown): string | undefined {
+  if (labels === null || typeof labels !== 'object' || Array.isArray(labels)) {
+    return 'labels must be an object of string keys to string values.';
+  }
+  const entries = Object.entries(labels as Record<string, unknown>);
+  if (entries.length > LABELS_MAX_COUNT) {
+    return `At most ${LABELS_MAX_COUNT} labels (these are ${entries.length}).`;
+  }
+  for (const [key, value] of entries) {
+    if (typeof value !== 'string') {
+      return `labels must be an object of string keys to string values (label "${key}" is not).`;
+    }
+    const problem = labelProblem(key, value);
+    if (problem) {
+      return problem;
+    }
+  }
+  return undefined;
+}
+
+/** `k:v, k2:v2` as typed to a label map, or the reason it is not one (with the rule). Empty text is no labels. */
+export function parseLabels(text: string): { labels?: Record<string, string>; error?: string } {
+  const labels: Record<string, string> = {};
+  const pairs = text.split(',').map((part) => part.trim()).filter(Boolean);
+  for (const pair of pairs) {
+    const separator = pair.indexOf(':');
+    if (separator <= 0 || separator === pair.length - 1) {
+      return { error: `"${pair.length > 30 ? `${pair.slice(0, 30)}…` : pair}" is not a key:value pair. Separate pairs with commas.` };
+    }
+    const key = pair.slice(0, separator).trim();
+    const value = pair.slice(separator + 1).trim();
+    const problem = labelProblem(key, value);
+    if (problem) {
+      return { error: problem };
+    }
+    if (Object.prototype.hasOwnProperty.call(labels, key)) {
+      return { error: `The label "${key}" is given twice.` };
+    }
+    labels[key] = value;
+  }
+  if (Object.keys(labels).length > LABELS_MAX_COUNT) {
+    return { error: `At most ${LABELS_MAX_COUNT} labels (these are ${Object.keys(labels).length}).` };
+  }
+  return { labels };
+}

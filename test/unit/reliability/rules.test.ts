@@ -1,0 +1,101 @@
+import assert from 'node:assert/strict';
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { UbiOpsApiError, UbiOpsClient } from '../../../src/api';
+import { descriptionProblem, displayNameProblem, environmentNameProblem, labelsProblem, parseLabels } from '../../../src/api/rules';
+import { ExtractError, extractZip } from '../../../src/archive/extract';
+import { start, type Emulator } from '../../../src/emulator';
+import { rawZip } from '../archive/rawZip';
+
+describe('input rules: names, labels and descriptions, as typed and as the emulator judges them', () => {
+  it('names: 1–64 lowercase letters, digits and dashes, starting with a letter, not taken', () => {
+    assert.equal(environmentNameProblem('my-env-2'), undefined);
+    assert.equal(environmentNameProblem(''), 'Enter a name.');
+    assert.match(environmentNameProblem('My-Env')!, /lowercase letters, digits and dashes/);
+    assert.match(environmentNameProblem('2env')!, /start with a lowercase letter/);
+    assert.match(environmentNameProblem('a'.repeat(65))!, /At most 64 characters \(this is 65\)/);
+    assert.equal(environmentNameProblem('a'.repeat(64)), undefined);
+    assert.match(environmentNameProblem('taken', new Set(['taken']))!, /already exists/);
+  });
+
+  it('descriptions and display names: the length rule, stated', () => {
+    assert.equal(descriptionProblem('x'.repeat(400)), undefined);
+    assert.match(descriptionProblem('x'.repeat(401))!, /at most 400 characters \(this is 401\)/);
+    assert.equal(displayNameProblem(''), undefined);
+    assert.match(displayNameProblem('  ', true)!, /cannot be empty/);
+    assert.match(displayNameProblem('x'.repeat(65))!, /At most 64/);
+  });
+
+  it('labels as typed: key:value pairs, each key and value stating the rule when refused', () => {
+    assert.deepEqual(parseLabels(''), { labels: {} });
+    assert.deepEqual(parseLabels(' team:data , stage:dev.1 '), { labels: { team: 'data', stage: 'dev.1' } });
+    assert.match(parseLabels('team')!.error!, /not a key:value pair/);
+    assert.match(parseLabels('team:')!.error!, /not a key:value pair/);
+    assert.match(parseLabels('my team:data')!.error!, /label key "my team" is not allowed\. Label keys and values are 1 to 63 letters/);
+    assert.match(parseLabels('team:a:b')!.error!, /value "a:b" of label "team" is not allowed/);
+    assert.match(parseLabels('team:<img src=x>')!.error!, /not allowed/);
+    assert.match(parseLabels(`k:${'v'.repeat(64)}`)!.error!, /not allowed/);
+    assert.match(parseLabels('a:1,a:2')!.error!, /given twice/);
+    assert.match(parseLabels('_x:1')!.error!, /starting with a letter or digit/);
+    assert.equal(labelsProblem({ team: 'data' }), undefined);
+    assert.match(labelsProblem({ team: 1 })!, /string keys to string values/);
+    assert.match(labelsProblem(['a'])!, /object/);
+  });
+
+  describe('the emulator agrees', () => {
+    const TOKEN = 'rules-token';
+    let emulator: Emulator;
+    let client: UbiOpsClient;
+    before(async () => {
+      emulator = await start({ port: 0, tokens: [TOKEN], buildSeconds: 0 });
+      client = new UbiOpsClient({ host: emulator.url, token: TOKEN, retry: { maxAttempts: 1 } });
+    });
+    after(async () => {
+      await client.close();
+      await emulator.close();
+    });
+
+    for (const [text, accepted] of [
+      ['team:data, stage:dev.1', true],
+      ['my team:data', false],
+      ['team:a:b', false],
+      ['_x:1', false],
+      [`k:${'v'.repeat(63)}`, true],
+      [`k:${'v'.repeat(64)}`, false],
+    ] as const) {
+      it(`${accepted ? 'accepts' : 'refuses, with the same rule,'} labels "${text.slice(0, 30)}"`, async () => {
+        const parsed = parseLabels(text);
+        assert.equal(parsed.error === undefined, accepted, `the client ${accepted ? 'accepts' : 'refuses'} it`);
+        // Send what the user typed as the map the server would get, whatever the client thinks of it.
+        const labels = Object.fromEntries(text.split(',').map((pair) => [pair.slice(0, pair.indexOf(':')).trim(), pair.slice(pair.indexOf(':') + 1).trim()]));
+        const name = `labels-${Math.random().toString(36).slice(2, 8)}`;
+        try {
+          await client.createEnvironment('demo-project', { name, base_environment: 'python3-12', labels });
+          assert.ok(accepted, 'the emulator accepted labels the client refuses');
+        } catch (error) {
+          assert.ok(error instanceof UbiOpsApiError && error.status === 400, String(error));
+          assert.ok(!accepted, `the emulator refused labels the client accepts: ${error.message}`);
+          assert.match(error.message, /Label keys and values are 1 to 63 letters/);
+        }
+      });
+    }
+  });
+});
+
+describe('regressions found by the fuzz suite', () => {
+  it('extracting a zip whose deflate data is damaged fails at once instead of hanging', async function () {
+    this.timeout(5_000);
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'ubiops-damaged-'));
+    try {
+      const zip = rawZip([{ name: 'requirements.txt', data: Buffer.from('numpy==1.26.4\nrequests>=2\n'), deflate: true }]);
+      // The first byte of the deflate block: "invalid code lengths set" inside zlib's write().
+      zip[30 + 'requirements.txt'.length] ^= 0xff;
+      const zipPath = path.join(dir, 'damaged.zip');
+      await fs.writeFile(zipPath, zip);
+      await assert.rejects(extractZip(zipPath, path.join(dir, 'out')), (error: unknown) => error instanceof ExtractError && error.code === 'corrupt');
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
+    }
+  });
+});
