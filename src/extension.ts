@@ -1,10 +1,14 @@
 import * as vscode from 'vscode';
+import { DependencyFileDiagnostics } from './authoring/diagnostics';
+import { DependencyFileQuickFixes } from './authoring/quickFixes';
 import { BuildStatusUi } from './builds/buildStatusUi';
 import { BuildTracker } from './builds/buildTracker';
 import { registerCommands } from './commands/registerCommands';
 import { ConnectionManager } from './connection/connectionManager';
+import { ConnectionStatus } from './connection/connectionStatus';
 import { DEPENDENCY_FILE_SCHEME, DependencyFileDocuments } from './documents/dependencyFileDocuments';
 import { EnvironmentsProvider } from './explorer/environmentsProvider';
+import { Walkthrough } from './firstRun/walkthrough';
 import { createLog } from './log';
 
 /** What `activate` returns: the parts integration tests drive. Not a public API. */
@@ -13,6 +17,7 @@ export interface ExtensionApi {
   readonly explorer: EnvironmentsProvider;
   readonly tracker: BuildTracker;
   readonly documents: DependencyFileDocuments;
+  readonly walkthrough: Walkthrough;
 }
 
 /** Wires the parts together. Nothing here talks to the network: connections resolve when first needed. */
@@ -34,6 +39,7 @@ export function activate(context: vscode.ExtensionContext): ExtensionApi {
   });
   const explorer = new EnvironmentsProvider(connections, tracker, context.globalState);
   const documents = new DependencyFileDocuments(connections);
+  const walkthrough = new Walkthrough();
   context.subscriptions.push(
     log,
     connections,
@@ -41,11 +47,22 @@ export function activate(context: vscode.ExtensionContext): ExtensionApi {
     explorer,
     documents,
     new BuildStatusUi(tracker, documents),
+    new ConnectionStatus(connections),
+    new DependencyFileDiagnostics(),
+    vscode.languages.registerCodeActionsProvider(
+      [{ pattern: '**/ubiops.yaml' }, { pattern: '**/requirements.txt' }],
+      new DependencyFileQuickFixes(),
+      { providedCodeActionKinds: DependencyFileQuickFixes.kinds },
+    ),
+    connections.onDidChange((connection) => connection && walkthrough.complete('connect')),
+    tracker.onDidFinish(() => walkthrough.complete('watch')),
     vscode.workspace.registerFileSystemProvider(DEPENDENCY_FILE_SCHEME, documents, { isReadonly: true, isCaseSensitive: true }),
     vscode.window.createTreeView('ubiops.environments', { treeDataProvider: explorer, showCollapseAll: true, canSelectMany: true }),
-    ...registerCommands({ connections, explorer, documents, tracker, log, state: context.globalState }),
+    ...registerCommands({ connections, explorer, documents, tracker, log, state: context.globalState, walkthrough }),
   );
-  return { connections, explorer, tracker, documents };
+  // A stored or environment token counts as connected for the walkthrough (no request is sent for it).
+  void connections.get().then((connection) => connection && walkthrough.complete('connect'), () => undefined);
+  return { connections, explorer, tracker, documents, walkthrough };
 }
 
 export function deactivate(): void {

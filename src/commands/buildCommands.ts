@@ -9,6 +9,7 @@ import { DependencyFileNode } from '../explorer/dependencyFileNode';
 import type { EnvironmentsProvider } from '../explorer/environmentsProvider';
 import { newestFirst } from '../explorer/format';
 import { RevisionNode } from '../explorer/revisionNode';
+import type { Walkthrough } from '../firstRun/walkthrough';
 import { pickNode } from './pickNode';
 
 export interface BuildCommandDeps {
@@ -16,6 +17,7 @@ export interface BuildCommandDeps {
   explorer: EnvironmentsProvider;
   documents: DependencyFileDocuments;
   tracker: BuildTracker;
+  walkthrough: Walkthrough;
 }
 
 /** "Open Dependency File": from a file row, a build row (asks which file), or the palette (walks the tree). */
@@ -65,6 +67,7 @@ export async function compareWithPreviousBuild(deps: BuildCommandDeps, target?: 
     const pairs = names.map((name) => ({ name, left: side(previous, older, name), right: side(build.ref, newer, name) }));
     const title = `${build.ref.environment}: build ${previous.build.slice(0, 8)} ↔ ${build.ref.build.slice(0, 8)}`;
     await openDiffs(title, pairs);
+    deps.walkthrough.complete('compare');
   } catch (error) {
     void vscode.window.showErrorMessage(`UbiOps: could not compare the builds: ${describeError(error)}`);
   }

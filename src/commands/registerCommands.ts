@@ -2,7 +2,9 @@ import * as vscode from 'vscode';
 import type { BuildTracker } from '../builds/buildTracker';
 import type { ConnectionManager } from '../connection/connectionManager';
 import type { DependencyFileDocuments } from '../documents/dependencyFileDocuments';
+import { connectionMenu, switchHost } from '../connection/connectionStatus';
 import type { EnvironmentsProvider } from '../explorer/environmentsProvider';
+import type { Walkthrough } from '../firstRun/walkthrough';
 import type { TreeNode } from '../explorer/treeNode';
 import { compareWithPreviousBuild, compareWithWorkspace, openDependencyFile, rebuildRevisions } from './buildCommands';
 import { signIn, signOut, tryEmulator } from './connectionCommands';
@@ -25,6 +27,13 @@ export interface CommandDeps {
   log: vscode.LogOutputChannel;
   /** Per-machine state: the view's filter, the folder last uploaded to each environment. */
   state: vscode.Memento;
+  walkthrough: Walkthrough;
+}
+
+/** The folder of a dependency file (editor title, CodeLens), or of the active editor's file. */
+function containingFolder(file?: vscode.Uri): vscode.Uri | undefined {
+  const uri = file ?? vscode.window.activeTextEditor?.document.uri;
+  return uri?.scheme === 'file' ? vscode.Uri.joinPath(uri, '..') : undefined;
 }
 
 /**
@@ -42,6 +51,8 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
     command('ubiops.tryEmulator', () => tryEmulator(connections)),
     command('ubiops.refresh', (node: Node) => explorer.refresh(node)),
     command('ubiops.showLog', () => log.show()),
+    command('ubiops.connectionMenu', () => connectionMenu(connections)),
+    command('ubiops.switchHost', () => switchHost(connections)),
     command('ubiops.filterEnvironments', () => filterEnvironments(explorer)),
     command('ubiops.clearFilter', () => clearFilter(explorer)),
     command('ubiops.copyId', (node: Node) => copyId(explorer, node)),
@@ -52,6 +63,7 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
     command('ubiops.deleteEnvironment', (node: Node, nodes: Nodes) => deleteEnvironments(deps, node, nodes)),
     command('ubiops.showUsage', (node: Node) => showUsage(deps, node)),
     command('ubiops.uploadFolder', (target: vscode.Uri | Node) => uploadFolder(deps, target)),
+    command('ubiops.uploadContainingFolder', (file?: vscode.Uri) => uploadFolder(deps, containingFolder(file))),
     command('ubiops.copyFromEnvironment', (node: Node) => copyFromEnvironment(deps, node)),
     command('ubiops.downloadRevision', (node: Node) => downloadRevision(deps, node)),
     command('ubiops.rebuildRevision', (node: never, nodes: never) => rebuildRevisions(deps, node, nodes)),

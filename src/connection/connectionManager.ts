@@ -38,6 +38,8 @@ export class ConnectionManager implements vscode.Disposable {
   readonly onDidChange = this.changeEmitter.event;
 
   private current: Promise<Connection | undefined> | undefined;
+  /** What this window last wrote under each secret key (undefined once deleted). */
+  private readonly ownSecrets = new Map<string, string | undefined>();
   private emulator: { server: Emulator; token: string } | undefined;
   private readonly disposables: vscode.Disposable[] = [this.changeEmitter];
 
@@ -55,10 +57,16 @@ export class ConnectionManager implements vscode.Disposable {
         }
       }),
       secrets.onDidChange((event) => {
-        if (event.key.startsWith(SECRET_PREFIX)) {
-          // Another window signed in or out.
-          void this.reset();
+        if (!event.key.startsWith(SECRET_PREFIX)) {
+          return;
         }
+        // Our own sign-in or sign-out was acted on already: resetting again would drop the connection just made.
+        // Another window's shows as a value this window did not write.
+        void this.secrets.get(event.key).then((value) => {
+          if (!this.ownSecrets.has(event.key) || value !== this.ownSecrets.get(event.key)) {
+            void this.reset();
+          }
+        });
       }),
     );
   }
@@ -85,7 +93,7 @@ export class ConnectionManager implements vscode.Disposable {
       await client.close();
       throw new TokenRejectedError(host);
     }
-    await this.secrets.store(SECRET_PREFIX + host, token);
+    await this.writeSecret(SECRET_PREFIX + host, token);
     this.log.info(`Signed in to ${new URL(host).host}.`);
     return this.replace({ host, client, source: 'secretStorage' });
   }
@@ -93,7 +101,7 @@ export class ConnectionManager implements vscode.Disposable {
   /** Forgets the token of the configured host. A token from `UBIOPS_API_TOKEN` cannot be forgotten from here. */
   async signOut(): Promise<void> {
     const host = normaliseHost(configuredHost());
-    await this.secrets.delete(SECRET_PREFIX + host);
+    await this.writeSecret(SECRET_PREFIX + host, undefined);
     await this.stopEmulator();
     this.log.info(`Signed out of ${new URL(host).host}.`);
     await this.reset();
@@ -125,6 +133,11 @@ export class ConnectionManager implements vscode.Disposable {
     await connection?.client.close();
     await this.stopEmulator();
     vscode.Disposable.from(...this.disposables).dispose();
+  }
+
+  private async writeSecret(key: string, value: string | undefined): Promise<void> {
+    this.ownSecrets.set(key, value);
+    await (value === undefined ? this.secrets.delete(key) : this.secrets.store(key, value));
   }
 
   private async stopEmulator(): Promise<void> {

@@ -76,7 +76,8 @@ async function main() {
   await ensureCodeServer({ log });
 
   step = Date.now();
-  emulator = await startEmulator({ token: TOKEN, buildSeconds: 2, log: (line) => log(`emulator: ${line}`) });
+  // Seeded running builds last 20 × buildSeconds: long enough that the suite still finds them queued and processing.
+  emulator = await startEmulator({ token: TOKEN, buildSeconds: 10, log: (line) => log(`emulator: ${line}`) });
   log(`emulator serving ${emulator.url} (${seconds(step)})`);
 
   tmp = await mkdtemp(join(tmpdir(), 'ubiops-e2e-'));

@@ -81,3 +81,18 @@ export async function rowsUntil(
     await page.waitForTimeout(250);
   }
 }
+
+/**
+ * Shows a side-bar container by its activity-bar label. Clicking the item of the container already shown would
+ * hide the side bar, so it is clicked only when the side bar shows something else.
+ */
+export async function showView(page: Page, label: string): Promise<void> {
+  const item = page.locator(`.part.activitybar [aria-label*="${label}"]`).first();
+  await item.waitFor({ state: 'visible', timeout: 30_000 });
+  const title = page.locator('.part.sidebar .title-label').first();
+  const shown = (await title.isVisible().catch(() => false)) ? await title.innerText() : '';
+  if (!shown.toUpperCase().includes(label.toUpperCase())) {
+    await item.click();
+  }
+  await page.locator('.part.sidebar .title-label', { hasText: new RegExp(label, 'i') }).first().waitFor({ state: 'visible', timeout: 20_000 });
+}

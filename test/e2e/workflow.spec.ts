@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { Browser, Locator, Page } from 'playwright-core';
-import { connectBrowser, e2e, openWorkbench, screenshot } from './workbench';
+import { connectBrowser, e2e, openWorkbench, screenshot, showView } from './workbench';
 
 const PROJECT = 'demo-project';
 const SIDEBAR = '.part.sidebar';
@@ -42,9 +42,7 @@ describe('Working with environments in the workbench', function () {
   before(async () => {
     browser = await connectBrowser();
     page = await openWorkbench(browser);
-    const container = page.locator('.part.activitybar [aria-label*="UbiOps"]').first();
-    await container.waitFor({ state: 'visible', timeout: 30_000 });
-    await container.click();
+    await showView(page, 'UbiOps');
     await row(page, PROJECT).waitFor({ state: 'visible', timeout: 30_000 });
   });
 
@@ -104,7 +102,7 @@ describe('Working with environments in the workbench', function () {
     await api('POST', `/projects/${PROJECT}/environments`, { name: 'e2e-upload', base_environment: 'python3-12' });
 
     // The Explorer, then the folder's context menu.
-    await page.locator('.part.activitybar [aria-label*="Explorer"]').first().click();
+    await showView(page, 'Explorer');
     const folderRow = row(page, 'model-env');
     await folderRow.waitFor({ state: 'visible', timeout: 30_000 });
     await folderRow.click({ button: 'right' });
@@ -135,7 +133,7 @@ describe('Working with environments in the workbench', function () {
       const builds = (await api('GET', `/projects/${PROJECT}/environments/e2e-upload/revisions/${revisions[0].id}/builds`)) as { status: string }[];
       return builds[0]?.status === 'success' ? builds : undefined;
     });
-    await page.locator('.part.activitybar [aria-label*="UbiOps"]').first().click();
+    await showView(page, 'UbiOps');
     // e2e-upload was created behind the extension's back, after the project was expanded: refresh the view.
     await page.locator(`${SIDEBAR} .title-actions [aria-label^="Refresh"]`).first().click();
     await expand(page, PROJECT, 'e2e-upload');
@@ -148,6 +146,41 @@ describe('Working with environments in the workbench', function () {
     await buildRow.locator('.label-name', { hasText: /^Success/ }).waitFor({ state: 'visible', timeout: 30_000 });
     await page.mouse.move(900, 500);
     await screenshot(page, 'upload-built');
+  });
+});
+
+describe('The getting-started walkthrough in the workbench', function () {
+  this.timeout(60_000);
+
+  it('opens from the command palette, with the steps the user has done checked', async () => {
+    const browser = await connectBrowser();
+    const page = await openWorkbench(browser);
+    try {
+      await page.keyboard.press('F1');
+      const input = page.locator('.quick-input-widget input');
+      await input.waitFor({ state: 'visible', timeout: 20_000 });
+      await input.fill('>Welcome: Open Walkthrough');
+      await page.locator('.quick-input-widget .monaco-list-row', { hasText: 'Open Walkthrough' }).first().waitFor({ state: 'visible', timeout: 20_000 });
+      await page.keyboard.press('Enter');
+      const ours = page.locator('.quick-input-widget .monaco-list-row', { hasText: 'Get Started with UbiOps Environments' }).first();
+      await ours.waitFor({ state: 'visible', timeout: 20_000 });
+      await ours.click();
+      const steps = page.locator('button.getting-started-step');
+      await steps.first().waitFor({ state: 'visible', timeout: 20_000 });
+      const titles = await steps.locator('.step-title').allInnerTexts();
+      assert.ok(titles.some((title) => /Connect to UbiOps/.test(title)), `steps: ${titles.join(' | ')}`);
+      assert.ok(titles.some((title) => /Upload a folder/.test(title)));
+      // The window is connected (UBIOPS_API_TOKEN): the first step ticks itself once the extension has activated.
+      await page
+        .locator('button.getting-started-step[aria-checked="true"]', { hasText: 'Connect to UbiOps' })
+        .first()
+        .waitFor({ state: 'attached', timeout: 30_000 });
+      await page.mouse.move(1000, 700);
+      await screenshot(page, 'walkthrough');
+    } finally {
+      await page.context().close();
+      await browser.close();
+    }
   });
 });
 

@@ -3,16 +3,15 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { UbiOpsClient } from '../../src/api';
-import { start, type Emulator } from '../../src/emulator';
+import type { UbiOpsClient } from '../../src/api';
 import type { ExtensionApi } from '../../src/extension';
 import type { BuildNode } from '../../src/explorer/buildNode';
 import type { EnvironmentNode } from '../../src/explorer/environmentNode';
 import type { RevisionNode } from '../../src/explorer/revisionNode';
 import type { TreeNode } from '../../src/explorer/treeNode';
 import { until, withAnswers } from './prompts';
+import { emulatorSession, type Session } from './session';
 
-const EXTENSION_ID = 'ubiops-environments.ubiops-environments';
 const TOKEN = 'commands-token-55aa';
 const PROJECT = 'demo-project';
 
@@ -23,8 +22,8 @@ function nameOf(node: TreeNode): string {
 
 describe('Environment commands, from the tree and from the palette', function () {
   this.timeout(60_000);
+  let session: Session;
   let api: ExtensionApi;
-  let emulator: Emulator;
   let client: UbiOpsClient;
   let dir: string;
 
@@ -47,19 +46,13 @@ describe('Environment commands, from the tree and from the palette', function ()
 
   before(async () => {
     dir = await fs.mkdtemp(path.join(os.tmpdir(), 'ubiops-commands-'));
-    api = await vscode.extensions.getExtension<ExtensionApi>(EXTENSION_ID)!.activate();
-    emulator = await start({ port: 0, tokens: [TOKEN], buildSeconds: 3 });
-    client = new UbiOpsClient({ host: emulator.url, token: TOKEN });
-    await vscode.workspace.getConfiguration('ubiops').update('apiHost', emulator.url, vscode.ConfigurationTarget.Global);
-    await api.connections.signIn(emulator.url, TOKEN);
-    await api.explorer.setFilter({ type: 'custom', labels: {} });
+    // Builds long enough to be cancelled while they run.
+    session = await emulatorSession(TOKEN, { buildSeconds: 3 });
+    ({ api, client } = session);
   });
 
   after(async () => {
-    await api.connections.signOut();
-    await vscode.workspace.getConfiguration('ubiops').update('apiHost', undefined, vscode.ConfigurationTarget.Global);
-    await client?.close();
-    await emulator?.close();
+    await session?.close();
     await fs.rm(dir, { recursive: true, force: true });
   });
 

@@ -3,15 +3,9 @@ import * as vscode from 'vscode';
 import type { ExtensionApi } from '../../src/extension';
 import type { TreeNode } from '../../src/explorer/treeNode';
 import { start, type Emulator } from '../../src/emulator';
+import { extensionApi } from './session';
 
-const EXTENSION_ID = 'ubiops-environments.ubiops-environments';
 const TOKEN = 'integration-token-7d1e';
-
-async function extensionApi(): Promise<ExtensionApi> {
-  const extension = vscode.extensions.getExtension<ExtensionApi>(EXTENSION_ID);
-  assert.ok(extension, `${EXTENSION_ID} is installed`);
-  return extension.activate();
-}
 
 function labelOf(node: TreeNode): string {
   const label = node.getTreeItem().label;

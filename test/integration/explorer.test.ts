@@ -4,15 +4,16 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import JSZip from 'jszip';
 import * as vscode from 'vscode';
-import { UbiOpsClient } from '../../src/api';
-import { start, type Emulator } from '../../src/emulator';
+import type { UbiOpsClient } from '../../src/api';
+import type { Emulator } from '../../src/emulator';
 import type { ExtensionApi } from '../../src/extension';
 import type { BuildNode } from '../../src/explorer/buildNode';
 import type { DependencyFileNode } from '../../src/explorer/dependencyFileNode';
 import type { EnvironmentNode } from '../../src/explorer/environmentNode';
 import type { TreeNode } from '../../src/explorer/treeNode';
+import { until, withAnswers } from './prompts';
+import { emulatorSession, type Session } from './session';
 
-const EXTENSION_ID = 'ubiops-environments.ubiops-environments';
 const TOKEN = 'explorer-token-31c9';
 const PROJECT = 'demo-project';
 
@@ -29,36 +30,9 @@ function kind(node: TreeNode): string | undefined {
   return (node as { kind?: string }).kind;
 }
 
-type Notifier = typeof vscode.window.showInformationMessage;
-
-/** Replaces some `vscode.window` functions for the duration of `body`. */
-async function withWindow<T>(stubs: Record<string, unknown>, body: () => Thenable<T> | Promise<T>): Promise<T> {
-  const window = vscode.window as unknown as Record<string, unknown>;
-  const saved = Object.fromEntries(Object.keys(stubs).map((key) => [key, window[key]]));
-  Object.assign(window, stubs);
-  try {
-    return await body();
-  } finally {
-    Object.assign(window, saved);
-  }
-}
-
-async function until<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) {
-      return value as T;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`Timed out waiting for ${what}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
 describe('The Environments explorer', function () {
   this.timeout(60_000);
+  let session: Session;
   let api: ExtensionApi;
   let emulator: Emulator;
   let requests: string[];
@@ -72,23 +46,12 @@ describe('The Environments explorer', function () {
   };
 
   before(async () => {
-    const extension = vscode.extensions.getExtension<ExtensionApi>(EXTENSION_ID);
-    api = await extension!.activate();
     requests = [];
-    emulator = await start({ port: 0, tokens: [TOKEN], buildSeconds: 1, log: (line) => requests.push(line) });
-    client = new UbiOpsClient({ host: emulator.url, token: TOKEN });
-    await vscode.workspace.getConfiguration('ubiops').update('apiHost', emulator.url, vscode.ConfigurationTarget.Global);
-    await api.connections.signIn(emulator.url, TOKEN);
-    await api.explorer.setFilter({ type: 'custom', labels: {} });
+    session = await emulatorSession(TOKEN, { log: (line) => requests.push(line) });
+    ({ api, emulator, client } = session);
   });
 
-  after(async () => {
-    await api.connections.signOut();
-    await api.explorer.setFilter({ type: 'custom', labels: {} });
-    await vscode.workspace.getConfiguration('ubiops').update('apiHost', undefined, vscode.ConfigurationTarget.Global);
-    await client?.close();
-    await emulator?.close();
-  });
+  after(() => session?.close());
 
   it('shows projects, then the custom environments with their marks', async () => {
     const project = await child(undefined, PROJECT);
@@ -203,12 +166,7 @@ describe('The Environments explorer', function () {
       const created = await client.uploadRevision(PROJECT, name, file);
       await fs.rm(file);
 
-      const messages: string[] = [];
-      const notify = (async (message: string) => {
-        messages.push(message);
-        return undefined;
-      }) as Notifier;
-      await withWindow({ showInformationMessage: notify, showErrorMessage: notify }, async () => {
+      const { transcript } = await withAnswers([], async (seen) => {
         const project = await child(undefined, PROJECT);
         api.explorer.refresh(project);
         const [revision] = await children(await child(project, name));
@@ -217,9 +175,9 @@ describe('The Environments explorer', function () {
         assert.ok(api.tracker.isFollowing(created.build), 'a running build on screen is followed');
         await until(`the build to finish as ${outcome}`, () => api.explorer.buildNode(created.build)?.build.status === outcome);
         assert.equal(build.getTreeItem().contextValue, `ubiops.build.${outcome}`, 'the row changed in place');
-        await until('the notification', () => messages.find((message) => message.includes(name)));
+        await until('the notification', () => seen.messages.find((message) => message.text.includes(name)));
       });
-      const message = messages.find((text) => text.includes(name))!;
+      const message = transcript.messages.find((item) => item.text.includes(name))!.text;
       assert.match(message, outcome === 'success' ? /succeeded/ : /failed: .*requirements\.txt/);
       assert.equal(api.tracker.isFollowing(created.build), false);
     });

@@ -22,7 +22,10 @@ export interface Transcript {
  * Runs `body` with `vscode.window`'s prompts answered from `answers`, in order, and records what the user would
  * have seen. A prompt with no answer left fails the test; so does an answer left unused.
  */
-export async function withAnswers<T>(answers: Answer[], body: () => Thenable<T> | Promise<T>): Promise<{ result: T; transcript: Transcript }> {
+export async function withAnswers<T>(
+  answers: Answer[],
+  body: (transcript: Transcript) => Thenable<T> | Promise<T>,
+): Promise<{ result: T; transcript: Transcript }> {
   const queue = [...answers];
   const transcript: Transcript = { messages: [], prompts: [], validations: [] };
   const next = <K extends string>(key: K, what: string) => {
@@ -71,7 +74,7 @@ export async function withAnswers<T>(answers: Answer[], body: () => Thenable<T> 
   const saved = Object.fromEntries(Object.keys(stubs).map((key) => [key, window[key]]));
   Object.assign(window, stubs);
   try {
-    const result = await body();
+    const result = await body(transcript);
     assert.deepEqual(queue, [], 'every scripted answer was used');
     return { result, transcript };
   } finally {

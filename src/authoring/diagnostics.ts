@@ -1,0 +1,100 @@
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { FileProblem } from '../archive/problems';
+import { loadArchive } from '../archive/lazy';
+
+/** The files checked while typing, and their validators: the same ones the upload and the emulator's build use. */
+const VALIDATORS: Record<string, (text: string, file: string) => FileProblem[]> = {
+  // Loaded on the first check, not at activation: with the YAML parser they are a third of the bundle.
+  'ubiops.yaml': (text, file) => loadArchive().validateUbiopsYaml(text, file),
+  'requirements.txt': (text, file) => loadArchive().validateRequirements(text, file),
+};
+
+export const DIAGNOSTIC_SOURCE = 'UbiOps';
+const DEBOUNCE_MS = 250;
+
+export function isCheckedFile(uri: vscode.Uri): boolean {
+  return (uri.scheme === 'file' || uri.scheme === 'untitled' || uri.scheme === 'vscode-remote') && path.posix.basename(uri.path) in VALIDATORS;
+}
+
+export function toDiagnostic(problem: FileProblem): vscode.Diagnostic {
+  const diagnostic = new vscode.Diagnostic(
+    new vscode.Range(problem.line, problem.column, problem.endLine, problem.endColumn),
+    problem.message,
+    problem.severity === 'error' ? vscode.DiagnosticSeverity.Error : vscode.DiagnosticSeverity.Warning,
+  );
+  diagnostic.source = DIAGNOSTIC_SOURCE;
+  diagnostic.code = problem.code;
+  return diagnostic;
+}
+
+/**
+ * Problems in `ubiops.yaml` and `requirements.txt` while they are edited, debounced, with exact ranges. Only open
+ * documents are checked: nothing is read from disk, and closing a file clears its problems.
+ */
+export class DependencyFileDiagnostics implements vscode.Disposable {
+  private readonly collection = vscode.languages.createDiagnosticCollection('ubiops');
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly subscriptions: vscode.Disposable[];
+
+  constructor() {
+    this.subscriptions = [
+      vscode.workspace.onDidOpenTextDocument((document) => this.check(document)),
+      vscode.workspace.onDidChangeTextDocument((event) => this.schedule(event.document)),
+      vscode.workspace.onDidCloseTextDocument((document) => this.forget(document.uri)),
+      vscode.workspace.onDidChangeConfiguration((event) => {
+        if (event.affectsConfiguration('ubiops.validation.enabled')) {
+          this.checkAll();
+        }
+      }),
+    ];
+    this.checkAll();
+  }
+
+  dispose(): void {
+    for (const timer of this.timers.values()) {
+      clearTimeout(timer);
+    }
+    vscode.Disposable.from(this.collection, ...this.subscriptions).dispose();
+  }
+
+  private checkAll(): void {
+    for (const document of vscode.workspace.textDocuments) {
+      this.check(document);
+    }
+  }
+
+  private schedule(document: vscode.TextDocument): void {
+    if (!isCheckedFile(document.uri)) {
+      return;
+    }
+    const key = document.uri.toString();
+    clearTimeout(this.timers.get(key));
+    this.timers.set(
+      key,
+      setTimeout(() => {
+        this.timers.delete(key);
+        this.check(document);
+      }, DEBOUNCE_MS),
+    );
+  }
+
+  private check(document: vscode.TextDocument): void {
+    if (!isCheckedFile(document.uri) || document.isClosed) {
+      return;
+    }
+    const enabled = vscode.workspace.getConfiguration('ubiops', document.uri).get<boolean>('validation.enabled', true);
+    if (!enabled) {
+      this.collection.delete(document.uri);
+      return;
+    }
+    const file = path.posix.basename(document.uri.path);
+    this.collection.set(document.uri, VALIDATORS[file](document.getText(), file).map(toDiagnostic));
+  }
+
+  private forget(uri: vscode.Uri): void {
+    clearTimeout(this.timers.get(uri.toString()));
+    this.timers.delete(uri.toString());
+    this.collection.delete(uri);
+  }
+}

@@ -1,0 +1,113 @@
+import * as assert from 'node:assert/strict';
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { until } from './prompts';
+
+/** What a user sees in the Problems view for a file: code, range and message of the UbiOps problems. */
+function problems(uri: vscode.Uri): { code: string; range: string; message: string }[] {
+  return vscode.languages
+    .getDiagnostics(uri)
+    .filter((diagnostic) => diagnostic.source === 'UbiOps')
+    .map((diagnostic) => ({
+      code: String(diagnostic.code),
+      range: `${diagnostic.range.start.line}:${diagnostic.range.start.character}-${diagnostic.range.end.line}:${diagnostic.range.end.character}`,
+      message: diagnostic.message,
+    }));
+}
+
+describe('Writing environment files in the editor', function () {
+  this.timeout(30_000);
+  let dir: string;
+
+  async function open(name: string, text: string): Promise<vscode.TextDocument> {
+    const folder = await fs.mkdtemp(path.join(dir, 'case-'));
+    const file = path.join(folder, name);
+    await fs.writeFile(file, text);
+    const document = await vscode.workspace.openTextDocument(file);
+    await vscode.window.showTextDocument(document);
+    return document;
+  }
+
+  async function replaceAll(document: vscode.TextDocument, text: string): Promise<void> {
+    const edit = new vscode.WorkspaceEdit();
+    edit.replace(document.uri, new vscode.Range(0, 0, document.lineCount, 0), text);
+    assert.ok(await vscode.workspace.applyEdit(edit));
+  }
+
+  async function quickFix(document: vscode.TextDocument, code: string, title: RegExp): Promise<vscode.CodeAction> {
+    const diagnostic = vscode.languages.getDiagnostics(document.uri).find((item) => item.code === code);
+    assert.ok(diagnostic, `a ${code} problem is shown`);
+    const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', document.uri, diagnostic.range);
+    const fix = actions.find((action) => title.test(action.title) && action.kind?.value === 'quickfix');
+    assert.ok(fix?.edit, `a quick fix is offered for ${code} (got ${actions.map((action) => action.title).join(', ')})`);
+    return fix;
+  }
+
+  before(async () => {
+    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'ubiops-authoring-'));
+  });
+
+  after(async () => {
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    await fs.rm(dir, { recursive: true, force: true });
+  });
+
+  it('underlines ubiops.yaml problems with exact ranges, and clears them when fixed', async () => {
+    const document = await open('ubiops.yaml', 'environment_variables:\n  - pip_index=1\napt:\n  packages: libgomp1\nconda: []\n');
+    const shown = await until('the problems', () => (problems(document.uri).length >= 3 ? problems(document.uri) : undefined));
+    assert.deepEqual(
+      shown.map(({ code, range }) => `${code} ${range}`).sort(),
+      ['env-var-name 1:4-1:15', 'type 3:12-3:20', 'unknown-key 4:0-4:5'],
+    );
+    assert.match(shown.find((problem) => problem.code === 'env-var-name')!.message, /upper-case letters, digits and underscores/);
+
+    await replaceAll(document, 'environment_variables:\n  - PIP_INDEX=1\napt:\n  packages:\n    - libgomp1\n');
+    await until('the problems to clear', () => problems(document.uri).length === 0);
+  });
+
+  it('underlines requirements.txt problems line by line', async () => {
+    const document = await open('requirements.txt', 'numpy 1.26.4\npandas=2.2.0\nrequests>=\n-r\n# a comment\nscikit-learn~=1.5.2\n');
+    const shown = await until('the problems', () => (problems(document.uri).length >= 4 ? problems(document.uri) : undefined));
+    const byCode = new Map(shown.map((problem) => [problem.code, problem]));
+    assert.equal(byCode.get('missing-operator')?.range, '0:6-0:12');
+    assert.equal(byCode.get('invalid-operator')?.range, '1:6-1:7');
+    assert.ok(shown.some((problem) => problem.range.startsWith('2:')), 'requests>= is flagged');
+    assert.ok(shown.some((problem) => problem.range.startsWith('3:') && /file name/.test(problem.message)), '-r without a file is flagged');
+    assert.ok(!shown.some((problem) => /^[45]:/.test(problem.range)), 'comments and valid lines are not flagged');
+  });
+
+  it('quick-fixes a lower-case variable name, a missing operator and a single =', async () => {
+    const yaml = await open('ubiops.yaml', 'environment_variables:\n  - pip_index_url=https://example.com\n');
+    await until('the problem', () => problems(yaml.uri).length > 0);
+    assert.ok(await vscode.workspace.applyEdit((await quickFix(yaml, 'env-var-name', /^Change the name to PIP_INDEX_URL$/)).edit!));
+    assert.equal(yaml.getText(), 'environment_variables:\n  - PIP_INDEX_URL=https://example.com\n');
+    await until('the problem to clear', () => problems(yaml.uri).length === 0);
+
+    const requirements = await open('requirements.txt', 'numpy 1.26.4\npandas=2.2.0\n');
+    await until('the problems', () => problems(requirements.uri).length === 2);
+    assert.ok(await vscode.workspace.applyEdit((await quickFix(requirements, 'missing-operator', /^Pin the version: ==1\.26\.4$/)).edit!));
+    await until('the first fix to be checked', () => problems(requirements.uri).length === 1);
+    assert.ok(await vscode.workspace.applyEdit((await quickFix(requirements, 'invalid-operator', /^Use == to pin the version$/)).edit!));
+    assert.equal(requirements.getText(), 'numpy ==1.26.4\npandas==2.2.0\n');
+    await until('the problems to clear', () => problems(requirements.uri).length === 0);
+  });
+
+  it('recognises .ubiops-ignore as an ignore file', async () => {
+    const document = await open('.ubiops-ignore', 'data/\n!data/keep.csv\n');
+    assert.equal(document.languageId, 'ignore');
+  });
+
+  it('can be switched off', async () => {
+    const document = await open('requirements.txt', 'numpy 1.2\n');
+    await until('the problem', () => problems(document.uri).length === 1);
+    await vscode.workspace.getConfiguration('ubiops').update('validation.enabled', false, vscode.ConfigurationTarget.Global);
+    try {
+      await until('the problems to go', () => problems(document.uri).length === 0);
+    } finally {
+      await vscode.workspace.getConfiguration('ubiops').update('validation.enabled', undefined, vscode.ConfigurationTarget.Global);
+    }
+    await until('the problem to come back', () => problems(document.uri).length === 1);
+  });
+});
