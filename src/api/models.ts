@@ -40,8 +40,8 @@ export interface ServiceStatus {
   [field: string]: UnknownField;
 }
 
-/** `EnvironmentList`: an item of `environments_list`, and the answer of `environments_create`. */
-export interface EnvironmentList {
+/** The documented fields of `EnvironmentList`, in the reference's order (the emulator's records have exactly these). */
+export interface EnvironmentListFields {
   id: string;
   name: string;
   display_name: string;
@@ -59,6 +59,10 @@ export interface EnvironmentList {
   deprecated: boolean;
   hidden: boolean;
   supports_request_format: boolean;
+}
+
+/** `EnvironmentList`: an item of `environments_list`, and the answer of `environments_create`. */
+export interface EnvironmentList extends EnvironmentListFields {
   [field: string]: UnknownField;
 }
 

@@ -12,7 +12,7 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { EnvironmentBuildDependency } from '../api/models';
+import type { EnvironmentBuildDependency, EnvironmentListFields } from '../api/models';
 
 export interface ProjectRecord {
   id: string;
@@ -24,23 +24,7 @@ export interface ProjectRecord {
 }
 
 /** The fields of `EnvironmentList`, in its order, plus nothing: the record is the answer. */
-export interface EnvironmentRecord {
-  id: string;
-  name: string;
-  display_name: string;
-  base_environment: string | null;
-  project: string | null;
-  creation_date: string;
-  last_updated: string;
-  description: string;
-  labels: Record<string, string>;
-  gpu_required: boolean;
-  status: string;
-  implicit: boolean;
-  deprecated: boolean;
-  hidden: boolean;
-  supports_request_format: boolean;
-}
+export type EnvironmentRecord = EnvironmentListFields;
 
 export interface RevisionRecord {
   id: string;
