@@ -46,6 +46,12 @@ describe('Working with environments in the workbench', function () {
     await row(page, PROJECT).waitFor({ state: 'visible', timeout: 30_000 });
   });
 
+  afterEach(async function () {
+    if (this.currentTest?.state === 'failed' && page) {
+      await screenshot(page, `failed-${this.currentTest.title}`);
+    }
+  });
+
   after(async () => {
     await page?.context().close();
     await browser?.close();
@@ -138,11 +144,14 @@ describe('Working with environments in the workbench', function () {
     await page.locator(`${SIDEBAR} .title-actions [aria-label^="Refresh"]`).first().click();
     await expand(page, PROJECT, 'e2e-upload');
     await expand(page, 'e2e-upload', '\\w+ \\d');
-    // The row after the environment's is its new revision; its build succeeded.
+    // The row after the environment's is its new revision (once its children have loaded); its build succeeded.
     const index = Number(await row(page, 'e2e-upload').getAttribute('data-index'));
-    const revisionRow = page.locator(`${SIDEBAR} .monaco-list-row[data-index="${index + 1}"]`);
-    await revisionRow.click();
-    const buildRow = page.locator(`${SIDEBAR} .monaco-list-row[data-index="${index + 2}"]`);
+    const revisionRow = page.locator(`${SIDEBAR} .monaco-list-row[data-index="${index + 1}"][aria-level="3"]`);
+    await revisionRow.waitFor({ state: 'visible', timeout: 30_000 });
+    if ((await revisionRow.getAttribute('aria-expanded')) !== 'true') {
+      await revisionRow.click();
+    }
+    const buildRow = page.locator(`${SIDEBAR} .monaco-list-row[data-index="${index + 2}"][aria-level="4"]`);
     await buildRow.locator('.label-name', { hasText: /^Success/ }).waitFor({ state: 'visible', timeout: 30_000 });
     await page.mouse.move(900, 500);
     await screenshot(page, 'upload-built');
