@@ -21,6 +21,7 @@ import { launchChromiumServer } from '../../scripts/chromium.mjs';
 import { ensureDemoWorkspace } from '../../scripts/demo-workspace.mjs';
 import { startEmulator } from '../../scripts/emulator.mjs';
 import { ensureCodeServer, launchCodeServer, ROOT } from '../../scripts/vscode-server.mjs';
+import { readSummary, reportFailure, runMain } from '../../scripts/suite-runner.mjs';
 
 const { values: options } = parseArgs({
   options: {
@@ -32,7 +33,6 @@ const { values: options } = parseArgs({
 const VSIX = join(ROOT, 'ubiops-environments.vsix');
 const RESULTS_DIR = join(ROOT, 'test-results', 'e2e');
 const TOKEN = `e2e-${Math.random().toString(36).slice(2, 10)}`;
-const SUMMARY = /^(\d+) passed, (\d+) failed, (\d+) skipped$/;
 const started = Date.now();
 const seconds = (since) => `${((Date.now() - since) / 1000).toFixed(1)} s`;
 const log = (line) => process.stdout.write(`[e2e] ${line}\n`);
@@ -121,8 +121,8 @@ async function main() {
   mochaChild = undefined;
   log(`specs ran in ${seconds(step)}`);
 
-  const summary = output.trimEnd().split('\n').map((line) => SUMMARY.exec(line.trim())).filter(Boolean).pop();
-  const [passed, failed] = summary ? [Number(summary[1]), Number(summary[2])] : [0, 0];
+  const summary = readSummary(output);
+  const { passed, failed } = summary ?? { passed: 0, failed: 0 };
   let failure;
   if (!summary) failure = `mocha exited with ${exitCode} and printed no "N passed, N failed, N skipped" line`;
   else if (failed > 0 || exitCode !== 0) failure = `${failed} failed (mocha exited with ${exitCode})`;
@@ -134,19 +134,10 @@ async function main() {
   await cleanUp();
   log(`screenshots in ${RESULTS_DIR}; total ${seconds(started)}`);
   if (failure) {
-    process.stderr.write(`[e2e] FAILED: ${failure}\n`);
-    if (summary) process.stdout.write(`\n${summary[0]}\n`);
+    reportFailure('e2e', failure, summary);
     return 1;
   }
   return 0;
 }
 
-main().then(
-  (code) => process.exit(code),
-  async (err) => {
-    process.stderr.write(`[e2e] ${err.stack ?? err.message}\n`);
-    await cleanUp({ keep: true });
-    if (tmp) process.stderr.write(`[e2e] kept ${tmp}\n`);
-    process.exit(1);
-  },
-);
+runMain('e2e', main, { cleanUp, tmp: () => tmp });

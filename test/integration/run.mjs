@@ -27,6 +27,7 @@ import { launchChromium, VIEWPORT } from '../../scripts/chromium.mjs';
 import { ensureDemoWorkspace } from '../../scripts/demo-workspace.mjs';
 import { copyDevExtension, ensureCodeServer, extensionId, launchCodeServer, ROOT } from '../../scripts/vscode-server.mjs';
 import { bundleIntegrationTests } from './bundle.mjs';
+import { readSummary, reportFailure, runMain } from '../../scripts/suite-runner.mjs';
 
 const { values: options } = parseArgs({
   options: {
@@ -37,7 +38,6 @@ const { values: options } = parseArgs({
   },
 });
 const RESULTS_DIR = join(ROOT, 'test-results', 'integration');
-const SUMMARY = /^(\d+) passed, (\d+) failed, (\d+) skipped$/;
 /** The token security.test.ts signs in with (CANARY_TOKEN there): it must not be written anywhere. */
 const CANARY_TOKEN = 'canary-7f3e9b2c-never-written-anywhere';
 
@@ -218,8 +218,8 @@ async function main() {
     log(`token scan: ${scanned} files written during the suite (user data, logs, global storage, settings, workspace), ${found.length} holding the test token`);
   }
 
-  const summary = output.trimEnd().split('\n').map((line) => SUMMARY.exec(line.trim())).filter(Boolean).pop();
-  const [passed, failed] = summary ? [Number(summary[1]), Number(summary[2])] : [0, 0];
+  const summary = readSummary(output);
+  const { passed, failed } = summary ?? { passed: 0, failed: 0 };
   let failure;
   if (!result.ok) failure = summary ? result.error : (result.stack ?? result.error);
   else if (!summary) failure = 'the suite printed no "N passed, N failed, N skipped" line';
@@ -233,20 +233,10 @@ async function main() {
   await cleanUp();
   log(`total ${seconds(started)}`);
   if (failure) {
-    process.stderr.write(`[integration] FAILED: ${failure}\n`);
-    // The mocha summary stays the last line on stdout.
-    if (summary) process.stdout.write(`\n${summary[0]}\n`);
+    reportFailure('integration', failure, summary);
     return 1;
   }
   return 0;
 }
 
-main().then(
-  (code) => process.exit(code),
-  async (err) => {
-    process.stderr.write(`[integration] ${err.stack ?? err.message}\n`);
-    await cleanUp({ keep: true });
-    if (tmp) process.stderr.write(`[integration] kept ${tmp}\n`);
-    process.exit(1);
-  },
-);
+runMain('integration', main, { cleanUp, tmp: () => tmp });
