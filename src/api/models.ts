@@ -34,6 +34,22 @@ export interface Project {
   [field: string]: UnknownField;
 }
 
+/** `GET /projects/{project_name}` (platform notes): a project with its suspension and CORS settings. */
+export interface ProjectDetail extends Project {
+  credits: number | null;
+  suspended: boolean;
+  suspended_reason: string | null;
+  cors_origins: string[];
+}
+
+/** `GET /user` (platform notes): the user behind the token. */
+export interface User {
+  email: string;
+  name: string;
+  surname: string;
+  [field: string]: UnknownField;
+}
+
 /** `GET /status`. */
 export interface ServiceStatus {
   status: string;
@@ -44,14 +60,20 @@ export interface ServiceStatus {
 export interface EnvironmentListFields {
   id: string;
   name: string;
-  display_name: string;
+  /** Nullable in the official models. */
+  display_name: string | null;
+  /** Null for base environments and for environments built on a custom Docker image. */
   base_environment: string | null;
+  /** The base environment's display name; null when there is no base environment. */
+  base_environment_display_name: string | null;
   /** Null for base environments. */
   project: string | null;
   creation_date: string;
   last_updated: string;
-  description: string;
-  labels: Record<string, string>;
+  /** Nullable in the official models. */
+  description: string | null;
+  /** Nullable in the official models. */
+  labels: Record<string, string> | null;
   gpu_required: boolean;
   /** Shown as a label, not switched on: the docs say `active`, other tools see `available` or `failed`. */
   status: string;
@@ -59,6 +81,8 @@ export interface EnvironmentListFields {
   deprecated: boolean;
   hidden: boolean;
   supports_request_format: boolean;
+  /** True for the base environments UbiOps provides, false for a project's own. */
+  system: boolean;
 }
 
 /** `EnvironmentList`: an item of `environments_list`, and the answer of `environments_create`. */
@@ -77,7 +101,8 @@ export interface EnvironmentDetail extends EnvironmentList {
 /** `EnvironmentCreate`: the body of `environments_create`. */
 export interface EnvironmentCreate {
   name: string;
-  base_environment: string;
+  /** Optional: an environment on a custom Docker image has none. */
+  base_environment?: string | null;
   /** When not set, the server uses `name`. */
   display_name?: string;
   description?: string;
@@ -139,12 +164,12 @@ export interface EnvironmentBuild {
   revision: string;
   creation_date: string;
   status: BuildStatus;
-  /** Empty unless the build failed; at most 1024 characters. */
-  error_message: string;
+  /** Empty or null unless the build failed; at most 1024 characters. Nullable in the official models. */
+  error_message: string | null;
   trigger: string;
   /**
-   * Image size in bytes. The reference's rebuild example omits it, so it may be absent; null before a build has
-   * produced an image.
+   * Image size in bytes; null before a build has produced an image. A server generated from the specification sends
+   * it in every answer; an older server may leave it out of the rebuild's answer, so it may still be absent.
    */
   size?: number | null;
   [field: string]: UnknownField;
@@ -158,12 +183,18 @@ export interface EnvironmentBuildUpdate {
 /** `EnvironmentBuildDependency`: an item of `environment_build_dependencies_list`. */
 export interface EnvironmentBuildDependency {
   name: string;
-  content: string;
+  /** Nullable in the official models. */
+  content: string | null;
   [field: string]: UnknownField;
 }
 
-/** Build statuses after which a build will not change any more. */
+/** Build statuses after which a build will not change any more. `cancelled_pending` is still on its way there. */
 export const FINISHED_BUILD_STATUSES: ReadonlySet<string> = new Set(['success', 'failed', 'cancelled']);
+
+/** Statuses that end a build without an image: UbiOps' tools treat `cancelled` as failed. */
+export function isBuildUnsuccessful(status: BuildStatus): boolean {
+  return status === 'failed' || status === 'cancelled';
+}
 
 /** True while a build may still change; unknown statuses count as running, as the platform notes advise. */
 export function isBuildRunning(status: BuildStatus): boolean {

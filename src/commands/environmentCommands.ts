@@ -143,7 +143,7 @@ export async function editEnvironment(deps: CommandDeps, node?: TreeNode): Promi
   const title = `Edit ${environment.name}`;
   const displayName = await vscode.window.showInputBox({
     title: `${title} (1/3): display name`,
-    value: environment.display_name,
+    value: environment.display_name ?? '',
     ignoreFocusOut: true,
     validateInput: (value) => displayNameProblem(value, true),
   });

@@ -113,7 +113,8 @@ export class DependencyFileDocuments implements vscode.FileSystemProvider, vscod
     if (!file) {
       throw vscode.FileSystemError.FileNotFound(`Build ${parsed.ref.build} of ${parsed.ref.environment} has no ${parsed.fileName}.`);
     }
-    return file.content;
+    // Nullable in the official models: a file the server sends without content reads as empty.
+    return file.content ?? '';
   }
 
   /** The dependency files of a build, from the cache or one request. */

@@ -88,7 +88,7 @@ function isError(err: unknown, cls: abstract new (...args: never[]) => Error, na
 export function imageSize(files: EnvironmentBuildDependency[], gpu: boolean): number {
   let size = gpu ? 4_350_000_000 : 180_000_000;
   for (const file of files) {
-    const lines = file.content.split('\n').filter((l) => l.trim() !== '' && !l.trim().startsWith('#'));
+    const lines = (file.content ?? '').split('\n').filter((l) => l.trim() !== '' && !l.trim().startsWith('#'));
     if (file.name === 'requirements.txt') {
       size += lines.length * 14_500_000;
     } else if (file.name === 'ubiops.yaml') {

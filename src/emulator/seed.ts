@@ -98,6 +98,7 @@ export async function seed(store: Store, runner: BuildRunner, buildSeconds: numb
       name: b.name,
       display_name: b.display_name,
       base_environment: null,
+      base_environment_display_name: null,
       project: null,
       creation_date: environmentTimestamp(baseStamp + i * DAY + 0.451),
       last_updated: environmentTimestamp(baseStamp + i * DAY + 2 * HOUR + 0.784),
@@ -109,6 +110,7 @@ export async function seed(store: Store, runner: BuildRunner, buildSeconds: numb
       deprecated: b.deprecated ?? false,
       hidden: false,
       supports_request_format: true,
+      system: true,
     });
   });
 
@@ -144,6 +146,7 @@ export async function seed(store: Store, runner: BuildRunner, buildSeconds: numb
       name,
       display_name: name,
       base_environment: base,
+      base_environment_display_name: baseRecord?.display_name ?? null,
       project,
       creation_date: environmentTimestamp(now - createdAgo),
       last_updated: environmentTimestamp(now - createdAgo + 5 * MINUTE),
@@ -155,6 +158,7 @@ export async function seed(store: Store, runner: BuildRunner, buildSeconds: numb
       deprecated: false,
       hidden: false,
       supports_request_format: true,
+      system: false,
       ...extra,
     };
     state.environments.push(record);

@@ -577,7 +577,7 @@ class App {
       ...(type === 'base' ? [] : all.filter((e) => e.project === params.project)),
     ];
     const list = candidates
-      .filter((e) => matchesLabels(e.labels, wanted))
+      .filter((e) => matchesLabels(e.labels ?? {}, wanted))
       .filter((e) => format === undefined || e.supports_request_format === format)
       .map(environmentList);
     sendJson(res, 200, list);
@@ -613,6 +613,7 @@ class App {
       name,
       display_name: displayName ? displayName : name,
       base_environment: base.name,
+      base_environment_display_name: base.display_name,
       project: params.project,
       creation_date: now,
       last_updated: now,
@@ -624,6 +625,7 @@ class App {
       deprecated: false,
       hidden: false,
       supports_request_format: typeof srf === 'boolean' ? srf : base.supports_request_format,
+      system: false,
     };
     this.store.state.environments.push(env);
     await this.store.save();
@@ -715,7 +717,7 @@ class App {
         deployment: v.deployment,
         version: v.version,
         environment: env.name,
-        environment_display_name: env.display_name,
+        environment_display_name: env.display_name ?? env.name,
         status: v.status,
       }));
     sendJson(res, 200, list);
@@ -1038,17 +1040,19 @@ function environmentList(e: EnvironmentRecord): EnvironmentList {
     name: e.name,
     display_name: e.display_name,
     base_environment: e.base_environment,
+    base_environment_display_name: e.base_environment_display_name,
     project: e.project,
     creation_date: e.creation_date,
     last_updated: e.last_updated,
     description: e.description,
-    labels: { ...e.labels },
+    labels: e.labels === null ? null : { ...e.labels },
     gpu_required: e.gpu_required,
     status: e.status,
     implicit: e.implicit,
     deprecated: e.deprecated,
     hidden: e.hidden,
     supports_request_format: e.supports_request_format,
+    system: e.system,
   };
 }
 

@@ -76,7 +76,7 @@ export class BuildNode implements TreeNode {
     const tooltip = markdownTable(`Build of **${escapeMarkdown(this.parent.environmentName)}**`, build);
     if (error) {
       tooltip.appendMarkdown('\n**Why it failed**\n\n');
-      tooltip.appendCodeblock(build.error_message, 'text');
+      tooltip.appendCodeblock(build.error_message ?? '', 'text');
     }
     item.tooltip = tooltip;
     return item;

@@ -132,12 +132,12 @@ describe('UbiOpsClient against the emulator', function () {
       assert.ok(custom.every((environment) => environment.project === PROJECT));
       assert.equal(all.length, base.length + custom.length);
 
-      const labelled = custom.find((environment) => Object.keys(environment.labels).length > 0);
+      const labelled = custom.find((environment) => Object.keys(environment.labels ?? {}).length > 0);
       assert.ok(labelled, 'the seed has a labelled environment');
-      const [key, value] = Object.entries(labelled.labels)[0];
+      const [key, value] = Object.entries(labelled.labels ?? {})[0];
       const byLabel = await client.listEnvironments(PROJECT, { labels: { [key]: value, nosuch: 'label' } });
       assert.ok(byLabel.some((environment) => environment.name === labelled.name));
-      assert.ok(byLabel.every((environment) => environment.labels[key] === value));
+      assert.ok(byLabel.every((environment) => environment.labels?.[key] === value));
 
       const supporting = await client.listEnvironments(PROJECT, { supports_request_format: true });
       assert.ok(supporting.every((environment) => environment.supports_request_format === true));
@@ -286,7 +286,7 @@ describe('UbiOpsClient against the emulator', function () {
       const { revision, build } = await client.uploadRevision(PROJECT, 'client-builds', notZip);
       const result = await client.getBuild(PROJECT, 'client-builds', revision, build);
       assert.equal(result.status, 'failed');
-      assert.match(result.error_message, /zip/i);
+      assert.match(result.error_message ?? '', /zip/i);
     });
 
     it('copies the files of another environment', async () => {

@@ -85,7 +85,7 @@ describe('BuildTracker against the emulator', function () {
 
     assert.equal(finished.get('tracked-good')?.status, 'success');
     assert.equal(finished.get('tracked-bad')?.status, 'failed');
-    assert.match(finished.get('tracked-bad')!.error_message, /requirements\.txt/);
+    assert.match(finished.get('tracked-bad')!.error_message ?? '', /requirements\.txt/);
     assert.ok(updates.includes('tracked-good:success') && updates.includes('tracked-bad:failed'));
     assert.deepEqual(counts.slice(0, 2), [1, 2]);
     assert.equal(counts.at(-1), 0);

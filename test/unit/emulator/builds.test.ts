@@ -64,7 +64,7 @@ describe('emulator revisions and builds', () => {
     it('fails a non-zip with an explicit message', async () => {
       const { build, files } = await buildOf('not-zip', Buffer.from('this is plain text, not a zip'));
       assert.equal(build.status, 'failed');
-      assert.match(build.error_message, /not a valid zip/);
+      assert.match(build.error_message ?? '', /not a valid zip/);
       assert.equal(build.size, null);
       assert.deepEqual(files, []);
     });
@@ -72,9 +72,9 @@ describe('emulator revisions and builds', () => {
     it('fails a zip without dependency files, naming what it looked for', async () => {
       const { build } = await buildOf('no-deps', await zipOf({ 'main.py': 'print(1)\n' }));
       assert.equal(build.status, 'failed');
-      assert.match(build.error_message, /requirements\.txt/);
-      assert.match(build.error_message, /ubiops\.yaml/);
-      assert.match(build.error_message, /environment\.yaml/);
+      assert.match(build.error_message ?? '', /requirements\.txt/);
+      assert.match(build.error_message ?? '', /ubiops\.yaml/);
+      assert.match(build.error_message ?? '', /environment\.yaml/);
     });
 
     it('fails a bad ubiops.yaml, quoting the problem with its position', async () => {
@@ -83,27 +83,27 @@ describe('emulator revisions and builds', () => {
         await zipOf({ 'requirements.txt': 'numpy==1.26.4\n', 'ubiops.yaml': 'environment_variables:\n  - lower=1\nfoo: bar\n' }),
       );
       assert.equal(build.status, 'failed');
-      assert.match(build.error_message, /ubiops\.yaml:\d+:\d+: /);
-      assert.ok(build.error_message.length <= 1024);
+      assert.match(build.error_message ?? '', /ubiops\.yaml:\d+:\d+: /);
+      assert.ok((build.error_message ?? '').length <= 1024);
       assert.deepEqual(files.map((f) => f.name), ['requirements.txt', 'ubiops.yaml'], 'a failed build lists the files it found');
     });
 
     it('fails a bad requirements line, and summarises many problems', async () => {
       const { build } = await buildOf('bad-req', await zipOf({ 'requirements.txt': 'numpy==1.26.4\nbeautifulsoup4 ==> 4.12\n' }));
       assert.equal(build.status, 'failed');
-      assert.match(build.error_message, /requirements\.txt:2:\d+: /);
+      assert.match(build.error_message ?? '', /requirements\.txt:2:\d+: /);
       const many = Array.from({ length: 30 }, (_, i) => `pkg${i} ==> ${i}`).join('\n');
       const lots = await buildOf('bad-req-many', await zipOf({ 'requirements.txt': `${many}\n` }));
       assert.equal(lots.build.status, 'failed');
-      assert.match(lots.build.error_message, /and \d+ more/);
-      assert.ok(lots.build.error_message.length <= 1024);
+      assert.match(lots.build.error_message ?? '', /and \d+ more/);
+      assert.ok((lots.build.error_message ?? '').length <= 1024);
     });
 
     it('fails a dependency file over 1 MiB once unzipped', async () => {
       const huge = `${'# padding\n'.repeat(110_000)}numpy==1.26.4\n`;
       const { build } = await buildOf('huge-req', await zipOf({ 'requirements.txt': huge }));
       assert.equal(build.status, 'failed');
-      assert.match(build.error_message, /too large/);
+      assert.match(build.error_message ?? '', /too large/);
     });
 
     it('copies the file of a source environment', async () => {

@@ -39,6 +39,12 @@ function parseLenient(json: string): unknown {
   }
 }
 
+/** Environment fields the official models have beyond the reference's examples (platform notes), and their kinds. */
+const PLATFORM_ENVIRONMENT_FIELDS: Record<string, string[]> = {
+  base_environment_display_name: ['string', 'null'],
+  system: ['boolean'],
+};
+
 function kind(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'array';
@@ -54,7 +60,13 @@ function assertSameShape(actual: unknown, expected: unknown, where: string): voi
     assert.equal(kind(actual), 'object', `${where}: expected an object`);
     const a = actual as Record<string, unknown>;
     const e = expected as Record<string, unknown>;
-    assert.deepEqual(Object.keys(a), Object.keys(e), `${where}: keys or their order differ`);
+    // Fields the platform notes add to the reference's environment examples: present, of their declared types.
+    const extra = 'supports_request_format' in e ? PLATFORM_ENVIRONMENT_FIELDS : {};
+    for (const [key, kinds] of Object.entries(extra)) {
+      assert.ok(kinds.includes(kind(a[key])), `${where}.${key}: expected ${kinds.join(' or ')}, got ${kind(a[key])}`);
+    }
+    const keys = Object.keys(a).filter((key) => !(key in extra) || key in e);
+    assert.deepEqual(keys, Object.keys(e), `${where}: keys or their order differ`);
     for (const key of Object.keys(e)) {
       if (key === 'labels') {
         assert.equal(kind(a[key]), 'object', `${where}.labels`);
