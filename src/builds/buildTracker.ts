@@ -25,18 +25,18 @@ interface Followed {
   ref: BuildRef;
   status: string;
   intervalMs: number;
-  dueAt: number;
+  /** The wait before this build's next check; each followed build has its own, so none waits for another. */
+  timer?: NodeJS.Timeout;
 }
 
 /**
  * Follows builds that are queued or processing until they finish. It asks only about running builds, one request
- * per running build per poll; a build's polls start fast and back off; nothing polls when no build runs.
+ * per running build per poll; a build's polls start fast and back off; nothing polls when no build runs. Each build
+ * is followed on its own: a check that hangs delays that build only, never the others.
  * Plain Node: the status bar and notifications listen to its events.
  */
 export class BuildTracker {
   private readonly followed = new Map<string, Followed>();
-  private timer: NodeJS.Timeout | undefined;
-  private polling = false;
   private controller = new AbortController();
   private readonly updateListeners = new Set<Listener<{ ref: BuildRef; build: EnvironmentBuild }>>();
   private readonly finishListeners = new Set<Listener<{ ref: BuildRef; build: EnvironmentBuild }>>();
@@ -69,23 +69,20 @@ export class BuildTracker {
     if ((build && !isBuildRunning(build.status)) || this.followed.has(ref.build)) {
       return;
     }
-    this.followed.set(ref.build, {
-      ref,
-      status: build?.status ?? 'queued',
-      intervalMs: this.initialIntervalMs,
-      dueAt: Date.now() + this.initialIntervalMs,
-    });
+    const entry: Followed = { ref, status: build?.status ?? 'queued', intervalMs: this.initialIntervalMs };
+    this.followed.set(ref.build, entry);
     this.emit(this.runningListeners, this.followed.size);
-    this.schedule();
+    this.schedule(entry, this.initialIntervalMs);
   }
 
   /** Stops following everything (sign-out, host change). */
   clear(): void {
     this.controller.abort();
     this.controller = new AbortController();
+    for (const entry of this.followed.values()) {
+      clearTimeout(entry.timer);
+    }
     this.followed.clear();
-    clearTimeout(this.timer);
-    this.timer = undefined;
     this.emit(this.runningListeners, 0);
   }
 
@@ -117,40 +114,27 @@ export class BuildTracker {
     this.runningListeners.clear();
   }
 
-  private schedule(): void {
-    if (this.polling) {
-      return; // poll() schedules again when it ends
-    }
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    if (this.followed.size === 0) {
-      return;
-    }
-    const next = Math.min(...[...this.followed.values()].map((entry) => entry.dueAt));
-    this.timer = setTimeout(() => void this.poll(), Math.max(0, next - Date.now()));
+  private schedule(entry: Followed, waitMs: number): void {
+    entry.timer = setTimeout(() => void this.check(entry), Math.max(0, waitMs));
     // Following builds must not keep a process (the tests, the emulator's CLI) alive on its own.
-    this.timer.unref?.();
+    entry.timer.unref?.();
   }
 
-  private async poll(): Promise<void> {
-    this.timer = undefined;
-    this.polling = true;
-    const signal = this.controller.signal;
-    try {
-      const now = Date.now();
-      const due = [...this.followed.values()].filter((entry) => entry.dueAt <= now);
-      await Promise.all(due.map((entry) => this.pollOne(entry, signal)));
-    } finally {
-      this.polling = false;
-      this.schedule();
+  /** One check of one build, then its next one while it is still followed. */
+  private async check(entry: Followed): Promise<void> {
+    entry.timer = undefined;
+    const waitMs = await this.pollOne(entry, this.controller.signal);
+    if (waitMs !== undefined && this.followed.get(entry.ref.build) === entry) {
+      this.schedule(entry, waitMs);
     }
   }
 
-  private async pollOne(entry: Followed, signal: AbortSignal): Promise<void> {
+  /** Asks about one build; answers the wait before the next check, or undefined when it is no longer followed. */
+  private async pollOne(entry: Followed, signal: AbortSignal): Promise<number | undefined> {
     try {
       const build = await this.getBuild(entry.ref, signal);
       if (signal.aborted || this.followed.get(entry.ref.build) !== entry) {
-        return;
+        return undefined;
       }
       const changed = build.status !== entry.status;
       entry.status = build.status;
@@ -159,33 +143,29 @@ export class BuildTracker {
         this.emit(this.updateListeners, { ref: entry.ref, build });
         this.emit(this.finishListeners, { ref: entry.ref, build });
         this.emit(this.runningListeners, this.followed.size);
-        return;
+        return undefined;
       }
       if (changed) {
         this.emit(this.updateListeners, { ref: entry.ref, build });
       }
-      this.again(entry);
+      entry.intervalMs = Math.min(this.maxIntervalMs, entry.intervalMs * this.backoff);
+      return entry.intervalMs;
     } catch (error) {
       if (signal.aborted || this.followed.get(entry.ref.build) !== entry) {
-        return;
+        return undefined;
       }
       const status = error instanceof UbiOpsApiError ? error.status : undefined;
       if (status === 401 || status === 403 || status === 404) {
         this.followed.delete(entry.ref.build);
         this.emit(this.lostListeners, { ref: entry.ref, error });
         this.emit(this.runningListeners, this.followed.size);
-        return;
+        return undefined;
       }
       // A network failure or a rate limit the client gave up on: keep following, at the slowest pace (or later).
       const waitMs = error instanceof UbiOpsApiError && error.retryAfterSeconds ? error.retryAfterSeconds * 1000 : 0;
       entry.intervalMs = this.maxIntervalMs;
-      entry.dueAt = Date.now() + Math.max(this.maxIntervalMs, waitMs);
+      return Math.max(this.maxIntervalMs, waitMs);
     }
-  }
-
-  private again(entry: Followed): void {
-    entry.intervalMs = Math.min(this.maxIntervalMs, entry.intervalMs * this.backoff);
-    entry.dueAt = Date.now() + entry.intervalMs;
   }
 
   private listen<T>(listeners: Set<Listener<T>>, listener: Listener<T>): { dispose(): void } {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import * as net from 'node:net';
 import JSZip from 'jszip';
 import { RequestEvent, UbiOpsClient, type EnvironmentBuild } from '../../../src/api';
 import { BuildTracker, type BuildRef } from '../../../src/builds/buildTracker';
@@ -133,6 +134,53 @@ describe('BuildTracker against the emulator', function () {
     } finally {
       await slowClient.close();
       await slow.close();
+    }
+  });
+
+  it('follows each build on its own: a check that never answers stalls no other build', async () => {
+    // A server that accepts connections and never answers: one followed build lives there.
+    const sockets = new Set<net.Socket>();
+    const silent = net.createServer((socket) => {
+      sockets.add(socket);
+      socket.on('error', () => undefined);
+    });
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const silentHost = `http://127.0.0.1:${(silent.address() as net.AddressInfo).port}/v2.1`;
+    const silentClient = new UbiOpsClient({ host: silentHost, token: TOKEN });
+    try {
+      const healthy = await upload('tracked-beside-stuck', { 'requirements.txt': 'numpy==1.26.4\n' });
+      const stuckRef: BuildRef = { ...healthy.ref, host: silentHost, build: 'stuck-build-id' };
+      const asked: string[] = [];
+      const followed = new BuildTracker(
+        (ref, signal) => {
+          asked.push(ref.build);
+          const owner = ref.host === silentHost ? silentClient : client;
+          return owner.getBuild(ref.project, ref.environment, ref.revision, ref.build, { signal });
+        },
+        { initialIntervalMs: 100, maxIntervalMs: 200, backoff: 2 },
+      );
+      const finished = new Promise<EnvironmentBuild>((resolve) =>
+        followed.onDidFinish(({ ref, build }) => ref.build === healthy.ref.build && resolve(build)),
+      );
+      // The stuck build first, so its check is in flight when the healthy build's checks fall due.
+      followed.follow(stuckRef);
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      followed.follow(healthy.ref, healthy.build);
+      const outcome = await Promise.race([
+        finished,
+        new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 8000)),
+      ]);
+      assert.equal(outcome?.status, 'success', 'the healthy build was followed to its end beside the stuck one');
+      assert.ok(asked.filter((build) => build === healthy.ref.build).length >= 2, `the healthy build was checked again and again (${asked.join(', ')})`);
+      assert.equal(asked.filter((build) => build === 'stuck-build-id').length, 1, 'the stuck check is still waiting for its answer');
+      assert.deepEqual(followed.running.map((ref) => ref.build), ['stuck-build-id']);
+      followed.dispose();
+    } finally {
+      for (const socket of sockets) {
+        socket.destroy();
+      }
+      await silentClient.close();
+      await new Promise((resolve) => silent.close(resolve));
     }
   });
 
