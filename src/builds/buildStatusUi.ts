@@ -2,11 +2,19 @@ import * as vscode from 'vscode';
 import type { EnvironmentBuild } from '../api';
 import { dependencyFileUri } from '../documents/dependencyFileDocuments';
 import type { DependencyFileDocuments } from '../documents/dependencyFileDocuments';
+import { inert, inertFirstLine } from '../ui/text';
 import type { BuildRef, BuildTracker } from './buildTracker';
+
+/** A button of a build's notification and what it does. */
+export interface BuildAction {
+  title: string;
+  run(): Thenable<unknown> | Promise<unknown>;
+}
 
 /**
  * What the user sees of followed builds: a status-bar item while any runs, and a notification when one finishes,
- * with what to do next.
+ * with what to do next. Every server string in them (names, the error's first line) is made inert: a notification
+ * would turn `[x](command:…)` into a link.
  */
 export class BuildStatusUi implements vscode.Disposable {
   private readonly item = vscode.window.createStatusBarItem('ubiops.builds', vscode.StatusBarAlignment.Left, 50);
@@ -16,13 +24,15 @@ export class BuildStatusUi implements vscode.Disposable {
     tracker: BuildTracker,
     private readonly documents: DependencyFileDocuments,
   ) {
-    this.item.name = 'UbiOps Builds';
+    this.item.name = vscode.l10n.t('UbiOps Builds');
     this.item.command = 'ubiops.environments.focus';
     this.subscriptions = [
       tracker.onDidChangeRunning((count) => this.showCount(count)),
       tracker.onDidFinish(({ ref, build }) => void this.announce(ref, build)),
       tracker.onDidLose(({ ref }) => {
-        void vscode.window.showWarningMessage(`UbiOps: stopped following build ${ref.build.slice(0, 8)} of ${ref.environment}: it can no longer be read.`);
+        void vscode.window.showWarningMessage(
+          inert(vscode.l10n.t('UbiOps: stopped following build {0} of {1}: it can no longer be read.', ref.build.slice(0, 8), ref.environment)),
+        );
       }),
     ];
   }
@@ -39,32 +49,56 @@ export class BuildStatusUi implements vscode.Disposable {
       this.item.hide();
       return;
     }
-    this.item.text = `$(sync~spin) ${count} UbiOps build${count === 1 ? '' : 's'}`;
-    this.item.tooltip = `${count} environment build${count === 1 ? ' is' : 's are'} queued or processing. Click to show them.`;
+    this.item.text = count === 1 ? vscode.l10n.t('$(sync~spin) 1 UbiOps build') : vscode.l10n.t('$(sync~spin) {0} UbiOps builds', count);
+    this.item.tooltip =
+      count === 1
+        ? vscode.l10n.t('1 environment build is running (queued, processing or building). Click to show it.')
+        : vscode.l10n.t('{0} environment builds are running (queued, processing or building). Click to show them.', count);
     this.item.show();
   }
 
   private async announce(ref: BuildRef, build: EnvironmentBuild): Promise<void> {
     this.documents.invalidate(ref);
+    const { message, severity, actions } = this.notice(ref, build);
+    const buttons = actions.map((action) => action.title);
+    const choice = await (severity === 'error'
+      ? vscode.window.showErrorMessage(inert(message), ...buttons)
+      : severity === 'warning'
+        ? vscode.window.showWarningMessage(inert(message), ...buttons)
+        : vscode.window.showInformationMessage(inert(message), ...buttons));
+    await actions.find((action) => action.title === choice)?.run();
+  }
+
+  /** The notification of a finished build: its words by outcome, and the actions it offers (others may add some). */
+  notice(ref: BuildRef, build: EnvironmentBuild): { message: string; severity: 'info' | 'warning' | 'error'; actions: BuildAction[] } {
     const where = `${ref.environment} (${ref.project})`;
-    if (build.status === 'success') {
-      const choice = await vscode.window.showInformationMessage(
-        `UbiOps: the build of ${where} succeeded.`,
-        'Show Dependency Files',
-      );
-      if (choice) {
-        await this.showFiles(ref);
-      }
-    } else if (build.status === 'failed') {
-      const reason = build.error_message ? `: ${build.error_message.split('\n')[0].slice(0, 200)}` : '.';
-      const choice = await vscode.window.showErrorMessage(`UbiOps: the build of ${where} failed${reason}`, 'Show Error', 'Rebuild');
-      if (choice === 'Show Error') {
-        const document = await vscode.workspace.openTextDocument({ content: build.error_message || 'No error message.', language: 'log' });
-        await vscode.window.showTextDocument(document, { preview: true });
-      } else if (choice === 'Rebuild') {
-        await vscode.commands.executeCommand('ubiops.rebuildRevision', ref);
+    const rebuild: BuildAction = { title: vscode.l10n.t('Rebuild'), run: () => vscode.commands.executeCommand('ubiops.rebuildRevision', ref) };
+    switch (build.status) {
+      case 'success':
+        return {
+          message: vscode.l10n.t('UbiOps: the build of {0} succeeded.', where),
+          severity: 'info',
+          actions: [{ title: vscode.l10n.t('Show Dependency Files'), run: () => this.showFiles(ref) }],
+        };
+      case 'cancelled':
+        return { message: vscode.l10n.t('UbiOps: the build of {0} was cancelled; it made no image.', where), severity: 'warning', actions: [rebuild] };
+      default: {
+        const reason = build.error_message ? inertFirstLine(build.error_message) : '';
+        return {
+          message: reason
+            ? vscode.l10n.t('UbiOps: the build of {0} failed: {1}', where, reason)
+            : vscode.l10n.t('UbiOps: the build of {0} failed.', where),
+          severity: 'error',
+          actions: [{ title: vscode.l10n.t('Show Error'), run: () => this.showError(build) }, rebuild],
+        };
       }
     }
+  }
+
+  private async showError(build: EnvironmentBuild): Promise<void> {
+    const content = build.error_message || vscode.l10n.t('No error message.');
+    const document = await vscode.workspace.openTextDocument({ content, language: 'log' });
+    await vscode.window.showTextDocument(document, { preview: true });
   }
 
   private async showFiles(ref: BuildRef): Promise<void> {

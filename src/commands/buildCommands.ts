@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { inert } from '../ui/text';
 import type { EnvironmentBuild } from '../api';
 import type { BuildRef, BuildTracker } from '../builds/buildTracker';
 import type { ConnectionManager } from '../connection/connectionManager';
@@ -10,7 +11,7 @@ import type { EnvironmentsProvider } from '../explorer/environmentsProvider';
 import { newestFirst } from '../explorer/format';
 import { RevisionNode } from '../explorer/revisionNode';
 import type { Walkthrough } from '../firstRun/walkthrough';
-import { pickNode } from './pickNode';
+import { pickName, pickNode } from './pickNode';
 
 export interface BuildCommandDeps {
   connections: ConnectionManager;
@@ -29,7 +30,7 @@ export async function openDependencyFile(deps: BuildCommandDeps, target?: Depend
       return;
     }
     const names = (await deps.documents.files(build.ref)).map((entry) => entry.name);
-    const name = names.length === 1 ? names[0] : await vscode.window.showQuickPick(names, { title: 'Open a Dependency File', placeHolder: names.length ? 'Choose a file' : 'This build has no dependency files' });
+    const name = names.length === 1 ? names[0] : await pickName(names, { title: 'Open a Dependency File', placeHolder: names.length ? 'Choose a file' : 'This build has no dependency files' });
     if (!name) {
       return;
     }
@@ -53,7 +54,7 @@ export async function compareWithPreviousBuild(deps: BuildCommandDeps, target?: 
       () => previousBuild(deps, build),
     );
     if (!previous) {
-      void vscode.window.showInformationMessage(`UbiOps: this is the first build of ${build.ref.environment}; there is nothing before it to compare with.`);
+      void vscode.window.showInformationMessage(inert(`UbiOps: this is the first build of ${build.ref.environment}; there is nothing before it to compare with.`));
       return;
     }
     const [older, newer] = await Promise.all([deps.documents.files(previous), deps.documents.files(build.ref)]);
@@ -69,7 +70,7 @@ export async function compareWithPreviousBuild(deps: BuildCommandDeps, target?: 
     await openDiffs(title, pairs);
     deps.walkthrough.complete('compare');
   } catch (error) {
-    void vscode.window.showErrorMessage(`UbiOps: could not compare the builds: ${describeError(error)}`);
+    void vscode.window.showErrorMessage(inert(`UbiOps: could not compare the builds: ${describeError(error)}`));
   }
 }
 
@@ -82,7 +83,7 @@ export async function compareWithWorkspace(deps: BuildCommandDeps, target?: Depe
       return;
     }
     const names = (await deps.documents.files(build.ref)).map((entry) => entry.name);
-    const name = names.length === 1 ? names[0] : await vscode.window.showQuickPick(names, { title: 'Compare which file?' });
+    const name = names.length === 1 ? names[0] : await pickName(names, { title: 'Compare which file?' });
     if (!name) {
       return;
     }
@@ -94,14 +95,14 @@ export async function compareWithWorkspace(deps: BuildCommandDeps, target?: Depe
   }
   const found = await vscode.workspace.findFiles(`**/${file.fileName}`, '{**/node_modules/**,**/.git/**,**/.venv/**,**/venv/**}', 50);
   if (found.length === 0) {
-    void vscode.window.showInformationMessage(`UbiOps: there is no ${file.fileName} in the open folder.`);
+    void vscode.window.showInformationMessage(inert(`UbiOps: there is no ${file.fileName} in the open folder.`));
     return;
   }
   let local = found[0];
   if (found.length > 1) {
     const picked = await vscode.window.showQuickPick(
-      found.map((uri) => ({ label: vscode.workspace.asRelativePath(uri), uri })),
-      { title: `Compare with which ${file.fileName}?` },
+      found.map((uri) => ({ label: inert(vscode.workspace.asRelativePath(uri)), uri })),
+      { title: inert(`Compare with which ${file.fileName}?`) },
     );
     if (!picked) {
       return;
@@ -137,7 +138,7 @@ export async function rebuildRevisions(deps: BuildCommandDeps, target?: Revision
     revisions.push({ project: node.projectName, environment: node.environmentName, revision: node.revisionId, node });
   }
   if (revisions.length > 1) {
-    const confirmed = await vscode.window.showWarningMessage(`Rebuild ${revisions.length} revisions?`, { modal: true }, 'Rebuild');
+    const confirmed = await vscode.window.showWarningMessage(inert(`Rebuild ${revisions.length} revisions?`), { modal: true }, 'Rebuild');
     if (confirmed !== 'Rebuild') {
       return;
     }
@@ -162,10 +163,10 @@ export async function rebuildRevisions(deps: BuildCommandDeps, target?: Revision
     }),
   );
   if (failures.length) {
-    void vscode.window.showErrorMessage(`UbiOps: could not rebuild ${failures.join(' ')}`);
+    void vscode.window.showErrorMessage(inert(`UbiOps: could not rebuild ${failures.join(' ')}`));
   } else {
     const what = revisions.length === 1 ? revisions[0].environment : `${revisions.length} revisions`;
-    void vscode.window.showInformationMessage(`UbiOps: rebuilding ${what}; you will be told when the build finishes.`);
+    void vscode.window.showInformationMessage(inert(`UbiOps: rebuilding ${what}; you will be told when the build finishes.`));
   }
 }
 

@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { inert } from '../ui/text';
 import { isLoopbackHost, normaliseHost, normaliseToken } from '../api';
 import { ConnectionManager, describeError, TokenRejectedError } from '../connection/connectionManager';
 import { configuredHost } from '../connection/settings';
@@ -9,7 +10,7 @@ export async function signIn(connections: ConnectionManager): Promise<boolean> {
   try {
     host = normaliseHost(configuredHost());
   } catch (error) {
-    const choice = await vscode.window.showErrorMessage(`UbiOps: ${describeError(error)}`, 'Open Settings');
+    const choice = await vscode.window.showErrorMessage(inert(`UbiOps: ${describeError(error)}`), 'Open Settings');
     if (choice) {
       await vscode.commands.executeCommand('workbench.action.openSettings', 'ubiops.apiHost');
     }
@@ -19,7 +20,7 @@ export async function signIn(connections: ConnectionManager): Promise<boolean> {
   if (new URL(host).protocol === 'http:' && !isLoopbackHost(new URL(host).hostname)) {
     // Refused before a token is even asked for: it would go over the network unencrypted.
     const choice = await vscode.window.showErrorMessage(
-      `UbiOps: ${hostName} is set with http://. A token is sent over plain http only to a server on this machine; set ubiops.apiHost to https://${hostName}… instead.`,
+      inert(`UbiOps: ${hostName} is set with http://. A token is sent over plain http only to a server on this machine; set ubiops.apiHost to https://${hostName}… instead.`),
       'Open Settings',
     );
     if (choice) {
@@ -29,7 +30,7 @@ export async function signIn(connections: ConnectionManager): Promise<boolean> {
   }
   for (;;) {
     const token = await vscode.window.showInputBox({
-      title: `Sign in to UbiOps (${hostName})`,
+      title: inert(`Sign in to UbiOps (${hostName})`),
       prompt: `Paste an API token for ${hostName}. Tokens are created in the UbiOps web app under Project Admin → Permissions → API tokens. It is kept in VS Code's secret storage.`,
       placeHolder: 'Token 0123456789abcdef…',
       password: true,
@@ -41,7 +42,7 @@ export async function signIn(connections: ConnectionManager): Promise<boolean> {
     }
     try {
       await vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Notification, title: `Checking the token with ${hostName}…`, cancellable: true },
+        { location: vscode.ProgressLocation.Notification, title: inert(`Checking the token with ${hostName}…`), cancellable: true },
         async (_progress, cancellation) => {
           const controller = new AbortController();
           const listener = cancellation.onCancellationRequested(() => controller.abort());
@@ -52,14 +53,14 @@ export async function signIn(connections: ConnectionManager): Promise<boolean> {
           }
         },
       );
-      void vscode.window.showInformationMessage(`Signed in to UbiOps at ${hostName}.`);
+      void vscode.window.showInformationMessage(inert(`Signed in to UbiOps at ${hostName}.`));
       return true;
     } catch (error) {
       if ((error as Error).name === 'AbortError') {
         return false;
       }
       const again = error instanceof TokenRejectedError ? 'Try Another Token' : 'Try Again';
-      const choice = await vscode.window.showErrorMessage(`UbiOps: ${describeError(error)}`, again, 'Open Settings');
+      const choice = await vscode.window.showErrorMessage(inert(`UbiOps: ${describeError(error)}`), again, 'Open Settings');
       if (choice === 'Open Settings') {
         await vscode.commands.executeCommand('workbench.action.openSettings', 'ubiops.apiHost');
         return false;
@@ -92,9 +93,9 @@ export async function tryEmulator(connections: ConnectionManager): Promise<void>
     );
     await vscode.commands.executeCommand('ubiops.environments.focus');
     void vscode.window.showInformationMessage(
-      `Connected to the local UbiOps emulator at ${connection.host}. Its demo projects are in the UbiOps view; nothing leaves this machine.`,
+      inert(`Connected to the local UbiOps emulator at ${connection.host}. Its demo projects are in the UbiOps view; nothing leaves this machine.`),
     );
   } catch (error) {
-    void vscode.window.showErrorMessage(`UbiOps: the local emulator could not start: ${describeError(error)}`);
+    void vscode.window.showErrorMessage(inert(`UbiOps: the local emulator could not start: ${describeError(error)}`));
   }
 }

@@ -6,13 +6,25 @@ import { ProjectNode } from '../explorer/projectNode';
 import type { TreeNode } from '../explorer/treeNode';
 import type { CommandDeps } from './registerCommands';
 import { pickNode } from './pickNode';
-import { descriptionProblem, displayNameProblem, environmentNameProblem, parseLabels } from '../api/rules';
+import { isBaseEnvironment, labelPairs } from '../explorer/describe';
+import { inert } from '../ui/text';
+import { descriptionCheck, displayNameCheck, nameCheck, parseLabelInput, type InputCheck } from './inputChecks';
 
 /** The server's rules, checked as the user types (the server still decides): see `src/api/rules.ts`. */
 export { descriptionProblem, environmentNameProblem } from '../api/rules';
 
-function labelsText(labels: Record<string, string>): string {
-  return Object.entries(labels).map(([key, value]) => `${key}:${value}`).join(', ');
+function labelsText(labels: Record<string, string> | null): string {
+  return labelPairs(labels).join(', ');
+}
+
+/** An input check as VS Code shows it: a warning lets the value through, only a blocking check refuses it. */
+function validation(check: InputCheck | undefined): vscode.InputBoxValidationMessage | undefined {
+  return (
+    check && {
+      message: check.message,
+      severity: check.blocking ? vscode.InputBoxValidationSeverity.Error : vscode.InputBoxValidationSeverity.Warning,
+    }
+  );
 }
 
 async function environmentNode(deps: CommandDeps, node: TreeNode | undefined, title: string): Promise<EnvironmentNode | undefined> {
@@ -47,62 +59,64 @@ export async function createEnvironment(deps: CommandDeps, node?: TreeNode): Pro
       client.listEnvironments(project.projectName, { environment_type: 'all' }),
     );
   } catch (error) {
-    void vscode.window.showErrorMessage(`UbiOps: could not list the environments of ${project.projectName}: ${describeError(error)}`);
+    void vscode.window.showErrorMessage(
+      inert(vscode.l10n.t('UbiOps: could not list the environments of {0}: {1}', project.projectName, describeError(error))),
+    );
     return;
   }
   const taken = new Set(all.map((environment) => environment.name));
   const name = await vscode.window.showInputBox({
-    title: `${title} (1/5): name`,
-    prompt: 'Lowercase letters, digits and dashes, starting with a letter. It cannot be changed without renaming.',
+    title: inert(`${title} (1/5): name`),
+    prompt: vscode.l10n.t('Usually lowercase letters, digits and dashes, starting with a letter. It cannot be changed without renaming.'),
     placeHolder: 'my-environment',
     ignoreFocusOut: true,
-    validateInput: (value) => environmentNameProblem(value.trim(), taken),
+    validateInput: (value) => validation(nameCheck(value.trim(), taken)),
   });
   if (name === undefined) {
     return;
   }
-  const bases = all.filter((environment) => environment.project === null);
+  const bases = all.filter(isBaseEnvironment);
   const base = await vscode.window.showQuickPick(
     [...bases]
       .sort((a, b) => Number(a.deprecated) - Number(b.deprecated) || a.name.localeCompare(b.name))
       .map((environment) => ({
-        label: environment.display_name || environment.name,
-        description: [environment.name, environment.gpu_required ? 'GPU' : undefined, environment.deprecated ? 'deprecated' : undefined]
-          .filter(Boolean)
-          .join(' · '),
-        detail: environment.description || undefined,
+        label: inert(environment.display_name || environment.name),
+        description: inert(
+          [environment.name, environment.gpu_required ? 'GPU' : undefined, environment.deprecated ? 'deprecated' : undefined].filter(Boolean).join(' · '),
+        ),
+        detail: environment.description ? inert(environment.description) : undefined,
         environment,
       })),
-    { title: `${title} (2/5): base environment`, placeHolder: 'The runtime to build on; it cannot be changed later', matchOnDescription: true, ignoreFocusOut: true },
+    { title: inert(`${title} (2/5): base environment`), placeHolder: 'The runtime to build on; it cannot be changed later', matchOnDescription: true, ignoreFocusOut: true },
   );
   if (!base) {
     return;
   }
   const displayName = await vscode.window.showInputBox({
-    title: `${title} (3/5): display name`,
+    title: inert(`${title} (3/5): display name`),
     prompt: 'Shown in UbiOps instead of the name. Leave empty to use the name.',
     value: '',
     ignoreFocusOut: true,
-    validateInput: (value) => displayNameProblem(value),
+    validateInput: (value) => validation(displayNameCheck(value)),
   });
   if (displayName === undefined) {
     return;
   }
   const description = await vscode.window.showInputBox({
-    title: `${title} (4/5): description`,
+    title: inert(`${title} (4/5): description`),
     prompt: 'Optional, at most 400 characters.',
     ignoreFocusOut: true,
-    validateInput: descriptionProblem,
+    validateInput: (value) => validation(descriptionCheck(value)),
   });
   if (description === undefined) {
     return;
   }
   const labels = await vscode.window.showInputBox({
-    title: `${title} (5/5): labels`,
+    title: inert(`${title} (5/5): labels`),
     prompt: 'Optional key:value pairs separated by commas.',
     placeHolder: 'team:data, stage:dev',
     ignoreFocusOut: true,
-    validateInput: (value) => parseLabels(value).error,
+    validateInput: (value) => validation(parseLabelInput(value).check),
   });
   if (labels === undefined) {
     return;
@@ -113,16 +127,23 @@ export async function createEnvironment(deps: CommandDeps, node?: TreeNode): Pro
       base_environment: base.environment.name,
       ...(displayName.trim() ? { display_name: displayName.trim() } : {}),
       ...(description.trim() ? { description: description.trim() } : {}),
-      ...(labels.trim() ? { labels: parseLabels(labels).labels } : {}),
+      ...(labels.trim() ? { labels: parseLabelInput(labels).labels } : {}),
     });
   } catch (error) {
-    void vscode.window.showErrorMessage(`UbiOps: could not create ${name.trim()}: ${describeError(error)}`);
+    // The server is the judge: its message is shown as it came, inert.
+    void vscode.window.showErrorMessage(inert(vscode.l10n.t('UbiOps: could not create {0}: {1}', name.trim(), describeError(error))));
     return;
   }
   deps.explorer.refresh(project);
   deps.walkthrough.complete('create');
   const choice = await vscode.window.showInformationMessage(
-    `UbiOps: created the environment ${name.trim()} on ${base.environment.name}. Upload a folder with its dependency files to build it.`,
+    inert(
+      vscode.l10n.t(
+        'UbiOps: created the environment {0} on {1}. Upload a folder with its dependency files to build it.',
+        name.trim(),
+        base.environment.name,
+      ),
+    ),
     'Upload a Folder…',
   );
   if (choice) {
@@ -142,46 +163,47 @@ export async function editEnvironment(deps: CommandDeps, node?: TreeNode): Promi
   const environment = target.environment;
   const title = `Edit ${environment.name}`;
   const displayName = await vscode.window.showInputBox({
-    title: `${title} (1/3): display name`,
+    title: inert(`${title} (1/3): display name`),
     value: environment.display_name ?? '',
     ignoreFocusOut: true,
-    validateInput: (value) => displayNameProblem(value, true),
+    validateInput: (value) => validation(displayNameCheck(value)),
   });
   if (displayName === undefined) {
     return;
   }
   const description = await vscode.window.showInputBox({
-    title: `${title} (2/3): description`,
+    title: inert(`${title} (2/3): description`),
     value: environment.description ?? '',
     ignoreFocusOut: true,
-    validateInput: descriptionProblem,
+    validateInput: (value) => validation(descriptionCheck(value)),
   });
   if (description === undefined) {
     return;
   }
   const labels = await vscode.window.showInputBox({
-    title: `${title} (3/3): labels`,
+    title: inert(`${title} (3/3): labels`),
     prompt: 'key:value pairs separated by commas; these replace the current labels.',
-    value: labelsText(environment.labels ?? {}),
+    value: labelsText(environment.labels),
     ignoreFocusOut: true,
-    validateInput: (value) => parseLabels(value).error,
+    // Labels that break the documented rule only warn: an environment's own labels never block its edit.
+    validateInput: (value) => validation(parseLabelInput(value).check),
   });
   if (labels === undefined) {
     return;
   }
   const update: EnvironmentUpdate = {};
-  if (displayName.trim() !== environment.display_name) {
+  if (displayName.trim() !== (environment.display_name ?? '')) {
     update.display_name = displayName.trim();
   }
   if (description.trim() !== (environment.description ?? '')) {
     update.description = description.trim();
   }
-  const newLabels = parseLabels(labels).labels ?? {};
-  if (labelsText(newLabels) !== labelsText(environment.labels ?? {})) {
+  const newLabels = parseLabelInput(labels).labels ?? {};
+  if (labelsText(newLabels) !== labelsText(environment.labels)) {
     update.labels = newLabels;
   }
   if (Object.keys(update).length === 0) {
-    void vscode.window.showInformationMessage(`UbiOps: nothing changed in ${environment.name}.`);
+    void vscode.window.showInformationMessage(inert(vscode.l10n.t('UbiOps: nothing changed in {0}.', environment.name)));
     return;
   }
   await applyUpdate(deps, target, update);
@@ -198,11 +220,11 @@ export async function renameEnvironment(deps: CommandDeps, node?: TreeNode): Pro
     siblings.filter((child): child is EnvironmentNode => child instanceof EnvironmentNode && child !== target).map((child) => child.environmentName),
   );
   const name = await vscode.window.showInputBox({
-    title: `Rename ${target.environmentName}`,
+    title: inert(`Rename ${target.environmentName}`),
     prompt: 'Deployment versions that use it follow the new name.',
     value: target.environmentName,
     ignoreFocusOut: true,
-    validateInput: (value) => environmentNameProblem(value.trim(), taken),
+    validateInput: (value) => (value.trim() === target.environmentName ? undefined : validation(nameCheck(value.trim(), taken))),
   });
   if (name === undefined || name.trim() === target.environmentName) {
     return;
@@ -214,12 +236,12 @@ async function applyUpdate(deps: CommandDeps, target: EnvironmentNode, update: E
   try {
     await target.context.connection.client.updateEnvironment(target.projectName, target.environmentName, update);
   } catch (error) {
-    void vscode.window.showErrorMessage(`UbiOps: could not update ${target.environmentName}: ${describeError(error)}`);
+    void vscode.window.showErrorMessage(inert(vscode.l10n.t('UbiOps: could not update {0}: {1}', target.environmentName, describeError(error))));
     return;
   }
   // The environment's row is its project's child: reloading the project shows the new name, labels, description.
   deps.explorer.refresh(target.parent);
-  void vscode.window.setStatusBarMessage(`$(check) Updated ${update.name ?? target.environmentName}`, 3000);
+  void vscode.window.setStatusBarMessage(vscode.l10n.t('$(check) Updated {0}', inert(update.name ?? target.environmentName)), 3000);
 }
 
 /**
@@ -238,7 +260,7 @@ export async function deleteEnvironments(deps: CommandDeps, node?: TreeNode, nod
   const names = targets.map((target) => target.environmentName);
   const what = names.length === 1 ? `the environment "${names[0]}"` : `${names.length} environments (${names.join(', ')})`;
   const confirmed = await vscode.window.showWarningMessage(
-    `Delete ${what}? Its revisions, builds and files are deleted with it. This cannot be undone.`,
+    inert(`Delete ${what}? Its revisions, builds and files are deleted with it. This cannot be undone.`),
     { modal: true },
     'Delete',
   );
@@ -270,9 +292,9 @@ export async function deleteEnvironments(deps: CommandDeps, node?: TreeNode, nod
     deps.explorer.refresh(project);
   }
   if (refused.length) {
-    void vscode.window.showErrorMessage(`UbiOps: not deleted. ${refused.join(' ')}`);
+    void vscode.window.showErrorMessage(inert(`UbiOps: not deleted. ${refused.join(' ')}`));
   } else {
-    void vscode.window.setStatusBarMessage(`$(trash) Deleted ${names.join(', ')}`, 4000);
+    void vscode.window.setStatusBarMessage(`$(trash) Deleted ${inert(names.join(', '))}`, 4000);
   }
 }
 
@@ -286,16 +308,20 @@ export async function showUsage(deps: CommandDeps, node?: TreeNode): Promise<voi
   try {
     usage = await target.context.connection.client.listEnvironmentUsage(target.projectName, target.environmentName);
   } catch (error) {
-    void vscode.window.showErrorMessage(`UbiOps: could not read the usage of ${target.environmentName}: ${describeError(error)}`);
+    void vscode.window.showErrorMessage(inert(`UbiOps: could not read the usage of ${target.environmentName}: ${describeError(error)}`));
     return;
   }
   if (usage.length === 0) {
-    void vscode.window.showInformationMessage(`UbiOps: no deployment version uses ${target.environmentName}.`);
+    void vscode.window.showInformationMessage(inert(`UbiOps: no deployment version uses ${target.environmentName}.`));
     return;
   }
   await vscode.window.showQuickPick(
-    usage.map((item) => ({ label: `$(rocket) ${item.deployment}`, description: `version ${item.version}`, detail: `status: ${item.status}` })),
-    { title: `${usage.length} deployment version${usage.length === 1 ? '' : 's'} use ${target.environmentName}`, canPickMany: false },
+    usage.map((item) => ({
+      label: `$(rocket) ${inert(item.deployment)}`,
+      description: inert(`version ${item.version}`),
+      detail: inert(`status: ${item.status}`),
+    })),
+    { title: inert(`${usage.length} deployment version${usage.length === 1 ? '' : 's'} use ${target.environmentName}`), canPickMany: false },
   );
 }
 
@@ -305,6 +331,6 @@ export async function copyName(deps: CommandDeps, node?: TreeNode): Promise<void
   const name = target instanceof EnvironmentNode ? target.environmentName : target instanceof ProjectNode ? target.projectName : undefined;
   if (name) {
     await vscode.env.clipboard.writeText(name);
-    vscode.window.setStatusBarMessage(`$(clippy) Copied ${name}`, 3000);
+    vscode.window.setStatusBarMessage(`$(clippy) Copied ${inert(name)}`, 3000);
   }
 }

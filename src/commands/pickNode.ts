@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { inert } from '../ui/text';
 import type { EnvironmentsProvider } from '../explorer/environmentsProvider';
 import type { TreeNode } from '../explorer/treeNode';
 
@@ -36,7 +37,7 @@ export async function pickNode<T extends TreeNode>(
     const messages = children.filter((child) => !kindOf(child));
     if (candidates.length === 0) {
       const reason = messages.map((message) => String(message.getTreeItem().label)).join('; ');
-      void vscode.window.showWarningMessage(`UbiOps: nothing to choose here${reason ? `: ${reason}` : ''}.`);
+      void vscode.window.showWarningMessage(inert(`UbiOps: nothing to choose here${reason ? `: ${reason}` : ''}.`));
       return undefined;
     }
     const picked = await vscode.window.showQuickPick(
@@ -44,7 +45,8 @@ export async function pickNode<T extends TreeNode>(
         const item = node.getTreeItem();
         const label = typeof item.label === 'string' ? item.label : item.label?.label ?? node.id;
         const icon = item.iconPath instanceof vscode.ThemeIcon ? `$(${item.iconPath.id.replace('~spin', '')}) ` : '';
-        return { label: `${icon}${label}`, description: typeof item.description === 'string' ? item.description : undefined, node };
+        // The row's label and description are server text: inert, while the row's own icon stays an icon.
+        return { label: `${icon}${inert(label)}`, description: typeof item.description === 'string' ? inert(item.description) : undefined, node };
       }),
       { title, placeHolder: `Choose a ${levelName(kindOf(candidates[0]))}`, matchOnDescription: true, ignoreFocusOut: true },
     );
@@ -56,6 +58,15 @@ export async function pickNode<T extends TreeNode>(
     }
     parent = picked.node;
   }
+}
+
+/** One of several names (from a server, or file names) in a QuickPick, shown inert; the name as it was, or undefined. */
+export async function pickName(names: readonly string[], options: vscode.QuickPickOptions): Promise<string | undefined> {
+  const picked = await vscode.window.showQuickPick(
+    names.map((name) => ({ label: inert(name), name })),
+    options,
+  );
+  return picked?.name;
 }
 
 function levelName(kind: NodeKind | undefined): string {

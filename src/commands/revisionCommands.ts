@@ -2,6 +2,7 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { inert } from '../ui/text';
 import { UbiOpsApiError, type EnvironmentRevisionCreate } from '../api';
 import { DEPENDENCY_FILE_NAMES } from '../archive/dependencyFiles';
 import { extractZip } from '../archive/extract';
@@ -11,6 +12,7 @@ import type { PackManifest } from '../archive/pack';
 import { formatProblem } from '../archive/problems';
 import { describeError } from '../connection/connectionManager';
 import { BuildNode } from '../explorer/buildNode';
+import { environmentLabel, foundation } from '../explorer/describe';
 import { EnvironmentNode } from '../explorer/environmentNode';
 import { RevisionNode } from '../explorer/revisionNode';
 import type { TreeNode } from '../explorer/treeNode';
@@ -37,10 +39,15 @@ async function chooseFolder(deps: CommandDeps, environment: EnvironmentNode): Pr
   if (remembered && (await isFolder(remembered))) {
     const again = await vscode.window.showQuickPick(
       [
-        { label: `$(folder) ${path.basename(remembered)}`, description: remembered, detail: `The folder last uploaded to ${environment.environmentName}`, folder: remembered },
+        {
+          label: `$(folder) ${inert(path.basename(remembered))}`,
+          description: inert(remembered),
+          detail: inert(`The folder last uploaded to ${environment.environmentName}`),
+          folder: remembered,
+        },
         { label: '$(folder-opened) Choose Another Folder…', folder: undefined },
       ],
-      { title: `Upload to ${environment.environmentName}`, ignoreFocusOut: true },
+      { title: inert(`Upload to ${environment.environmentName}`), ignoreFocusOut: true },
     );
     if (!again) {
       return undefined;
@@ -54,7 +61,7 @@ async function chooseFolder(deps: CommandDeps, environment: EnvironmentNode): Pr
     canSelectFiles: false,
     canSelectMany: false,
     openLabel: `Upload to ${environment.environmentName}`,
-    title: `Choose the folder with ${environment.environmentName}'s dependency files`,
+    title: inert(`Choose the folder with ${environment.environmentName}'s dependency files`),
     defaultUri: vscode.workspace.workspaceFolders?.[0]?.uri,
   });
   return picked?.[0]?.fsPath;
@@ -93,12 +100,12 @@ export async function uploadFolder(deps: CommandDeps, target?: vscode.Uri | Tree
     }
   }
   if (environment.isBase) {
-    void vscode.window.showErrorMessage(`UbiOps: ${environment.environmentName} is a base environment provided by UbiOps; it cannot take uploads. Create a custom environment on it instead.`);
+    void vscode.window.showErrorMessage(inert(`UbiOps: ${environment.environmentName} is a base environment provided by UbiOps; it cannot take uploads. Create a custom environment on it instead.`));
     return;
   }
   if (environment.environment.implicit) {
     void vscode.window.showErrorMessage(
-      `UbiOps: ${environment.environmentName} is an implicit environment: its files come from its deployment package. Upload a new deployment package, or create a custom environment.`,
+      inert(`UbiOps: ${environment.environmentName} is an implicit environment: its files come from its deployment package. Upload a new deployment package, or create a custom environment.`),
     );
     return;
   }
@@ -107,7 +114,7 @@ export async function uploadFolder(deps: CommandDeps, target?: vscode.Uri | Tree
     return;
   }
   if (!(await isFolder(folder))) {
-    void vscode.window.showErrorMessage(`UbiOps: ${folder} is not a folder. Choose the folder that holds the dependency files.`);
+    void vscode.window.showErrorMessage(inert(`UbiOps: ${folder} is not a folder. Choose the folder that holds the dependency files.`));
     return;
   }
   if (!(await confirmUntrustedUpload(folder))) {
@@ -117,23 +124,23 @@ export async function uploadFolder(deps: CommandDeps, target?: vscode.Uri | Tree
   let manifest: PackManifest;
   try {
     manifest = await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Window, title: `Reading ${path.basename(folder)}…` },
+      { location: vscode.ProgressLocation.Window, title: inert(`Reading ${path.basename(folder)}…`) },
       () => loadArchive().scanFolder(folder!),
     );
   } catch (error) {
-    void vscode.window.showErrorMessage(`UbiOps: cannot read ${folder}: ${describeError(error)}`);
+    void vscode.window.showErrorMessage(inert(`UbiOps: cannot read ${folder}: ${describeError(error)}`));
     return;
   }
   if (manifest.dependencyFiles.length === 0) {
     void vscode.window.showErrorMessage(
-      `UbiOps: ${path.basename(folder)} has no dependency file (${DEPENDENCY_FILE_NAMES.join(', ')}) at its top level, so a build would fail. Choose the folder that holds them.`,
+      inert(`UbiOps: ${path.basename(folder)} has no dependency file (${DEPENDENCY_FILE_NAMES.join(', ')}) at its top level, so a build would fail. Choose the folder that holds them.`),
     );
     return;
   }
   if (manifest.unreadable.length) {
     const names = manifest.unreadable.slice(0, 3).map((file) => `${file.path} (${file.reason})`).join(', ');
     void vscode.window.showErrorMessage(
-      `UbiOps: ${manifest.unreadable.length} file${manifest.unreadable.length === 1 ? '' : 's'} in ${path.basename(folder)} cannot be read: ${names}. Fix their permissions or add them to .ubiops-ignore.`,
+      inert(`UbiOps: ${manifest.unreadable.length} file${manifest.unreadable.length === 1 ? '' : 's'} in ${path.basename(folder)} cannot be read: ${names}. Fix their permissions or add them to .ubiops-ignore.`),
     );
     return;
   }
@@ -145,7 +152,7 @@ export async function uploadFolder(deps: CommandDeps, target?: vscode.Uri | Tree
     );
   }
   const choice = await vscode.window.showInformationMessage(
-    `Upload ${path.basename(folder)} to ${environment.environmentName} as a new revision?`,
+    inert(`Upload ${path.basename(folder)} to ${environment.environmentName} as a new revision?`),
     { modal: true, detail: details.join('\n\n') },
     ...(errors.length ? ['Show Problem', 'Upload Anyway'] : ['Upload']),
   );
@@ -172,7 +179,7 @@ export async function confirmUntrustedUpload(folder: string): Promise<boolean> {
     return true;
   }
   const choice = await vscode.window.showWarningMessage(
-    `${path.basename(folder)} belongs to a workspace in Restricted Mode. Upload its files to UbiOps anyway?`,
+    inert(`${path.basename(folder)} belongs to a workspace in Restricted Mode. Upload its files to UbiOps anyway?`),
     {
       modal: true,
       detail: 'You have not trusted this workspace. Its files, and anything its .ubiops-ignore lets through, would be sent to UbiOps and built there.',
@@ -188,7 +195,7 @@ async function packAndUpload(deps: CommandDeps, environment: EnvironmentNode, fo
   let zipPath: string | undefined;
   try {
     const created = await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: `Uploading ${path.basename(folder)} to ${name}`, cancellable: true },
+      { location: vscode.ProgressLocation.Notification, title: inert(`Uploading ${path.basename(folder)} to ${name}`), cancellable: true },
       async (progress, cancellation) => {
         const controller = new AbortController();
         cancellation.onCancellationRequested(() => controller.abort());
@@ -216,13 +223,13 @@ async function packAndUpload(deps: CommandDeps, environment: EnvironmentNode, fo
     afterNewRevision(deps, environment, created, `Uploaded ${path.basename(folder)} to ${name}`);
   } catch (error) {
     if ((error as Error).name === 'AbortError' || (error instanceof loadArchive().PackError && error.code === 'cancelled')) {
-      void vscode.window.setStatusBarMessage(`Upload to ${name} cancelled; nothing was created.`, 5000);
+      void vscode.window.setStatusBarMessage(inert(`Upload to ${name} cancelled; nothing was created.`), 5000);
       return;
     }
     const sent = error instanceof UbiOpsApiError && error.status !== undefined;
     const outcome = sent ? 'UbiOps refused it' : 'nothing was created';
     const retry = await vscode.window.showErrorMessage(
-      `UbiOps: the upload of ${path.basename(folder)} to ${name} failed (${outcome}): ${describeError(error)}`,
+      inert(`UbiOps: the upload of ${path.basename(folder)} to ${name} failed (${outcome}): ${describeError(error)}`),
       'Retry',
     );
     if (retry) {
@@ -245,7 +252,7 @@ function afterNewRevision(deps: CommandDeps, environment: EnvironmentNode, creat
   });
   deps.explorer.refresh(environment);
   deps.walkthrough.complete('upload');
-  void vscode.window.showInformationMessage(`UbiOps: ${what}. The build has started; you will be told when it finishes.`);
+  void vscode.window.showInformationMessage(inert(`UbiOps: ${what}. The build has started; you will be told when it finishes.`));
 }
 
 /** "Copy Files from Another Environment": a new revision with the files of another environment of the project. */
@@ -261,16 +268,20 @@ export async function copyFromEnvironment(deps: CommandDeps, node?: TreeNode): P
       (environment) => environment.name !== target.environmentName,
     );
   } catch (error) {
-    void vscode.window.showErrorMessage(`UbiOps: could not list the environments: ${describeError(error)}`);
+    void vscode.window.showErrorMessage(inert(`UbiOps: could not list the environments: ${describeError(error)}`));
     return;
   }
   if (sources.length === 0) {
-    void vscode.window.showInformationMessage(`UbiOps: ${target.projectName} has no other custom environment to copy from.`);
+    void vscode.window.showInformationMessage(inert(`UbiOps: ${target.projectName} has no other custom environment to copy from.`));
     return;
   }
   const source = await vscode.window.showQuickPick(
-    sources.map((environment) => ({ label: environment.display_name || environment.name, description: `${environment.name} · on ${environment.base_environment}`, environment })),
-    { title: `Copy files into ${target.environmentName} from…`, placeHolder: 'Its active revision is copied as a new revision, and built', ignoreFocusOut: true },
+    sources.map((environment) => ({
+      label: inert(environmentLabel(environment)),
+      description: inert([environment.name, foundation(environment)].filter(Boolean).join(' · ')),
+      environment,
+    })),
+    { title: inert(`Copy files into ${target.environmentName} from…`), placeHolder: 'Its active revision is copied as a new revision, and built', ignoreFocusOut: true },
   );
   if (!source) {
     return;
@@ -279,7 +290,7 @@ export async function copyFromEnvironment(deps: CommandDeps, node?: TreeNode): P
     const created = await client.copyRevision(target.projectName, target.environmentName, source.environment.name);
     afterNewRevision(deps, target, created, `Copied the files of ${source.environment.name} into ${target.environmentName}`);
   } catch (error) {
-    void vscode.window.showErrorMessage(`UbiOps: could not copy from ${source.environment.name}: ${describeError(error)}`);
+    void vscode.window.showErrorMessage(inert(`UbiOps: could not copy from ${source.environment.name}: ${describeError(error)}`));
   }
 }
 
@@ -296,7 +307,7 @@ export async function downloadRevision(deps: CommandDeps, node?: TreeNode): Prom
   const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? os.homedir();
   const date = revision.revision.creation_date.slice(0, 10);
   const target = await vscode.window.showSaveDialog({
-    title: `Download the revision of ${revision.environmentName}`,
+    title: inert(`Download the revision of ${revision.environmentName}`),
     defaultUri: vscode.Uri.file(path.join(folder, `${revision.environmentName}-${date}-${revision.revisionId.slice(0, 8)}.zip`)),
     filters: { 'Zip archives': ['zip'] },
     saveLabel: 'Download',
@@ -308,7 +319,7 @@ export async function downloadRevision(deps: CommandDeps, node?: TreeNode): Prom
   let saved: string;
   try {
     saved = await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: `Downloading ${revision.environmentName}`, cancellable: true },
+      { location: vscode.ProgressLocation.Notification, title: inert(`Downloading ${revision.environmentName}`), cancellable: true },
       async (progress, cancellation) => {
         const controller = new AbortController();
         cancellation.onCancellationRequested(() => controller.abort());
@@ -329,11 +340,11 @@ export async function downloadRevision(deps: CommandDeps, node?: TreeNode): Prom
     if ((error as Error).name === 'AbortError') {
       void vscode.window.setStatusBarMessage('Download cancelled; no file was left behind.', 5000);
     } else {
-      void vscode.window.showErrorMessage(`UbiOps: the download failed: ${describeError(error)}`);
+      void vscode.window.showErrorMessage(inert(`UbiOps: the download failed: ${describeError(error)}`));
     }
     return;
   }
-  const next = await vscode.window.showInformationMessage(`UbiOps: saved ${path.basename(saved)}.`, 'Extract…', 'Reveal');
+  const next = await vscode.window.showInformationMessage(inert(`UbiOps: saved ${path.basename(saved)}.`), 'Extract…', 'Reveal');
   if (next === 'Reveal') {
     await vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(saved));
   } else if (next === 'Extract…') {
@@ -346,7 +357,7 @@ async function extractDownloaded(zipPath: string): Promise<void> {
     canSelectFolders: true,
     canSelectFiles: false,
     openLabel: 'Extract Here',
-    title: `Extract ${path.basename(zipPath)} into…`,
+    title: inert(`Extract ${path.basename(zipPath)} into…`),
     defaultUri: vscode.Uri.file(path.dirname(zipPath)),
   });
   if (!destination?.[0]) {
@@ -361,7 +372,7 @@ async function extractDownloaded(zipPath: string): Promise<void> {
           return decision;
         }
         const answer = await vscode.window.showWarningMessage(
-          `${relativePath} already exists in ${path.basename(destination[0].fsPath)}.`,
+          inert(`${relativePath} already exists in ${path.basename(destination[0].fsPath)}.`),
           { modal: true },
           'Overwrite All',
           'Skip Existing',
@@ -371,10 +382,10 @@ async function extractDownloaded(zipPath: string): Promise<void> {
       },
     });
     void vscode.window.showInformationMessage(
-      `UbiOps: extracted ${written.length} file${written.length === 1 ? '' : 's'}${skipped.length ? `, kept ${skipped.length} existing` : ''}.`,
+      inert(`UbiOps: extracted ${written.length} file${written.length === 1 ? '' : 's'}${skipped.length ? `, kept ${skipped.length} existing` : ''}.`),
     );
   } catch (error) {
-    void vscode.window.showErrorMessage(`UbiOps: could not extract ${path.basename(zipPath)}: ${describeError(error)}`);
+    void vscode.window.showErrorMessage(inert(`UbiOps: could not extract ${path.basename(zipPath)}: ${describeError(error)}`));
   }
 }
 
@@ -382,14 +393,14 @@ async function extractDownloaded(zipPath: string): Promise<void> {
 export async function cancelBuilds(deps: CommandDeps, node?: TreeNode, nodes?: readonly TreeNode[]): Promise<void> {
   let targets = selection(node, nodes).filter((item): item is BuildNode => item instanceof BuildNode);
   if (targets.length === 0) {
-    const picked = await pickNode<BuildNode>(deps.explorer, 'build', 'Cancel a Build', (candidate) => candidate.running);
+    const picked = await pickNode<BuildNode>(deps.explorer, 'build', 'Cancel a Build', (candidate) => candidate.cancellable);
     if (!picked) {
       return;
     }
     targets = [picked];
   }
   if (targets.length > 1) {
-    const confirmed = await vscode.window.showWarningMessage(`Cancel ${targets.length} builds?`, { modal: true }, 'Cancel Builds');
+    const confirmed = await vscode.window.showWarningMessage(inert(`Cancel ${targets.length} builds?`), { modal: true }, 'Cancel Builds');
     if (confirmed !== 'Cancel Builds') {
       return;
     }
@@ -407,6 +418,6 @@ export async function cancelBuilds(deps: CommandDeps, node?: TreeNode, nodes?: r
     }),
   );
   if (refused.length) {
-    void vscode.window.showErrorMessage(`UbiOps: could not cancel ${refused.join(' ')}`);
+    void vscode.window.showErrorMessage(inert(`UbiOps: could not cancel ${refused.join(' ')}`));
   }
 }

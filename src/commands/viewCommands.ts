@@ -3,6 +3,7 @@ import type { EnvironmentFilter } from '../explorer/context';
 import type { EnvironmentsProvider } from '../explorer/environmentsProvider';
 import type { TreeNode } from '../explorer/treeNode';
 import { parseLabels } from '../api/rules';
+import { inert } from '../ui/text';
 import { kindOf, pickNode } from './pickNode';
 
 /** The UbiOps id of a node: the project, environment, revision or build id. */
@@ -20,7 +21,7 @@ export async function copyId(explorer: EnvironmentsProvider, node?: TreeNode): P
     return;
   }
   await vscode.env.clipboard.writeText(id);
-  vscode.window.setStatusBarMessage(`$(clippy) Copied the ${kindOf(target)} id ${id}`, 3000);
+  vscode.window.setStatusBarMessage(`$(clippy) Copied the ${kindOf(target)} id ${inert(id)}`, 3000);
 }
 
 /** "Filter Environments…": custom, base or all, and labels, using the API's own query parameters. */

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
+import { inert } from '../ui/text';
 import { normaliseHost, normaliseToken, UbiOpsApiError, UbiOpsClient } from '../api';
 import type { Emulator } from '../emulator';
 import { logRequest } from '../log';
@@ -187,7 +188,7 @@ export class ConnectionManager implements vscode.Disposable {
     } catch (error) {
       // A malformed host setting: say so, and show the sign-in content rather than a broken tree.
       this.log.error(`Cannot connect: ${(error as Error).message}`);
-      void vscode.window.showErrorMessage(`UbiOps: ${(error as Error).message}`, 'Open Settings').then((choice) => {
+      void vscode.window.showErrorMessage(inert(`UbiOps: ${(error as Error).message}`), 'Open Settings').then((choice) => {
         if (choice) {
           void vscode.commands.executeCommand('workbench.action.openSettings', 'ubiops.apiHost');
         }

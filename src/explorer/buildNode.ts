@@ -3,9 +3,9 @@ import { isBuildRunning, type EnvironmentBuild } from '../api';
 import type { BuildRef } from '../builds/buildTracker';
 import type { ExplorerContext } from './context';
 import { DependencyFileNode } from './dependencyFileNode';
-import { formatBytes, formatDate } from './format';
+import { buildContextValue, buildDescription, buildErrorLine, buildStatusLabel, isBuildCancellable } from './describe';
 import type { RevisionNode } from './revisionNode';
-import { escapeMarkdown, markdownTable } from './tooltip';
+import { appendServerText, escapeMarkdown, markdownTable } from './tooltip';
 import { MessageNode, type TreeNode } from './treeNode';
 
 /** The icon of a build status: spinning while the build may still change. */
@@ -19,14 +19,13 @@ export function buildStatusIcon(status: string): vscode.ThemeIcon {
       return new vscode.ThemeIcon('circle-slash');
     case 'queued':
       return new vscode.ThemeIcon('loading~spin', new vscode.ThemeColor('testing.iconQueued'));
+    case 'cancelled_pending':
+      // On its way to cancelled: still changing, no longer building.
+      return new vscode.ThemeIcon('loading~spin', new vscode.ThemeColor('disabledForeground'));
     default:
-      // processing, building, cancelled_pending and statuses we do not know: still running.
+      // processing, building and statuses we do not know: still running.
       return new vscode.ThemeIcon('sync~spin');
   }
-}
-
-function statusLabel(status: string): string {
-  return status ? status.charAt(0).toUpperCase() + status.slice(1).replace(/_/g, ' ') : 'Unknown';
 }
 
 /** A build of a revision. Updated in place while it runs; its children are the build's dependency files. */
@@ -56,27 +55,23 @@ export class BuildNode implements TreeNode {
     return isBuildRunning(this.build.status);
   }
 
+  /** Queued, processing, building (or unknown): a cancel can still stop it. Not once it is being cancelled. */
+  get cancellable(): boolean {
+    return isBuildCancellable(this.build.status);
+  }
+
   getTreeItem(): vscode.TreeItem {
     const build = this.build;
-    const item = new vscode.TreeItem(statusLabel(build.status), vscode.TreeItemCollapsibleState.Collapsed);
+    const item = new vscode.TreeItem(buildStatusLabel(build.status), vscode.TreeItemCollapsibleState.Collapsed);
     item.id = this.id;
-    const error = build.status === 'failed' && build.error_message ? build.error_message.replace(/\s+/g, ' ') : undefined;
-    item.description = [
-      error,
-      build.trigger,
-      formatDate(build.creation_date),
-      typeof build.size === 'number' && build.size > 0 ? formatBytes(build.size) : undefined,
-    ]
-      .filter(Boolean)
-      .join(' · ');
+    item.description = buildDescription(build);
     item.iconPath = buildStatusIcon(build.status);
     // `ubiops.build.processing`, `ubiops.build.failed`…: menus follow the state. Unknown statuses are running.
-    const known = ['queued', 'processing', 'success', 'failed', 'cancelled'].includes(build.status);
-    item.contextValue = `ubiops.build.${known ? build.status : 'processing'}`;
+    item.contextValue = buildContextValue(build.status);
     const tooltip = markdownTable(`Build of **${escapeMarkdown(this.parent.environmentName)}**`, build);
-    if (error) {
-      tooltip.appendMarkdown('\n**Why it failed**\n\n');
-      tooltip.appendCodeblock(build.error_message ?? '', 'text');
+    if (buildErrorLine(build)) {
+      tooltip.appendMarkdown(`\n**${build.status === 'failed' ? 'Why it failed' : 'Message'}**\n\n`);
+      appendServerText(tooltip, build.error_message ?? '');
     }
     item.tooltip = tooltip;
     return item;

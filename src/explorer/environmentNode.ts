@@ -1,11 +1,14 @@
 import * as vscode from 'vscode';
 import type { EnvironmentList } from '../api';
 import type { ExplorerContext } from './context';
+import { type EnvironmentKind, environmentDescription, environmentHeading, environmentKind, environmentLabel, foundationSentence, isBaseEnvironment } from './describe';
 import { newestFirst } from './format';
 import type { ProjectNode } from './projectNode';
 import { RevisionNode } from './revisionNode';
 import { escapeMarkdown, markdownTable } from './tooltip';
 import { MessageNode, type TreeNode } from './treeNode';
+
+const KIND_ICONS: Record<EnvironmentKind, string> = { base: 'library', implicit: 'lock', image: 'vm', custom: 'package' };
 
 /**
  * An environment. Base environments are read-only (context value `ubiops.environment.base`); implicit ones get
@@ -31,41 +34,31 @@ export class EnvironmentNode implements TreeNode {
     return this.environment.name;
   }
 
+  /** A base environment of the platform (`system`, or no project on a server that lacks `system`). */
   get isBase(): boolean {
-    return this.environment.project === null;
+    return isBaseEnvironment(this.environment);
   }
 
   getTreeItem(): vscode.TreeItem {
     const environment = this.environment;
-    const label = environment.display_name && environment.display_name !== environment.name
-      ? `${environment.display_name}`
-      : environment.name;
+    const label = environmentLabel(environment);
     // Base environments have no revisions of the user's to show.
     const state = this.isBase ? vscode.TreeItemCollapsibleState.None : vscode.TreeItemCollapsibleState.Collapsed;
     const item = new vscode.TreeItem(label, state);
     item.id = this.id;
-    const labels = Object.entries(environment.labels ?? {}).map(([key, value]) => `${key}:${value}`);
-    item.description = [
-      label !== environment.name ? environment.name : undefined,
-      environment.base_environment ? `on ${environment.base_environment}` : 'base environment',
-      environment.implicit ? 'implicit' : undefined,
-      environment.deprecated ? 'deprecated' : undefined,
-      ...labels,
-    ]
-      .filter(Boolean)
-      .join(' · ');
-    item.iconPath = new vscode.ThemeIcon(
-      environment.deprecated ? 'warning' : this.isBase ? 'library' : environment.implicit ? 'lock' : environment.gpu_required ? 'circuit-board' : 'package',
-    );
-    item.contextValue = [
-      'ubiops.environment',
-      this.isBase ? 'base' : environment.implicit ? 'implicit' : 'custom',
-      environment.deprecated ? 'deprecated' : undefined,
-    ]
+    item.description = environmentDescription(environment);
+    const kind = environmentKind(environment);
+    const gpu = environment.gpu_required && (kind === 'custom' || kind === 'image');
+    item.iconPath = new vscode.ThemeIcon(environment.deprecated ? 'warning' : gpu ? 'circuit-board' : KIND_ICONS[kind]);
+    // An environment on a custom Docker image takes uploads as any custom one does: `custom` keeps its menus.
+    item.contextValue = ['ubiops.environment', kind === 'image' ? 'custom' : kind, environment.deprecated ? 'deprecated' : undefined]
       .filter(Boolean)
       .join('.');
-    const kind = this.isBase ? 'Base environment' : environment.implicit ? 'Implicit environment' : 'Environment';
-    item.tooltip = markdownTable(`${kind} **${escapeMarkdown(environment.name)}**`, environment);
+    const sentence = foundationSentence(environment);
+    item.tooltip = markdownTable(
+      `${environmentHeading(environment)} **${escapeMarkdown(environment.name)}**${sentence ? `\n\n${escapeMarkdown(sentence)}` : ''}`,
+      environment,
+    );
     return item;
   }
 

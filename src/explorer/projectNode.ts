@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import type { Project } from '../api';
 import type { ExplorerContext } from './context';
+import { isBaseEnvironment } from './describe';
 import { EnvironmentNode } from './environmentNode';
 import { escapeMarkdown, markdownTable } from './tooltip';
 import { MessageNode, type TreeNode } from './treeNode';
@@ -46,7 +47,7 @@ export class ProjectNode implements TreeNode {
     }
     // Custom environments first (they are the user's), then base ones; each by name.
     const sorted = [...environments].sort(
-      (a, b) => Number(a.project === null) - Number(b.project === null) || a.name.localeCompare(b.name),
+      (a, b) => Number(isBaseEnvironment(a)) - Number(isBaseEnvironment(b)) || a.name.localeCompare(b.name),
     );
     return sorted.map((environment) => new EnvironmentNode(this.context, this, environment));
   }

@@ -3,7 +3,7 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { UbiOpsClient } from '../../src/api';
+import type { UbiOpsApiError, UbiOpsClient } from '../../src/api';
 import type { ExtensionApi } from '../../src/extension';
 import type { BuildNode } from '../../src/explorer/buildNode';
 import type { EnvironmentNode } from '../../src/explorer/environmentNode';
@@ -26,6 +26,7 @@ describe('Environment commands, from the tree and from the palette', function ()
   let api: ExtensionApi;
   let client: UbiOpsClient;
   let dir: string;
+  const requests: string[] = [];
 
   const children = (node?: TreeNode) => api.explorer.getChildren(node);
   const project = async () => (await children()).find((node) => nameOf(node) === PROJECT)!;
@@ -47,7 +48,7 @@ describe('Environment commands, from the tree and from the palette', function ()
   before(async () => {
     dir = await fs.mkdtemp(path.join(os.tmpdir(), 'ubiops-commands-'));
     // Builds long enough to be cancelled while they run.
-    session = await emulatorSession(TOKEN, { buildSeconds: 3 });
+    session = await emulatorSession(TOKEN, { buildSeconds: 3, log: (line) => requests.push(line) });
     ({ api, client } = session);
   });
 
@@ -57,15 +58,45 @@ describe('Environment commands, from the tree and from the palette', function ()
   });
 
   describe('create, edit, rename, delete', () => {
-    it('checks the name as it is typed, and creates nothing for a bad one', async () => {
-      const { transcript } = await withAnswers([{ input: 'Bad_Name' }], async () =>
-        vscode.commands.executeCommand('ubiops.createEnvironment', await project()),
-      );
-      assert.match(transcript.validations[0] ?? '', /lowercase letters, digits and dashes/);
+    it('blocks a name already taken in the project, saying so as it is typed', async () => {
       const taken = await withAnswers([{ input: 'data-science' }], async () =>
         vscode.commands.executeCommand('ubiops.createEnvironment', await project()),
       );
       assert.match(taken.transcript.validations[0] ?? '', /already exists/);
+      assert.equal(taken.transcript.severities[0], 'error', 'a taken name blocks');
+    });
+
+    it('sends what UbiOps may accept (a 65-character name, a label value with a space), and shows the server answer as it came', async () => {
+      const name = `long-${'n'.repeat(61)}`;
+      assert.equal(name.length, 66);
+      // What this server decides, asked beside the extension: the extension must not decide in its place.
+      const probe = `probe-${'p'.repeat(60)}`;
+      const accepted = await client.createEnvironment(PROJECT, { name: probe, base_environment: 'python3-12', labels: { team: 'data science' } }).then(
+        () => true,
+        () => false,
+      );
+      const serverSays = accepted
+        ? undefined
+        : await client.createEnvironment(PROJECT, { name, base_environment: 'python3-12', labels: { team: 'data science' } }).then(
+            () => undefined,
+            (error: UbiOpsApiError) => error.serverMessage,
+          );
+      requests.length = 0;
+      const { transcript } = await withAnswers(
+        [{ input: name }, { pick: 'python3-12' }, { input: '' }, { input: '' }, { input: 'team:data science' }, ...(accepted ? [{ button: undefined }] : [])],
+        async () => vscode.commands.executeCommand('ubiops.createEnvironment', await project()),
+      );
+      assert.match(transcript.validations[0] ?? '', /At most 64 characters/, 'the rule is explained');
+      assert.equal(transcript.severities[0], 'warning', 'as a warning');
+      assert.equal(transcript.severities[3], 'warning', 'the label rule too');
+      assert.ok(requests.some((line) => /^POST \/v2\.1\/projects\/demo-project\/environments /.test(line)), `the server was asked: ${requests.join(', ')}`);
+      if (accepted) {
+        assert.deepEqual((await client.getEnvironment(PROJECT, name)).labels, { team: 'data science' });
+      } else {
+        const refusal = transcript.messages.find((message) => message.kind === 'error');
+        assert.ok(serverSays, 'the server gave a reason');
+        assert.ok(refusal?.text.includes(serverSays!), `the server's words are shown: ${refusal?.text}`);
+      }
     });
 
     it('creates an environment from a project row, with base, description and labels', async () => {
@@ -219,9 +250,16 @@ describe('Environment commands, from the tree and from the palette', function ()
       const [revision] = (await children(await environment('cancel-target'))) as RevisionNode[];
       const [build] = (await children(revision)) as BuildNode[];
       assert.ok(build.running, `the build runs (${build.build.status})`);
-      await vscode.commands.executeCommand('ubiops.cancelBuild', build);
-      assert.equal(api.explorer.buildNode(build.build.id)?.build.status, 'cancelled', 'the row shows the cancel at once');
-      assert.equal((await client.getBuild(PROJECT, 'cancel-target', revision.revisionId, build.build.id)).status, 'cancelled');
+      const cancelled = await withAnswers([], async (seen) => {
+        await vscode.commands.executeCommand('ubiops.cancelBuild', build);
+        // A cancel may pass through `cancelled_pending` on its way to `cancelled`.
+        assert.match(api.explorer.buildNode(build.build.id)?.build.status ?? '', /^cancelled(_pending)?$/, 'the row shows the cancel at once');
+        await until('the build to be cancelled', async () => (await client.getBuild(PROJECT, 'cancel-target', revision.revisionId, build.build.id)).status === 'cancelled');
+        await until('the notification of the cancel', () => seen.messages.find((message) => message.text.includes('cancel-target')));
+      });
+      const notice = cancelled.transcript.messages.find((message) => message.text.includes('cancel-target'))!;
+      assert.match(notice.text, /the build of cancel-target \(demo-project\) was cancelled/, 'its own words, not "succeeded" or "failed"');
+      assert.equal(notice.kind, 'warning');
 
       const { transcript } = await withAnswers([], () => vscode.commands.executeCommand('ubiops.cancelBuild', build));
       assert.match(transcript.messages.find((message) => message.kind === 'error')?.text ?? '', /could not cancel .*already finished/i);

@@ -7,9 +7,12 @@ import * as vscode from 'vscode';
 import type { UbiOpsClient } from '../../src/api';
 import type { Emulator } from '../../src/emulator';
 import type { ExtensionApi } from '../../src/extension';
-import type { BuildNode } from '../../src/explorer/buildNode';
+import type { EnvironmentBuild, EnvironmentList } from '../../src/api';
+import { BuildNode } from '../../src/explorer/buildNode';
 import type { DependencyFileNode } from '../../src/explorer/dependencyFileNode';
-import type { EnvironmentNode } from '../../src/explorer/environmentNode';
+import { EnvironmentNode } from '../../src/explorer/environmentNode';
+import type { ProjectNode } from '../../src/explorer/projectNode';
+import type { RevisionNode } from '../../src/explorer/revisionNode';
 import type { TreeNode } from '../../src/explorer/treeNode';
 import { until, withAnswers } from './prompts';
 import { emulatorSession, type Session } from './session';
@@ -44,6 +47,17 @@ describe('The Environments explorer', function () {
     assert.ok(found, `${label} is a child of ${node ? labelOf(node) : 'the root'}`);
     return found;
   };
+
+  /** A new environment with one uploaded revision holding this requirements.txt; its build has started. */
+  async function environmentWithRequirements(name: string, requirements: string) {
+    await client.createEnvironment(PROJECT, { name, base_environment: 'python3-12' });
+    const zip = new JSZip().file('environment_package/requirements.txt', requirements);
+    const file = path.join(os.tmpdir(), `${name}-${Date.now()}.zip`);
+    await fs.writeFile(file, await zip.generateAsync({ type: 'nodebuffer' }));
+    const created = await client.uploadRevision(PROJECT, name, file);
+    await fs.rm(file);
+    return created;
+  }
 
   before(async () => {
     requests = [];
@@ -159,12 +173,7 @@ describe('The Environments explorer', function () {
   for (const outcome of ['success', 'failed'] as const) {
     it(`follows a build from queued to ${outcome}, in place, and tells the user`, async () => {
       const name = `followed-${outcome}`;
-      await client.createEnvironment(PROJECT, { name, base_environment: 'python3-12' });
-      const zip = new JSZip().file('environment_package/requirements.txt', outcome === 'success' ? 'numpy==1.26.4\n' : 'numpy==\n');
-      const file = path.join(os.tmpdir(), `${name}-${Date.now()}.zip`);
-      await fs.writeFile(file, await zip.generateAsync({ type: 'nodebuffer' }));
-      const created = await client.uploadRevision(PROJECT, name, file);
-      await fs.rm(file);
+      const created = await environmentWithRequirements(name, outcome === 'success' ? 'numpy==1.26.4\n' : 'numpy==\n');
 
       const { transcript } = await withAnswers([], async (seen) => {
         const project = await child(undefined, PROJECT);
@@ -182,6 +191,64 @@ describe('The Environments explorer', function () {
       assert.equal(api.tracker.isFollowing(created.build), false);
     });
   }
+
+  it("tells a failed build's hostile first line as text: no link in the notification, none out of the tooltip's code", async () => {
+    const name = 'followed-hostile';
+    const created = await environmentWithRequirements(name, '--[Details](command:workbench.action.quit)\n    ```\n[y](command:workbench.action.quit)\n');
+    const { transcript } = await withAnswers([], async (seen) => {
+      const project = await child(undefined, PROJECT);
+      api.explorer.refresh(project);
+      const [revision] = await children(await child(project, name));
+      await children(revision);
+      await until('the notification', () => seen.messages.find((message) => message.text.includes(name)), 20_000);
+    });
+    const text = transcript.messages.find((item) => item.text.includes(name))!.text;
+    assert.match(text, /failed: .*\[Details\]/, `the server's words are there: ${text}`);
+    // VS Code's own reading of links in notifications (src/vs/base/common/linkedText.ts) finds none.
+    assert.equal(text.match(/\[([^\]]+)\]\(((?:https?:\/\/|command:|file:)[^)\s]+)/gi), null, text);
+
+    const build = api.explorer.buildNode(created.build)!;
+    const tooltip = build.getTreeItem().tooltip as vscode.MarkdownString;
+    assert.equal(tooltip.isTrusted, false);
+    const [, fence] = /\n(`{3,})text\n/.exec(tooltip.value) ?? [];
+    assert.ok(fence && fence.length > 3, `the error's code block has a fence longer than the text's (${fence})`);
+    assert.ok(tooltip.value.trimEnd().endsWith(fence), 'the code block closes at the end');
+  });
+
+  it('shows image-based environments, null fields and the building and cancelling statuses without a throw or "null"', async () => {
+    const project = (await child(undefined, PROJECT)) as ProjectNode;
+    const data = ((await children(project)).find((node) => environmentName(node) === 'data-science') as EnvironmentNode).environment;
+    const image: EnvironmentList = { ...data, name: 'on-an-image', display_name: null, description: null, labels: null, base_environment: null, base_environment_display_name: null, system: false };
+    const item = new EnvironmentNode(project.context, project, image).getTreeItem();
+    assert.equal(item.label, 'on-an-image');
+    assert.match(String(item.description), /custom Docker image/);
+    assert.doesNotMatch(String(item.description), /base environment|null|undefined/);
+    assert.equal(item.contextValue, 'ubiops.environment.custom', 'it takes uploads like any custom environment');
+    const tooltip = (item.tooltip as vscode.MarkdownString).value;
+    assert.match(tooltip, /custom Docker image/);
+    assert.doesNotMatch(tooltip.split('\n\n')[0], /null|undefined/);
+
+    const system = new EnvironmentNode(project.context, project, { ...image, name: 'platform-base', project: 'demo-project', system: true });
+    assert.equal(system.isBase, true, '`system` marks a base environment');
+    assert.match(String(system.getTreeItem().contextValue), /^ubiops\.environment\.base/);
+
+    const environment = (await child(project, 'data-science')) as EnvironmentNode;
+    const [revision] = (await children(environment)) as RevisionNode[];
+    const [real] = (await children(revision)).filter((node) => kind(node) === 'build') as BuildNode[];
+    const row = (fields: Partial<EnvironmentBuild>) => new BuildNode(revision.context, revision, { ...real.build, ...fields }).getTreeItem();
+    const building = row({ status: 'building', error_message: null, size: null });
+    assert.equal(building.label, 'Building');
+    assert.equal(building.contextValue, 'ubiops.build.building');
+    assert.equal((building.iconPath as vscode.ThemeIcon).id, 'sync~spin');
+    assert.doesNotMatch(String(building.description), /null|undefined/);
+    const cancelling = row({ status: 'cancelled_pending', error_message: null });
+    assert.equal(cancelling.label, 'Cancelling');
+    assert.equal(cancelling.contextValue, 'ubiops.build.cancelled_pending');
+    assert.match((cancelling.iconPath as vscode.ThemeIcon).id, /~spin$/, 'still changing');
+    const failed = row({ status: 'failed', error_message: null, size: undefined });
+    assert.doesNotMatch(String(failed.description), /null|undefined/);
+    assert.equal(row({ status: 'warming_up' }).contextValue, 'ubiops.build.processing', 'an unknown status is running');
+  });
 
   it('shows an error row offering to sign in again on a 401', async () => {
     emulator.setTokens(['another-token']);

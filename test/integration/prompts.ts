@@ -16,6 +16,8 @@ export interface Transcript {
   prompts: string[];
   /** What `validateInput` said about each scripted input. */
   validations: (string | undefined)[];
+  /** Whether each of those blocked the input ('error') or let it through ('warning'). */
+  severities: ('error' | 'warning' | undefined)[];
 }
 
 /**
@@ -27,7 +29,7 @@ export async function withAnswers<T>(
   body: (transcript: Transcript) => Thenable<T> | Promise<T>,
 ): Promise<{ result: T; transcript: Transcript }> {
   const queue = [...answers];
-  const transcript: Transcript = { messages: [], prompts: [], validations: [] };
+  const transcript: Transcript = { messages: [], prompts: [], validations: [], severities: [] };
   const next = <K extends string>(key: K, what: string) => {
     const answer = queue.shift();
     assert.ok(answer && key in answer, `expected an answer for ${what}, had ${JSON.stringify(answer)}`);
@@ -56,7 +58,10 @@ export async function withAnswers<T>(
       const validation = await options?.validateInput?.(value);
       const text = typeof validation === 'string' ? validation : validation?.message;
       transcript.validations.push(text || undefined);
-      return text ? undefined : value;
+      // As VS Code does: a message blocks the input unless it is a warning or information.
+      const blocks = typeof validation === 'string' || validation?.severity === vscode.InputBoxValidationSeverity.Error;
+      transcript.severities.push(text ? (blocks ? 'error' : 'warning') : undefined);
+      return text && blocks ? undefined : value;
     },
     showQuickPick: async (items: readonly (string | vscode.QuickPickItem)[] | Thenable<readonly (string | vscode.QuickPickItem)[]>, options?: vscode.QuickPickOptions) => {
       transcript.prompts.push(options?.title ?? options?.placeHolder ?? 'pick');

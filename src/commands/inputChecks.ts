@@ -1,0 +1,81 @@
+import {
+  descriptionProblem,
+  displayNameProblem,
+  environmentNameProblem,
+  labelProblem,
+  LABELS_MAX_COUNT,
+} from '../api/rules';
+
+/**
+ * What the create and edit inputs say while the user types. Refuse only what UbiOps refuses: UbiOps' own client
+ * checks names for length 1–1024 and display names up to 1024, labels not at all, and the server refuses a
+ * description over 400 characters and a name already taken. Those block; the documented naming and label rules
+ * (`src/api/rules.ts`) are warnings that explain the rule and let the server decide. No `vscode` here: tested in
+ * plain Node.
+ */
+export interface InputCheck {
+  message: string;
+  /** True: the input cannot be accepted. False: a warning, the value can still be sent. */
+  blocking: boolean;
+}
+
+/** The longest name and display name UbiOps' client accepts. */
+export const OFFICIAL_NAME_MAX = 1024;
+
+const LET_THE_SERVER_DECIDE = 'UbiOps decides when you continue.';
+
+function warning(problem: string | undefined): InputCheck | undefined {
+  return problem ? { message: `${problem} ${LET_THE_SERVER_DECIDE}`, blocking: false } : undefined;
+}
+
+export function nameCheck(name: string, taken: ReadonlySet<string> = new Set()): InputCheck | undefined {
+  if (name.length === 0) {
+    return { message: 'Enter a name.', blocking: true };
+  }
+  if (name.length > OFFICIAL_NAME_MAX) {
+    return { message: `A name has at most ${OFFICIAL_NAME_MAX} characters (this is ${name.length}).`, blocking: true };
+  }
+  if (taken.has(name)) {
+    return { message: `An environment named "${name}" already exists in this project.`, blocking: true };
+  }
+  return warning(environmentNameProblem(name));
+}
+
+export function displayNameCheck(text: string): InputCheck | undefined {
+  if (text.length > OFFICIAL_NAME_MAX) {
+    return { message: `A display name has at most ${OFFICIAL_NAME_MAX} characters (this is ${text.length}).`, blocking: true };
+  }
+  return warning(displayNameProblem(text));
+}
+
+export function descriptionCheck(text: string): InputCheck | undefined {
+  const problem = descriptionProblem(text);
+  return problem ? { message: problem, blocking: true } : undefined;
+}
+
+/**
+ * `key:value, key2:value2` as typed. Only the shape blocks (a pair without `:`, a key given twice): the map could
+ * not be built. Characters, lengths and the count follow the documented rule as a warning.
+ */
+export function parseLabelInput(text: string): { labels?: Record<string, string>; check?: InputCheck } {
+  const labels: Record<string, string> = {};
+  const pairs = text.split(',').map((part) => part.trim()).filter(Boolean);
+  let rule: string | undefined;
+  for (const pair of pairs) {
+    const separator = pair.indexOf(':');
+    if (separator <= 0 || separator === pair.length - 1) {
+      const shown = pair.length > 30 ? `${pair.slice(0, 30)}…` : pair;
+      return { check: { message: `"${shown}" is not a key:value pair. Separate pairs with commas.`, blocking: true } };
+    }
+    const key = pair.slice(0, separator).trim();
+    const value = pair.slice(separator + 1).trim();
+    if (Object.prototype.hasOwnProperty.call(labels, key)) {
+      return { check: { message: `The label "${key}" is given twice.`, blocking: true } };
+    }
+    rule ??= labelProblem(key, value);
+    labels[key] = value;
+  }
+  const count = Object.keys(labels).length;
+  rule ??= count > LABELS_MAX_COUNT ? `At most ${LABELS_MAX_COUNT} labels (these are ${count}).` : undefined;
+  return { labels, check: warning(rule) };
+}
