@@ -13,7 +13,11 @@ import {
   zipOf,
 } from './helpers';
 
-const REFERENCE = path.resolve(__dirname, '../../../../shared/ubiops-api/Environments.md');
+/**
+ * UbiOps' API reference of the environment endpoints, copied unchanged from the project's shared
+ * `ubiops-api/Environments.md` (the tests read nothing outside the repository: a worktree has no `../shared`).
+ */
+const REFERENCE = path.resolve(__dirname, 'fixtures/Environments.md');
 
 /** The response examples of the reference, by operation name. */
 function responseExamples(): Map<string, unknown> {
