@@ -17,8 +17,11 @@ import type {
   EnvironmentRevisionDetail,
   EnvironmentUpdate,
   EnvironmentUsage,
+  EnvironmentUsageFilter,
   Project,
+  ProjectDetail,
   ServiceStatus,
+  User,
 } from './models';
 import {
   createDispatcher,
@@ -109,7 +112,8 @@ export interface TokenCheck {
  * | environment_builds_update             | cancelBuild                   |
  * | environment_build_dependencies_list   | listBuildDependencyFiles      |
  *
- * plus `getStatus` (`GET /status`), `listProjects` (`GET /projects`) and `checkToken`.
+ * plus `getStatus` (`GET /status`), `getUser` (`GET /user`), `listProjects` (`GET /projects`), `getProject`
+ * (`GET /projects/{project_name}`) and `checkToken`.
  */
 export class UbiOpsClient {
   /** The normalised API base URL, e.g. `https://api.ubiops.com/v2.1`. */
@@ -173,6 +177,16 @@ export class UbiOpsClient {
     return this.object<ServiceStatus>({ method: 'GET', path: '/status', ...options });
   }
 
+  /** `GET /user`: the user behind the token (`{email, name, surname}`); UbiOps' CLI calls it at sign-in. */
+  getUser(options: CallOptions = {}): Promise<User> {
+    return this.object<User>({ method: 'GET', path: '/user', ...options });
+  }
+
+  /** `GET /projects/{project_name}`: one project with its suspension and CORS settings; 404 when unknown. */
+  getProject(project: string, options: CallOptions = {}): Promise<ProjectDetail> {
+    return this.object<ProjectDetail>({ method: 'GET', path: projectPath(project), ...options });
+  }
+
   /** `GET /projects`, optionally filtered by labels (`k:v` pairs). */
   listProjects(filter: { labels?: Record<string, string> | string } = {}, options: CallOptions = {}): Promise<Project[]> {
     return this.array<Project>({ method: 'GET', path: '/projects', query: { labels: labelQuery(filter.labels) }, ...options });
@@ -232,9 +246,22 @@ export class UbiOpsClient {
     await this.transport.json<unknown>({ method: 'DELETE', path: environmentPath(project, environment), ...options });
   }
 
-  /** `environments_usage`: the deployment versions that use the environment. */
-  listEnvironmentUsage(project: string, environment: string, options: CallOptions = {}): Promise<EnvironmentUsage[]> {
-    return this.array<EnvironmentUsage>({ method: 'GET', path: environmentPath(project, environment, 'usage'), ...options });
+  /**
+   * `environments_usage`: the deployment versions that use the environment. `environment_type` (`base`, `custom` or
+   * `all`, the server's default) keeps the versions whose own environment is of that type.
+   */
+  listEnvironmentUsage(
+    project: string,
+    environment: string,
+    filter: EnvironmentUsageFilter = {},
+    options: CallOptions = {},
+  ): Promise<EnvironmentUsage[]> {
+    return this.array<EnvironmentUsage>({
+      method: 'GET',
+      path: environmentPath(project, environment, 'usage'),
+      query: { environment_type: filter.environment_type },
+      ...options,
+    });
   }
 
   // ---- revisions ---------------------------------------------------------------------------------------------

@@ -127,6 +127,12 @@ export interface EnvironmentListFilter {
   supports_request_format?: boolean;
 }
 
+/** The query of `environments_usage`. */
+export interface EnvironmentUsageFilter {
+  /** Keeps the versions whose own environment is a base (`base`) or a custom (`custom`) one; `all` by default. */
+  environment_type?: 'base' | 'custom' | 'all';
+}
+
 /** `EnvironmentUsage`: an item of `environments_usage`. */
 export interface EnvironmentUsage {
   id: string;

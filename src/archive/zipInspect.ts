@@ -1,5 +1,5 @@
 import JSZip from 'jszip';
-import { DEPENDENCY_FILE_NAMES, type DependencyFileName } from './dependencyFiles';
+import { DEPENDENCY_FILE_NAMES, type DependencyFileName, ZIP_TOP_FOLDER } from './dependencyFiles';
 
 /** The data is not a zip, or not one that can be read. */
 export class NotAZipError extends Error {}
@@ -46,12 +46,24 @@ export async function readDependencyFilesFromZip(
   return { root, entries, files };
 }
 
-/** Files at the root win; otherwise a single top folder holding everything (the CLI's layout) is the root. */
+/**
+ * Files at the root win. Otherwise the top folder holding dependency files is the root (the CLI's layout, even with
+ * stray files such as a README beside it); when several do, `environment_package` (the CLI's name), else none. A
+ * zip with no dependency file anywhere near its top keeps the old reading: its single top folder, if it has one.
+ */
 function findRoot(entries: string[]): string {
   // Finder's "Compress" adds resource forks under __MACOSX/; they are not part of the user's folder.
   const relevant = entries.filter((path) => !path.startsWith('__MACOSX/'));
   const isDependency = (name: string) => (DEPENDENCY_FILE_NAMES as readonly string[]).includes(name);
   if (relevant.some((path) => !path.includes('/') && isDependency(path))) return '';
+  const holders = new Set<string>();
+  for (const path of relevant) {
+    const parts = path.split('/');
+    if (parts.length === 2 && parts[0] !== '' && isDependency(parts[1])) holders.add(parts[0]);
+  }
+  if (holders.size === 1) return [...holders][0];
+  if (holders.has(ZIP_TOP_FOLDER)) return ZIP_TOP_FOLDER;
+  if (holders.size > 1) return '';
   const tops = new Set(relevant.map((path) => (path.includes('/') ? path.slice(0, path.indexOf('/')) : '')));
   const [only] = tops;
   return tops.size === 1 && only ? only : '';

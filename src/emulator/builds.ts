@@ -1,7 +1,9 @@
 /**
- * Build lifecycle: queued for a third of the build time, then processing, then success or failed, decided by what
- * the archive validators find in the revision's zip. Lifecycle steps are absolute times stored on the build, so a
- * restarted emulator picks up running builds where the clock says they are.
+ * Build lifecycle: queued for the first third of the build time, building for the next sixth, processing for the
+ * last half, then success or failed, decided by what the archive validators find in the revision's zip. A cancel
+ * ends a queued build at once; a building or processing one answers `cancelled_pending` and becomes `cancelled`
+ * CANCEL_PENDING_MS later. Lifecycle steps are absolute times stored on the build, so a restarted emulator picks up
+ * running builds (and pending cancels) where the clock says they are.
  */
 import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs/promises';
@@ -51,7 +53,7 @@ export async function inspectEnvironmentZip(data: Uint8Array, gpu: boolean): Pro
   if (found.length === 0) {
     return failed(
       `Could not find any dependency file: looked for ${DEPENDENCY_FILE_NAMES.join(', ')} at the root of the zip ` +
-        'and inside its single top folder.',
+        'and inside a top folder (such as environment_package/).',
       [],
     );
   }
@@ -110,8 +112,24 @@ function fnv1a(text: string): number {
   return hash;
 }
 
+/** How long a cancel of a building or processing build stays `cancelled_pending` before it is `cancelled`. */
+export const CANCEL_PENDING_MS = 1000;
+
+/** The stages a build passes before its outcome, in order. */
+const STAGES = ['queued', 'building', 'processing'] as const;
+
+function stageIndex(status: string): number {
+  return (STAGES as readonly string[]).indexOf(status);
+}
+
+/** True while the build is on its way to an outcome (queued, building or processing). */
 export function isRunning(build: BuildRecord): boolean {
-  return build.status === 'queued' || build.status === 'processing';
+  return stageIndex(build.status) >= 0;
+}
+
+/** True until the build has its final status: running, or cancelled but not yet `cancelled`. */
+export function isUnfinished(build: BuildRecord): boolean {
+  return isRunning(build) || build.status === 'cancelled_pending';
 }
 
 export class BuildRunner {
@@ -139,7 +157,8 @@ export class BuildRunner {
       trigger,
       size: null,
       seq: this.store.nextSeq(),
-      processingAt: start + Math.round(durationMs / 3),
+      buildingAt: start + Math.round(durationMs / 3),
+      processingAt: start + Math.round(durationMs / 2),
       finishAt: start + durationMs,
       files: [],
     };
@@ -153,25 +172,42 @@ export class BuildRunner {
     await this.track(this.complete(build, false));
   }
 
-  /** Starts timers for a queued or processing build; overdue steps run at once. */
+  /** Starts timers for an unfinished build's next steps; overdue steps run at once, in order. */
   schedule(build: BuildRecord): void {
-    if (this.closed || !isRunning(build)) {
+    if (this.closed || !isUnfinished(build)) {
       return;
     }
     this.clear(build.id);
     const now = Date.now();
     const timers: NodeJS.Timeout[] = [];
-    if (build.status === 'queued') {
-      timers.push(
-        setTimeout(() => {
-          if (build.status === 'queued') {
-            build.status = 'processing';
+    const at = (when: number, step: () => void): void => {
+      timers.push(setTimeout(step, Math.max(0, when - now)));
+    };
+    if (build.status === 'cancelled_pending') {
+      at(build.cancelAt ?? now, () => {
+        this.timers.delete(build.id);
+        if (build.status === 'cancelled_pending') {
+          this.finishCancel(build);
+          void this.store.save().catch(() => undefined);
+        }
+      });
+      this.timers.set(build.id, timers);
+      return;
+    }
+    for (const [when, status] of [
+      [build.buildingAt, 'building'],
+      [build.processingAt, 'processing'],
+    ] as const) {
+      if (stageIndex(build.status) < stageIndex(status)) {
+        at(when, () => {
+          if (isRunning(build) && stageIndex(build.status) < stageIndex(status)) {
+            build.status = status;
             void this.store.save().catch(() => undefined);
           }
-        }, Math.max(0, build.processingAt - now)),
-      );
+        });
+      }
     }
-    timers.push(setTimeout(() => void this.track(this.complete(build, true)), Math.max(0, build.finishAt - now)));
+    at(build.finishAt, () => void this.track(this.complete(build, true)));
     this.timers.set(build.id, timers);
   }
 
@@ -181,10 +217,26 @@ export class BuildRunner {
     }
   }
 
+  /**
+   * Cancels a running build: a queued one is `cancelled` at once (nothing started yet); a building or processing one
+   * is `cancelled_pending` until CANCEL_PENDING_MS later, as a real build stops its work. Either way it will not
+   * produce an outcome.
+   */
   cancel(build: BuildRecord): void {
     this.clear(build.id);
-    build.status = 'cancelled';
     build.files = [];
+    if (build.status === 'queued') {
+      this.finishCancel(build);
+      return;
+    }
+    build.status = 'cancelled_pending';
+    build.cancelAt = Date.now() + CANCEL_PENDING_MS;
+    this.schedule(build);
+  }
+
+  private finishCancel(build: BuildRecord): void {
+    build.status = 'cancelled';
+    delete build.cancelAt;
   }
 
   /** Drops a build's timers (its environment was deleted, or it was cancelled). */

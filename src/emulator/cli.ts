@@ -16,7 +16,9 @@ Options:
   --data-dir DIR      keep state and uploaded files in DIR across restarts (default: in memory)
   --build-seconds N   how long a build takes (default 5; 0 finishes builds at once)
   --no-seed           start without the demo projects and base environments
-  --user EMAIL        created_by of uploaded revisions (default you@example.com)
+  --user EMAIL        the signed-in user's email: GET /user and created_by of uploads (default you@example.com)
+  --user-name NAME    name of GET /user (default Demo)
+  --user-surname NAME surname of GET /user (default User)
   --max-upload-bytes N  largest accepted upload (default 2 GiB)
   --rate-limit N      answer 429 past N requests per client per minute
   --latency-ms N      delay every answer by N milliseconds
@@ -65,6 +67,8 @@ function parseCommandLine(argv: string[]): (EmulatorOptions & { quiet: boolean }
         'build-seconds': { type: 'string' },
         'no-seed': { type: 'boolean' },
         user: { type: 'string' },
+        'user-name': { type: 'string' },
+        'user-surname': { type: 'string' },
         'max-upload-bytes': { type: 'string' },
         'rate-limit': { type: 'string' },
         'latency-ms': { type: 'string' },
@@ -98,6 +102,8 @@ function parseCommandLine(argv: string[]): (EmulatorOptions & { quiet: boolean }
     buildSeconds: number(values['build-seconds'], '--build-seconds', { min: 0 }),
     seed: !values['no-seed'],
     user: values.user,
+    userName: values['user-name'],
+    userSurname: values['user-surname'],
     maxUploadBytes: number(values['max-upload-bytes'], '--max-upload-bytes', { min: 1, integer: true }),
     faults: {
       rateLimitPerMinute: number(values['rate-limit'], '--rate-limit', { min: 0, integer: true }),

@@ -1,7 +1,10 @@
 /**
  * Demo data: the platform's base environments and two projects whose custom environments show every state a user
- * meets (healthy, failed then fixed, processing, queued, cancelled, implicit, in use, expired, GPU, empty). Zips are
- * real, built with jszip, so downloads, rebuilds and dependency-files work on them like on uploads.
+ * meets (healthy, failed then fixed, processing, queued, cancelled, implicit, in use, expired, GPU, empty, on a
+ * custom Docker image). Every field the official models declare nullable is null somewhere: the Docker-image
+ * environment's `base_environment`, `base_environment_display_name`, `display_name`, `description` and `labels`, a
+ * dependency file's `content` of its build, the cancelled build's `error_message`, and `size` of every build without
+ * an image. Zips are real, built with jszip, so downloads, rebuilds and dependency-files work on them like on uploads.
  */
 import { randomUUID } from 'node:crypto';
 import JSZip from 'jszip';
@@ -82,6 +85,9 @@ export async function demoZip(files: Record<string, string>): Promise<Buffer> {
   return zip.generateAsync({ type: 'nodebuffer', compression: 'DEFLATE' });
 }
 
+/** `GET /projects/{project_name}` fields: no credit limit, not suspended, no CORS origins. */
+const PROJECT_DETAIL = { credits: null, suspended: false, suspended_reason: null, cors_origins: [] };
+
 const UBIOPS_YAML = 'environment_variables:\n  - PIP_DISABLE_PIP_VERSION_CHECK=1\napt:\n  packages:\n    - libgomp1\n';
 
 export async function seed(store: Store, runner: BuildRunner, buildSeconds: number, user: string): Promise<void> {
@@ -122,6 +128,7 @@ export async function seed(store: Store, runner: BuildRunner, buildSeconds: numb
       advanced_permissions: false,
       organization_name: DEMO_ORGANIZATION,
       labels: { purpose: 'demo' },
+      ...PROJECT_DETAIL,
     },
     {
       id: randomUUID(),
@@ -130,13 +137,14 @@ export async function seed(store: Store, runner: BuildRunner, buildSeconds: numb
       advanced_permissions: false,
       organization_name: DEMO_ORGANIZATION,
       labels: { purpose: 'sandbox' },
+      ...PROJECT_DETAIL,
     },
   );
 
   const env = (
     project: string,
     name: string,
-    base: string,
+    base: string | null,
     createdAgo: number,
     extra: Partial<EnvironmentRecord> = {},
   ): EnvironmentRecord => {
@@ -252,6 +260,7 @@ export async function seed(store: Store, runner: BuildRunner, buildSeconds: numb
   );
   const processing = runner.create(nlp2.rev, TRIGGER_UPLOAD, longBuild, now - MINUTE / 2);
   processing.status = 'processing';
+  processing.buildingAt = now - MINUTE / 3;
   processing.processingAt = now - MINUTE / 4;
   processing.finishAt = now + longBuild;
 
@@ -271,6 +280,7 @@ export async function seed(store: Store, runner: BuildRunner, buildSeconds: numb
   const ex1 = await revision(experiment, { 'requirements.txt': requirements('torch==2.5.1') }, 2 * DAY);
   const cancelled = runner.create(ex1.rev, TRIGGER_UPLOAD, 4 * MINUTE, now - 2 * DAY);
   cancelled.status = 'cancelled';
+  cancelled.error_message = null;
 
   // Implicit: created by the platform from a deployment package, so uploads are refused.
   const implicit = env(DEMO_PROJECT, 'fraud-detector-v1', 'python3-11', 15 * DAY, {
@@ -296,6 +306,18 @@ export async function seed(store: Store, runner: BuildRunner, buildSeconds: numb
   });
   const gp1 = await revision(gpu, { 'requirements.txt': requirements('torch==2.0.1', 'torchvision==0.15.2') }, 4 * DAY);
   await finished(gpu, gp1, 4 * DAY);
+
+  // On a custom Docker image: no base environment, and the nullable fields null. Its build's ubiops.yaml comes
+  // without content, as the official models allow.
+  const dockerImage = env(DEMO_PROJECT, 'custom-image', null, 8 * DAY, {
+    display_name: null,
+    description: null,
+    labels: null,
+    supports_request_format: false,
+  });
+  const di1 = await revision(dockerImage, { 'requirements.txt': requirements('fastapi==0.115.5'), 'ubiops.yaml': UBIOPS_YAML }, 8 * DAY);
+  const diBuild = await finished(dockerImage, di1, 8 * DAY);
+  diBuild.files = diBuild.files.map((f) => (f.name === 'ubiops.yaml' ? { ...f, content: null } : f));
 
   const quickstart = env(SECOND_PROJECT, 'quickstart', 'python3-12', 40 * DAY, {
     description: 'Where new team members try things',

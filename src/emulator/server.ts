@@ -21,35 +21,61 @@
  *   Filters: `environment_type` base|custom|all (other → 400); `labels` `k:v,k2:v2`, any pair matches (a pair
  *   without `:` → 400; the same for `GET /projects`); `supports_request_format` true/false, any letter case (other
  *   → 400). Hidden environments are listed like the others.
+ * - Every environment answer carries `base_environment_display_name` (the base's display name, null without a base)
+ *   and `system` (true for base environments only); a `--data-dir` store of an older emulator gets both on load.
+ *   Every declared field is sent, null included.
  * - Base environments answer GET (environment, usage, revisions: []) under every project, and refuse update, delete
  *   and upload with 403.
- * - Create: `name` and `base_environment` are required strings; names are 1–64 lowercase letters, digits and
- *   dashes, starting with a letter; a name already used in the project or by a base environment → 400; the base
- *   must be a base environment (a custom one → 400); deprecated bases are accepted. `display_name` empty or absent
- *   → the name. `gpu_required` and, when not given, `supports_request_format` come from the base. `status` is
- *   always "active" (the reference's value; builds do not change it). Unknown fields are ignored.
- * - Labels (create and update): at most 50; keys and values 1–63 letters, digits, `.`, `-`, `_`, starting with a
- *   letter or digit (`src/api/rules.ts`, which the extension checks as the user types) → else 400 stating the rule.
- * - Update: `name` (same checks), `display_name` (non-empty), `description` (≤ 400), `labels` (replaced whole);
- *   `base_environment` equal to the current one is ignored, a different one → 400 (the base is fixed). Every
- *   update moves `last_updated`; uploads and builds do not.
+ * - The emulator refuses only what the reference or the platform notes say UbiOps refuses. The documented naming and
+ *   label rules of `src/api/rules.ts` are the extension's warnings, not refusals here.
+ * - Names (create and rename): 1–1024 characters of any kind (the official client's only check), except what cannot
+ *   be one URL path segment: `/`, `\`, control characters, `.` and `..` → 400. A name already used in the project
+ *   or by a base environment → 400.
+ * - Create: `name` is required. `base_environment` is optional: absent, null or "" makes an environment on a custom
+ *   Docker image (`base_environment` and `base_environment_display_name` null, `gpu_required` false,
+ *   `supports_request_format` false unless given: the emulator knows nothing of the image); when given it must be a
+ *   base environment (a custom one → 400); deprecated bases are accepted, and `gpu_required` and, when not given,
+ *   `supports_request_format` come from the base. `display_name` empty or absent → the name; longer than 1024 (the
+ *   official client's limit) → 400. `status` is always "active" (the reference's value; builds do not change it).
+ *   Unknown fields are ignored.
+ * - Labels (create and update): any object of string keys to string values (the platform notes state no other
+ *   rule); no limit of their own beyond the 1 MiB body.
+ * - Update: `name` (same checks), `display_name` (≤ 1024; "" resets it to the name, as on create), `description`
+ *   (≤ 400), `labels` (replaced whole); `base_environment` equal to the current one is ignored, a different one
+ *   → 400 (the base is fixed). Every update moves `last_updated`; uploads and builds do not.
+ * - Environments on a custom Docker image take uploads and build them like any other (the sources are silent).
  * - `active_revision`/`active_build` follow the newest successful build; `latest_*` the newest revision and build.
+ * - Usage: the versions using the environment; for a base environment also those using the project's environments
+ *   built on it (the answer's `environment` names each version's own environment). `environment_type` base|custom|all
+ *   (default all; other → 400) keeps the versions whose own environment is of that type.
+ * - `GET /user`: `{email, name, surname}` from the options `user`, `userName`, `userSurname` (defaults
+ *   you@example.com, Demo, User). `GET /projects/{project_name}`: the listed fields plus `credits` (null: no limit),
+ *   `suspended` (false), `suspended_reason` (null) and `cors_origins` ([]); unknown → 404 naming it. `GET /projects`
+ *   items carry `credits` too, as the platform notes list.
  * - Delete while deployment versions use the environment → 400 listing `deployment/version`s; otherwise 204 and
  *   its revisions, builds and zips go with it.
  * - Upload: multipart/form-data (application/x-www-form-urlencoded also accepted for `source_environment` alone;
  *   other content types → 415). Parts other than `file` and `source_environment` are ignored; a second `file`
  *   part → 400; both or neither → 400. Implicit environments refuse uploads with 400. An empty `file` is stored
- *   and its build fails as "not a zip". The stored name is the part's base name (`environment.zip` when absent).
+ *   and its build fails as "not a zip". The stored name is the part's base name (`environment.zip` when absent),
+ *   read as UTF-8 (`ümlaut.zip` stays `ümlaut.zip`; `filename*` is honoured too); downloads send a non-ASCII name
+ *   in `filename*=UTF-8''…` beside an ASCII `filename`.
  * - Copy from `source_environment` (an environment of the same project, custom or base): the file of its active
  *   revision, or of its latest revision when none has built; unknown source, no revision, or an expired file →
  *   400. The copy keeps the source's file name; trigger "Environment file copy".
  * - Revision `created_by`: the configured user for uploads and copies.
- * - Builds: queued for a third of `buildSeconds`, processing for the rest, then success or failed. A build fails
- *   on problems of severity "error" in `ubiops.yaml` or `requirements.txt` (warnings do not fail it), a missing
- *   dependency file, a dependency file over 1 MiB, or a non-zip. A zip with only `ubiops.yaml` (no requirements)
- *   builds. The rebuild answer has no `size`, like the reference; every other build answer has it (null until
- *   success). A build whose revision expires before it finishes fails.
- * - Cancel: only `{"status": "cancelled"}`; a finished build → 400 naming its status.
+ * - Builds: `queued` for the first third of `buildSeconds`, `building` for the next sixth, `processing` for the last
+ *   half, then `success` or `failed` (the whole still takes `buildSeconds`; 0 finishes before the answer). A build
+ *   fails on problems of severity "error" in `ubiops.yaml` or `requirements.txt` (warnings do not fail it), a
+ *   missing dependency file, a dependency file over 1 MiB, or a non-zip. Dependency files are read at the zip's
+ *   root, else in the top folder that holds them (stray files beside it, a README say, do not matter; of several,
+ *   `environment_package/`). A zip with only `ubiops.yaml` (no requirements) builds. Every build answer, the
+ *   rebuild's included, has `size` (null until success) and `error_message` ("" unless failed; the seed's
+ *   cancelled build has null). A build whose revision expires before it finishes fails.
+ * - Cancel: only `{"status": "cancelled"}`. A queued build becomes `cancelled` at once (nothing has started); a
+ *   building or processing one answers `cancelled_pending` and becomes `cancelled` 1 s later (CANCEL_PENDING_MS),
+ *   also across a restart. A cancel of a `cancelled_pending` build answers it as it stands; a finished build → 400
+ *   naming its status.
  * - Download of an expired revision → 404; rebuild of one → 400.
  * - Rate limit: a fixed 60 s window per client IP, started by the window's first request; `x-ratelimit-limit`,
  *   `x-ratelimit-remaining` and `x-ratelimit-reset` (whole seconds, at least 1) on every answer while enabled.
@@ -71,13 +97,16 @@ import type {
   EnvironmentRevisionDetail,
   EnvironmentUsage,
   Project,
+  ProjectDetail,
+  User,
 } from '../api/models';
-import { DESCRIPTION_MAX, labelsProblem, NAME_PATTERN, NAME_RULE as NAME_RULE_SENTENCE } from '../api/rules';
-import { BuildRunner, isRunning, TRIGGER_COPY, TRIGGER_REBUILD, TRIGGER_UPLOAD } from './builds';
+import { DESCRIPTION_MAX } from '../api/rules';
+import { BuildRunner, isUnfinished, TRIGGER_COPY, TRIGGER_REBUILD, TRIGGER_UPLOAD } from './builds';
 import { seed } from './seed';
 import {
   type BuildRecord,
   type EnvironmentRecord,
+  type ProjectRecord,
   type RevisionRecord,
   Store,
   environmentTimestamp,
@@ -121,8 +150,12 @@ export interface EmulatorOptions {
   faults?: Faults;
   /** Largest accepted upload, in bytes; default 2 GiB. */
   maxUploadBytes?: number;
-  /** `created_by` of uploads; default 'you@example.com'. */
+  /** The signed-in user's email: `GET /user` and `created_by` of uploads; default 'you@example.com'. */
   user?: string;
+  /** `name` of `GET /user`; default 'Demo'. */
+  userName?: string;
+  /** `surname` of `GET /user`; default 'User'. */
+  userSurname?: string;
   /** Called with one line per answered request (the command line prints them). */
   log?: (line: string) => void;
 }
@@ -153,6 +186,8 @@ export interface EmulatorStats {
 export const DEFAULT_PORT = 8765;
 export const DEFAULT_TOKEN = 'emulator-token';
 export const DEFAULT_USER = 'you@example.com';
+export const DEFAULT_USER_NAME = 'Demo';
+export const DEFAULT_USER_SURNAME = 'User';
 const API_PREFIX = '/v2.1';
 const MAX_JSON_BYTES = 1024 * 1024;
 const DEFAULT_MAX_UPLOAD = 2 * 1024 * 1024 * 1024;
@@ -161,8 +196,10 @@ const MULTIPART_OVERHEAD = 1024 * 1024;
 const RATE_WINDOW_SECONDS = 60;
 /** How long a rejected body is drained before the connection is cut. */
 const DRAIN_GRACE_MS = 1000;
-const NAME_RULE = NAME_PATTERN;
-const NAME_RULE_TEXT = NAME_RULE_SENTENCE;
+/** The official client checks names for length 1–1024 only (platform notes); so does the emulator. */
+const MAX_NAME = 1024;
+/** The official client's limit on display names (platform notes). */
+const MAX_DISPLAY_NAME = 1024;
 const MAX_DESCRIPTION = DESCRIPTION_MAX;
 
 class HttpError extends Error {
@@ -235,7 +272,9 @@ class App {
     const rev = `${env}/revisions/:revision`;
     const build = `${rev}/builds/:build`;
     this.routes = [
+      this.route('user', { GET: (c) => this.getUser(c) }),
       this.route('projects', { GET: (c) => this.listProjects(c) }),
+      this.route('projects/:project', { GET: (c) => this.getProject(c) }),
       this.route('projects/:project/environments', {
         GET: (c) => this.listEnvironments(c),
         POST: (c) => this.createEnvironment(c),
@@ -552,23 +591,36 @@ class App {
     const wanted = parseLabelFilter(query.get('labels'));
     const projects: Project[] = this.store.state.projects
       .filter((p) => matchesLabels(p.labels, wanted))
-      .map((p) => ({
-        id: p.id,
-        name: p.name,
-        creation_date: p.creation_date,
-        advanced_permissions: p.advanced_permissions,
-        organization_name: p.organization_name,
-        labels: { ...p.labels },
-      }));
+      .map(projectAnswer);
     sendJson(res, 200, projects);
+  }
+
+  private async getProject({ res, params }: Ctx): Promise<void> {
+    const p = this.store.state.projects.find((x) => x.name === params.project);
+    if (!p) {
+      throw new HttpError(404, `Project "${params.project}" not found.`);
+    }
+    const detail: ProjectDetail = {
+      ...projectAnswer(p),
+      suspended: p.suspended,
+      suspended_reason: p.suspended_reason,
+      cors_origins: [...p.cors_origins],
+    };
+    sendJson(res, 200, detail);
+  }
+
+  private async getUser({ res }: Ctx): Promise<void> {
+    const user: User = {
+      email: this.user,
+      name: this.options.userName ?? DEFAULT_USER_NAME,
+      surname: this.options.userSurname ?? DEFAULT_USER_SURNAME,
+    };
+    sendJson(res, 200, user);
   }
 
   private async listEnvironments({ res, params, query }: Ctx): Promise<void> {
     this.requireProject(params.project);
-    const type = query.get('environment_type') ?? 'all';
-    if (type !== 'all' && type !== 'base' && type !== 'custom') {
-      throw new HttpError(400, `environment_type must be one of "base", "custom" or "all", not "${type}".`);
-    }
+    const type = environmentType(query);
     const wanted = parseLabelFilter(query.get('labels'));
     const format = parseBool(query.get('supports_request_format'), 'supports_request_format');
     const all = this.store.state.environments;
@@ -587,10 +639,11 @@ class App {
     this.requireProject(params.project);
     const body = asObject(await readJson(req));
     const name = requireString(body, 'name');
-    const baseName = requireString(body, 'base_environment');
+    // Optional: absent, null or empty means an environment on a custom Docker image, without a base.
+    const baseName = optionalString(body, 'base_environment') || null;
     this.checkName(params.project, name, null);
-    const base = this.store.state.environments.find((e) => e.name === baseName && e.project === null);
-    if (!base) {
+    const base = baseName === null ? null : this.store.state.environments.find((e) => e.name === baseName && e.project === null);
+    if (base === undefined) {
       const custom = this.store.state.environments.some((e) => e.name === baseName && e.project === params.project);
       throw new HttpError(
         400,
@@ -600,6 +653,7 @@ class App {
       );
     }
     const displayName = optionalString(body, 'display_name');
+    checkDisplayName(displayName);
     const description = optionalString(body, 'description') ?? '';
     checkDescription(description);
     const labels = body.labels === undefined || body.labels === null ? {} : checkLabels(body.labels);
@@ -612,19 +666,19 @@ class App {
       id: randomUUID(),
       name,
       display_name: displayName ? displayName : name,
-      base_environment: base.name,
-      base_environment_display_name: base.display_name,
+      base_environment: base?.name ?? null,
+      base_environment_display_name: base?.display_name ?? null,
       project: params.project,
       creation_date: now,
       last_updated: now,
       description,
       labels,
-      gpu_required: base.gpu_required,
+      gpu_required: base?.gpu_required ?? false,
       status: 'active',
       implicit: false,
       deprecated: false,
       hidden: false,
-      supports_request_format: typeof srf === 'boolean' ? srf : base.supports_request_format,
+      supports_request_format: typeof srf === 'boolean' ? srf : (base?.supports_request_format ?? false),
       system: false,
     };
     this.store.state.environments.push(env);
@@ -633,8 +687,9 @@ class App {
   }
 
   private checkName(project: string, name: string, self: EnvironmentRecord | null): void {
-    if (!NAME_RULE.test(name)) {
-      throw new HttpError(400, `Invalid name "${name}". ${NAME_RULE_TEXT}`);
+    const problem = nameProblem(name);
+    if (problem) {
+      throw new HttpError(400, problem);
     }
     for (const e of this.store.state.environments) {
       if (e === self || e.name !== name) {
@@ -664,9 +719,7 @@ class App {
     if (name !== undefined) {
       this.checkName(params.project, name, env);
     }
-    if (displayName !== undefined && displayName === '') {
-      throw new HttpError(400, 'display_name may not be empty.');
-    }
+    checkDisplayName(displayName);
     if (description !== undefined) {
       checkDescription(description);
     }
@@ -674,7 +727,7 @@ class App {
       throw new HttpError(400, 'The base environment of an environment cannot be changed.');
     }
     if (name !== undefined) env.name = name;
-    if (displayName !== undefined) env.display_name = displayName;
+    if (displayName !== undefined) env.display_name = displayName === '' ? (name ?? env.name) : displayName;
     if (description !== undefined) env.description = description;
     if (labels !== undefined) env.labels = labels;
     env.last_updated = environmentTimestamp();
@@ -708,18 +761,32 @@ class App {
     res.end();
   }
 
-  private async usage({ res, params }: Ctx): Promise<void> {
+  /**
+   * The versions using the environment, and for a base environment also those using the project's environments built
+   * on it; `environment_type` keeps only versions whose own environment is a base (`base`) or a custom (`custom`) one.
+   */
+  private async usage({ res, params, query }: Ctx): Promise<void> {
     const env = this.requireEnvironment(params);
-    const list: EnvironmentUsage[] = this.store.state.deploymentVersions
-      .filter((v) => v.environmentId === env.id && v.project === params.project)
-      .map((v) => ({
-        id: v.id,
-        deployment: v.deployment,
-        version: v.version,
-        environment: env.name,
-        environment_display_name: env.display_name ?? env.name,
-        status: v.status,
-      }));
+    const type = environmentType(query);
+    const state = this.store.state;
+    const users = state.environments.filter(
+      (e) => e === env || (env.project === null && e.project === params.project && e.base_environment === env.name),
+    );
+    const byId = new Map(users.filter((e) => type === 'all' || (type === 'base') === (e.project === null)).map((e) => [e.id, e]));
+    const list: EnvironmentUsage[] = [];
+    for (const v of state.deploymentVersions) {
+      const used = byId.get(v.environmentId);
+      if (used && v.project === params.project) {
+        list.push({
+          id: v.id,
+          deployment: v.deployment,
+          version: v.version,
+          environment: used.name,
+          environment_display_name: used.display_name ?? used.name,
+          status: v.status,
+        });
+      }
+    }
     sendJson(res, 200, list);
   }
 
@@ -874,6 +941,8 @@ class App {
     try {
       parser = busboy({
         headers: req.headers,
+        // File names are UTF-8 as sent (browsers, undici, Python's urllib3), not latin1, busboy's default.
+        defParamCharset: 'utf8',
         limits: { fileSize: this.maxUploadBytes, fieldSize: 64 * 1024, fields: 100, parts: 200 },
       });
     } catch (err) {
@@ -980,16 +1049,8 @@ class App {
       throw new HttpError(400, `The file of revision "${rev.id}" has expired: upload a new file to build it again.`);
     }
     const build = await this.startBuild(rev, TRIGGER_REBUILD);
-    // Like the reference's example, this answer has no size.
-    const answer: EnvironmentBuild = {
-      id: build.id,
-      revision: build.revisionId,
-      creation_date: build.creation_date,
-      status: build.status,
-      error_message: build.error_message,
-      trigger: build.trigger,
-    };
-    sendJson(res, 201, answer);
+    // With `size` (null until known), as a server generated from the specification sends it.
+    sendJson(res, 201, buildAnswer(build));
   }
 
   private async listBuilds({ res, params }: Ctx): Promise<void> {
@@ -1011,14 +1072,17 @@ class App {
     if (body.status !== 'cancelled') {
       throw new HttpError(400, `A build can only be updated to status "cancelled", not ${JSON.stringify(body.status ?? null)}.`);
     }
-    if (!isRunning(build)) {
+    if (!isUnfinished(build)) {
       throw new HttpError(
         400,
-        `Build "${build.id}" has already finished with status "${build.status}"; only queued or processing builds can be cancelled.`,
+        `Build "${build.id}" has already finished with status "${build.status}"; only running builds can be cancelled.`,
       );
     }
-    this.runner.cancel(build);
-    await this.store.save();
+    // A cancel already on its way is answered as it stands.
+    if (build.status !== 'cancelled_pending') {
+      this.runner.cancel(build);
+      await this.store.save();
+    }
     sendJson(res, 200, buildAnswer(build));
   }
 
@@ -1033,6 +1097,19 @@ class App {
 }
 
 // ---- answers --------------------------------------------------------------------------------------------------
+
+/** A `GET /projects` item: the platform notes' fields, in their order. */
+function projectAnswer(p: ProjectRecord): Project & { credits: number | null } {
+  return {
+    id: p.id,
+    name: p.name,
+    creation_date: p.creation_date,
+    advanced_permissions: p.advanced_permissions,
+    credits: p.credits,
+    organization_name: p.organization_name,
+    labels: { ...p.labels },
+  };
+}
 
 function environmentList(e: EnvironmentRecord): EnvironmentList {
   return {
@@ -1169,6 +1246,15 @@ async function readJson(req: http.IncomingMessage): Promise<unknown> {
   }
 }
 
+/** The `environment_type` query of the list and usage endpoints: base, custom or all (the default). */
+function environmentType(query: URLSearchParams): 'base' | 'custom' | 'all' {
+  const type = query.get('environment_type') ?? 'all';
+  if (type !== 'all' && type !== 'base' && type !== 'custom') {
+    throw new HttpError(400, `environment_type must be one of "base", "custom" or "all", not "${type}".`);
+  }
+  return type;
+}
+
 function asObject(body: unknown): Record<string, unknown> {
   if (body === undefined || body === null) {
     return {};
@@ -1207,16 +1293,41 @@ function checkDescription(description: string): void {
   }
 }
 
+/**
+ * Names: 1–1024 characters (the official client's only check). The documented "lowercase letters, digits and
+ * dashes" rule is a local warning, not a refusal. Refused only what cannot be one URL path segment: `/` or `\`,
+ * control characters, `.` and `..`.
+ */
+function nameProblem(name: string): string | undefined {
+  if (name.length > MAX_NAME) {
+    return `A name is at most ${MAX_NAME} characters long (this one has ${name.length}).`;
+  }
+  // eslint-disable-next-line no-control-regex
+  if (/[/\\\u0000-\u001f\u007f]/.test(name) || name === '.' || name === '..') {
+    return `Invalid name "${name}": a name is used in URLs, so it cannot contain "/", "\\" or control characters, nor be "." or "..".`;
+  }
+  return undefined;
+}
+
+function checkDisplayName(displayName: string | undefined): void {
+  if (displayName !== undefined && displayName.length > MAX_DISPLAY_NAME) {
+    throw new HttpError(400, `display_name may be at most ${MAX_DISPLAY_NAME} characters (it has ${displayName.length}).`);
+  }
+}
+
+/** Labels: a string-to-string map, nothing more (the platform notes state no other rule). */
 function checkLabels(value: unknown): Record<string, string> {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw new HttpError(400, 'labels must be an object of string keys to string values.');
   }
-  const problem = labelsProblem(value);
-  if (problem) {
-    throw new HttpError(400, problem);
+  const entries = Object.entries(value as Record<string, unknown>);
+  for (const [key, v] of entries) {
+    if (typeof v !== 'string') {
+      throw new HttpError(400, `labels must be an object of string keys to string values (label "${key}" is not).`);
+    }
   }
-  // Keys passed the rule (no `__proto__`): a plain copy is safe.
-  return { ...(value as Record<string, string>) };
+  // Defined, not assigned: a `__proto__` key stays a plain key.
+  return Object.fromEntries(entries) as Record<string, string>;
 }
 
 function parseLabelFilter(raw: string | null): [string, string][] {

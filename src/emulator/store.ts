@@ -21,6 +21,11 @@ export interface ProjectRecord {
   advanced_permissions: boolean;
   organization_name: string;
   labels: Record<string, string>;
+  /** `GET /projects/{project_name}` fields; filled with their defaults when a store of an older emulator lacks them. */
+  credits: number | null;
+  suspended: boolean;
+  suspended_reason: string | null;
+  cors_origins: string[];
 }
 
 /** The fields of `EnvironmentList`, in its order, plus nothing: the record is the answer. */
@@ -45,13 +50,19 @@ export interface BuildRecord {
   environmentId: string;
   creation_date: string;
   status: string;
-  error_message: string;
+  error_message: string | null;
   trigger: string;
   size: number | null;
   seq: number;
-  /** Absolute epoch milliseconds of the lifecycle steps, so a restart resumes on the same clock. */
+  /**
+   * Absolute epoch milliseconds of the lifecycle steps (queued → building → processing → finished), so a restart
+   * resumes on the same clock. `buildingAt` is absent in stores of older emulators: it is filled with `processingAt`.
+   */
+  buildingAt: number;
   processingAt: number;
   finishAt: number;
+  /** When a `cancelled_pending` build becomes `cancelled`; absent otherwise. */
+  cancelAt?: number;
   /** Dependency files the build found; served by `dependency-files` once the build has finished. */
   files: EnvironmentBuildDependency[];
 }
@@ -274,6 +285,7 @@ export class Store {
       throw new StoreLoadError(`${file} is not an emulator state file (format 1). Move it away to start afresh.`);
     }
     this.state = { ...emptyState(), ...(candidate as State) };
+    upgrade(this.state);
   }
 
   /** Temp files of interrupted writes, and zips whose revision never made it into (or left) the metadata. */
@@ -290,6 +302,33 @@ export class Store {
         await fs.rm(path.join(this.zipDir, name), { force: true, recursive: true });
       }
     }
+  }
+}
+
+/**
+ * Fills the fields an older emulator did not store, so every answer carries them: environments'
+ * `base_environment_display_name` (the base's display name) and `system` (true for base environments), projects'
+ * detail fields, builds' `buildingAt` and `size`.
+ */
+export function upgrade(state: State): void {
+  const bases = new Map(state.environments.filter((e) => e.project === null).map((e) => [e.name, e]));
+  for (const e of state.environments) {
+    if (typeof e.system !== 'boolean') {
+      e.system = e.project === null;
+    }
+    if (e.base_environment_display_name === undefined) {
+      e.base_environment_display_name = e.base_environment === null ? null : (bases.get(e.base_environment)?.display_name ?? null);
+    }
+  }
+  for (const p of state.projects) {
+    p.credits ??= null;
+    p.suspended ??= false;
+    p.suspended_reason ??= null;
+    p.cors_origins ??= [];
+  }
+  for (const b of state.builds) {
+    b.buildingAt ??= b.processingAt;
+    b.size ??= null;
   }
 }
 

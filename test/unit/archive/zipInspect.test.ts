@@ -64,6 +64,20 @@ describe('readDependencyFilesFromZip', () => {
     assert.deepEqual(result.files, []);
   });
 
+  it('reads the CLI layout when a stray file sits at the root beside it (a README)', async () => {
+    const data = await zipOf({ 'README.md': '# env\n', 'environment_package/requirements.txt': 'scipy\n', 'notes/todo.txt': '' });
+    const result = await readDependencyFilesFromZip(data);
+    assert.equal(result.root, 'environment_package');
+    assert.deepEqual(result.files, [{ name: 'requirements.txt', content: 'scipy\n' }]);
+  });
+
+  it('prefers environment_package when several top folders hold dependency files', async () => {
+    const data = await zipOf({ 'other/requirements.txt': 'other\n', 'environment_package/requirements.txt': 'cli\n' });
+    const result = await readDependencyFilesFromZip(data);
+    assert.equal(result.root, 'environment_package');
+    assert.deepEqual(result.files, [{ name: 'requirements.txt', content: 'cli\n' }]);
+  });
+
   it('does not pick a folder when there are several top folders', async () => {
     const data = await zipOf({ 'a/requirements.txt': 'a\n', 'b/ubiops.yaml': '' });
     const result = await readDependencyFilesFromZip(data);

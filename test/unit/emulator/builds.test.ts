@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert';
+import JSZip from 'jszip';
 import type { EnvironmentBuild, EnvironmentBuildDependency, EnvironmentDetail } from '../../../src/api/models';
 import type { Emulator } from '../../../src/emulator';
 import {
@@ -59,6 +60,39 @@ describe('emulator revisions and builds', () => {
       const { build, files } = await buildOf('root-layout', await zipOf({ 'requirements.txt': 'numpy==1.26.4\n' }, null));
       assert.equal(build.status, 'success');
       assert.deepEqual(files.map((f) => f.name), ['requirements.txt']);
+    });
+
+    it('builds the CLI layout with a stray file at the zip root (a README)', async () => {
+      const zip = new JSZip();
+      zip.file('README.md', '# my environment\n');
+      zip.file('environment_package/requirements.txt', 'numpy==1.26.4\n');
+      zip.file('environment_package/ubiops.yaml', GOOD_FILES['ubiops.yaml']);
+      const { build, files } = await buildOf('stray-readme', await zip.generateAsync({ type: 'nodebuffer' }));
+      assert.equal(build.status, 'success', build.error_message ?? '');
+      assert.deepEqual(files.map((f) => f.name), ['requirements.txt', 'ubiops.yaml']);
+    });
+
+    it('stores a non-ASCII file name as sent, and sends it back in filename*', async () => {
+      await createEnvironment(emu, 'umlaut');
+      const data = await zipOf(GOOD_FILES);
+      const fetched = await upload(emu, 'umlaut', data, 'ümlaut.zip');
+      // As Python's urllib3 1.x sends it: RFC 2231 `filename*`.
+      const boundary = 'x-boundary-umlaut';
+      const head = `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename*=utf-8''${encodeURIComponent('ñandú.zip')}\r\nContent-Type: application/zip\r\n\r\n`;
+      const raw = await call(emu, 'POST', `${ENVS}/umlaut/revisions`, {
+        headers: { 'Content-Type': `multipart/form-data; boundary=${boundary}` },
+        body: Buffer.concat([Buffer.from(head), data, Buffer.from(`\r\n--${boundary}--\r\n`)]),
+      });
+      assert.equal(raw.status, 201, raw.text);
+      for (const [revision, name] of [
+        [fetched.body.revision, 'ümlaut.zip'],
+        [raw.body.revision, 'ñandú.zip'],
+      ]) {
+        const res = await fetch(`${emu.url}${ENVS}/umlaut/revisions/${revision}/download`, { headers: { Authorization: 'Token test-token' } });
+        await res.arrayBuffer();
+        const header = res.headers.get('content-disposition') ?? '';
+        assert.equal(decodeURIComponent(/filename\*=UTF-8''(.+)$/.exec(header)?.[1] ?? ''), name, header);
+      }
     });
 
     it('fails a non-zip with an explicit message', async () => {
@@ -216,6 +250,54 @@ describe('emulator revisions and builds', () => {
       emu = await startEmulator({ buildSeconds: 0.6, seed: true });
     });
     after(() => emu.close());
+
+    it('goes queued, building, processing, success within buildSeconds, and every answer has size', async () => {
+      // Long enough that polling sees the building stage (a sixth of the time) even on a busy machine.
+      const slow = await startEmulator({ buildSeconds: 1.8 });
+      try {
+        await createEnvironment(slow, 'staged');
+        const started = Date.now();
+        const up = await upload(slow, 'staged', await zipOf(GOOD_FILES));
+        const path = buildPath('staged', up.body.revision, up.body.build);
+        const seen: string[] = [];
+        for (;;) {
+          const b = await call<EnvironmentBuild>(slow, 'GET', path);
+          assert.ok('size' in b.body);
+          if (seen.at(-1) !== b.body.status) seen.push(b.body.status);
+          if (b.body.status === 'success') break;
+          assert.ok(Date.now() - started < 5000, `stuck in ${b.body.status}`);
+          await new Promise((r) => setTimeout(r, 20));
+        }
+        assert.deepEqual(seen, ['queued', 'building', 'processing', 'success']);
+        assert.ok(Date.now() - started >= 1800, 'the whole lifecycle still takes buildSeconds');
+        const rebuilt = await call<EnvironmentBuild>(slow, 'POST', `${ENVS}/staged/revisions/${up.body.revision}/rebuild`);
+        assert.equal(rebuilt.body.status, 'queued');
+        assert.equal(rebuilt.body.size, null, 'the rebuild answer has size, null until known');
+      } finally {
+        await slow.close();
+      }
+    });
+
+    it('cancels a processing build through cancelled_pending, which becomes cancelled a second later', async () => {
+      await createEnvironment(emu, 'cancel-processing');
+      const up = await upload(emu, 'cancel-processing', await zipOf(GOOD_FILES));
+      const path = buildPath('cancel-processing', up.body.revision, up.body.build);
+      await waitFor(async () => (await call<EnvironmentBuild>(emu, 'GET', path)).body.status === 'processing', 1000, 'processing');
+      const answer = await call<EnvironmentBuild>(emu, 'PATCH', path, { json: { status: 'cancelled' } });
+      assert.equal(answer.status, 200);
+      assert.equal(answer.body.status, 'cancelled_pending');
+      const again = await call<EnvironmentBuild>(emu, 'PATCH', path, { json: { status: 'cancelled' } });
+      assert.equal(again.status, 200, 'a cancel on its way is answered as it stands');
+      assert.equal(again.body.status, 'cancelled_pending');
+      // Past the build's own end: the cancel wins, no outcome is produced.
+      await new Promise((r) => setTimeout(r, 400));
+      assert.equal((await call<EnvironmentBuild>(emu, 'GET', path)).body.status, 'cancelled_pending');
+      await waitFor(async () => (await call<EnvironmentBuild>(emu, 'GET', path)).body.status === 'cancelled', 1500, 'cancelled');
+      const late = await call(emu, 'PATCH', path, { json: { status: 'cancelled' } });
+      assert.equal(late.status, 400);
+      const detail = await call<EnvironmentDetail>(emu, 'GET', `${ENVS}/cancel-processing`);
+      assert.equal(detail.body.active_build, null);
+    });
 
     it('goes queued, processing, success', async () => {
       await createEnvironment(emu, 'clocked');

@@ -49,6 +49,23 @@ const PLATFORM_ENVIRONMENT_FIELDS: Record<string, string[]> = {
   system: ['boolean'],
 };
 
+/** Fields the official models declare nullable (platform notes): null is one of their types. */
+const NULLABLE = new Set([
+  'display_name',
+  'description',
+  'labels',
+  'base_environment',
+  'base_environment_display_name',
+  'error_message',
+  'size',
+  'content',
+]);
+
+/** The reference's rebuild example lacks `size`; a server generated from the specification sends it, as the other build answers. */
+function withSize(example: unknown): unknown {
+  return { ...(example as Record<string, unknown>), size: 257862432 };
+}
+
 function kind(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'array';
@@ -57,7 +74,8 @@ function kind(value: unknown): string {
 
 /**
  * Same keys in the same order and the same JSON types, recursively. `labels` is a map: only its being an object of
- * strings is compared. `size` may be null: the emulator reports no size until a build succeeds.
+ * strings is compared. The fields of NULLABLE may be null (the seed has each null somewhere; `size` is null until a
+ * build succeeds).
  */
 function assertSameShape(actual: unknown, expected: unknown, where: string): void {
   if (kind(expected) === 'object') {
@@ -72,12 +90,12 @@ function assertSameShape(actual: unknown, expected: unknown, where: string): voi
     const keys = Object.keys(a).filter((key) => !(key in extra) || key in e);
     assert.deepEqual(keys, Object.keys(e), `${where}: keys or their order differ`);
     for (const key of Object.keys(e)) {
+      if (NULLABLE.has(key) && a[key] === null) continue;
       if (key === 'labels') {
         assert.equal(kind(a[key]), 'object', `${where}.labels`);
         for (const v of Object.values(a[key] as object)) assert.equal(typeof v, 'string', `${where}.labels value`);
         continue;
       }
-      if (key === 'size' && a[key] === null) continue;
       assertSameShape(a[key], e[key], `${where}.${key}`);
     }
     return;
@@ -163,7 +181,8 @@ describe('emulator fidelity to the reference examples', () => {
     it(`${operation} (${label}) has the reference's keys, order and types`, async () => {
       const answer = await request();
       assert.equal(answer.status, status, JSON.stringify(answer.body));
-      assertSameShape(answer.body, examples.get(operation), operation);
+      const example = examples.get(operation);
+      assertSameShape(answer.body, operation === 'environment_revisions_rebuild' ? withSize(example) : example, operation);
     });
   }
 
@@ -190,10 +209,10 @@ describe('emulator fidelity to the reference examples', () => {
     assertSameShape(answer.body, examples.get('environment_builds_update'), 'environment_builds_update');
   });
 
-  it('the rebuild answer has no size but every other build answer has one', async () => {
+  it('every build answer has size, the rebuild answer included', async () => {
     const rebuilt = await call<Record<string, unknown>>(emu, 'POST', `${base}/${env}/revisions/${revision}/rebuild`);
     assert.equal(rebuilt.status, 201);
-    assert.ok(!('size' in rebuilt.body));
+    assert.equal(typeof rebuilt.body.size, 'number', 'instant builds have finished: a size');
     const got = await call<Record<string, unknown>>(emu, 'GET', buildPath(env, revision, rebuilt.body.id as string));
     assert.equal(typeof got.body.size, 'number');
   });
@@ -219,7 +238,7 @@ describe('emulator fidelity to the reference examples', () => {
     const answer = await call<Record<string, unknown>[]>(emu, 'GET', '/projects');
     assert.equal(answer.status, 200);
     for (const p of answer.body) {
-      assert.deepEqual(Object.keys(p), ['id', 'name', 'creation_date', 'advanced_permissions', 'organization_name', 'labels']);
+      assert.deepEqual(Object.keys(p), ['id', 'name', 'creation_date', 'advanced_permissions', 'credits', 'organization_name', 'labels']);
     }
   });
 });

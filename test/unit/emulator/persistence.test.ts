@@ -71,6 +71,68 @@ describe('emulator persistence', () => {
     await waitFor(async () => (await call<EnvironmentBuild>(emu as Emulator, 'GET', path_)).body.status === 'success', 3000, 'success');
   });
 
+  it('fills the fields an older emulator did not store: system, base_environment_display_name, project details, buildingAt', async () => {
+    emu = await startEmulator({ dataDir: dir, buildSeconds: 1 });
+    await createEnvironment(emu, 'older');
+    const up = await upload(emu, 'older', await zipOf(GOOD_FILES));
+    await emu.close();
+    emu = undefined;
+    const file = path.join(dir, 'state.json');
+    const state = JSON.parse(readFileSync(file, 'utf8')) as {
+      environments: Record<string, unknown>[];
+      projects: Record<string, unknown>[];
+      builds: Record<string, unknown>[];
+    };
+    for (const e of state.environments) {
+      delete e.system;
+      delete e.base_environment_display_name;
+    }
+    for (const p of state.projects) {
+      for (const key of ['credits', 'suspended', 'suspended_reason', 'cors_origins']) delete p[key];
+    }
+    for (const b of state.builds) delete b.buildingAt;
+    writeFileSync(file, JSON.stringify(state));
+
+    emu = await startEmulator({ dataDir: dir, buildSeconds: 1 });
+    const list = await call<EnvironmentList[]>(emu, 'GET', `/projects/${PROJECT}/environments`);
+    for (const e of list.body) {
+      assert.equal(e.system, e.project === null, e.name);
+    }
+    const older = list.body.find((e) => e.name === 'older');
+    assert.equal(older?.base_environment_display_name, 'Ubuntu 24.04 + Python 3.12');
+    assert.equal(list.body.find((e) => e.name === 'python3-12')?.base_environment_display_name, null);
+    const project = await call(emu, 'GET', `/projects/${PROJECT}`);
+    assert.equal(project.status, 200);
+    assert.deepEqual([project.body.credits, project.body.suspended, project.body.suspended_reason, project.body.cors_origins], [null, false, null, []]);
+    const build = buildPath('older', up.body.revision, up.body.build);
+    await waitFor(async () => (await call<EnvironmentBuild>(emu as Emulator, 'GET', build)).body.status === 'success', 3000, 'success');
+  });
+
+  it('finishes a pending cancel after a restart', async () => {
+    emu = await startEmulator({ dataDir: dir, buildSeconds: 30 });
+    await createEnvironment(emu, 'cancel-restart');
+    const up = await upload(emu, 'cancel-restart', await zipOf(GOOD_FILES));
+    const build = buildPath('cancel-restart', up.body.revision, up.body.build);
+    // Past the queued third of the build: a cancel now is pending.
+    const file = path.join(dir, 'state.json');
+    await emu.close();
+    const state = JSON.parse(readFileSync(file, 'utf8')) as { builds: { id: string; buildingAt: number; processingAt: number }[] };
+    const record = state.builds.find((b) => b.id === up.body.build)!;
+    record.buildingAt = Date.now() - 2000;
+    record.processingAt = Date.now() - 1000;
+    writeFileSync(file, JSON.stringify(state));
+    emu = await startEmulator({ dataDir: dir, buildSeconds: 30 });
+    await waitFor(async () => (await call<EnvironmentBuild>(emu as Emulator, 'GET', build)).body.status === 'processing', 1000, 'processing');
+    const cancel = await call<EnvironmentBuild>(emu, 'PATCH', build, { json: { status: 'cancelled' } });
+    assert.equal(cancel.body.status, 'cancelled_pending');
+    await emu.close();
+    const saved = JSON.parse(readFileSync(file, 'utf8')) as { builds: { id: string; status: string }[] };
+    assert.equal(saved.builds.find((b) => b.id === up.body.build)?.status, 'cancelled_pending');
+
+    emu = await startEmulator({ dataDir: dir, buildSeconds: 30 });
+    await waitFor(async () => (await call<EnvironmentBuild>(emu as Emulator, 'GET', build)).body.status === 'cancelled', 3000, 'cancelled');
+  });
+
   it('leaves a loadable state whenever it is killed', async function () {
     this.timeout(15_000);
     const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'fixtures', 'churn.ts'), dir], {
