@@ -130,6 +130,25 @@ describe('The Environments explorer', function () {
     assert.match(String(seen.get('failed')?.description), /requirements\.txt/);
   });
 
+  it('browses the Docker-image environment, whose nullable fields are null, without a throw', async () => {
+    const project = await child(undefined, PROJECT);
+    const image = await child(project, 'custom-image');
+    assert.equal((image as EnvironmentNode).environment.display_name, null);
+    assert.equal((image as EnvironmentNode).environment.base_environment, null);
+    assert.ok(image.getTreeItem().tooltip, 'a tooltip');
+    const [revision] = await children(image);
+    revision.getTreeItem();
+    const [build] = (await children(revision)).filter((node) => kind(node) === 'build') as BuildNode[];
+    build.getTreeItem();
+    const files = (await children(build)) as DependencyFileNode[];
+    const yamlNode = files.find((file) => file.fileName === 'ubiops.yaml');
+    assert.ok(yamlNode, 'the file without content is listed');
+    yamlNode.getTreeItem();
+    const document = await vscode.workspace.openTextDocument(yamlNode.uri);
+    assert.equal(document.getText(), '', 'a null content opens as an empty document');
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  });
+
   it('sends one request per expansion, shared by concurrent loads', async () => {
     const project = await child(undefined, PROJECT);
     const environment = await child(project, 'web-scraper');
