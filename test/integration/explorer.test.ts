@@ -199,7 +199,7 @@ describe('The Environments explorer', function () {
         api.explorer.refresh(project);
         const [revision] = await children(await child(project, name));
         const [build] = (await children(revision)) as BuildNode[];
-        assert.ok(['queued', 'processing'].includes(build.build.status));
+        assert.ok(['queued', 'building', 'processing'].includes(build.build.status));
         assert.ok(api.tracker.isFollowing(created.build), 'a running build on screen is followed');
         await until(`the build to finish as ${outcome}`, () => api.explorer.buildNode(created.build)?.build.status === outcome);
         assert.equal(build.getTreeItem().contextValue, `ubiops.build.${outcome}`, 'the row changed in place');

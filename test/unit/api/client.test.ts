@@ -327,7 +327,7 @@ describe('UbiOpsClient against the emulator', function () {
       const zipPath = await writeTemp(dir, 'slow.zip', await zipOf({ 'requirements.txt': 'numpy\n' }));
       const { revision, build } = await slowClient.uploadRevision('demo-project', 'slow', zipPath);
       const running = await slowClient.getBuild('demo-project', 'slow', revision, build);
-      assert.ok(['queued', 'processing'].includes(running.status));
+      assert.ok(['queued', 'building', 'processing'].includes(running.status));
 
       const cancelled = await slowClient.cancelBuild('demo-project', 'slow', revision, build);
       assert.equal(cancelled.status, 'cancelled');

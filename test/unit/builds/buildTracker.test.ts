@@ -61,7 +61,7 @@ describe('BuildTracker against the emulator', function () {
   it('follows builds to success and to failure, then stops asking', async () => {
     const good = await upload('tracked-good', { 'requirements.txt': 'numpy==1.26.4\n' });
     const bad = await upload('tracked-bad', { 'requirements.txt': 'numpy==\n' });
-    assert.ok(['queued', 'processing'].includes(good.build.status));
+    assert.ok(['queued', 'building', 'processing'].includes(good.build.status));
     events = [];
 
     const followed = tracker();
@@ -100,6 +100,29 @@ describe('BuildTracker against the emulator', function () {
     const before = events.length;
     await new Promise((resolve) => setTimeout(resolve, 600));
     assert.equal(events.length, before, 'nothing polls once no build runs');
+    followed.dispose();
+  });
+
+  it('keeps following a cancelled build through cancelled_pending until it is cancelled', async () => {
+    const { ref, build } = await upload('tracked-cancel', { 'requirements.txt': 'numpy\n' });
+    const followed = tracker();
+    const updates: string[] = [];
+    followed.onDidUpdate(({ build: b }) => updates.push(b.status));
+    const finished = new Promise<EnvironmentBuild>((resolve) => followed.onDidFinish(({ build: b }) => resolve(b)));
+    followed.follow(ref, build);
+    // Cancel once the build has started: the emulator then answers cancelled_pending for a second.
+    const deadline = Date.now() + 5000;
+    while ((await client.getBuild(PROJECT, ref.environment, ref.revision, ref.build)).status !== 'processing') {
+      assert.ok(Date.now() < deadline, 'the build reached processing');
+      await new Promise((resolve) => setTimeout(resolve, 30));
+    }
+    const cancelled = await client.cancelBuild(PROJECT, ref.environment, ref.revision, ref.build);
+    assert.equal(cancelled.status, 'cancelled_pending');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.equal(followed.running.length, 1, 'cancelled_pending is still running');
+    assert.equal((await finished).status, 'cancelled');
+    assert.ok(updates.includes('cancelled_pending'), updates.join(', '));
+    assert.equal(followed.running.length, 0);
     followed.dispose();
   });
 

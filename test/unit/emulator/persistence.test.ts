@@ -67,7 +67,7 @@ describe('emulator persistence', () => {
     emu = await startEmulator({ dataDir: dir, buildSeconds: 1 });
     const path_ = buildPath('resumed', up.body.revision, up.body.build);
     const early = await call<EnvironmentBuild>(emu, 'GET', path_);
-    assert.ok(['queued', 'processing'].includes(early.body.status), early.body.status);
+    assert.ok(['queued', 'building', 'processing'].includes(early.body.status), early.body.status);
     await waitFor(async () => (await call<EnvironmentBuild>(emu as Emulator, 'GET', path_)).body.status === 'success', 3000, 'success');
   });
 
