@@ -18,7 +18,7 @@ function labelsText(labels: Record<string, string> | null): string {
 }
 
 /** An input check as VS Code shows it: a warning lets the value through, only a blocking check refuses it. */
-function validation(check: InputCheck | undefined): vscode.InputBoxValidationMessage | undefined {
+export function validation(check: InputCheck | undefined): vscode.InputBoxValidationMessage | undefined {
   return (
     check && {
       message: check.message,

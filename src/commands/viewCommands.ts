@@ -2,7 +2,8 @@ import * as vscode from 'vscode';
 import type { EnvironmentFilter } from '../explorer/context';
 import type { EnvironmentsProvider } from '../explorer/environmentsProvider';
 import type { TreeNode } from '../explorer/treeNode';
-import { parseLabels } from '../api/rules';
+import { validation } from './environmentCommands';
+import { parseLabelInput } from './inputChecks';
 import { inert } from '../ui/text';
 import { kindOf, pickNode } from './pickNode';
 
@@ -45,12 +46,13 @@ export async function filterEnvironments(explorer: EnvironmentsProvider): Promis
     placeHolder: 'team:data, stage:production',
     value: Object.entries(current.labels).map(([key, value]) => `${key}:${value}`).join(', '),
     ignoreFocusOut: true,
-    validateInput: (value) => parseLabels(value).error,
+    // Labels outside the documented rule still filter: the server matches them or not.
+    validateInput: (value) => validation(parseLabelInput(value).check),
   });
   if (labels === undefined) {
     return;
   }
-  await explorer.setFilter({ type: type.type, labels: parseLabels(labels).labels ?? {} });
+  await explorer.setFilter({ type: type.type, labels: parseLabelInput(labels).labels ?? {} });
 }
 
 /** `k:v, k2:v2` to a label map, or the reason it is not one (the rules live in `src/api/rules.ts`). */

@@ -18,6 +18,8 @@ export interface Transcript {
   validations: (string | undefined)[];
   /** Whether each of those blocked the input ('error') or let it through ('warning'). */
   severities: ('error' | 'warning' | undefined)[];
+  /** Every item offered by the quick picks, as label, description and detail. */
+  offered: string[];
 }
 
 /**
@@ -29,7 +31,7 @@ export async function withAnswers<T>(
   body: (transcript: Transcript) => Thenable<T> | Promise<T>,
 ): Promise<{ result: T; transcript: Transcript }> {
   const queue = [...answers];
-  const transcript: Transcript = { messages: [], prompts: [], validations: [], severities: [] };
+  const transcript: Transcript = { messages: [], prompts: [], validations: [], severities: [], offered: [] };
   const next = <K extends string>(key: K, what: string) => {
     const answer = queue.shift();
     assert.ok(answer && key in answer, `expected an answer for ${what}, had ${JSON.stringify(answer)}`);
@@ -67,6 +69,9 @@ export async function withAnswers<T>(
       transcript.prompts.push(options?.title ?? options?.placeHolder ?? 'pick');
       const wanted = next('pick', `the quick pick "${options?.title}"`) as string | RegExp;
       const list = await items;
+      transcript.offered.push(
+        ...list.map((item) => (typeof item === 'string' ? item : [item.label, item.description, item.detail].filter(Boolean).join(' | '))),
+      );
       const label = (item: string | vscode.QuickPickItem) => (typeof item === 'string' ? item : `${item.label} ${item.description ?? ''}`);
       const found = list.find((item) => (typeof wanted === 'string' ? label(item).includes(wanted) : wanted.test(label(item))));
       assert.ok(found, `"${wanted}" is offered in "${options?.title}": ${list.map(label).join(' | ')}`);

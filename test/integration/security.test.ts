@@ -85,6 +85,21 @@ describe('Security: the token, untrusted text and Restricted Mode', function () 
     assert.equal(typeof item.label === 'string' ? item.label : item.label?.label, 'Hostile **display**', 'the label is plain text');
   });
 
+  it('offers server names in QuickPicks as text: no icon, no link', async () => {
+    const shown = '$(alert) [x](command:workbench.action.quit)';
+    await client.createEnvironment(PROJECT, { name: 'hostile-pick', base_environment: 'python3-12', display_name: shown });
+    api.explorer.refresh();
+    const { transcript } = await withAnswers([{ pick: PROJECT }, { pick: 'hostile-pick' }], () => vscode.commands.executeCommand('ubiops.copyName'));
+    const offered = transcript.offered.find((item) => item.includes('hostile-pick'));
+    assert.ok(offered, `the environment is offered: ${transcript.offered.join(' / ')}`);
+    assert.equal(offered.replace(/\u200b/g, '').includes(shown), true, 'the display name reads as it is');
+    // VS Code's readings of `$(icon)` (iconLabels.ts) and of links (linkedText.ts) find nothing in the server's text.
+    const serverPart = offered.slice(offered.indexOf(')') + 1);
+    assert.equal(/\$\([A-Za-z0-9-]+\)/.test(serverPart), false, offered);
+    assert.equal(/\]\((command|https?|file):/.test(serverPart), false, offered);
+    assert.equal(await vscode.env.clipboard.readText(), 'hostile-pick');
+  });
+
   it('opens dependency files as read-only text, whatever they contain', async () => {
     const archive = new JSZip();
     archive.file('environment_package/requirements.txt', `# ${HOSTILE}\nnumpy==1.26.4\n`);

@@ -21,6 +21,8 @@ import JSZip from 'jszip';
 import { Agent, request } from 'undici';
 import { fileNameFromDisposition, serverMessageFromBody, UbiOpsApiError, UbiOpsClient } from '../../../src/api';
 import { descriptionProblem, environmentNameProblem, labelsProblem, parseLabels } from '../../../src/api/rules';
+import { nameCheck, parseLabelInput } from '../../../src/commands/inputChecks';
+import { inert } from '../../../src/ui/text';
 import { retryAfterSeconds } from '../../../src/api/transport';
 import { ExtractError, extractZip, listZip } from '../../../src/archive/extract';
 import { validateRequirements } from '../../../src/archive/requirements';
@@ -623,6 +625,14 @@ describe('reliability: fuzzing', function () {
           ['validateUbiopsYaml', () => validateUbiopsYaml(text)],
           ['validateDependencyFile', () => validateDependencyFile(rng.pick(['requirements.txt', 'ubiops.yaml', 'renv.lock']), text)],
           ['parseLabels', () => parseLabels(text)],
+          ['parseLabelInput', () => parseLabelInput(text)],
+          ['nameCheck', () => nameCheck(text, new Set(['a']))],
+          [
+            'inert',
+            () => {
+              if (/\]\(|\$\(/.test(inert(text))) throw new Error('a link or an icon survived');
+            },
+          ],
           ['environmentNameProblem', () => environmentNameProblem(text, new Set(['a']))],
           ['descriptionProblem', () => descriptionProblem(text)],
           ['labelsProblem', () => labelsProblem(rng.json())],
