@@ -1,17 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { constants } from 'node:fs';
-import { access, lstat, open, readdir, readFile, readlink, realpath, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
+import { access, lstat, open, readdir, readlink, realpath, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
-import ignore, { type Ignore } from 'ignore';
 import { DEPENDENCY_FILE_NAMES, isDependencyFileName, ZIP_TOP_FOLDER } from './dependencyFiles';
 import type { FileProblem } from './problems';
 import { validateDependencyFile } from './validate';
 import { EndOfFileError, readChunks, ZlibPump } from './streams';
 import { crc32, DEFLATE, STORE, ZipWriter } from './zipWriter';
 import { formatBytes } from './format';
+import { IgnoreRules, ruleLines, type Match, type RuleLine } from './ignoreRules';
 
 export { formatBytes };
 
@@ -20,8 +21,8 @@ export interface PackOptions {
   ignoreFileName?: string;
   /**
    * Leave out what never belongs in an environment (default true): `.git/`, `.venv/`, `venv/`, `__pycache__/`,
-   * `*.pyc`, `node_modules/`, `.DS_Store` and the ignore file itself. They come first, so a negation in the ignore
-   * file (`!venv/`) brings one back.
+   * `*.pyc`, `node_modules/`, `.DS_Store` and the ignore file itself. UbiOps' CLI has no such list. They are rules
+   * placed before the ignore file's, so a negation in the ignore file (`!venv/`) brings one back.
    */
   defaultExclusions?: boolean;
   /** More gitignore patterns, applied after the ignore file. */
@@ -30,6 +31,8 @@ export interface PackOptions {
   allowNoDependencyFile?: boolean;
   /** Most uncompressed bytes packed. Default 2 GiB, the largest package UbiOps documents. */
   maxBytes?: number;
+  /** Most files and folders the scan reads (folders left out whole are not read). Default 100,000. */
+  maxFiles?: number;
   signal?: AbortSignal;
   /** Called as files are packed, at most every 50 ms and once at the end with the totals. */
   onProgress?: (progress: PackProgress) => void;
@@ -45,24 +48,40 @@ export interface PackProgress {
 export interface PackManifest {
   /** The folder as given, resolved. */
   folder: string;
-  /** What goes into the zip, sorted; paths are posix and relative to the folder (the zip adds `environment_package/`). */
+  /**
+   * What goes into the zip, sorted; paths are posix and relative to the folder (the zip adds `environment_package/`).
+   * A symbolic link to a file is packed, under its own path, with its target's content.
+   */
   files: { path: string; size: number }[];
   totalBytes: number;
   /** Dependency files found at the folder's root and not ignored, in DEPENDENCY_FILE_NAMES order. */
   dependencyFiles: string[];
   /** What the validators say about those dependency files. */
   problems: FileProblem[];
-  /** Files and folders left out by ignore rules; a folder counts once, its contents are not read. */
+  /** Files and folders left out by rules; a folder left out counts once, with nothing in it. */
   excluded: number;
-  /** The folders left out whole, with the rule that left each out (`.ubiops-ignore:3: data/`, `default: .git/`). */
+  /** Of `excluded`, those left out by the default exclusions. */
+  excludedByDefault: number;
+  /**
+   * The folders a rule leaves out, the topmost only, with that rule (`.ubiops-ignore:3: data/`, `default: .git/`).
+   * A later negation may still bring back files inside one (they are then in `files`).
+   */
   excludedFolders: { path: string; rule: string }[];
   /** Files that cannot be read, or are not regular files (FIFOs, sockets, devices). `packFolder` refuses these. */
   unreadable: { path: string; reason: string }[];
-  /** Symbolic links left out: they lead outside the folder, point at nothing, or back into their own ancestors. */
-  skippedLinks: { path: string; target: string; reason: 'outside' | 'broken' | 'loop' }[];
+  /** Symbolic links left out: to a folder (never followed, as UbiOps' CLI does) or to nothing. */
+  skippedLinks: { path: string; target: string; reason: 'folder' | 'broken' }[];
+  /** Symbolic links to files outside the folder: packed with their target's content, as UbiOps' CLI does. */
+  linkedFromOutside: { path: string; target: string }[];
+  /**
+   * Dependency files at the root that will not be in the zip, and why (a rule, a link, a file that cannot be read):
+   * the upload says so before anything is sent.
+   */
+  leftOutDependencyFiles: { name: string; reason: string }[];
 }
 
-export type PackErrorCode = 'not-a-folder' | 'no-dependency-file' | 'too-large' | 'unreadable' | 'changed' | 'cancelled' | 'write-failed';
+export type PackErrorCode =
+  | 'not-a-folder' | 'no-dependency-file' | 'too-large' | 'too-many-files' | 'unreadable' | 'changed' | 'cancelled' | 'write-failed';
 
 export class PackError extends Error {
   constructor(readonly code: PackErrorCode, message: string, options?: { cause?: unknown }) {
@@ -74,6 +93,10 @@ export class PackError extends Error {
 export const DEFAULT_IGNORE_FILE = '.ubiops-ignore';
 export const DEFAULT_EXCLUSIONS = ['.git/', '.venv/', 'venv/', '__pycache__/', '*.pyc', 'node_modules/', '.DS_Store'];
 export const DEFAULT_MAX_BYTES = 2 * 1024 ** 3;
+/** Far more than an environment needs; what takes longer to read than to explain. */
+export const DEFAULT_MAX_FILES = 100_000;
+/** An ignore file larger than this is not a list of rules. */
+export const MAX_IGNORE_FILE_BYTES = 1 << 20;
 
 /** Files up to this size are read whole and deflated in one call on the threadpool, several at once. */
 const SMALL_FILE = 1 << 20;
@@ -90,25 +113,36 @@ const PROGRESS_INTERVAL_MS = 50;
 const MAX_ENTRY_BYTES = 0xffffffff - (1 << 20);
 /** Dependency files larger than this are not read for validation. */
 const MAX_VALIDATED_BYTES = 4 << 20;
+/** Entries of a folder looked at together. */
+const STAT_BATCH = 64;
 
 const deflateRaw = promisify(zlib.deflateRaw);
 
-/** One file to pack, with what the manifest does not show. */
+/**
+ * One file to pack: the manifest's entry, plus what tells it is still the file scanned. Numbers only, no Date or
+ * Stats, so that 200,000 of them stay small.
+ */
 interface Source {
   path: string;
-  /** The file to open: resolved through links at scan time, so a link swapped later cannot lead outside. */
-  abs: string;
   size: number;
-  mtime: Date;
+  mtimeMs: number;
   mode: number;
+  /** The identity the scan saw: of the file, or of a link's target. */
+  dev: number;
+  ino: number;
+  /** A symbolic link to a file: opened through the link, and its target checked. */
+  link?: true;
 }
 
 interface Scan {
   manifest: PackManifest;
   sources: Source[];
-  /** Dependency files present at the root but left out by a rule, for the "no dependency file" message. */
-  ignoredDependencyFiles: { name: string; rule: string }[];
+  /** The folder's real path, which sources are relative to. */
+  root: string;
 }
+
+/** The scans behind the manifests `scanFolder` returned, so that `packFolder` can pack exactly what was shown. */
+const scans = new WeakMap<PackManifest, Scan>();
 
 /** The dry run: what `packFolder` would put in the zip, and what it would refuse. Writes nothing. */
 export async function scanFolder(folder: string, options: PackOptions = {}): Promise<PackManifest> {
@@ -122,12 +156,15 @@ export async function scanFolder(folder: string, options: PackOptions = {}): Pro
  */
 export async function packFolder(
   folder: string,
-  options: PackOptions & { outFile?: string } = {},
+  options: PackOptions & { outFile?: string; scanned?: PackManifest } = {},
 ): Promise<{ zipPath: string; zipBytes: number; manifest: PackManifest }> {
-  const { manifest, sources, ignoredDependencyFiles } = await scan(folder, options);
+  // A manifest from `scanFolder` (of this folder, with these options) is packed as it is: what the user was shown
+  // is what goes, and each file is checked to still be the one scanned.
+  const earlier = options.scanned && scans.get(options.scanned);
+  const { manifest, sources, root } = earlier ?? (await scan(folder, options));
   const { signal } = options;
   throwIfCancelled(signal);
-  refuse(manifest, sources, ignoredDependencyFiles, options);
+  refuse(manifest, sources, options);
 
   const zipPath = path.resolve(options.outFile ?? path.join(os.tmpdir(), `ubiops-environment-${randomUUID()}.zip`));
   // Written beside the target and renamed at the end, so `outFile` is either the whole zip or untouched.
@@ -140,7 +177,7 @@ export async function packFolder(
   }
   try {
     const writer = new ZipWriter(handle);
-    await writeEntries(writer, sources, manifest, options);
+    await writeEntries(writer, root, sources, manifest, options);
     await writer.finish();
     await handle.close();
     if (partPath !== zipPath) await rename(partPath, zipPath);
@@ -154,10 +191,10 @@ export async function packFolder(
   }
 }
 
-function refuse(manifest: PackManifest, sources: Source[], ignoredDependencyFiles: Scan['ignoredDependencyFiles'], options: PackOptions): void {
+function refuse(manifest: PackManifest, sources: Source[], options: PackOptions): void {
   if (manifest.dependencyFiles.length === 0 && !options.allowNoDependencyFile) {
     const names = listOf(DEPENDENCY_FILE_NAMES.map((name) => `\`${name}\``), 'or');
-    const ignored = ignoredDependencyFiles.map(({ name, rule }) => ` \`${name}\` is there but left out by rule \`${rule}\`: remove or negate that rule.`);
+    const ignored = manifest.leftOutDependencyFiles.map(({ name, reason }) => ` \`${name}\` is there but ${reason}.`);
     throw new PackError(
       'no-dependency-file',
       `${manifest.folder} has no dependency file at its root (${names}), so UbiOps would have nothing to build.` +
@@ -187,7 +224,7 @@ function refuse(manifest: PackManifest, sources: Source[], ignoredDependencyFile
   }
 }
 
-async function writeEntries(writer: ZipWriter, sources: Source[], manifest: PackManifest, options: PackOptions): Promise<void> {
+async function writeEntries(writer: ZipWriter, root: string, sources: Source[], manifest: PackManifest, options: PackOptions): Promise<void> {
   const { signal, onProgress } = options;
   const progress: PackProgress = { files: 0, totalFiles: sources.length, bytes: 0, totalBytes: manifest.totalBytes };
   let lastReport = 0;
@@ -209,10 +246,10 @@ async function writeEntries(writer: ZipWriter, sources: Source[], manifest: Pack
     while (failure === undefined && next < sources.length) {
       if (signal?.aborted) throw cancelled(signal);
       const source = sources[next++]!;
-      const info = { name: `${ZIP_TOP_FOLDER}/${source.path}`, mtime: source.mtime, mode: source.mode };
+      const info = { name: `${ZIP_TOP_FOLDER}/${source.path}`, mtime: new Date(source.mtimeMs), mode: source.mode };
       if (source.size <= SMALL_FILE) {
         buffer ??= Buffer.allocUnsafeSlow(SMALL_FILE + 1);
-        const data = await readWhole(source, buffer);
+        const data = await readWhole(root, source, buffer);
         const crc = crc32(data);
         const deflated = await compressIfWorthIt(data);
         if (failure !== undefined) return;
@@ -220,7 +257,7 @@ async function writeEntries(writer: ZipWriter, sources: Source[], manifest: Pack
           deflated ? writer.addBuffered(info, DEFLATE, crc, data.length, deflated) : writer.addBuffered(info, STORE, crc, data.length, data),
         );
       } else {
-        await writer.exclusive(() => streamLarge(writer, info, source, signal));
+        await writer.exclusive(() => streamLarge(writer, info, root, source, signal));
       }
       done(source.size);
     }
@@ -239,11 +276,10 @@ async function writeEntries(writer: ZipWriter, sources: Source[], manifest: Pack
  * Reads a small file whole into `buffer` (one per worker, reused), failing if it is not the size the scan saw: a zip
  * with half a log file is worse than none.
  */
-async function readWhole(source: Source, buffer: Buffer): Promise<Buffer> {
-  let handle: FileHandle | undefined;
+async function readWhole(root: string, source: Source, buffer: Buffer): Promise<Buffer> {
+  const handle = await openChecked(root, source);
   let length = 0;
   try {
-    handle = await open(source.abs, 'r');
     // One byte more than expected tells a file that grew.
     for (let read = -1; read !== 0 && length <= source.size;) {
       ({ bytesRead: read } = await handle.read(buffer, length, source.size + 1 - length, length));
@@ -252,7 +288,7 @@ async function readWhole(source: Source, buffer: Buffer): Promise<Buffer> {
   } catch (error) {
     throw new PackError('unreadable', `Cannot read ${source.path}: ${reasonOf(error)}. Fix its permissions or add it to the ignore file.`, { cause: error });
   } finally {
-    await handle?.close().catch(() => undefined);
+    await handle.close().catch(() => undefined);
   }
   if (length !== source.size) throw changed(source);
   return buffer.subarray(0, length);
@@ -270,13 +306,8 @@ async function sampleCompresses(sample: Buffer): Promise<boolean> {
   return deflated.length < sample.length * STORE_RATIO;
 }
 
-async function streamLarge(writer: ZipWriter, info: { name: string; mtime: Date; mode: number }, source: Source, signal?: AbortSignal): Promise<void> {
-  let handle: FileHandle;
-  try {
-    handle = await open(source.abs, 'r');
-  } catch (error) {
-    throw new PackError('unreadable', `Cannot read ${source.path}: ${reasonOf(error)}. Fix its permissions or add it to the ignore file.`, { cause: error });
-  }
+async function streamLarge(writer: ZipWriter, info: { name: string; mtime: Date; mode: number }, root: string, source: Source, signal?: AbortSignal): Promise<void> {
+  const handle = await openChecked(root, source);
   const sample = Buffer.alloc(SAMPLE_BYTES);
   const deflate = await sampleCompresses(sample.subarray(0, (await handle.read(sample, 0, SAMPLE_BYTES, 0)).bytesRead));
   const pump = deflate ? new ZlibPump(zlib.createDeflateRaw({ level: LEVEL, chunkSize: 64 << 10 })) : undefined;
@@ -305,144 +336,279 @@ async function streamLarge(writer: ZipWriter, info: { name: string; mtime: Date;
 }
 
 async function scan(folder: string, options: PackOptions): Promise<Scan> {
+  const { signal } = options;
+  throwIfCancelled(signal);
   const resolved = path.resolve(folder);
   let root: string;
+  let rootInfo: Stats;
   try {
     root = await realpath(resolved);
-    if (!(await stat(root)).isDirectory()) throw new Error('not a directory');
+    rootInfo = await stat(root);
+    if (!rootInfo.isDirectory()) throw new Error('not a directory');
   } catch (error) {
     throw new PackError('not-a-folder', `${resolved} is not a folder (${reasonOf(error)}). Choose the folder that holds your requirements.txt or ubiops.yaml.`, { cause: error });
   }
   const ignoreFileName = options.ignoreFileName ?? DEFAULT_IGNORE_FILE;
   const rules = await loadRules(root, ignoreFileName, options);
+  const maxFiles = options.maxFiles ?? DEFAULT_MAX_FILES;
 
   const manifest: PackManifest = {
-    folder: resolved, files: [], totalBytes: 0, dependencyFiles: [], problems: [], excluded: 0, excludedFolders: [], unreadable: [], skippedLinks: [],
+    folder: resolved, files: [], totalBytes: 0, dependencyFiles: [], problems: [], excluded: 0, excludedByDefault: 0, excludedFolders: [],
+    unreadable: [], skippedLinks: [], linkedFromOutside: [], leftOutDependencyFiles: [],
   };
   const sources: Source[] = [];
-  const ignoredDependencyFiles: Scan['ignoredDependencyFiles'] = [];
-  const inside = (real: string) => {
-    const relative = path.relative(root, real);
-    return relative === '' || (!relative.startsWith(`..${path.sep}`) && relative !== '..' && !path.isAbsolute(relative));
+  /** A dependency file at the root that will not be in the zip, and why: never left out silently. */
+  const leaveOut = (rel: string, reason: string) => {
+    if (isDependencyFileName(rel)) manifest.leftOutDependencyFiles.push({ name: rel, reason });
+  };
+  const exclude = (rel: string, match: Match, folder: boolean) => {
+    manifest.excluded++;
+    if (match.rule.startsWith(DEFAULT_SOURCE)) manifest.excludedByDefault++;
+    if (folder) manifest.excludedFolders.push({ path: rel, rule: match.rule });
+    leaveOut(rel, `left out by the rule \`${match.rule}\``);
   };
 
-  // `ancestors` holds the real paths of the folders above: a link back to one of them would never end.
-  const walk = async (dirAbs: string, dirReal: string, dirRel: string, ancestors: Set<string>): Promise<void> => {
-    throwIfCancelled(options.signal);
-    let entries;
+  // Depth first with a stack of folders still to read, each read once: links to folders are never followed (as
+  // UbiOps' CLI), so a real folder is reached by one path only and no arrangement of links can multiply the walk.
+  // Only what a folder's entries need is held while it is read; what stays is one small record per packed file.
+  const stack: Folder[] = [{ rel: '', dev: rootInfo.dev, ino: rootInfo.ino, excludedBy: undefined }];
+  let seen = 0;
+  while (stack.length > 0) {
+    throwIfCancelled(signal);
+    const dir = stack.pop()!;
+    const dirAbs = dir.rel ? path.join(root, dir.rel) : root;
+    let names: string[];
     try {
-      entries = await readdir(dirAbs, { withFileTypes: true });
+      names = await readdir(dirAbs);
+      // The folder read must be the one the parent listed, not a link swapped in since.
+      await checkSame(dirAbs, dir, dir.rel);
     } catch (error) {
-      manifest.unreadable.push({ path: dirRel ? `${dirRel}/` : './', reason: reasonOf(error) });
-      return;
+      if (error instanceof PackError) throw error;
+      manifest.unreadable.push({ path: dir.rel ? `${dir.rel}/` : './', reason: reasonOf(error) });
+      continue;
     }
-    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    // Stat a folder's entries together: one at a time, a scan of 5,000 files is bound by round trips to the threadpool.
-    const looked = await Promise.all(entries.map(async (entry) => {
-      const rel = dirRel ? `${dirRel}/${entry.name}` : entry.name;
-      const abs = path.join(dirAbs, entry.name);
-      try {
-        // lstat rather than the dirent's type: some file systems do not fill it in.
-        let info = await lstat(abs);
-        let real: string | undefined = path.join(dirReal, entry.name);
-        let link: string | undefined;
-        if (info.isSymbolicLink()) {
-          link = await readlink(abs);
-          real = await realpath(abs).catch(() => undefined);
-          // A link out of the folder is reported, never followed; its target may not even be ours to stat.
-          if (real && inside(real)) info = await stat(real);
+    seen += names.length;
+    if (seen > maxFiles) throw tooManyFiles(resolved, maxFiles, ignoreFileName);
+    names.sort();
+    for (let at = 0; at < names.length; at += STAT_BATCH) {
+      throwIfCancelled(signal);
+      // Stat a batch together: one at a time, a scan is bound by round trips to the threadpool; all at once, a
+      // folder of 200,000 files holds 200,000 Stats.
+      const batch = await Promise.all(names.slice(at, at + STAT_BATCH).map((name) => look(root, dir.rel ? `${dir.rel}/${name}` : name)));
+      for (const item of batch) {
+        const { rel } = item;
+        if ('error' in item) {
+          manifest.unreadable.push({ path: rel, reason: item.error });
+          leaveOut(rel, `cannot be read: ${item.error}`);
+          continue;
         }
-        // Readable by permission bits is all a scan can tell without opening every file; the pack checks for real.
-        const denied = real && info.isFile() ? await access(real, constants.R_OK).then(() => undefined, reasonOf) : undefined;
-        return { rel, abs, real, info, link, denied };
-      } catch (error) {
-        return { rel, abs, error };
-      }
-    }));
-    for (const item of looked) {
-      if ('error' in item) {
-        manifest.unreadable.push({ path: item.rel, reason: reasonOf(item.error) });
-        continue;
-      }
-      const { rel, real, info, link } = item;
-      const isDir = real !== undefined && info.isDirectory();
-      const rule = rules.excludedBy(isDir ? `${rel}/` : rel);
-      if (rule) {
-        manifest.excluded++;
-        if (isDir) manifest.excludedFolders.push({ path: rel, rule });
-        if (dirRel === '' && isDependencyFileName(rel)) ignoredDependencyFiles.push({ name: rel, rule });
-        continue;
-      }
-      if (link !== undefined) {
-        if (!real) {
+        const { info, link } = item;
+        if (info.isDirectory() && link === undefined) {
+          const match = rules.match(`${rel}/`);
+          if (match?.excluded && dir.excludedBy === undefined) exclude(rel, match, true);
+          // Read a left-out folder only when a later negation could bring something in it back.
+          if (rules.excludesAllUnder(`${rel}/`, match)) continue;
+          stack.push({ rel, dev: info.dev, ino: info.ino, excludedBy: match?.excluded ? match.rule : undefined });
+          continue;
+        }
+        const match = rules.match(rel);
+        if (match?.excluded) {
+          // Inside a folder already counted as left out, a file is not counted again.
+          if (dir.excludedBy === undefined) exclude(rel, match, false);
+          continue;
+        }
+        if (link !== undefined && 'broken' in item) {
           manifest.skippedLinks.push({ path: rel, target: link, reason: 'broken' });
-          continue;
+          leaveOut(rel, `a symbolic link to ${link}, which does not exist`);
+        } else if (link !== undefined && info.isDirectory()) {
+          manifest.skippedLinks.push({ path: rel, target: link, reason: 'folder' });
+          leaveOut(rel, `a symbolic link to the folder ${link}`);
+        } else if (!info.isFile()) {
+          const reason = `${describeKind(info)}, not a regular file; remove it or leave it out`;
+          manifest.unreadable.push({ path: rel, reason });
+          leaveOut(rel, reason);
+        } else if (item.denied) {
+          manifest.unreadable.push({ path: rel, reason: item.denied });
+          leaveOut(rel, `cannot be read: ${item.denied}`);
+        } else {
+          if (link !== undefined && item.outside) manifest.linkedFromOutside.push({ path: rel, target: link });
+          const source: Source = { path: rel, size: info.size, mtimeMs: info.mtimeMs, mode: info.mode, dev: info.dev, ino: info.ino };
+          if (link !== undefined) source.link = true;
+          sources.push(source);
         }
-        if (!inside(real)) {
-          manifest.skippedLinks.push({ path: rel, target: link, reason: 'outside' });
-          continue;
-        }
-      }
-      if (isDir) {
-        if (ancestors.has(real!)) {
-          manifest.skippedLinks.push({ path: rel, target: link ?? real!, reason: 'loop' });
-          continue;
-        }
-        await walk(item.abs, real!, rel, new Set(ancestors).add(real!));
-      } else if (item.denied) {
-        manifest.unreadable.push({ path: rel, reason: item.denied });
-      } else if (info.isFile()) {
-        sources.push({ path: rel, abs: real!, size: info.size, mtime: info.mtime, mode: info.mode });
-      } else {
-        manifest.unreadable.push({ path: rel, reason: `${describeKind(info)}, not a regular file; remove it or leave it out` });
       }
     }
-  };
-  await walk(root, root, '', new Set([root]));
+  }
 
-  manifest.files = sources.map(({ path: p, size }) => ({ path: p, size }));
+  sources.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  manifest.files = sources;
   manifest.totalBytes = sources.reduce((sum, source) => sum + source.size, 0);
   for (const name of DEPENDENCY_FILE_NAMES) {
     const source = sources.find((s) => s.path === name);
     if (!source) continue;
     manifest.dependencyFiles.push(name);
     if (source.size > MAX_VALIDATED_BYTES) continue;
-    const text = await readFile(source.abs, 'utf8').catch(() => undefined);
-    if (text !== undefined) manifest.problems.push(...validateDependencyFile(name, text.replace(/^\uFEFF/, '')));
+    const text = await readScanned(root, source).catch(() => undefined);
+    if (text !== undefined) manifest.problems.push(...validateDependencyFile(name, text.toString('utf8').replace(/^\uFEFF/, '')));
   }
-  return { manifest, sources, ignoredDependencyFiles };
+  const result = { manifest, sources, root };
+  scans.set(manifest, result);
+  return result;
 }
 
-interface Rules {
-  /** The rule that leaves `relative` out (`source: pattern`), if any; folders end in `/`. */
-  excludedBy(relative: string): string | undefined;
+/** A folder still to read, with the identity its parent saw and the rule that left it out, if one did. */
+interface Folder {
+  rel: string;
+  dev: number;
+  ino: number;
+  excludedBy: string | undefined;
 }
 
-async function loadRules(root: string, ignoreFileName: string, options: PackOptions): Promise<Rules> {
-  // Git matches case-insensitively where the file system does (core.ignorecase); follow that.
-  const matcher: Ignore = ignore({ ignorecase: process.platform === 'win32' || process.platform === 'darwin' });
+type Looked =
+  | { rel: string; error: string }
+  | { rel: string; info: Stats; link?: string; broken?: true; outside?: boolean; denied?: string };
+
+/**
+ * What one entry is. A link is told by lstat and never followed to a folder; a link to a file is described by its
+ * target (UbiOps' CLI packs the target's content, wherever it lies).
+ */
+async function look(root: string, rel: string): Promise<Looked> {
+  const abs = path.join(root, rel);
+  try {
+    // lstat rather than the dirent's type: some file systems do not fill it in.
+    const own = await lstat(abs);
+    if (!own.isSymbolicLink()) {
+      // Readable by permission bits is all a scan can tell without opening every file; the pack checks for real.
+      const denied = own.isFile() ? await access(abs, constants.R_OK).then(() => undefined, reasonOf) : undefined;
+      return { rel, info: own, denied };
+    }
+    const link = await readlink(abs);
+    let info: Stats;
+    try {
+      info = await stat(abs);
+    } catch {
+      return { rel, info: own, link, broken: true };
+    }
+    if (!info.isFile()) return { rel, info, link };
+    const real = await realpath(abs);
+    const relative = path.relative(root, real);
+    const outside = relative === '' || relative === '..' || relative.startsWith(`..${path.sep}`) || path.isAbsolute(relative);
+    const denied = await access(real, constants.R_OK).then(() => undefined, reasonOf);
+    return { rel, info, link, outside, denied };
+  } catch (error) {
+    return { rel, error: reasonOf(error) };
+  }
+}
+
+/** Fails with `changed` unless `abs` is still, without following a link, the folder or file the scan saw. */
+async function checkSame(abs: string, seen: { dev: number; ino: number }, rel: string): Promise<void> {
+  const now = await lstat(abs);
+  if (now.isSymbolicLink() || now.dev !== seen.dev || now.ino !== seen.ino) {
+    throw new PackError('changed', `${rel || 'The folder'} was replaced while it was being read. Pack again once nothing is changing the folder.`);
+  }
+}
+
+/** Where a source is, and the flags that open it without following a link the scan did not follow. */
+function openScanned(root: string, source: Source): Promise<FileHandle> {
+  const abs = path.join(root, source.path);
+  return open(abs, source.link ? constants.O_RDONLY : constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0));
+}
+
+/**
+ * Opens a scanned file for packing and checks it is the very file the scan saw (same device and inode): a file or
+ * folder swapped for a link since then cannot get an outside file into the zip.
+ */
+async function openChecked(root: string, source: Source): Promise<FileHandle> {
+  let handle: FileHandle;
+  try {
+    handle = await openScanned(root, source);
+  } catch (error) {
+    // O_NOFOLLOW refuses a link where the scan saw a file.
+    if ((error as NodeJS.ErrnoException).code === 'ELOOP' && !source.link) throw changed(source);
+    throw new PackError('unreadable', `Cannot read ${source.path}: ${reasonOf(error)}. Fix its permissions or add it to the ignore file.`, { cause: error });
+  }
+  try {
+    const info = await handle.stat();
+    if (!info.isFile() || info.dev !== source.dev || info.ino !== source.ino) throw changed(source);
+    return handle;
+  } catch (error) {
+    await handle.close().catch(() => undefined);
+    throw error;
+  }
+}
+
+async function readScanned(root: string, source: Source): Promise<Buffer> {
+  const handle = await openChecked(root, source);
+  try {
+    const buffer = Buffer.alloc(source.size);
+    const { bytesRead } = await handle.read(buffer, 0, source.size, 0);
+    return buffer.subarray(0, bytesRead);
+  } finally {
+    await handle.close().catch(() => undefined);
+  }
+}
+
+const DEFAULT_SOURCE = 'default';
+
+async function loadRules(root: string, ignoreFileName: string, options: PackOptions): Promise<IgnoreRules> {
+  const lines: RuleLine[] = [];
   if (options.defaultExclusions ?? true) {
     const own = `/${ignoreFileName.replace(/[\\*?[\]!# ]/g, (c) => `\\${c}`)}`;
-    matcher.add([...DEFAULT_EXCLUSIONS, own].map((pattern) => ({ pattern, mark: 'default' })));
+    lines.push(...[...DEFAULT_EXCLUSIONS, own].map((pattern) => ({ pattern, source: DEFAULT_SOURCE })));
   }
-  let text: string | undefined;
+  const text = await readIgnoreFile(root, ignoreFileName);
+  if (text !== undefined) lines.push(...ruleLines(text, ignoreFileName));
+  lines.push(...(options.extraPatterns ?? []).map((pattern) => ({ pattern, source: 'extra pattern' })));
+  return new IgnoreRules(lines);
+}
+
+/**
+ * The ignore file, read only as a regular file of at most MAX_IGNORE_FILE_BYTES at the folder's root: never
+ * through a link (it could lead anywhere), never a FIFO (it would block for ever) or a device (it never ends).
+ */
+async function readIgnoreFile(root: string, name: string): Promise<string | undefined> {
+  const file = path.join(root, name);
+  const refuse = (what: string, cause?: unknown) =>
+    new PackError('unreadable', `${name} ${what}. Make it a regular file of at most ${formatBytes(MAX_IGNORE_FILE_BYTES)} in the folder, or remove it.`, { cause });
+  let info: Stats;
   try {
-    text = await readFile(path.join(root, ignoreFileName), 'utf8');
+    info = await lstat(file);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
-      throw new PackError('unreadable', `Cannot read ${ignoreFileName}: ${reasonOf(error)}. Fix its permissions or remove it.`, { cause: error });
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw refuse(`cannot be read (${reasonOf(error)})`, error);
+  }
+  if (info.isSymbolicLink()) throw refuse('is a symbolic link, which is not followed');
+  if (!info.isFile()) throw refuse(`is ${describeKind(info)}, not a regular file`);
+  if (info.size > MAX_IGNORE_FILE_BYTES) throw refuse(`is ${formatBytes(info.size)}, too large for an ignore file`);
+  let handle: FileHandle;
+  try {
+    // Non-blocking, so that a FIFO swapped in since the lstat cannot hang the open.
+    handle = await open(file, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0));
+  } catch (error) {
+    throw refuse(`cannot be read (${reasonOf(error)})`, error);
+  }
+  try {
+    const opened = await handle.stat();
+    if (!opened.isFile() || opened.dev !== info.dev || opened.ino !== info.ino) throw refuse('was replaced while it was being read');
+    const buffer = Buffer.alloc(MAX_IGNORE_FILE_BYTES + 1);
+    let length = 0;
+    for (let read = -1; read !== 0 && length < buffer.length;) {
+      ({ bytesRead: read } = await handle.read(buffer, length, buffer.length - length, length));
+      length += read;
     }
+    if (length > MAX_IGNORE_FILE_BYTES) throw refuse('grew past the size limit while it was being read');
+    return buffer.toString('utf8', 0, length);
+  } finally {
+    await handle.close().catch(() => undefined);
   }
-  if (text !== undefined) {
-    matcher.add(text.replace(/^\uFEFF/, '').split(/\r?\n/).map((pattern, line) => ({ pattern, mark: `${ignoreFileName}:${line + 1}` })));
-  }
-  matcher.add((options.extraPatterns ?? []).map((pattern) => ({ pattern, mark: 'extra pattern' })));
-  return {
-    excludedBy(relative) {
-      const result = matcher.test(relative);
-      return result.ignored ? `${result.rule?.mark ?? 'rule'}: ${result.rule?.pattern ?? '?'}` : undefined;
-    },
-  };
+}
+
+function tooManyFiles(folder: string, maxFiles: number, ignoreFileName: string): PackError {
+  return new PackError(
+    'too-many-files',
+    `${folder} holds more than ${maxFiles.toLocaleString('en-US')} files and folders (not counting folders left out whole), more than an ` +
+      `environment needs. Leave data and build output out with ${ignoreFileName}, or choose the folder that holds just the environment's files.`,
+  );
 }
 
 function describeKind(info: { isFIFO(): boolean; isSocket(): boolean; isBlockDevice(): boolean; isCharacterDevice(): boolean }): string {
@@ -461,7 +627,7 @@ function cancelled(signal: AbortSignal): PackError {
 }
 
 function changed(source: Source): PackError {
-  return new PackError('changed', `${source.path} changed while it was being packed. Pack again once nothing is writing to the folder.`);
+  return new PackError('changed', `${source.path} changed while it was being packed. Pack again once nothing is changing the folder.`);
 }
 
 function reasonOf(error: unknown): string {

@@ -1,12 +1,14 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { appendFileSync, chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import ignore from 'ignore';
 import JSZip from 'jszip';
 import { listZip } from '../../../src/archive/extract';
-import { packFolder, PackError, scanFolder, type PackProgress } from '../../../src/archive/pack';
+import { IgnoreRules } from '../../../src/archive/ignoreRules';
+import { DEFAULT_MAX_FILES, packFolder, PackError, scanFolder, type PackProgress } from '../../../src/archive/pack';
 import { readDependencyFilesFromZip } from '../../../src/archive/zipInspect';
 
 let work: string;
@@ -92,34 +94,115 @@ describe('scanFolder: ignore rules', () => {
     ]);
   });
 
-  it('applies .ubiops-ignore relative to the root: globs, anchors, folder patterns at any depth, negation', async () => {
-    const folder = tree({
-      'requirements.txt': 'x\n',
-      '.ubiops-ignore': '*.log\n!keep.log\ndata/\n/build\ndocs/*.md\n\n# comment\n',
-      'a.log': '', 'keep.log': '', 'sub/b.log': '', 'sub/keep.log': '',
-      'data/big.csv': '', 'sub/data/nested.csv': '', 'sub/notdata/x.csv': '',
-      'other/data': 'a file named data, not a folder',
-      'build/out.o': '', 'sub/build/kept.o': '',
-      'docs/readme.md': '', 'docs/deep/guide.md': '', 'readme.md': '',
+  // The same folder and `.ubiops-ignore` as UbiOps' CLI (2.28, `ubiops environments deploy`) packs: every file's path
+  // is tested against every rule and the last rule that matches decides; the rules' syntax is gitignore's. The
+  // default exclusions are off here, since the CLI has none: each row is exactly the CLI's file list.
+  const table: { name: string; ignore: string; files: string[]; packed: string[] }[] = [
+    {
+      name: 'a negation re-includes a file under an excluded folder',
+      ignore: 'data/\n!data/keep.txt\n',
+      files: ['requirements.txt', 'data/keep.txt', 'data/drop.csv', 'data/sub/keep.txt'],
+      packed: ['.ubiops-ignore', 'data/keep.txt', 'requirements.txt'],
+    },
+    {
+      name: 'everything but text files, at any depth',
+      ignore: '*\n!*.txt\n',
+      files: ['requirements.txt', 'main.py', 'sub/b.py', 'sub/deep/file.txt'],
+      packed: ['requirements.txt', 'sub/deep/file.txt'],
+    },
+    {
+      name: 'the last matching rule wins, whichever way',
+      ignore: '!keep.txt\n*.txt\n!requirements.txt\nlogs/\n!logs/\n',
+      files: ['requirements.txt', 'keep.txt', 'other.txt', 'logs/a.log'],
+      packed: ['.ubiops-ignore', 'logs/a.log', 'requirements.txt'],
+    },
+    {
+      name: 'a negated folder brings back everything in it',
+      ignore: '*.log\n!important/\n',
+      files: ['requirements.txt', 'a.log', 'important/b.log', 'x/important/c.log', 'x/d.log'],
+      packed: ['.ubiops-ignore', 'important/b.log', 'requirements.txt', 'x/important/c.log'],
+    },
+    {
+      name: 'patterns are case-sensitive on every operating system',
+      ignore: '*.TXT\nData/\nREADME.md\n',
+      files: ['requirements.txt', 'notes.TXT', 'notes.txt', 'Data/a', 'data/b', 'readme.md', 'README.md'],
+      packed: ['.ubiops-ignore', 'data/b', 'notes.txt', 'readme.md', 'requirements.txt'],
+    },
+    {
+      name: 'comments, blank lines, and escaped # and !',
+      ignore: '# a comment\n\n   \n#hash.txt\n\\#escaped.txt\n\\!bang.txt\n',
+      files: ['requirements.txt', '#hash.txt', '#escaped.txt', '!bang.txt', 'a comment'],
+      packed: ['#hash.txt', '.ubiops-ignore', 'a comment', 'requirements.txt'],
+    },
+    {
+      name: 'a negation of an escaped name',
+      ignore: '*.md\n!\\#notes.md\n!\\!todo.md\n',
+      files: ['requirements.txt', 'a.md', '#notes.md', '!todo.md'],
+      packed: ['!todo.md', '#notes.md', '.ubiops-ignore', 'requirements.txt'],
+    },
+    {
+      name: 'a leading slash anchors to the root; a slash inside anchors too',
+      ignore: '/build\ndocs/*.md\n',
+      files: ['requirements.txt', 'build/out.o', 'sub/build/kept.o', 'docs/a.md', 'docs/deep/b.md', 'x/docs/c.md', 'build.txt'],
+      packed: ['.ubiops-ignore', 'build.txt', 'docs/deep/b.md', 'requirements.txt', 'sub/build/kept.o', 'x/docs/c.md'],
+    },
+    {
+      name: 'a trailing slash matches folders only, at any depth',
+      ignore: 'out/\n',
+      files: ['requirements.txt', 'out/a', 'sub/out/b', 'other/out'],
+      packed: ['.ubiops-ignore', 'other/out', 'requirements.txt'],
+    },
+    {
+      name: '** at the start, in the middle and at the end',
+      ignore: '**/logs\na/**/z.txt\ncache/**\n',
+      files: ['requirements.txt', 'logs/1', 'deep/er/logs/2', 'a/z.txt', 'a/b/c/z.txt', 'b/a/z.txt', 'cache/x/y', 'cache.txt'],
+      packed: ['.ubiops-ignore', 'b/a/z.txt', 'cache.txt', 'requirements.txt'],
+    },
+    {
+      name: 'trailing spaces are trimmed unless escaped with a backslash',
+      ignore: 'trail.txt   \nspace\\ \n',
+      files: ['requirements.txt', 'trail.txt', 'trail.txt ', 'space', 'space '],
+      packed: ['.ubiops-ignore', 'requirements.txt', 'space', 'trail.txt '],
+    },
+    {
+      name: 'classes and ?',
+      ignore: 'file[0-9].py\nv?.csv\n[!a]*.tmp\n',
+      files: ['requirements.txt', 'file1.py', 'filex.py', 'v1.csv', 'v10.csv', 'a.tmp', 'b.tmp'],
+      packed: ['.ubiops-ignore', 'a.tmp', 'filex.py', 'requirements.txt', 'v10.csv'],
+    },
+    {
+      name: 'a rule can leave the ignore file itself out; CRLF and a BOM are read as git reads them',
+      ignore: '\uFEFF.ubiops-ignore\r\n*.bak\r\n',
+      files: ['requirements.txt', 'a.bak'],
+      packed: ['requirements.txt'],
+    },
+  ];
+  for (const row of table) {
+    it(`the CLI's file list: ${row.name}`, async () => {
+      const files: Record<string, string> = { '.ubiops-ignore': row.ignore };
+      for (const file of row.files) files[file] = file === 'requirements.txt' ? 'numpy\n' : `${file}\n`;
+      const folder = tree(files);
+      assert.deepEqual(await paths(folder, { defaultExclusions: false }), row.packed);
+      // The zip holds exactly those, under environment_package/.
+      const { zipPath } = await packFolder(folder, { defaultExclusions: false, outFile: path.join(work, 'out.zip') });
+      assert.deepEqual((await listZip(zipPath)).map((entry) => entry.path).sort(), row.packed.map((p) => `environment_package/${p}`).sort());
     });
-    const manifest = await scanFolder(folder);
-    assert.deepEqual(manifest.files.map((f) => f.path), [
-      'docs/deep/guide.md', 'keep.log', 'other/data', 'readme.md', 'requirements.txt', 'sub/build/kept.o', 'sub/keep.log', 'sub/notdata/x.csv',
-    ]);
-    assert.deepEqual(manifest.excludedFolders, [
-      { path: 'build', rule: '.ubiops-ignore:4: /build' },
-      { path: 'data', rule: '.ubiops-ignore:3: data/' },
-      { path: 'sub/data', rule: '.ubiops-ignore:3: data/' },
-    ]);
-  });
+  }
 
-  it('cannot re-include a file whose folder is excluded (git\'s rule), but can when only the contents are', async () => {
-    const folder = tree({
-      'requirements.txt': 'x\n',
-      '.ubiops-ignore': 'secret/\n!secret/ok.txt\ncache/*\n!cache/keep.txt\n',
-      'secret/ok.txt': '', 'secret/key.pem': '', 'cache/keep.txt': '', 'cache/junk.bin': '',
-    });
-    assert.deepEqual(await paths(folder), ['cache/keep.txt', 'requirements.txt']);
+  it('matches each rule alone as the ignore package does for one path: the rule, or a folder above it', () => {
+    const patterns = ['data/', 'data', '/data', '*.txt', 'a/*.txt', 'a/**/b', '**/b', 'b/**', '\\#x', '\\!x', 'x\\ ', 'x  ', '[a-c]?', 'sub/d*/', '**', '*'];
+    const candidates = ['data', 'data/x', 'x/data', 'x/data/y', 'a.txt', 'a/b.txt', 'a/c/b.txt', 'a/b', 'a/x/y/b', 'b/q', 'q/b/r', '#x', '!x', 'x ', 'x', 'ab', 'sub/dd/e', 'sub/dd'];
+    for (const pattern of patterns) {
+      for (const negated of [false, true]) {
+        const rules = new IgnoreRules([{ pattern: negated ? `!${pattern}` : pattern, source: 't' }]);
+        for (const candidate of candidates) {
+          const expected = ignore({ ignorecase: false }).add(pattern).ignores(candidate);
+          const match = rules.match(candidate);
+          assert.equal(match !== undefined, expected, `${negated ? '!' : ''}${pattern} on ${candidate}`);
+          if (match) assert.equal(match.excluded, !negated);
+        }
+      }
+    }
   });
 
   it('lets the ignore file and extra patterns override the defaults, and extra patterns come last', async () => {
@@ -132,36 +215,188 @@ describe('scanFolder: ignore rules', () => {
     const folder = tree({ 'requirements.txt': 'x\n', '.gitignore': '*.csv\n', 'a.csv': '', '.ubiops-ignore': '*.py\n', 'b.py': '' });
     assert.deepEqual(await paths(folder, { ignoreFileName: '.gitignore' }), ['.ubiops-ignore', 'b.py', 'requirements.txt']);
   });
+
+  it('reads a folder left out only when a later negation could bring something in it back', async () => {
+    const folder = tree({ 'requirements.txt': 'x\n', '.ubiops-ignore': 'big/\ndata/\n!data/*.json\n', 'big/a': '', 'data/a.csv': '', 'data/b.json': '' });
+    chmodSync(path.join(folder, 'big'), 0o000);
+    try {
+      // `big/` is never read (as root could, the permission cannot show it); `data/` is, for the negation.
+      const manifest = await scanFolder(folder, { maxFiles: 6 });
+      assert.deepEqual(manifest.files.map((f) => f.path), ['data/b.json', 'requirements.txt']);
+      assert.deepEqual(manifest.unreadable, []);
+      assert.deepEqual(manifest.excludedFolders, [{ path: 'big', rule: '.ubiops-ignore:1: big/' }, { path: 'data', rule: '.ubiops-ignore:2: data/' }]);
+    } finally {
+      chmodSync(path.join(folder, 'big'), 0o755);
+    }
+  });
 });
 
-describe('scanFolder: links and unreadable files', () => {
-  it('follows links that stay inside the folder, reports those that leave it, point nowhere, or loop', async () => {
-    const outside = tree({ 'secret.txt': 'do not ship', 'dir/file.txt': 'nor this' }, 'outside');
-    const folder = tree({ 'requirements.txt': 'x\n', 'src/a.py': 'a', 'real/inner.txt': 'inner' });
+describe('scanFolder: the ignore file itself', () => {
+  it('refuses an ignore file that is a link, at once, without reading through it', async () => {
+    const folder = tree({ 'requirements.txt': 'x\n' });
+    symlinkSync('/dev/urandom', path.join(folder, '.ubiops-ignore'));
+    await rejectsWith(scanFolder(folder), 'unreadable', /\.ubiops-ignore is a symbolic link, which is not followed\. Make it a regular file of at most 1\.0 MB/);
+  });
+
+  it('refuses an ignore file that is a FIFO rather than waiting on it for ever', async () => {
+    const folder = tree({ 'requirements.txt': 'x\n' });
+    execFileSync('mkfifo', [path.join(folder, '.ubiops-ignore')]);
+    await rejectsWith(scanFolder(folder), 'unreadable', /\.ubiops-ignore is a named pipe \(FIFO\), not a regular file/);
+  });
+
+  it('refuses an ignore file over 1 MiB, and reads one of 1 MiB', async () => {
+    const folder = tree({ 'requirements.txt': 'x\n', 'a.csv': '' });
+    writeFileSync(path.join(folder, '.ubiops-ignore'), `*.csv\n${'#'.repeat((1 << 20) - 6)}`);
+    assert.deepEqual(await paths(folder, { defaultExclusions: false }), ['.ubiops-ignore', 'requirements.txt']);
+    appendFileSync(path.join(folder, '.ubiops-ignore'), '#');
+    await rejectsWith(scanFolder(folder), 'unreadable', /\.ubiops-ignore is 1\.0 MB, too large for an ignore file/);
+  });
+});
+
+describe('scanFolder: links, dependency files, bounds', () => {
+  it('packs a link to a file with its target\'s content, wherever it lies, and says so; never descends a link to a folder', async () => {
+    const common = tree({ 'requirements.txt': 'pandas==2.2\n', 'lib/helper.py': 'h' }, 'common');
+    const folder = tree({ 'real/inner.txt': 'inner', 'src/a.py': 'a' });
+    symlinkSync('../common/requirements.txt', path.join(folder, 'requirements.txt'));
     symlinkSync(path.join(folder, 'src/a.py'), path.join(folder, 'alias.py'));
     symlinkSync('real', path.join(folder, 'linked'));
-    symlinkSync(path.join(outside, 'secret.txt'), path.join(folder, 'leak.txt'));
-    symlinkSync(path.join(outside, 'dir'), path.join(folder, 'leakdir'));
-    symlinkSync('../..', path.join(folder, 'src/up'));
+    symlinkSync(path.join(common, 'lib'), path.join(folder, 'lib'));
     symlinkSync('..', path.join(folder, 'real/loop'));
     symlinkSync('missing.txt', path.join(folder, 'dangling'));
 
     const manifest = await scanFolder(folder);
-    assert.deepEqual(manifest.files.map((f) => f.path), ['alias.py', 'linked/inner.txt', 'real/inner.txt', 'requirements.txt', 'src/a.py']);
-    assert.deepEqual(
-      manifest.skippedLinks.map(({ path: p, reason }) => `${p} ${reason}`),
-      ['dangling broken', 'leak.txt outside', 'leakdir outside', 'linked/loop loop', 'real/loop loop', 'src/up outside'],
-    );
-    assert.equal(manifest.skippedLinks.find((l) => l.path === 'leak.txt')?.target, path.join(outside, 'secret.txt'));
+    assert.deepEqual(manifest.files, [
+      { path: 'alias.py', size: 1 }, { path: 'real/inner.txt', size: 5 }, { path: 'requirements.txt', size: 12 }, { path: 'src/a.py', size: 1 },
+    ].map((file) => ({ ...manifest.files.find((f) => f.path === file.path), ...file })));
+    assert.deepEqual(manifest.files.map((f) => f.path), ['alias.py', 'real/inner.txt', 'requirements.txt', 'src/a.py']);
+    assert.deepEqual(manifest.dependencyFiles, ['requirements.txt']);
+    assert.deepEqual(manifest.linkedFromOutside, [{ path: 'requirements.txt', target: '../common/requirements.txt' }]);
+    assert.deepEqual(manifest.skippedLinks.map(({ path: p, reason }) => `${p} ${reason}`), ['dangling broken', 'lib folder', 'linked folder', 'real/loop folder']);
+    assert.deepEqual(manifest.leftOutDependencyFiles, []);
 
     const { zipPath } = await packFolder(folder, { outFile: path.join(work, 'out.zip') });
     const zip = await JSZip.loadAsync(readFileSync(zipPath));
+    assert.equal(await zip.file('environment_package/requirements.txt')?.async('string'), 'pandas==2.2\n');
     assert.equal(await zip.file('environment_package/alias.py')?.async('string'), 'a');
-    assert.equal(await zip.file('environment_package/linked/inner.txt')?.async('string'), 'inner');
-    const all = await Promise.all(Object.values(zip.files).filter((f) => !f.dir).map((f) => f.async('string')));
-    assert.ok(!all.some((content) => content.includes('do not ship') || content.includes('nor this')));
+    assert.deepEqual(Object.keys(zip.files).filter((name) => !zip.files[name]!.dir).sort(),
+      ['environment_package/alias.py', 'environment_package/real/inner.txt', 'environment_package/requirements.txt', 'environment_package/src/a.py']);
   });
 
+  it('never leaves a dependency file out silently: a rule, a link or an unreadable file is reported with its reason', async () => {
+    const folder = tree({ 'ubiops.yaml': 'environment_variables: []\n', 'requirements.txt': 'x\n', '.ubiops-ignore': '*.txt\n', 'elsewhere/': null });
+    symlinkSync('nowhere.R', path.join(folder, 'install_packages.R'));
+    symlinkSync('elsewhere', path.join(folder, 'renv.lock'));
+    execFileSync('mkfifo', [path.join(folder, 'environment.yaml')]);
+    const manifest = await scanFolder(folder);
+    assert.deepEqual(manifest.dependencyFiles, ['ubiops.yaml']);
+    assert.deepEqual(manifest.leftOutDependencyFiles, [
+      { name: 'environment.yaml', reason: 'a named pipe (FIFO), not a regular file; remove it or leave it out' },
+      { name: 'install_packages.R', reason: 'a symbolic link to nowhere.R, which does not exist' },
+      { name: 'renv.lock', reason: 'a symbolic link to the folder elsewhere' },
+      { name: 'requirements.txt', reason: 'left out by the rule `.ubiops-ignore:1: *.txt`' },
+    ]);
+    // A dependency file deeper down is not one UbiOps reads, and is not reported.
+    const nested = tree({ 'requirements.txt': 'x\n', '.ubiops-ignore': 'sub/\n', 'sub/ubiops.yaml': '' }, 'nested');
+    assert.deepEqual((await scanFolder(nested)).leftOutDependencyFiles, []);
+    // With none left, the refusal gives the reason.
+    const none = tree({ 'requirements.txt': 'x\n', '.ubiops-ignore': '*.txt\n' }, 'none');
+    await rejectsWith(packFolder(none), 'no-dependency-file', /`requirements\.txt` is there but left out by the rule `\.ubiops-ignore:1: \*\.txt`/);
+  });
+
+  it('reads each real folder once, however links to folders are arranged', async () => {
+    // Each level links twice to the one below: followed, 24 levels would be 2^24 walks.
+    const levels = 24;
+    const folder = tree({ 'requirements.txt': 'x\n' });
+    for (let i = 0; i < levels; i++) {
+      mkdirSync(path.join(folder, `l${i}`));
+      writeFileSync(path.join(folder, `l${i}`, 'file.txt'), `${i}`);
+      if (i + 1 < levels) {
+        symlinkSync(`../l${i + 1}`, path.join(folder, `l${i}`, 'a'));
+        symlinkSync(`../l${i + 1}`, path.join(folder, `l${i}`, 'b'));
+      }
+    }
+    const started = Date.now();
+    const manifest = await scanFolder(folder);
+    assert.ok(Date.now() - started < 15_000);
+    assert.equal(manifest.files.length, levels + 1);
+    assert.equal(manifest.skippedLinks.length, 2 * (levels - 1));
+    assert.ok(manifest.skippedLinks.every((link) => link.reason === 'folder'));
+  });
+
+  it('stops at the bound on files, saying what to do; folders left out whole do not count', async () => {
+    const files: Record<string, string> = { 'requirements.txt': 'x\n' };
+    for (let i = 0; i < 30; i++) files[`node_modules/m${i}.js`] = '';
+    for (let i = 0; i < 8; i++) files[`src/f${i}.py`] = '';
+    const folder = tree(files);
+    // requirements.txt, node_modules, src and its 8 files: 11.
+    assert.equal((await scanFolder(folder, { maxFiles: 11 })).files.length, 9);
+    await rejectsWith(scanFolder(folder, { maxFiles: 10 }), 'too-many-files', /holds more than 10 files and folders .*Leave data and build output out with \.ubiops-ignore/);
+    await rejectsWith(scanFolder(folder, { maxFiles: 11, defaultExclusions: false }), 'too-many-files');
+    assert.equal(DEFAULT_MAX_FILES, 100_000);
+  });
+
+  it('can be cancelled while it walks', async () => {
+    const files: Record<string, string> = { 'requirements.txt': 'x\n' };
+    for (let i = 0; i < 300; i++) files[`d${i}/f.txt`] = '';
+    const folder = tree(files);
+    const controller = new AbortController();
+    const scanning = scanFolder(folder, { signal: controller.signal });
+    setImmediate(() => controller.abort());
+    await rejectsWith(scanning, 'cancelled');
+  });
+
+  it('counts and names what the default exclusions leave out', async () => {
+    const folder = tree({
+      'requirements.txt': 'x\n', '.git/HEAD': '', '.git/objects/ab': '', 'venv/lib/a.py': '', 'src/__pycache__/a.pyc': '', 'stray.pyc': '',
+      '.ubiops-ignore': 'data/\n', 'data/a.csv': '',
+    });
+    const manifest = await scanFolder(folder);
+    assert.deepEqual(manifest.files.map((f) => f.path), ['requirements.txt']);
+    // .git, venv, src/__pycache__, stray.pyc, .ubiops-ignore by default; data by the ignore file.
+    assert.equal(manifest.excluded, 6);
+    assert.equal(manifest.excludedByDefault, 5);
+    assert.deepEqual(manifest.excludedFolders.map((f) => f.path).sort(), ['.git', 'data', 'src/__pycache__', 'venv']);
+  });
+});
+
+describe('packFolder: what is packed is what was scanned', () => {
+  function setUp() {
+    const outside = tree({ 'sub/a.py': 'OUTSIDE', 'a.py': 'OUTSIDE', 'req.txt': 'OUTSIDE' }, 'outside');
+    const folder = tree({ 'requirements.txt': 'x\n', 'sub/a.py': 'inside', 'a.py': 'inside', 'common.txt': 'numpy\n' });
+    symlinkSync('common.txt', path.join(folder, 'linked.txt'));
+    return { outside, folder, out: path.join(work, 'out.zip') };
+  }
+
+  it('packs a scanned manifest as it is, and refuses a folder swapped for a link since', async () => {
+    const { outside, folder, out } = setUp();
+    const scanned = await scanFolder(folder);
+    renameSync(path.join(folder, 'sub'), path.join(work, 'sub-moved'));
+    symlinkSync(path.join(outside, 'sub'), path.join(folder, 'sub'));
+    await rejectsWith(packFolder(folder, { scanned, outFile: out }), 'changed', /sub\/a\.py changed while it was being packed/);
+    assert.ok(!existsSync(out));
+    // Scanned afresh, the link is not followed.
+    const { zipPath } = await packFolder(folder, { outFile: out });
+    assert.ok(!(await listZip(zipPath)).some((entry) => entry.path.includes('sub/')));
+  });
+
+  it('refuses a file swapped for a link, and a link whose target changed', async () => {
+    const { outside, folder, out } = setUp();
+    const scanned = await scanFolder(folder);
+    unlinkSync(path.join(folder, 'a.py'));
+    symlinkSync(path.join(outside, 'a.py'), path.join(folder, 'a.py'));
+    await rejectsWith(packFolder(folder, { scanned, outFile: out }), 'changed', /a\.py changed/);
+
+    const again = tree({ 'requirements.txt': 'x\n', 'common.txt': 'numpy\n', 'other.txt': 'OTHER' }, 'again');
+    symlinkSync('common.txt', path.join(again, 'linked.txt'));
+    const linked = await scanFolder(again);
+    unlinkSync(path.join(again, 'linked.txt'));
+    symlinkSync(path.join(outside, 'req.txt'), path.join(again, 'linked.txt'));
+    await rejectsWith(packFolder(again, { scanned: linked, outFile: out }), 'changed', /linked\.txt changed/);
+    assert.ok(!existsSync(out));
+  });
+});
+
+describe('scanFolder: unreadable files', () => {
   it('reports a file that is not a regular file, and packFolder refuses rather than zip without it', async () => {
     const folder = tree({ 'requirements.txt': 'x\n', 'ok.py': '' });
     execFileSync('mkfifo', [path.join(folder, 'pipe')]);
@@ -292,8 +527,6 @@ describe('packFolder', () => {
     const { zipPath } = await packFolder(folder, { allowNoDependencyFile: true });
     rmSync(zipPath);
 
-    const ignored = tree({ 'requirements.txt': 'x\n', '.ubiops-ignore': '*.txt\n' }, 'ignored');
-    await rejectsWith(packFolder(ignored), 'no-dependency-file', /`requirements\.txt` is there but left out by rule `\.ubiops-ignore:1: \*\.txt`/);
   });
 
   it('refuses more than maxBytes, naming the largest files', async () => {
