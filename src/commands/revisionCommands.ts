@@ -67,17 +67,73 @@ async function chooseFolder(deps: CommandDeps, environment: EnvironmentNode): Pr
   return picked?.[0]?.fsPath;
 }
 
+const DEFAULT_EXCLUSIONS_SETTING = 'upload.defaultExclusions';
+
+/** The packer's options from the settings of `folder`. */
+function packOptions(folder: string): { defaultExclusions: boolean } {
+  return { defaultExclusions: vscode.workspace.getConfiguration('ubiops', vscode.Uri.file(folder)).get<boolean>(DEFAULT_EXCLUSIONS_SETTING, true) };
+}
+
+/** Up to three names, then "…". */
+function firstNames(names: string[]): string {
+  return names.slice(0, 3).join(', ') + (names.length > 3 ? ', …' : '');
+}
+
+/** What the confirmation shows: what goes, and what the default exclusions, the rules and links leave out or bring in. */
 function summary(manifest: PackManifest): string {
   const lines = [
     `${manifest.files.length} file${manifest.files.length === 1 ? '' : 's'}, ${formatBytes(manifest.totalBytes)}; dependency files: ${manifest.dependencyFiles.join(', ')}.`,
   ];
-  if (manifest.excluded) {
-    lines.push(`${manifest.excluded} left out by ignore rules${manifest.excludedFolders.length ? ` (${manifest.excludedFolders.slice(0, 3).map((folder) => folder.path).join(', ')}${manifest.excludedFolders.length > 3 ? ', …' : ''})` : ''}.`);
+  const named = (byDefault: boolean) => {
+    const folders = manifest.excludedFolders.filter((folder) => folder.rule.startsWith('default:') === byDefault).map((folder) => `${folder.path}/`);
+    return folders.length ? `: ${firstNames(folders)}` : '';
+  };
+  if (manifest.excludedByDefault) {
+    lines.push(vscode.l10n.t(
+      'The default exclusions (setting ubiops.upload.defaultExclusions) leave out {0} (a folder counts once){1}.',
+      manifest.excludedByDefault,
+      named(true),
+    ));
+  }
+  const byRules = manifest.excluded - manifest.excludedByDefault;
+  if (byRules) {
+    lines.push(vscode.l10n.t('.ubiops-ignore leaves out {0} (a folder counts once){1}.', byRules, named(false)));
+  }
+  if (manifest.linkedFromOutside.length) {
+    lines.push(vscode.l10n.t(
+      'Packed from outside the folder through symbolic links: {0}.',
+      firstNames(manifest.linkedFromOutside.map((link) => `${link.path} → ${link.target}`)),
+    ));
   }
   if (manifest.skippedLinks.length) {
-    lines.push(`${manifest.skippedLinks.length} symbolic link${manifest.skippedLinks.length === 1 ? '' : 's'} left out (pointing outside the folder or nowhere).`);
+    lines.push(vscode.l10n.t(
+      'Symbolic links left out (to a folder, which is not followed, or to nothing): {0}.',
+      firstNames(manifest.skippedLinks.map((link) => link.path)),
+    ));
   }
-  return lines.join('\n');
+  return inert(lines.join('\n'));
+}
+
+/**
+ * A dependency file that a rule, a link or an unreadable file keeps out of the zip is never left out silently: a
+ * modal warning says which and why before anything is sent. True to go on.
+ */
+async function confirmLeftOutDependencyFiles(manifest: PackManifest, folder: string): Promise<boolean> {
+  const leftOut = manifest.leftOutDependencyFiles;
+  if (leftOut.length === 0) {
+    return true;
+  }
+  const uploadAnyway = vscode.l10n.t('Upload Anyway');
+  const choice = await vscode.window.showWarningMessage(
+    inert(vscode.l10n.t('{0} will not be in the upload of {1}.', leftOut.map((file) => file.name).join(', '), path.basename(folder))),
+    {
+      modal: true,
+      detail: inert(leftOut.map((file) => `${file.name}: ${file.reason}.`).join('\n')) + '\n\n' +
+        vscode.l10n.t('UbiOps builds only the dependency files in the zip. Fix the rule, link or file, or upload without it.'),
+    },
+    uploadAnyway,
+  );
+  return choice === uploadAnyway;
 }
 
 /**
@@ -124,16 +180,27 @@ export async function uploadFolder(deps: CommandDeps, target?: vscode.Uri | Tree
   let manifest: PackManifest;
   try {
     manifest = await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Window, title: inert(`Reading ${path.basename(folder)}…`) },
-      () => loadArchive().scanFolder(folder!),
+      { location: vscode.ProgressLocation.Notification, title: inert(vscode.l10n.t('Reading {0}…', path.basename(folder))), cancellable: true },
+      (_progress, cancellation) => {
+        const controller = new AbortController();
+        cancellation.onCancellationRequested(() => controller.abort());
+        return loadArchive().scanFolder(folder!, { ...packOptions(folder!), signal: controller.signal });
+      },
     );
   } catch (error) {
+    if (error instanceof loadArchive().PackError && error.code === 'cancelled') {
+      return;
+    }
     void vscode.window.showErrorMessage(inert(`UbiOps: cannot read ${folder}: ${describeError(error)}`));
     return;
   }
   if (manifest.dependencyFiles.length === 0) {
+    const leftOut = manifest.leftOutDependencyFiles.map((file) => vscode.l10n.t(' {0} is there but {1}.', file.name, file.reason)).join('');
     void vscode.window.showErrorMessage(
-      inert(`UbiOps: ${path.basename(folder)} has no dependency file (${DEPENDENCY_FILE_NAMES.join(', ')}) at its top level, so a build would fail. Choose the folder that holds them.`),
+      inert(
+        `UbiOps: ${path.basename(folder)} has no dependency file (${DEPENDENCY_FILE_NAMES.join(', ')}) at its top level, so a build would fail.` +
+          (leftOut || ' Choose the folder that holds them.'),
+      ),
     );
     return;
   }
@@ -142,6 +209,9 @@ export async function uploadFolder(deps: CommandDeps, target?: vscode.Uri | Tree
     void vscode.window.showErrorMessage(
       inert(`UbiOps: ${manifest.unreadable.length} file${manifest.unreadable.length === 1 ? '' : 's'} in ${path.basename(folder)} cannot be read: ${names}. Fix their permissions or add them to .ubiops-ignore.`),
     );
+    return;
+  }
+  if (!(await confirmLeftOutDependencyFiles(manifest, folder))) {
     return;
   }
   const errors = manifest.problems.filter((problem) => problem.severity === 'error');
@@ -166,7 +236,7 @@ export async function uploadFolder(deps: CommandDeps, target?: vscode.Uri | Tree
   if (choice !== 'Upload' && choice !== 'Upload Anyway') {
     return;
   }
-  await packAndUpload(deps, environment, folder);
+  await packAndUpload(deps, environment, folder, manifest);
 }
 
 /**
@@ -189,7 +259,8 @@ export async function confirmUntrustedUpload(folder: string): Promise<boolean> {
   return choice === 'Upload Anyway';
 }
 
-async function packAndUpload(deps: CommandDeps, environment: EnvironmentNode, folder: string): Promise<void> {
+/** Packs what `scanned` showed (a retry scans afresh), uploads it, and follows the build. */
+async function packAndUpload(deps: CommandDeps, environment: EnvironmentNode, folder: string, scanned?: PackManifest): Promise<void> {
   const { connection } = environment.context;
   const name = environment.environmentName;
   let zipPath: string | undefined;
@@ -206,6 +277,8 @@ async function packAndUpload(deps: CommandDeps, environment: EnvironmentNode, fo
           reported = percent;
         };
         const packed = await loadArchive().packFolder(folder, {
+          ...packOptions(folder),
+          scanned,
           signal: controller.signal,
           onProgress: ({ files, totalFiles, bytes, totalBytes }) =>
             step((totalBytes ? bytes / totalBytes : files / Math.max(1, totalFiles)) * 0.3, `packing ${files} of ${totalFiles} files`),

@@ -184,7 +184,7 @@ describe('Environment commands, from the tree and from the palette', function ()
       );
       const question = transcript.messages.find((message) => /Upload good-folder to upload-target/.test(message.text));
       assert.match(question?.detail ?? '', /3 files.*dependency files: requirements\.txt, ubiops\.yaml/s);
-      assert.match(question?.detail ?? '', /1 left out by ignore rules \(\.venv\)/);
+      assert.match(question?.detail ?? '', /default exclusions \(setting ubiops\.upload\.defaultExclusions\) leave out 1 \(a folder counts once\): \.venv\//);
       const revisions = await client.listRevisions(PROJECT, 'upload-target');
       assert.equal(revisions.length, 1);
       const [build] = await client.listBuilds(PROJECT, 'upload-target', revisions[0].id);
@@ -208,6 +208,38 @@ describe('Environment commands, from the tree and from the palette', function ()
       const error = result.transcript.messages.find((message) => message.kind === 'error');
       assert.match(error?.text ?? '', /no-deps has no dependency file \(requirements\.txt, .*\) at its top level.*Choose the folder that holds them/);
       assert.equal((await client.listRevisions(PROJECT, 'upload-target')).length, 2, 'nothing was uploaded');
+    });
+
+    it('warns before sending when a rule leaves a dependency file out, and honours the default-exclusions setting', async () => {
+      await client.createEnvironment(PROJECT, { name: 'ignore-target', base_environment: 'python3-12' });
+      api.explorer.refresh();
+      const folder = await folderWith('ignored-deps', {
+        'requirements.txt': 'numpy\n', 'ubiops.yaml': 'environment_variables: []\n', '.ubiops-ignore': 'requirements.txt\n',
+      });
+      await fs.mkdir(path.join(folder.fsPath, '.venv'));
+      await fs.writeFile(path.join(folder.fsPath, '.venv', 'x.py'), 'x\n');
+      const cancelled = await withAnswers([{ pick: PROJECT }, { pick: 'ignore-target' }, { button: undefined }], () =>
+        vscode.commands.executeCommand('ubiops.uploadFolder', folder),
+      );
+      const warning = cancelled.transcript.messages.find((message) => message.kind === 'warning');
+      assert.match(warning?.text ?? '', /requirements\.txt will not be in the upload of ignored-deps/);
+      assert.match(warning?.detail ?? '', /requirements\.txt: left out by the rule `\.ubiops-ignore:1: requirements\.txt`/);
+      assert.equal((await client.listRevisions(PROJECT, 'ignore-target')).length, 0, 'nothing was sent');
+
+      await vscode.workspace.getConfiguration('ubiops').update('upload.defaultExclusions', false, vscode.ConfigurationTarget.Global);
+      try {
+        const { transcript } = await withAnswers([{ pick: PROJECT }, { pick: 'ignore-target' }, { button: 'Upload Anyway' }, { button: 'Upload' }], () =>
+          vscode.commands.executeCommand('ubiops.uploadFolder', folder),
+        );
+        const question = transcript.messages.find((message) => /Upload ignored-deps to ignore-target/.test(message.text));
+        // .ubiops-ignore, .venv/x.py and ubiops.yaml: nothing left out by default.
+        assert.match(question?.detail ?? '', /^3 files/);
+        assert.doesNotMatch(question?.detail ?? '', /default exclusions/);
+        assert.match(question?.detail ?? '', /\.ubiops-ignore leaves out 1 \(a folder counts once\)\./);
+      } finally {
+        await vscode.workspace.getConfiguration('ubiops').update('upload.defaultExclusions', undefined, vscode.ConfigurationTarget.Global);
+      }
+      assert.equal((await client.listRevisions(PROJECT, 'ignore-target')).length, 1);
     });
 
     it('copies the files of another environment', async () => {
