@@ -189,6 +189,19 @@ describe('scanFolder: ignore rules', () => {
     });
   }
 
+  it('matches case-sensitively whatever the platform says (git folds case on macOS and Windows; UbiOps\' CLI does not)', async () => {
+    const folder = tree({ 'requirements.txt': 'x\n', '.ubiops-ignore': '*.TXT\nData/\n', 'notes.txt': '', 'data/a': '', 'Data/b': '' });
+    const real = Object.getOwnPropertyDescriptor(process, 'platform')!;
+    for (const platform of ['darwin', 'win32']) {
+      Object.defineProperty(process, 'platform', { ...real, value: platform });
+      try {
+        assert.deepEqual(await paths(folder), ['data/a', 'notes.txt', 'requirements.txt'], platform);
+      } finally {
+        Object.defineProperty(process, 'platform', real);
+      }
+    }
+  });
+
   it('matches each rule alone as the ignore package does for one path: the rule, or a folder above it', () => {
     const patterns = ['data/', 'data', '/data', '*.txt', 'a/*.txt', 'a/**/b', '**/b', 'b/**', '\\#x', '\\!x', 'x\\ ', 'x  ', '[a-c]?', 'sub/d*/', '**', '*'];
     const candidates = ['data', 'data/x', 'x/data', 'x/data/y', 'a.txt', 'a/b.txt', 'a/c/b.txt', 'a/b', 'a/x/y/b', 'b/q', 'q/b/r', '#x', '!x', 'x ', 'x', 'ab', 'sub/dd/e', 'sub/dd'];
