@@ -133,6 +133,21 @@ describe('Environment commands, from the tree and from the palette', function ()
       assert.deepEqual(edited.labels, { owner: 'me' });
     });
 
+    it('edits an environment whose labels break the documented rule without rewriting them', async () => {
+      // A label UbiOps' own client would send (it checks none): the server is the judge.
+      const labels = { 'my team': 'data science' };
+      await client.createEnvironment(PROJECT, { name: 'odd-labels', base_environment: 'python3-12', labels });
+      api.explorer.refresh();
+      const { transcript } = await withAnswers([{ input: 'Odd labels' }, { input: '' }, { input: 'my team:data science' }], async () =>
+        vscode.commands.executeCommand('ubiops.editEnvironment', await environment('odd-labels')),
+      );
+      assert.equal(transcript.severities[2], 'warning', 'the rule is explained, not enforced');
+      assert.match(transcript.validations[2] ?? '', /Label keys and values/);
+      const edited = await client.getEnvironment(PROJECT, 'odd-labels');
+      assert.equal(edited.display_name, 'Odd labels');
+      assert.deepEqual(edited.labels, labels, 'the labels are as they were');
+    });
+
     it('renames from the palette', async () => {
       await withAnswers([{ pick: PROJECT }, { pick: 'made-in-palette' }, { input: 'renamed-in-palette' }], () =>
         vscode.commands.executeCommand('ubiops.renameEnvironment'),
