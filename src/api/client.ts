@@ -92,7 +92,7 @@ export interface TokenCheck {
 }
 
 /**
- * The UbiOps API v2.1 client for environments. One method per endpoint of `shared/ubiops-api/Environments.md`:
+ * The UbiOps API v2.1 client for environments. One method per endpoint of `docs/ubiops-api/Environments.md`:
  *
  * | reference operation                   | method                        |
  * |---------------------------------------|-------------------------------|

@@ -2,7 +2,7 @@
 export const DEFAULT_API_HOST = 'https://api.ubiops.com/v2.1';
 
 /**
- * Normalises a host as UbiOps' official client does (platform notes, "Connecting"): trims, adds `https://` when no
+ * Normalises a host as UbiOps' official client does (`docs/ubiops-api/platform-notes.md`, "Connecting"): trims, adds `https://` when no
  * scheme is given, removes trailing slashes and appends `/v2.1` when the URL carries no `/vN` part.
  * Throws a `TypeError` with a message fit for the user when the result is not an http(s) URL.
  */

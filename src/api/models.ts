@@ -1,6 +1,6 @@
 /**
- * Models of the UbiOps API v2.1 environment endpoints, typed from `shared/ubiops-api/Environments.md` and the
- * platform notes. Both the client and the emulator use them.
+ * Models of the UbiOps API v2.1 environment endpoints, typed from `docs/ubiops-api/Environments.md` and the
+ * platform notes (`docs/ubiops-api/platform-notes.md`). Both the client and the emulator use them.
  *
  * Every response model carries an index signature: fields the server adds that we do not know about are kept and
  * passed on, never a reason to fail. Field order in the interfaces follows the reference's examples, which is the

@@ -1,4 +1,4 @@
-/** The files UbiOps reads from an environment zip (platform notes, "The environment zip"). */
+/** The files UbiOps reads from an environment zip (`docs/ubiops-api/platform-notes.md`, "The environment zip"). */
 export const DEPENDENCY_FILE_NAMES = [
   'requirements.txt',
   'ubiops.yaml',

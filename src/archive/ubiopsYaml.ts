@@ -9,7 +9,7 @@ const ENV_VAR_NAME_RULE = 'use upper-case letters, digits and underscores, not s
 
 type Range = readonly [number, number, ...number[]];
 
-/** Checks `ubiops.yaml` against the schema UbiOps' client enforces (platform notes, "The environment zip"). */
+/** Checks `ubiops.yaml` against the schema UbiOps' client enforces (`docs/ubiops-api/platform-notes.md`, "The environment zip"). */
 export function validateUbiopsYaml(text: string, file = 'ubiops.yaml'): FileProblem[] {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false });

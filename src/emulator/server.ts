@@ -1,5 +1,5 @@
 /**
- * A local server of the UbiOps API v2.1 environment endpoints (`shared/ubiops-api/Environments.md`): the extension's
+ * A local server of the UbiOps API v2.1 environment endpoints (`docs/ubiops-api/Environments.md`): the extension's
  * test double, and a way to try the extension without an account.
  *
  * Emulator choices — where the reference and the platform notes are silent, the emulator does this:

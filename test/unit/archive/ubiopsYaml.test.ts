@@ -6,7 +6,7 @@ import { validateUbiopsYaml } from '../../../src/archive/ubiopsYaml';
 const rows = (problems: FileProblem[]) => problems.map((p) => [p.code, p.line, p.column, p.endLine, p.endColumn]);
 const check = (text: string) => rows(validateUbiopsYaml(text));
 
-// The sample in the platform notes, verbatim.
+// The sample in the platform notes (docs/ubiops-api/platform-notes.md), verbatim.
 const SAMPLE = `environment_variables:        # optional; each item must match ^[A-Z_][A-Z0-9_]*=.*$
   - PIP_EXTRA_INDEX_URL=https://example.com/simple
 apt:                          # optional; when present, packages is required

@@ -13,11 +13,8 @@ import {
   zipOf,
 } from './helpers';
 
-/**
- * UbiOps' API reference of the environment endpoints, copied unchanged from the project's shared
- * `ubiops-api/Environments.md` (the tests read nothing outside the repository: a worktree has no `../shared`).
- */
-const REFERENCE = path.resolve(__dirname, 'fixtures/Environments.md');
+// The API reference, kept in the repository (docs/ubiops-api/README.md says where it comes from).
+const REFERENCE = path.resolve(__dirname, '../../../docs/ubiops-api/Environments.md');
 
 /** The response examples of the reference, by operation name. */
 function responseExamples(): Map<string, unknown> {
