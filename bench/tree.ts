@@ -108,7 +108,7 @@ async function main(): Promise<void> {
     console.log(
       `tree: expand all (${concurrentExpansions} expansions, up to ${widest} at once): ${endAll.requests - startAll.requests} requests, ` +
         `TCP connections opened ${endAll.connections - startAll.connections} ` +
-        `(one per request in flight at once, kept alive and reused by the next level; not capped, see README)`,
+        `(one per request in flight at once, kept alive and reused by the next level; not capped, see docs/performance.md)`,
     );
     console.log(`tree: the same node loaded twice at once: ${sharedRequests} request${sharedRequests === 1 ? '' : 's'} (goal 1): ${verdict(sharedRequests === 1)}`);
   } finally {
