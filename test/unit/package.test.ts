@@ -1,12 +1,58 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { promises as fs } from 'node:fs';
+import { existsSync, promises as fs } from 'node:fs';
+import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import JSZip from 'jszip';
 
 const root = path.resolve(__dirname, '../..');
 const run = promisify(execFile);
+const vsce = path.join(root, 'node_modules', '@vscode', 'vsce', 'vsce');
+
+/** Markdown without its code blocks and code spans, which show their text as it is. */
+function withoutCode(markdown: string): string {
+  return markdown.replace(/```[\s\S]*?```/g, '').replace(/`[^`\n]*`/g, '');
+}
+
+/** Every image a Markdown file shows: `![alt](url "title")` and `<img src="url">`. */
+function imagesOf(markdown: string): string[] {
+  markdown = withoutCode(markdown);
+  const markdownImages = [...markdown.matchAll(/!\[[^\]]*\]\(\s*<?([^)\s>]+)>?(?:\s+"[^"]*")?\s*\)/g)].map((m) => m[1]);
+  const htmlImages = [...markdown.matchAll(/<img\b[^>]*\bsrc\s*=\s*["']?([^"'\s>]+)/gi)].map((m) => m[1]);
+  return [...markdownImages, ...htmlImages];
+}
+
+/** Links to a file by a relative path (no scheme, not an anchor): broken on the details page. */
+function relativeLinksOf(markdown: string): string[] {
+  return [...withoutCode(markdown).matchAll(/\]\(\s*<?([^)\s>]+)/g)].map((m) => m[1]).filter((link) => !/^[a-z][a-z0-9+.-]*:|^#/i.test(link));
+}
+
+/**
+ * Where vsce puts the repository's raw files for a `repository` URL (GitHub and GitLab, as vsce's
+ * guessBaseUrls has them), or undefined when the URL is unset or of another host.
+ */
+function rawBaseOf(repositoryUrl: string): string | undefined {
+  const github = /github(?:\.com\/|:)([^/]+\/[^/]+?)(?:\.git)?\/?$/.exec(repositoryUrl);
+  if (github) return `https://github.com/${github[1]}/raw/HEAD/`;
+  const gitlab = /gitlab(?:\.com\/|:)((?:[^/]+)(?:\/[^/]+)+?)(?:\.git)?\/?$/.exec(repositoryUrl);
+  if (gitlab) return `https://gitlab.com/${gitlab[1]}/-/raw/HEAD/`;
+  return undefined;
+}
+
+/** What is wrong with the images of a packaged README, for a manifest with that repository URL. */
+function brokenImages(readme: string, repositoryUrl: string): string[] {
+  const base = rawBaseOf(repositoryUrl);
+  const problems: string[] = [];
+  for (const image of imagesOf(readme)) {
+    if (!/^https:\/\//i.test(image)) problems.push(`${image}: not an https URL (the details page loads none other)`);
+    else if (!base || !image.startsWith(base)) problems.push(`${image}: not a file of the repository (${repositoryUrl || 'repository.url unset'})`);
+    else if (!existsSync(path.join(root, decodeURIComponent(image.slice(base.length))))) {
+      problems.push(`${image}: the repository has no ${image.slice(base.length)}`);
+    }
+  }
+  return problems;
+}
 
 describe('npm run package', function () {
   this.timeout(120_000);
@@ -33,6 +79,74 @@ describe('npm run package', function () {
       );
     }
     assert.ok(entries.some((entry) => entry.startsWith('extension/media/')), 'media is in the .vsix');
+  });
+
+  it('ships a README whose images all load: none while repository.url is unset, never a relative or broken one', async () => {
+    const manifest = JSON.parse(await fs.readFile(path.join(root, 'package.json'), 'utf8'));
+    const repositoryUrl: string = (typeof manifest.repository === 'string' ? manifest.repository : manifest.repository?.url) ?? '';
+    const readme = await zip.file('extension/readme.md')!.async('string');
+    assert.deepEqual(brokenImages(readme, repositoryUrl), []);
+    assert.deepEqual(relativeLinksOf(readme), [], 'links to repository files are absolute, or plain text');
+    if (!repositoryUrl) {
+      assert.deepEqual(imagesOf(readme), [], 'without a repository URL the README goes without its images');
+      assert.ok(imagesOf(await fs.readFile(path.join(root, 'README.md'), 'utf8')).length > 0, 'the README itself has screenshots');
+      assert.match(readme, /^## Settings$/m, 'the rest of the README is still there');
+    }
+  });
+
+  it('with repository.url set, ships the README\'s images as https URLs of files the repository has', async function () {
+    // A copy of what packaging reads, with a URL in package.json (the one place it comes from); dist/ is the
+    // build of before().
+    const copy = await fs.mkdtemp(path.join(tmpdir(), 'ubiops-package-'));
+    try {
+      const manifest = JSON.parse(await fs.readFile(path.join(root, 'package.json'), 'utf8'));
+      const repositoryUrl = 'https://github.com/example-owner/ubiops-environments';
+      manifest.repository = { type: 'git', url: repositoryUrl };
+      delete manifest.scripts['vscode:prepublish'];
+      await fs.writeFile(path.join(copy, 'package.json'), JSON.stringify(manifest, null, 2));
+      for (const item of ['dist', 'media', 'docs', 'scripts', 'README.md', 'CHANGELOG.md', 'LICENSE', '.vscodeignore']) {
+        await fs.cp(path.join(root, item), path.join(copy, item), { recursive: true });
+      }
+      await fs.symlink(path.join(root, 'node_modules'), path.join(copy, 'node_modules'));
+      await run(process.execPath, [path.join(copy, 'scripts', 'package.mjs')], { cwd: copy });
+      const packaged = await JSZip.loadAsync(await fs.readFile(path.join(copy, 'ubiops-environments.vsix')));
+      const readme = await packaged.file('extension/readme.md')!.async('string');
+      const images = imagesOf(readme);
+      assert.equal(images.length, imagesOf(await fs.readFile(path.join(root, 'README.md'), 'utf8')).length, 'every screenshot is kept');
+      assert.ok(images.every((image) => image.startsWith(`${repositoryUrl}/raw/HEAD/`)), images.join(', '));
+      assert.deepEqual(brokenImages(readme, repositoryUrl), []);
+      assert.deepEqual(relativeLinksOf(readme), []);
+      // The check itself: an image the repository does not have, and a relative one, are reported.
+      assert.equal(brokenImages(`![x](${repositoryUrl}/raw/HEAD/docs/missing.png) ![y](docs/tree-with-builds.png)`, repositoryUrl).length, 2);
+    } finally {
+      await fs.rm(copy, { recursive: true, force: true });
+    }
+  });
+
+  it('lists in `vsce ls` exactly what is meant to ship', async () => {
+    const { stdout } = await run(process.execPath, [vsce, 'ls', '--no-dependencies', '--readme-path', 'out/package/README.md'], { cwd: root });
+    const listed = stdout.split('\n').map((line) => line.trim()).filter(Boolean).sort();
+    const walkthrough = (await fs.readdir(path.join(root, 'media', 'walkthrough'))).map((name) => `media/walkthrough/${name}`);
+    const expected = [
+      'package.json', 'LICENSE', 'CHANGELOG.md', 'out/package/README.md',
+      'dist/extension.js', 'dist/undici-lib.js', 'dist/archive-lib.js', 'dist/emulator-lib.js',
+      'media/icon.png', 'media/ubiops.svg', 'media/ubiops-yaml.schema.json', ...walkthrough,
+      ...(existsSync(path.join(root, 'package.nls.json')) ? ['package.nls.json'] : []),
+    ].sort();
+    assert.deepEqual(listed, expected);
+  });
+
+  it('has a Marketplace icon (a 128×128 PNG), a banner, categories, keywords and an entry per release in the CHANGELOG', async () => {
+    const manifest = JSON.parse(await fs.readFile(path.join(root, 'package.json'), 'utf8'));
+    const icon = await zip.file(`extension/${manifest.icon}`)!.async('nodebuffer');
+    assert.equal(icon.subarray(1, 4).toString('latin1'), 'PNG');
+    assert.deepEqual([icon.readUInt32BE(16), icon.readUInt32BE(20)], [128, 128]);
+    assert.match(manifest.galleryBanner.color, /^#[0-9a-f]{6}$/i);
+    assert.deepEqual(manifest.categories, ['Machine Learning', 'Data Science']);
+    assert.ok(manifest.keywords.includes('ubiops'));
+    for (const field of ['repository', 'bugs', 'homepage']) assert.ok(field in manifest, `${field} is ready to fill`);
+    const changelog = await zip.file('extension/changelog.md')!.async('string');
+    assert.match(changelog, new RegExp(`^## ${manifest.version.replace(/\./g, '\\.')}\\b`, 'm'), 'the CHANGELOG has this version');
   });
 
   it('holds no sources, tests, source maps or node_modules', () => {
