@@ -4,8 +4,15 @@ import * as vscode from 'vscode';
 const EXTENSION_ID = 'ubiops-environments.ubiops-environments';
 
 describe('The extension in a real VS Code', () => {
-  it('runs in VS Code 1.139', () => {
-    assert.match(vscode.version, /^1\.139\.\d+/);
+  it('runs in the VS Code version the runner started, which engines.vscode allows', () => {
+    // run.mjs --vscode newest|oldest: code-server 4.139.1 = VS Code 1.139.1, 4.96.4 = VS Code 1.96.4.
+    const expected = process.env.UBIOPS_INTEGRATION_VSCODE;
+    assert.ok(expected, 'the runner names the VS Code version');
+    assert.equal(vscode.version, expected);
+    const manifest = vscode.extensions.getExtension(EXTENSION_ID)!.packageJSON as { engines: { vscode: string } };
+    const floor = /^\^(\d+)\.(\d+)\.(\d+)$/.exec(manifest.engines.vscode)!.slice(1).map(Number);
+    const running = vscode.version.split('.').map(Number);
+    assert.ok(running[0] === floor[0] && (running[1] > floor[1] || (running[1] === floor[1] && running[2] >= floor[2])), `${vscode.version} satisfies ${manifest.engines.vscode}`);
   });
 
   it('is installed under its id, with the manifest it was built with', () => {

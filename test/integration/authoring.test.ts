@@ -50,6 +50,12 @@ describe('Writing environment files in the editor', function () {
   });
 
   after(async () => {
+    // Edited documents are reverted first: VS Code 1.96 asks whether to save them on closing, in a dialog that
+    // nobody answers and that blocks every later closeAllEditors.
+    for (const document of vscode.workspace.textDocuments.filter((item) => item.isDirty)) {
+      await vscode.window.showTextDocument(document);
+      await vscode.commands.executeCommand('workbench.action.files.revert');
+    }
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
     await fs.rm(dir, { recursive: true, force: true });
   });

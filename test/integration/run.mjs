@@ -1,8 +1,9 @@
-// npm run test:integration: the integration suite inside a real VS Code's extension host (code-server 4.139.1 =
-// VS Code 1.139.1), on machines that reach only the npm registry and Debian's packages.
+// npm run test:integration: the integration suite inside a real VS Code's extension host, on the newest
+// (code-server 4.139.1 = VS Code 1.139.1) and the oldest supported (code-server 4.96.4 = VS Code 1.96.4) VS Code,
+// one after the other, on machines that reach only the npm registry and Debian's packages.
 //
 // 1. builds the extension (node esbuild.mjs) and bundles test/integration/ into out/integration/;
-// 2. installs code-server and its Node 24 if missing (scripts/vscode-server.mjs);
+// 2. installs code-server and its Node if missing (scripts/vscode-server.mjs);
 // 3. starts code-server with fresh user-data and extensions dirs holding a development copy of the extension
 //    (with the bundled suite in its out/integration/, as test-electron has it) and the test driver (./driver);
 // 4. opens the workbench in Chromium (the extension host starts only once a browser opens it): the driver runs
@@ -14,10 +15,11 @@
 //    settings, state; the workspace; code-server's own log) for the canary token of security.test.ts, and fails
 //    the run if it appears anywhere (--no-token-scan skips that).
 //
-// Options: --timeout <seconds> (default 300, or UBIOPS_INTEGRATION_TIMEOUT), --grep <text> (only matching tests),
+// Options: --vscode newest|oldest|both (default: UBIOPS_VSCODE, else newest; `both` runs this script once per
+// version and fails if either fails), --timeout <seconds> (default 300, or UBIOPS_INTEGRATION_TIMEOUT), --grep <text> (only matching tests),
 // --keep (leave the temp folder with code-server's logs). On failure the logs and a screenshot are copied to
 // test-results/integration/.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, open, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -25,7 +27,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { launchChromium, VIEWPORT } from '../../scripts/chromium.mjs';
 import { ensureDemoWorkspace } from '../../scripts/demo-workspace.mjs';
-import { copyDevExtension, ensureCodeServer, extensionId, launchCodeServer, ROOT } from '../../scripts/vscode-server.mjs';
+import { copyDevExtension, ensureCodeServer, extensionId, launchCodeServer, ROOT, VSCODE_TARGETS } from '../../scripts/vscode-server.mjs';
 import { bundleIntegrationTests } from './bundle.mjs';
 import { readSummary, reportFailure, runMain } from '../../scripts/suite-runner.mjs';
 
@@ -35,6 +37,7 @@ const { values: options } = parseArgs({
     grep: { type: 'string' },
     keep: { type: 'boolean', default: false },
     'no-token-scan': { type: 'boolean', default: false },
+    vscode: { type: 'string', default: process.env.UBIOPS_VSCODE || 'newest' },
   },
 });
 const RESULTS_DIR = join(ROOT, 'test-results', 'integration');
@@ -114,7 +117,7 @@ async function main() {
   log(`built the extension and bundled ${tests} test file${tests === 1 ? '' : 's'} in ${seconds(step)}`);
   if (tests === 0) throw new Error('no test/integration/**/*.test.ts file');
 
-  await ensureCodeServer({ log });
+  await ensureCodeServer({ log, vscode: options.vscode });
 
   tmp = await mkdtemp(join(tmpdir(), 'ubiops-integration-'));
   const driver = join(tmp, 'driver');
@@ -137,9 +140,11 @@ async function main() {
     },
     dir: tmp,
     log,
+    vscode: options.vscode,
     env: {
       UBIOPS_INTEGRATION_RESULTS: results,
       UBIOPS_INTEGRATION_EXTENSION: extensionUnderTest,
+      UBIOPS_INTEGRATION_VSCODE: VSCODE_TARGETS[options.vscode]?.vscode,
       UBIOPS_INTEGRATION_SUITE: 'out/integration/index.js',
       UBIOPS_INTEGRATION_OUTPUT: join(results, 'output.log'),
       UBIOPS_INTEGRATION_GREP: options.grep,
@@ -239,4 +244,20 @@ async function main() {
   return 0;
 }
 
-runMain('integration', main, { cleanUp, tmp: () => tmp });
+/** `--vscode both`: this script once per VS Code version, in turn; the exit code is the worst of them. */
+async function runEach() {
+  const rest = process.argv.slice(2).filter((arg, i, all) => arg !== '--vscode' && all[i - 1] !== '--vscode' && !arg.startsWith('--vscode='));
+  let code = 0;
+  const outcomes = [];
+  for (const vscode of Object.keys(VSCODE_TARGETS)) {
+    log(`--- VS Code ${VSCODE_TARGETS[vscode].vscode} (${vscode}, code-server ${VSCODE_TARGETS[vscode].codeServer}) ---`);
+    const child = spawn(process.execPath, [process.argv[1], '--vscode', vscode, ...rest], { stdio: 'inherit' });
+    const status = await new Promise((done) => child.once('exit', (exitCode, signal) => done(exitCode ?? (signal ? 1 : 0))));
+    outcomes.push(`VS Code ${VSCODE_TARGETS[vscode].vscode}: ${status === 0 ? 'passed' : 'FAILED'}`);
+    code = Math.max(code, status);
+  }
+  process.stderr.write(`[integration] ${outcomes.join('; ')}\n`);
+  return code;
+}
+
+runMain('integration', options.vscode === 'both' ? runEach : main, { cleanUp, tmp: () => tmp });
