@@ -18,6 +18,7 @@ import { RevisionNode } from '../explorer/revisionNode';
 import type { TreeNode } from '../explorer/treeNode';
 import { selection } from './environmentCommands';
 import { pickNode } from './pickNode';
+import { notOnDisk, workspaceFolderOnDisk } from './onDisk';
 import type { CommandDeps } from './registerCommands';
 
 const REMEMBERED_FOLDERS = 'ubiops.uploadFolders';
@@ -62,8 +63,13 @@ async function chooseFolder(deps: CommandDeps, environment: EnvironmentNode): Pr
     canSelectMany: false,
     openLabel: `Upload to ${environment.environmentName}`,
     title: inert(`Choose the folder with ${environment.environmentName}'s dependency files`),
-    defaultUri: vscode.workspace.workspaceFolders?.[0]?.uri,
+    defaultUri: workspaceFolderOnDisk(),
   });
+  const refused = picked?.[0] && notOnDisk(picked[0], 'upload');
+  if (refused) {
+    void vscode.window.showErrorMessage(inert(refused));
+    return undefined;
+  }
   return picked?.[0]?.fsPath;
 }
 
@@ -142,6 +148,11 @@ async function confirmLeftOutDependencyFiles(manifest: PackManifest, folder: str
  * what the validators found, packs, uploads with a cancellable progress, and follows the new build.
  */
 export async function uploadFolder(deps: CommandDeps, target?: vscode.Uri | TreeNode): Promise<void> {
+  const refused = target instanceof vscode.Uri ? notOnDisk(target, 'upload') : undefined;
+  if (refused) {
+    void vscode.window.showErrorMessage(inert(refused));
+    return;
+  }
   let environment = target instanceof EnvironmentNode ? target : undefined;
   let folder = target instanceof vscode.Uri ? target.fsPath : undefined;
   if (!environment) {
@@ -377,7 +388,7 @@ export async function downloadRevision(deps: CommandDeps, node?: TreeNode): Prom
     void vscode.window.showErrorMessage('UbiOps: the file of this revision has expired; it can no longer be downloaded.');
     return;
   }
-  const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? os.homedir();
+  const folder = workspaceFolderOnDisk()?.fsPath ?? os.homedir();
   const date = revision.revision.creation_date.slice(0, 10);
   const target = await vscode.window.showSaveDialog({
     title: inert(`Download the revision of ${revision.environmentName}`),
@@ -386,6 +397,11 @@ export async function downloadRevision(deps: CommandDeps, node?: TreeNode): Prom
     saveLabel: 'Download',
   });
   if (!target) {
+    return;
+  }
+  const refused = notOnDisk(target, 'download');
+  if (refused) {
+    void vscode.window.showErrorMessage(inert(refused));
     return;
   }
   const { client } = revision.context.connection;

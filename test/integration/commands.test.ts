@@ -276,6 +276,27 @@ describe('Environment commands, from the tree and from the palette', function ()
       assert.deepEqual(await fs.readFile(target.fsPath), await fs.readFile(expected));
     });
 
+    it('says why it cannot upload from, or download to, a place that is not on disk (a virtual workspace)', async () => {
+      const revisionsBefore = (await client.listRevisions(PROJECT, 'upload-target')).length;
+      const virtualFolder = vscode.Uri.parse('vscode-vfs://github/example/repo/env');
+      const upload = await withAnswers([], () => vscode.commands.executeCommand('ubiops.uploadFolder', virtualFolder));
+      assert.match(
+        upload.transcript.messages.find((message) => message.kind === 'error')?.text ?? '',
+        /vscode-vfs:\/\/github\/example\/repo\/env is not on disk \(this workspace is virtual\): uploading packs a folder from disk\. Open a local copy/,
+      );
+      assert.equal((await client.listRevisions(PROJECT, 'upload-target')).length, revisionsBefore, 'nothing was uploaded');
+
+      const revision = ((await children(await environment('data-science'))) as RevisionNode[]).find((node) => !node.revision.expired);
+      assert.ok(revision, 'data-science has a revision to download');
+      const download = await withAnswers([{ save: vscode.Uri.parse('vscode-vfs://github/example/repo/env.zip') }], () =>
+        vscode.commands.executeCommand('ubiops.downloadRevision', revision),
+      );
+      assert.match(
+        download.transcript.messages.find((message) => message.kind === 'error')?.text ?? '',
+        /env\.zip is not on disk \(this workspace is virtual\): a revision is downloaded to a file on disk\. Choose a folder on this computer/,
+      );
+    });
+
     it('rebuilds a revision from the palette', async () => {
       const [revision] = await client.listRevisions(PROJECT, 'upload-target').then((list) => list.slice(-1));
       const before = (await client.listBuilds(PROJECT, 'upload-target', revision.id)).length;
