@@ -22,3 +22,17 @@ export interface FileProblem {
 export function formatProblem(problem: FileProblem): string {
   return `${problem.file}:${problem.line + 1}:${problem.column + 1}: ${problem.message}`;
 }
+
+/** Largest dependency file the validators read (the emulator's build and the packer read them up to 1 MiB). */
+export const MAX_CHECKED_CHARS = 1024 * 1024;
+
+/**
+ * The problem for a file a validator cannot judge (too large, nested too deeply, or the validator failed): a
+ * warning at the top of the file saying so, since UbiOps will judge the file itself when it builds.
+ */
+export function notCheckedProblem(file: string, reason: string): FileProblem {
+  return {
+    file, line: 0, column: 0, endLine: 0, endColumn: 0, severity: 'warning', code: 'not-checked',
+    message: `${file} was not checked: ${reason}. UbiOps checks it when it builds`,
+  };
+}

@@ -1,4 +1,4 @@
-import type { FileProblem } from './problems';
+import { MAX_CHECKED_CHARS, notCheckedProblem, type FileProblem } from './problems';
 
 // Checks a pip requirements file the way pip reads it (pip/_internal/req/req_file.py): lines are joined at a trailing
 // `\`, comments start at a `#` that begins the line or follows whitespace, the words before the first one starting
@@ -74,10 +74,18 @@ class LineError extends Error {
   }
 }
 
+/**
+ * Deepest parenthesis nesting checked in a marker. pip's parser (`packaging`) descends two Python calls a level
+ * under a recursion limit of 1000, so it cannot read 500 levels; ours stops there too rather than overflow its stack.
+ */
+export const MAX_MARKER_DEPTH = 500;
+
+
 type Report = (start: number, end: number, code: string, message: string, severity?: FileProblem['severity']) => void;
 
 /** Checks a pip requirements file; positions point into `text`. */
 export function validateRequirements(text: string, file = 'requirements.txt'): FileProblem[] {
+  if (text.length > MAX_CHECKED_CHARS) return [notCheckedProblem(file, `it is larger than ${MAX_CHECKED_CHARS / 1024 / 1024} MiB`)];
   const problems: FileProblem[] = [];
   for (const line of logicalLines(text)) {
     checkLine(line.text, (start, end, code, message, severity = 'error') => {
@@ -476,21 +484,25 @@ class Parser {
     if (!this.done) this.unexpected('invalid-marker', 'Expected `and`, `or` or the end of the marker');
   }
 
-  private markerOr(): void {
-    this.markerAnd();
-    while (this.keyword('or')) this.markerAnd();
+  private markerOr(depth = 0): void {
+    this.markerAnd(depth);
+    while (this.keyword('or')) this.markerAnd(depth);
   }
 
-  private markerAnd(): void {
-    this.markerAtom();
-    while (this.keyword('and')) this.markerAtom();
+  private markerAnd(depth: number): void {
+    this.markerAtom(depth);
+    while (this.keyword('and')) this.markerAtom(depth);
   }
 
-  private markerAtom(): void {
+  private markerAtom(depth: number): void {
     this.skipSpace();
     if (this.char === '(') {
       const open = this.pos++;
-      this.markerOr();
+      if (depth >= MAX_MARKER_DEPTH) {
+        this.fail(open, open + 1, 'marker-depth',
+          `This marker nests parentheses more than ${MAX_MARKER_DEPTH} deep; pip cannot read it (RecursionError). Remove the extra parentheses`);
+      }
+      this.markerOr(depth + 1);
       this.skipSpace();
       // Not `this.char`: TypeScript keeps it narrowed to '(' across the calls above.
       if (this.text[this.pos] !== ')') this.fail(open, open + 1, 'invalid-marker', 'Expected `)` to close this parenthesis');

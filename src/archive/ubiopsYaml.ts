@@ -1,5 +1,5 @@
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Pair, type YAMLError } from 'yaml';
-import type { FileProblem } from './problems';
+import { isMap, isScalar, isSeq, LineCounter, Parser, parseDocument, visit, type CST, type Document, type Pair, type YAMLError } from 'yaml';
+import { notCheckedProblem, type FileProblem } from './problems';
 
 const TOP_KEYS = ['environment_variables', 'apt'];
 const APT_KEYS = ['packages', 'keys', 'sources'];
@@ -11,6 +11,20 @@ type Range = readonly [number, number, ...number[]];
 
 /** Checks `ubiops.yaml` against the schema UbiOps' client enforces (`docs/ubiops-api/platform-notes.md`, "The environment zip"). */
 export function validateUbiopsYaml(text: string, file = 'ubiops.yaml'): FileProblem[] {
+  // Bounded before the document is built: the library's composer recurses once a level, and on Node 20 a stack
+  // overflow there, caught, left V8 to abort ("RegExpCompiler Allocation failed") on the next check in the process.
+  if (text.length > MAX_YAML_CHARS) return [notCheckedProblem(file, `it is larger than ${MAX_YAML_CHARS / 1024} KiB`)];
+  const depth = nestingDepth(text);
+  if (depth.depth > MAX_NESTING) {
+    const lineCounter = new LineCounter();
+    lineCounter.addNewLine(0);
+    for (let at = text.indexOf('\n'); at >= 0; at = text.indexOf('\n', at + 1)) lineCounter.addNewLine(at + 1);
+    const from = lineCounter.linePos(Math.min(depth.offset, text.length));
+    return [{
+      file, line: from.line - 1, column: from.col - 1, endLine: from.line - 1, endColumn: from.col, severity: 'error', code: 'too-deep',
+      message: `Lists and mappings are nested more than ${MAX_NESTING} levels deep here; ubiops.yaml holds at most four (\`apt\` → \`keys\` → \`urls\` → entries). The rest of the file was not checked`,
+    }];
+  }
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false });
   const problems: FileProblem[] = [];
@@ -148,6 +162,38 @@ export function validateUbiopsYaml(text: string, file = 'ubiops.yaml'): FileProb
   }
   // Checks run key by key; report in reading order.
   return problems.sort((a, b) => a.line - b.line || a.column - b.column);
+}
+
+/**
+ * Largest ubiops.yaml checked: real ones are a few KiB, and the parser takes about 4 µs a character (a second for
+ * this much), synchronously on every edit in the editor.
+ */
+export const MAX_YAML_CHARS = 256 * 1024;
+
+/** Deeper than this, no ubiops.yaml can be valid (the schema nests four levels), and parsing is not attempted. */
+export const MAX_NESTING = 64;
+
+/**
+ * The deepest nesting of collections in the text and where it is, from the library's concrete syntax tree, which it
+ * builds without recursion; walked here with a stack of our own. Scalars (block literals included) do not count.
+ */
+function nestingDepth(text: string): { depth: number; offset: number } {
+  let deepest = { depth: 0, offset: 0 };
+  const stack: [CST.Token | undefined, number][] = [];
+  for (const token of new Parser().parse(text)) stack.push([token, 0]);
+  while (stack.length) {
+    const [token, depth] = stack.pop()!;
+    if (!token) continue;
+    if (depth > deepest.depth) deepest = { depth, offset: token.offset };
+    if (depth > MAX_NESTING) break;
+    if ('value' in token && typeof token.value === 'object') stack.push([token.value as CST.Token | undefined, depth]);
+    if ('items' in token && Array.isArray(token.items)) {
+      for (const item of token.items as { key?: CST.Token | null; value?: CST.Token }[]) {
+        stack.push([item.key ?? undefined, depth + 1], [item.value, depth + 1]);
+      }
+    }
+  }
+  return deepest;
 }
 
 /** The range of the mapping key starting at `offset`: the parser flags a duplicate key by its first character only. */

@@ -3,18 +3,23 @@ import * as vscode from 'vscode';
 import type { FileProblem } from '../archive/problems';
 import { loadArchive } from '../archive/lazy';
 
-/** The files checked while typing, and their validators: the same ones the upload and the emulator's build use. */
-const VALIDATORS: Record<string, (text: string, file: string) => FileProblem[]> = {
-  // Loaded on the first check, not at activation: with the YAML parser they are a third of the bundle.
-  'ubiops.yaml': (text, file) => loadArchive().validateUbiopsYaml(text, file),
-  'requirements.txt': (text, file) => loadArchive().validateRequirements(text, file),
-};
+/** The files checked while typing; the validators are the ones the upload and the emulator's build use. */
+const CHECKED_FILES = new Set(['ubiops.yaml', 'requirements.txt']);
+
+/**
+ * Problems in a checked file. The validators are loaded on the first check, not at activation (with the YAML
+ * parser they are a third of the bundle), and called through `validateDependencyFile`, which never throws: a file
+ * they cannot judge gets a problem that says so.
+ */
+function validate(file: string, text: string): FileProblem[] {
+  return loadArchive().validateDependencyFile(file, text);
+}
 
 export const DIAGNOSTIC_SOURCE = 'UbiOps';
 const DEBOUNCE_MS = 250;
 
 export function isCheckedFile(uri: vscode.Uri): boolean {
-  return (uri.scheme === 'file' || uri.scheme === 'untitled' || uri.scheme === 'vscode-remote') && path.posix.basename(uri.path) in VALIDATORS;
+  return (uri.scheme === 'file' || uri.scheme === 'untitled' || uri.scheme === 'vscode-remote') && CHECKED_FILES.has(path.posix.basename(uri.path));
 }
 
 export function toDiagnostic(problem: FileProblem): vscode.Diagnostic {
@@ -89,7 +94,7 @@ export class DependencyFileDiagnostics implements vscode.Disposable {
       return;
     }
     const file = path.posix.basename(document.uri.path);
-    this.collection.set(document.uri, VALIDATORS[file](document.getText(), file).map(toDiagnostic));
+    this.collection.set(document.uri, validate(file, document.getText()).map(toDiagnostic));
   }
 
   private forget(uri: vscode.Uri): void {

@@ -609,6 +609,12 @@ describe('reliability: fuzzing', function () {
         `apt:\n  packages:\n${'    - x\n'.repeat(3_000)}`,
         'x'.repeat(200_000),
         '\\\n'.repeat(10_000),
+        // Issue 14: a marker 5,000 parentheses deep (RangeError), collections 1,000-2,000 deep (V8 abort on Node 20).
+        `numpy; ${'('.repeat(5_000)}`,
+        '['.repeat(1_000),
+        '['.repeat(1_500),
+        '{'.repeat(2_000),
+        '- '.repeat(2_000),
       ];
       const deadline = Date.now() + 6_000;
       while (t.tried < 6000 && Date.now() < deadline) {
