@@ -81,6 +81,10 @@
  *   `x-ratelimit-remaining` and `x-ratelimit-reset` (whole seconds, at least 1) on every answer while enabled.
  *   `setFaults` replaces all faults and restarts the windows.
  * - Injected errors pick at random from `errorStatuses` (500 and 503 unless set).
+ * - Before anything else (`/status` too): a `Host` header that names no address of this machine → 421
+ *   (DNS rebinding; `hostCheck.ts` lists what is allowed). Timeouts: a connection silent for `idleTimeoutMs` (60 s)
+ *   is closed, also one that never sent a request; headers not complete in `headersTimeoutMs` (20 s) → 408 and
+ *   closed; a kept-alive connection idles 5 s at most; a whole request may take 30 minutes (large uploads).
  */
 import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -102,6 +106,7 @@ import type {
 } from '../api/models';
 import { DESCRIPTION_MAX } from '../api/rules';
 import { BuildRunner, isUnfinished, TRIGGER_COPY, TRIGGER_REBUILD, TRIGGER_UPLOAD } from './builds';
+import { hostAllowed } from './hostCheck';
 import { seed } from './seed';
 import {
   type BuildRecord,
@@ -158,6 +163,10 @@ export interface EmulatorOptions {
   userSurname?: string;
   /** Called with one line per answered request (the command line prints them). */
   log?: (line: string) => void;
+  /** A connection that sends nothing for this long is closed (default 60 s). */
+  idleTimeoutMs?: number;
+  /** A request whose headers are not complete after this long gets 408 and is closed (default 20 s). */
+  headersTimeoutMs?: number;
 }
 
 export interface Emulator {
@@ -300,11 +309,21 @@ class App {
   }
 
   listen(port: number, host: string): Promise<Emulator> {
-    const server = http.createServer({ keepAlive: true, requestTimeout: 30 * 60_000 }, (req, res) => {
+    const headersTimeout = this.options.headersTimeoutMs ?? 20_000;
+    const server = http.createServer({
+      keepAlive: true,
+      // A whole request may take long (a 2 GiB upload), its headers not; a kept-alive connection idles 5 s at most.
+      requestTimeout: 30 * 60_000,
+      headersTimeout,
+      keepAliveTimeout: 5_000,
+      connectionsCheckingInterval: Math.max(50, Math.min(5_000, headersTimeout / 4)),
+    }, (req, res) => {
       const p = this.handle(req, res);
       this.background.add(p);
       void p.finally(() => this.background.delete(p));
     });
+    // Also closes a connection that never sends a request, which no timeout above covers.
+    server.timeout = this.options.idleTimeoutMs ?? 60_000;
     server.on('connection', () => this.counts.connections++);
     server.on('clientError', (_err, socket) => {
       if (socket.writable) {
@@ -435,6 +454,9 @@ class App {
   }
 
   private async dispatch(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    if (!hostAllowed(req.headers.host, this.options.host ?? '127.0.0.1')) {
+      throw new HttpError(421, 'This emulator answers only requests addressed to this machine (Host: localhost, 127.0.0.1, [::1] or its --host).');
+    }
     const latency = this.faults.latencyMs ?? 0;
     if (latency > 0) {
       await new Promise((r) => setTimeout(r, latency));
