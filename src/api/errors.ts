@@ -32,14 +32,16 @@ export class UbiOpsApiError extends Error {
     code?: string;
     message: string;
     cause?: unknown;
+    /** Values that must not appear in the error's texts (the API token): each is replaced by `[redacted]`. */
+    secrets?: readonly string[];
   }) {
-    super(init.message, init.cause === undefined ? undefined : { cause: init.cause });
+    super(redactSecrets(init.message, init.secrets), init.cause === undefined ? undefined : { cause: init.cause });
     this.name = 'UbiOpsApiError';
     this.method = init.method;
     this.path = init.path;
     this.host = init.host;
     this.status = init.status;
-    this.serverMessage = init.serverMessage;
+    this.serverMessage = init.serverMessage === undefined ? undefined : redactSecrets(init.serverMessage, init.secrets);
     this.retryAfterSeconds = init.retryAfterSeconds;
     this.code = init.code;
   }
@@ -48,6 +50,23 @@ export class UbiOpsApiError extends Error {
   get isNetworkError(): boolean {
     return this.status === undefined;
   }
+}
+
+/**
+ * Removes credentials from a text that goes into an error: every given secret (the token, wherever it appears, as a
+ * server that echoes the `Authorization` header would put it) and any `Token …`/`Bearer …` value. Every error of the
+ * client passes through here (the `UbiOpsApiError` constructor), so the token reaches no message, notification,
+ * tooltip or log through an error.
+ */
+export function redactSecrets(text: string, secrets: readonly string[] = []): string {
+  let result = text;
+  for (const secret of secrets) {
+    if (secret.length >= 4) result = result.split(secret).join('[redacted]');
+  }
+  // A credential after the scheme word: one that holds a digit, or is long (UbiOps tokens are 40 hex digits); not
+  // the word that follows "Token" in a sentence ("Token expired").
+  return result.replace(/\b(Token|Bearer|token|bearer)(\s*[:=]\s*|\s+)([^\s"',;)}\]]+)/g, (whole, scheme: string, gap: string, value: string) =>
+    /\d/.test(value) || value.length >= 20 ? `${scheme}${gap}[redacted]` : whole);
 }
 
 /** What to tell a user to do next for a status, appended to the message. */

@@ -1,3 +1,5 @@
+import * as dns from 'node:dns';
+import type { LookupFunction } from 'node:net';
 import * as tls from 'node:tls';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -31,8 +33,71 @@ export function proxyFromEnvironment(env: NodeJS.ProcessEnv = process.env): Pick
 }
 
 /**
+ * Name resolution for the client's connections: `localhost` and every `*.localhost` name resolve to this machine
+ * (127.0.0.1 or ::1) without asking DNS (RFC 6761), since they are trusted as loopback (plain http is allowed to
+ * them, and they never go through a proxy); every other name is resolved as usual.
+ */
+export const loopbackAwareLookup: LookupFunction = (hostname, options, callback) => {
+  const name = hostname.toLowerCase().replace(/\.$/, '');
+  if (name !== 'localhost' && !name.endsWith('.localhost')) {
+    dns.lookup(hostname, options, callback);
+    return;
+  }
+  const v6 = options.family === 6 || options.family === 'IPv6';
+  const address = v6 ? '::1' : '127.0.0.1';
+  const family = v6 ? 6 : 4;
+  if (options.all) {
+    (callback as unknown as (error: null, addresses: dns.LookupAddress[]) => void)(null, [{ address, family }]);
+  } else {
+    callback(null, address, family);
+  }
+};
+
+/**
+ * Sends requests to a host on this machine (every 127.x.x.x, ::1, localhost and `*.localhost`) straight to it and
+ * all others through the proxy agent: a proxy must never see a request to this machine, whose token would travel in
+ * clear (`http://127.0.0.2`), whatever `noProxy` says.
+ */
+class LoopbackBypass extends Dispatcher {
+  constructor(private readonly direct: Dispatcher, private readonly proxied: Dispatcher) {
+    super();
+  }
+
+  override dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
+    let loopback = false;
+    try {
+      loopback = isLoopbackHost(new URL(String(options.origin)).hostname);
+    } catch {
+      // No usable origin: let the proxy agent refuse it as it would.
+    }
+    return (loopback ? this.direct : this.proxied).dispatch(options, handler);
+  }
+
+  override close(): Promise<void>;
+  override close(callback: () => void): void;
+  override close(callback?: () => void): Promise<void> | void {
+    const done = Promise.all([this.direct.close(), this.proxied.close()]).then(() => undefined);
+    if (!callback) return done;
+    void done.then(callback, callback);
+  }
+
+  override destroy(): Promise<void>;
+  override destroy(error: Error | null): Promise<void>;
+  override destroy(callback: () => void): void;
+  override destroy(error: Error | null, callback: () => void): void;
+  override destroy(first?: Error | null | (() => void), second?: () => void): Promise<void> | void {
+    const error = typeof first === 'function' ? null : first ?? null;
+    const callback = typeof first === 'function' ? first : second;
+    const done = Promise.all([this.direct.destroy(error), this.proxied.destroy(error)]).then(() => undefined);
+    if (!callback) return done;
+    void done.then(callback, callback);
+  }
+}
+
+/**
  * One keep-alive connection pool for the client's host (undici pools per origin inside an Agent). With a proxy,
- * undici's EnvHttpProxyAgent, given explicit settings, decides per request whether `noProxy` applies.
+ * undici's EnvHttpProxyAgent, given explicit settings, decides per request whether `noProxy` applies; requests to
+ * this machine bypass it always (`LoopbackBypass`).
  */
 export function createDispatcher(options: NetworkOptions = {}): Dispatcher {
   const tlsOptions = {
@@ -45,17 +110,18 @@ export function createDispatcher(options: NetworkOptions = {}): Dispatcher {
     keepAliveMaxTimeout: 600_000,
     headersTimeout: options.headersTimeoutMs ?? 60_000,
     bodyTimeout: options.bodyTimeoutMs ?? 60_000,
-    connect: { ...tlsOptions, timeout: options.connectTimeoutMs ?? 10_000 },
+    connect: { ...tlsOptions, timeout: options.connectTimeoutMs ?? 10_000, lookup: loopbackAwareLookup },
   };
   if (options.proxy) {
     const noProxy = ['localhost', '127.0.0.1', '[::1]', options.noProxy ?? ''].filter(Boolean).join(',');
-    return new EnvHttpProxyAgent({
+    const proxied = new EnvHttpProxyAgent({
       ...common,
       httpProxy: options.proxy,
       httpsProxy: options.proxy,
       noProxy,
       requestTls: tlsOptions,
     });
+    return new LoopbackBypass(new Agent(common), proxied);
   }
   return new Agent(common);
 }
@@ -146,6 +212,7 @@ export class Transport {
   readonly baseUrl: URL;
   private readonly basePath: string;
   private readonly authorization: string;
+  private readonly token: string;
   private readonly userAgent: string;
 
   constructor(
@@ -163,6 +230,7 @@ export class Transport {
         `Refusing to send the API token over plain http to ${this.baseUrl.host}: use https:// (http is only allowed for a server on this machine).`,
       );
     }
+    this.token = token;
     this.authorization = `Token ${token}`;
     this.userAgent = userAgent;
   }
@@ -335,7 +403,7 @@ export class Transport {
     spec: Pick<RequestSpec, 'method' | 'path'>,
     init: { status?: number; serverMessage?: string; retryAfterSeconds?: number; code?: string; message: string; cause?: unknown },
   ): UbiOpsApiError {
-    return new UbiOpsApiError({ method: spec.method, path: spec.path, host: this.host, ...init });
+    return new UbiOpsApiError({ method: spec.method, path: spec.path, host: this.host, ...init, secrets: [this.token] });
   }
 }
 
