@@ -31,7 +31,9 @@ import {
   RetryOptions,
   StreamBody,
   throwIfAborted,
+  TimeoutOptions,
   Transport,
+  WaitEvent,
 } from './transport';
 
 export interface UbiOpsClientOptions {
@@ -41,8 +43,12 @@ export interface UbiOpsClientOptions {
   token: string;
   network?: NetworkOptions;
   retry?: RetryOptions;
+  /** Deadlines of calls and stall guards of transfers (see `TimeoutOptions`). */
+  timeouts?: TimeoutOptions;
   /** Called once per attempt, for the request log. Never receives the token. */
   onRequest?: (event: RequestEvent) => void;
+  /** Called before every wait of any call (rate limit, unavailable server, backoff), for the UI to show. */
+  onWait?: (event: WaitEvent) => void;
   /** Sent as `User-Agent`. */
   userAgent?: string;
   /** A dispatcher to share (tests, or several clients of one host); the client then does not close it. */
@@ -53,6 +59,10 @@ export interface UbiOpsClientOptions {
 export interface CallOptions {
   /** Cancels the call, down to the socket. The call then rejects with the signal's reason. */
   signal?: AbortSignal;
+  /** Overall deadline of the call, waits and retries included (default the client's, 5 min). */
+  timeoutMs?: number;
+  /** Called before each wait of this call ("waiting 30 s for the server (rate limited)"). */
+  onWait?: (event: WaitEvent) => void;
 }
 
 export interface TransferProgress {
@@ -145,10 +155,17 @@ export class UbiOpsClient {
         maxAttempts: options.retry?.maxAttempts ?? 5,
         baseDelayMs: options.retry?.baseDelayMs ?? 500,
         maxDelayMs: options.retry?.maxDelayMs ?? 20_000,
-        maxRateLimitWaitMs: options.retry?.maxRateLimitWaitMs ?? 120_000,
+        maxRateLimitWaitMs: options.retry?.maxRateLimitWaitMs ?? 75_000,
+        maxTotalWaitMs: options.retry?.maxTotalWaitMs ?? 180_000,
       },
       options.onRequest,
       options.userAgent ?? 'ubiops-environments-vscode',
+      {
+        callTimeoutMs: options.timeouts?.callTimeoutMs ?? 300_000,
+        transferWindowMs: options.timeouts?.transferWindowMs ?? 60_000,
+        minTransferBytes: options.timeouts?.minTransferBytes ?? 16 * 1024,
+      },
+      options.onWait,
     );
   }
 
@@ -306,6 +323,8 @@ export class UbiOpsClient {
       path: environmentPath(project, environment, 'revisions'),
       stream,
       signal: options.signal,
+      timeoutMs: options.timeoutMs,
+      onWait: options.onWait,
       // The server may check the zip before it answers: give a large upload time.
       headersTimeoutMs: 300_000,
     });
@@ -340,7 +359,13 @@ export class UbiOpsClient {
     if (!options.filePath && !options.directory) {
       throw new TypeError('downloadRevision needs a filePath or a directory.');
     }
-    const spec: RequestSpec = { method: 'GET', path: revisionPath(project, environment, revision, 'download'), signal: options.signal, streamed: true };
+    const spec: RequestSpec = {
+      method: 'GET',
+      path: revisionPath(project, environment, revision, 'download'),
+      signal: options.signal,
+      onWait: options.onWait,
+      streamed: true,
+    };
     const fallback = safeFileName(`${environment}_${revision}.zip`) ?? 'environment.zip';
     // A connection dropped in the middle of the body is repeated from the start: a GET changes nothing.
     for (let attempt = 1; ; attempt++) {
@@ -360,7 +385,15 @@ export class UbiOpsClient {
           bytes += chunk.length;
           options.onProgress?.({ bytes, total });
         });
-        await pipeline(response.body, createWriteStream(partial, { flags: 'wx', highWaterMark: 1024 * 1024 }), { signal: options.signal });
+        // No overall deadline (a large file on a slow link takes long): a download that stalls is stopped instead.
+        const stopWatching = this.transport.watchTransfer(() => bytes, options.signal, () =>
+          response.body.destroy(Object.assign(new Error(`stalled: ${this.transport.stallText()}`), { code: 'UBIOPS_TRANSFER_STALLED' })),
+        );
+        try {
+          await pipeline(response.body, createWriteStream(partial, { flags: 'wx', highWaterMark: 1024 * 1024 }), { signal: options.signal });
+        } finally {
+          stopWatching();
+        }
         if (total !== undefined && bytes !== total) {
           throw Object.assign(new Error(`the answer ended after ${bytes} of ${total} bytes`), { code: 'UND_ERR_SOCKET' });
         }
@@ -373,14 +406,17 @@ export class UbiOpsClient {
           throw options.signal.reason;
         }
         const code = (error as { code?: string }).code ?? '';
-        const dropped = ['ECONNRESET', 'UND_ERR_SOCKET', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_ABORTED', 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH'].includes(code);
+        const stalled = code === 'UBIOPS_TRANSFER_STALLED';
+        const dropped = stalled || ['ECONNRESET', 'UND_ERR_SOCKET', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_ABORTED', 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH'].includes(code);
         if (!dropped || attempt >= 3) {
           throw new UbiOpsApiError({
             method: 'GET',
             path: spec.path,
             host: this.transport.host,
             code: code || undefined,
-            message: dropped
+            message: stalled
+              ? `GET ${spec.path}: the download from ${this.transport.host} stalled (${this.transport.stallText()}) after ${bytes} bytes, ${attempt} times. Try again, or check the network.`
+              : dropped
               ? `GET ${spec.path}: the download from ${this.transport.host} was cut off after ${bytes} bytes, ${attempt} times. Try again.`
               : `GET ${spec.path}: could not save the download to ${target}: ${(error as Error).message}`,
             cause: error,

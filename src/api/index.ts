@@ -3,4 +3,4 @@ export * from './errors';
 export * from './host';
 export * from './models';
 export { createDispatcher, proxyFromEnvironment } from './transport';
-export type { NetworkOptions, RequestEvent, RetryOptions } from './transport';
+export type { NetworkOptions, RequestEvent, RetryOptions, TimeoutOptions, WaitEvent } from './transport';

@@ -133,9 +133,45 @@ export interface RetryOptions {
   baseDelayMs?: number;
   /** Cap of one backoff delay (default 20 s). */
   maxDelayMs?: number;
-  /** Longest wait the client accepts for a rate limit before giving up with the wait in the error (default 2 min). */
+  /**
+   * Longest single wait the client accepts, above all when the server asks for one (`Retry-After` or
+   * `x-ratelimit-reset` on a 429 or 503); a longer one fails the call at once with the wait in the error (default
+   * 75 s: UbiOps' rate limit window is 60 s, and the official client adds a second to the reset it is told).
+   */
   maxRateLimitWaitMs?: number;
+  /** All the waits of one call together, backoffs included; past it the call fails with the last answer (default 3 min). */
+  maxTotalWaitMs?: number;
 }
+
+/**
+ * Deadlines. A call (request, waits and retries, reading the answer) must end within `callTimeoutMs`, so a server
+ * that trickles its answer cannot hold it for ever. A transfer (a file upload's body, a download) has no overall
+ * deadline, which would break large files on slow links; it is stopped instead when it stalls: fewer than
+ * `minTransferBytes` moved in `transferWindowMs`.
+ */
+export interface TimeoutOptions {
+  /** Overall deadline of a call (default 5 min); each call can set its own (`timeoutMs`). */
+  callTimeoutMs?: number;
+  /** Window over which a transfer must move `minTransferBytes` (default 60 s). */
+  transferWindowMs?: number;
+  /** Bytes a transfer must move in each window (default 16 KiB). */
+  minTransferBytes?: number;
+}
+
+/** A wait the client is about to make before repeating a call, for the UI to show ("waiting 30 s for the server"). */
+export interface WaitEvent {
+  method: string;
+  path: string;
+  /** How long, rounded up to whole seconds. */
+  seconds: number;
+  /** Why: the server limits the rate (429), is unavailable (503), failed (5xx) or could not be reached. */
+  reason: 'rate limited' | 'unavailable' | 'server error' | 'network';
+  /** `waiting 30 s for the server (rate limited)`. */
+  message: string;
+}
+
+/** Bodies larger than this are transfers: a stall guard instead of the call's deadline while they are sent. */
+const TRANSFER_BYTES = 1024 * 1024;
 
 /** One line of the request log. Holds no header and no body: the token can never reach it. */
 export interface RequestEvent {
@@ -171,6 +207,10 @@ export interface RequestSpec {
   stream?: StreamBody;
   signal?: AbortSignal;
   headersTimeoutMs?: number;
+  /** Overall deadline of this call, instead of the client's `callTimeoutMs`. */
+  timeoutMs?: number;
+  /** Told before each wait for a repeat (rate limit, unavailable server, backoff). */
+  onWait?: (event: WaitEvent) => void;
   /**
    * The answer's body is streamed to disk (a download) rather than read whole. Why it matters: undici 7 throws an
    * uncatchable AssertionError when a server closes the connection while undici's parser is paused by
@@ -207,6 +247,11 @@ const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'UND_ERR_CONNECT_TIMEOUT', 'EAI_
  *   is often a passing fault of one server behind a load balancer); other methods are never repeated after an
  *   answer or a reset, since the server may have acted on them;
  * - connection failures before anything was sent: repeated for every method.
+ * Every wait has an end: one wait longer than `maxRateLimitWaitMs` (a 503 asking for ten days), waits adding up past
+ * `maxTotalWaitMs`, or a wait that would pass the call's deadline end the call at once with the last answer's error;
+ * each wait is announced first (`onWait`). A call has a deadline (`TimeoutOptions.callTimeoutMs`, or `timeoutMs`
+ * per call) covering its waits, its attempts and the reading of its answer; a file upload's body and a download are
+ * watched for stalls instead.
  */
 export class Transport {
   readonly baseUrl: URL;
@@ -222,6 +267,8 @@ export class Transport {
     private readonly retry: Required<RetryOptions>,
     private readonly onRequest: ((event: RequestEvent) => void) | undefined,
     userAgent: string,
+    private readonly timeouts: Required<TimeoutOptions> = { callTimeoutMs: 300_000, transferWindowMs: 60_000, minTransferBytes: 16 * 1024 },
+    private readonly onWait?: (event: WaitEvent) => void,
   ) {
     this.baseUrl = new URL(host);
     this.basePath = this.baseUrl.pathname.replace(/\/+$/, '');
@@ -239,44 +286,117 @@ export class Transport {
     return this.baseUrl.host;
   }
 
-  /** Sends a request and parses the JSON answer; throws `UbiOpsApiError` for any status ≥ 300. */
+  /**
+   * Sends a request and parses the JSON answer; throws `UbiOpsApiError` for any status ≥ 300, and when the call
+   * passes its deadline (`TimeoutOptions`). A file upload's body is watched for stalls instead, and the deadline
+   * starts once its answer begins.
+   */
   async json<T>(spec: RequestSpec): Promise<T> {
-    const response = await this.send(spec);
-    let text: string;
+    const timeoutMs = spec.timeoutMs ?? this.timeouts.callTimeoutMs;
+    const deadline = new AbortController();
+    const expire = () => deadline.abort(this.error(spec, {
+      code: 'UBIOPS_CALL_TIMEOUT',
+      message: `${spec.method} ${spec.path}: ${this.host} did not answer in full within ${formatSeconds(timeoutMs)}; the call was stopped. Try again, or check the network.`,
+    }));
+    const transfer = !!spec.stream && spec.stream.length > TRANSFER_BYTES;
+    let timer = transfer ? undefined : setTimeout(expire, timeoutMs);
+    const signal = spec.signal ? AbortSignal.any([spec.signal, deadline.signal]) : deadline.signal;
+    const call: RequestSpec = { ...spec, signal, stream: transfer ? this.watchUpload(spec, spec.stream!, deadline) : spec.stream };
     try {
-      text = await readText(response.body, MAX_JSON_BYTES, () => this.error(spec, {
-        status: response.status,
-        message: `${spec.method} ${spec.path}: the answer from ${this.host} is larger than ${MAX_JSON_BYTES} bytes.`,
-      }));
-    } catch (cause) {
-      if (cause instanceof UbiOpsApiError) {
-        throw cause;
+      const response = await this.send(call, transfer ? undefined : Date.now() + timeoutMs);
+      timer ??= setTimeout(expire, timeoutMs);
+      let text: string;
+      try {
+        text = await readText(response.body, MAX_JSON_BYTES, () => this.error(spec, {
+          status: response.status,
+          message: `${spec.method} ${spec.path}: the answer from ${this.host} is larger than ${MAX_JSON_BYTES} bytes.`,
+        }));
+      } catch (cause) {
+        if (cause instanceof UbiOpsApiError) {
+          throw cause;
+        }
+        if (signal.aborted) {
+          throw signal.reason;
+        }
+        // The answer broke off, overran its length or stalled while its body came in: a network failure, named.
+        throw this.networkError(spec, cause, errorCode(cause));
       }
-      if (spec.signal?.aborted) {
-        throw spec.signal.reason;
+      if (response.status === 204 || text.trim() === '') {
+        return undefined as T;
       }
-      // The answer broke off, overran its length or stalled while its body came in: a network failure, named.
-      throw this.networkError(spec, cause, errorCode(cause));
+      try {
+        return JSON.parse(text) as T;
+      } catch (cause) {
+        throw this.error(spec, {
+          status: response.status,
+          message: `${spec.method} ${spec.path}: ${this.host} answered ${response.status} with a body that is not JSON.`,
+          cause,
+        });
+      }
+    } finally {
+      clearTimeout(timer);
+      deadline.abort(); // ends the upload's stall guard; the signal is no longer listened to
     }
-    if (response.status === 204 || text.trim() === '') {
-      return undefined as T;
-    }
-    try {
-      return JSON.parse(text) as T;
-    } catch (cause) {
-      throw this.error(spec, {
-        status: response.status,
-        message: `${spec.method} ${spec.path}: ${this.host} answered ${response.status} with a body that is not JSON.`,
-        cause,
-      });
-    }
+  }
+
+  /** The upload's body, stopped through `abort` when it moves fewer than `minTransferBytes` in a window. */
+  private watchUpload(spec: RequestSpec, body: StreamBody, abort: AbortController): StreamBody {
+    let sent = 0;
+    const limits = { windowMs: this.timeouts.transferWindowMs, minBytes: this.timeouts.minTransferBytes };
+    const stall = () => abort.abort(this.error(spec, {
+      code: 'UBIOPS_TRANSFER_STALLED',
+      message: `${spec.method} ${spec.path}: the upload to ${this.host} stalled (${this.stallText()}); it was stopped. Try again, or check the network.`,
+    }));
+    return {
+      contentType: body.contentType,
+      length: body.length,
+      started: () => body.started(),
+      open: async function* () {
+        const stop = watchTransfer(() => sent, abort.signal, stall, limits);
+        try {
+          for await (const chunk of body.open()) {
+            yield chunk;
+            sent += chunk.length;
+          }
+        } finally {
+          stop();
+        }
+      },
+    };
+  }
+
+  /** Watches a transfer of this client with its limits (`watchTransfer`); returns the function that stops it. */
+  watchTransfer(bytes: () => number, signal: AbortSignal | undefined, onStall: () => void): () => void {
+    return watchTransfer(bytes, signal, onStall, { windowMs: this.timeouts.transferWindowMs, minBytes: this.timeouts.minTransferBytes });
+  }
+
+  /** `fewer than 16 KiB in 60 s`. */
+  stallText(): string {
+    return `fewer than ${formatBytes(this.timeouts.minTransferBytes)} in ${formatSeconds(this.timeouts.transferWindowMs)}`;
   }
 
   /**
    * Sends a request with retries and returns the answer once its status is below 300, body unread. For other
    * statuses it reads the body and throws `UbiOpsApiError`.
    */
-  async send(spec: RequestSpec): Promise<RawResponse> {
+  async send(spec: RequestSpec, deadlineAt?: number): Promise<RawResponse> {
+    let waited = 0;
+    /** The wait before another attempt, or undefined when it would pass a cap (one wait, all waits, the deadline). */
+    const allowed = (delay: number | undefined): number | undefined =>
+      delay === undefined ||
+      delay > this.retry.maxRateLimitWaitMs ||
+      waited + delay > this.retry.maxTotalWaitMs ||
+      (deadlineAt !== undefined && Date.now() + delay >= deadlineAt)
+        ? undefined
+        : delay;
+    const wait = async (delay: number, reason: WaitEvent['reason']): Promise<void> => {
+      waited += delay;
+      const seconds = Math.ceil(delay / 1000);
+      const event: WaitEvent = { method: spec.method, path: spec.path, seconds, reason, message: `waiting ${seconds} s for the server (${reason})` };
+      spec.onWait?.(event);
+      this.onWait?.(event);
+      await sleep(delay, undefined, { signal: spec.signal }).catch(() => throwIfAborted(spec.signal));
+    };
     for (let attempt = 1; ; attempt++) {
       throwIfAborted(spec.signal);
       const started = Date.now();
@@ -301,12 +421,12 @@ export class Transport {
         const error = this.networkError(spec, cause, code);
         const retryable =
           (NOT_SENT_CODES.has(code) || (RESET_CODES.has(code) && spec.method === 'GET')) && !spec.stream?.started();
-        const delay = retryable && attempt < this.retry.maxAttempts ? this.backoff(attempt) : undefined;
+        const delay = allowed(retryable && attempt < this.retry.maxAttempts ? this.backoff(attempt) : undefined);
         this.log(spec, attempt, started, undefined, code || String(cause), delay);
         if (delay === undefined) {
           throw error;
         }
-        await sleep(delay, undefined, { signal: spec.signal }).catch(() => throwIfAborted(spec.signal));
+        await wait(delay, 'network');
         continue;
       }
 
@@ -321,17 +441,18 @@ export class Transport {
       let delay: number | undefined;
       if (attempt < this.retry.maxAttempts && !spec.stream?.started()) {
         if (status === 429) {
-          const wait = (retryAfter ?? 60) * 1000 + Math.random() * 500;
-          delay = wait <= this.retry.maxRateLimitWaitMs ? wait : undefined;
+          // A 429 says the request was not acted on: repeated for every method, after the wait asked for.
+          delay = (retryAfter ?? 60) * 1000 + Math.random() * 500;
         } else if (RETRIED_GET_STATUSES.has(status) && spec.method === 'GET') {
           delay = Math.max(this.backoff(attempt), (retryAfter ?? 0) * 1000);
         }
       }
+      delay = allowed(delay);
       this.log(spec, attempt, started, status, undefined, delay);
       if (delay === undefined) {
         throw this.httpError(spec, status, text, retryAfter);
       }
-      await sleep(delay, undefined, { signal: spec.signal }).catch(() => throwIfAborted(spec.signal));
+      await wait(delay, status === 429 ? 'rate limited' : status === 503 ? 'unavailable' : 'server error');
     }
   }
 
@@ -381,9 +502,9 @@ export class Transport {
 
   httpError(spec: Pick<RequestSpec, 'method' | 'path'>, status: number, text: string, retryAfter?: number): UbiOpsApiError {
     const serverMessage = serverMessageFromBody(text);
-    const advice = status === 429 && retryAfter !== undefined
-      ? `UbiOps is limiting the request rate; try again in ${Math.ceil(retryAfter)} s.`
-      : adviceForStatus(status);
+    const advice = retryAfter === undefined
+      ? adviceForStatus(status)
+      : `${status === 429 ? 'UbiOps is limiting the request rate' : 'UbiOps is unavailable for now'}; try again in ${formatSeconds(retryAfter * 1000)}.`;
     const message = [`${spec.method} ${spec.path} failed with ${status}${serverMessage ? `: ${serverMessage}` : ''}.`, advice]
       .filter(Boolean)
       .join(' ');
@@ -429,6 +550,46 @@ export function retryAfterSeconds(headers: Record<string, string | string[] | un
     return reset + 1;
   }
   return status === 429 ? 60 : undefined;
+}
+
+/**
+ * Calls `onStall` once when `bytes()` grows by fewer than `minBytes` in a window of `windowMs` (a transfer trickled
+ * to keep an idle timeout from firing); returns the function that stops watching, also called when `signal` aborts.
+ */
+export function watchTransfer(
+  bytes: () => number,
+  signal: AbortSignal | undefined,
+  onStall: () => void,
+  limits: { windowMs: number; minBytes: number },
+): () => void {
+  let last = bytes();
+  const stop = (): void => {
+    clearInterval(timer);
+    signal?.removeEventListener('abort', stop);
+  };
+  const timer = setInterval(() => {
+    const now = bytes();
+    if (now - last < limits.minBytes) {
+      stop();
+      onStall();
+    }
+    last = now;
+  }, limits.windowMs);
+  signal?.addEventListener('abort', stop, { once: true });
+  return stop;
+}
+
+/** `45 s`, `3 min`, `2 h`, `10 days`: a wait or a deadline as a person reads it. */
+export function formatSeconds(ms: number): string {
+  const seconds = Math.ceil(ms / 1000);
+  if (seconds < 120) return `${seconds} s`;
+  if (seconds < 7200) return `${Math.round(seconds / 60)} min`;
+  if (seconds < 172_800) return `${Math.round(seconds / 3600)} h`;
+  return `${Math.round(seconds / 86_400)} days`;
+}
+
+function formatBytes(bytes: number): string {
+  return bytes % 1024 === 0 ? `${bytes / 1024} KiB` : `${bytes} bytes`;
 }
 
 export function throwIfAborted(signal: AbortSignal | undefined): void {

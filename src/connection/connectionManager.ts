@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import { inert } from '../ui/text';
-import { normaliseHost, normaliseToken, UbiOpsApiError, UbiOpsClient } from '../api';
+import { normaliseHost, normaliseToken, UbiOpsApiError, UbiOpsClient, type WaitEvent } from '../api';
 import type { Emulator } from '../emulator';
 import { logRequest } from '../log';
 import { configuredHost, networkOptions } from './settings';
@@ -204,9 +204,27 @@ export class ConnectionManager implements vscode.Disposable {
       token,
       network: networkOptions(),
       onRequest: (event) => logRequest(this.log, event),
+      onWait: (event) => showWait(event),
       userAgent: this.userAgent,
     });
   }
+}
+
+/** A wait of a few seconds or more before a call is repeated, in the status bar for as long as it lasts. */
+function showWait(event: WaitEvent): void {
+  if (event.seconds < 3) {
+    return;
+  }
+  const reasons: Record<WaitEvent['reason'], string> = {
+    'rate limited': vscode.l10n.t('rate limited'),
+    unavailable: vscode.l10n.t('unavailable'),
+    'server error': vscode.l10n.t('server error'),
+    network: vscode.l10n.t('network'),
+  };
+  vscode.window.setStatusBarMessage(
+    vscode.l10n.t('$(watch) UbiOps: waiting {0} s for the server ({1})', event.seconds, reasons[event.reason]),
+    event.seconds * 1000,
+  );
 }
 
 /** A message for a failed call that a notification can show as it is. */
