@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { chmod, lstat, mkdir, open, realpath, rename, rmdir, unlink, type FileHandle } from 'node:fs/promises';
+import { chmod, lstat, mkdir, open, realpath, rename, rm, rmdir, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { readChunks, ZlibPump } from './streams';
@@ -24,7 +24,10 @@ export interface ExtractOptions {
   signal?: AbortSignal;
   /** Most bytes inflated in all. Default 4 GiB. */
   maxTotalBytes?: number;
-  /** Most an entry may inflate relative to its compressed size, once over 16 MiB. Default 200. */
+  /**
+   * Most an entry may inflate relative to its compressed size, once over 16 MiB, and the whole zip relative to the
+   * size of its data, once it unpacks to over 16 MiB. Default 200.
+   */
   maxRatio?: number;
 }
 
@@ -71,26 +74,34 @@ export async function listZip(zipPath: string): Promise<ZipEntry[]> {
 /**
  * Extracts `zipPath` into `destDir`. Every entry is checked first, and the whole zip is refused if any could land
  * outside `destDir` (`..`, absolute paths, drive letters, backslash tricks, symbolic links, a link already in
- * `destDir` on the way) or would inflate past the limits. Files are written beside their targets and moved into
- * place only once all are complete, so a failed or cancelled extraction leaves `destDir` as it was.
+ * `destDir` on the way), has a name that Windows cannot hold or that hides its real text (see `checkName`), or would
+ * inflate past the limits (each entry, and the whole zip against its own size). Then every target is inspected and
+ * only then are conflicts asked about. Files are inflated into a staging folder inside `destDir` and moved into place
+ * only once all are complete; a file they replace is kept aside until every move has succeeded, and a failure in
+ * the moves puts everything back (replaced files restored, new files and folders removed). A failed or cancelled
+ * extraction leaves `destDir` as it was.
  */
 export async function extractZip(zipPath: string, destDir: string, options: ExtractOptions = {}): Promise<{ written: string[]; skipped: string[] }> {
   const { signal } = options;
   await mkdir(destDir, { recursive: true });
   const dest = await realpath(destDir);
   const handle = await openZip(zipPath);
+  let staging: string | undefined;
   const created: string[] = [];
-  const parts: { part: string; target: string; relative: string }[] = [];
+  /** Moves done, in order: the target, and where the file it replaced was kept. */
+  const moved: { target: string; backup?: string }[] = [];
   try {
     const { entries, dataEnd } = await readCentralDirectory(handle, zipPath);
     const plan = planEntries(entries, options);
     checkLimits(plan, dataEnd, options);
 
+    // Inspect everything before asking anything: no question is asked about a zip that is refused further on.
+    const states: ('new' | 'exists')[] = [];
+    for (const item of plan) states.push(await inspectTarget(dest, item.relative, item.entry.isDirectory));
     const skipped: string[] = [];
     const files: typeof plan = [];
-    for (const item of plan) {
-      const state = await inspectTarget(dest, item.relative, item.entry.isDirectory);
-      if (state === 'exists') {
+    for (const [i, item] of plan.entries()) {
+      if (states[i] === 'exists') {
         const answer = (await options.onConflict?.(item.relative)) ?? 'skip';
         if (answer === 'cancel') throw new ExtractError('cancelled', 'Extraction was cancelled; nothing was written.');
         if (answer === 'skip') {
@@ -101,16 +112,10 @@ export async function extractZip(zipPath: string, destDir: string, options: Extr
       if (!item.entry.isDirectory) files.push(item);
     }
 
-    for (const { entry, relative } of plan) {
-      if (entry.isDirectory) await makeDirectories(dest, relative.split('/'), created);
-    }
+    staging = path.join(dest, `.ubiops-extract-${randomUUID().slice(0, 8)}`);
+    await mkdir(staging);
     const budget: Budget = { used: 0, max: options.maxTotalBytes ?? DEFAULT_MAX_TOTAL_BYTES };
-    for (const { relative } of files) {
-      const segments = relative.split('/');
-      const folder = await makeDirectories(dest, segments.slice(0, -1), created);
-      const name = segments[segments.length - 1]!;
-      parts.push({ part: path.join(folder, `.${name}.${randomUUID().slice(0, 8)}.part`), target: path.join(folder, name), relative });
-    }
+    const parts = files.map((_, i) => path.join(staging!, `${i}.part`));
     // A few entries at once: most are small, and one at a time the threadpool round trips dominate.
     let next = 0;
     const worker = async () => {
@@ -118,22 +123,46 @@ export async function extractZip(zipPath: string, destDir: string, options: Extr
         if (signal?.aborted) throw new ExtractError('cancelled', 'Extraction was cancelled; nothing was written.', { cause: signal.reason });
         const i = next++;
         const { entry, relative } = files[i]!;
-        await inflateEntry(handle, entry, parts[i]!.part, relative, dataEnd, budget, signal);
-        if (entry.mode & 0o111) await chmod(parts[i]!.part, 0o755);
+        await inflateEntry(handle, entry, parts[i]!, relative, dataEnd, budget, signal);
+        if (entry.mode & 0o111) await chmod(parts[i]!, 0o755);
       }
     };
     const results = await Promise.allSettled(Array.from({ length: CONCURRENCY }, worker));
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
-    for (const { part, target } of parts) await rename(part, target);
-    return { written: parts.map((p) => p.relative), skipped };
+
+    if (signal?.aborted) throw new ExtractError('cancelled', 'Extraction was cancelled; nothing was written.', { cause: signal.reason });
+    for (const { entry, relative } of plan) {
+      if (entry.isDirectory) await makeDirectories(dest, relative.split('/'), created);
+    }
+    for (const [i, { relative }] of files.entries()) {
+      const segments = relative.split('/');
+      const folder = await makeDirectories(dest, segments.slice(0, -1), created);
+      const target = path.join(folder, segments[segments.length - 1]!);
+      // Checked before the questions; checked again, since the folder may have changed while the files inflated.
+      const existing = await lstat(target).catch(() => undefined);
+      if (existing && !existing.isFile()) {
+        throw new ExtractError('in-the-way', `\`${relative}\` is no longer a plain file in the destination (it changed during the extraction); nothing was changed. Move it aside or extract elsewhere.`);
+      }
+      const backup = existing ? path.join(staging, `${i}.replaced`) : undefined;
+      if (backup) await rename(target, backup);
+      moved.push({ target, backup });
+      await rename(parts[i]!, target);
+    }
+    return { written: files.map((f) => f.relative), skipped };
   } catch (error) {
-    for (const { part } of parts) await unlink(part).catch(() => undefined);
+    // Put back what the moves changed, the last first: replaced files return, new ones go.
+    for (const { target, backup } of moved.reverse()) {
+      if (backup) await rename(backup, target).catch(() => undefined);
+      else await unlink(target).catch(() => undefined);
+    }
     for (const folder of created.reverse()) await rmdir(folder).catch(() => undefined);
     if (error instanceof ExtractError) throw error;
     if (signal?.aborted) throw new ExtractError('cancelled', 'Extraction was cancelled; nothing was written.', { cause: signal.reason });
-    throw new ExtractError('corrupt', `Cannot extract ${path.basename(zipPath)}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    const what = moved.length > 0 ? 'it was undone and the folder is as it was' : 'nothing was changed';
+    throw new ExtractError('corrupt', `Cannot extract ${path.basename(zipPath)}: ${error instanceof Error ? error.message : String(error)}; ${what}.`, { cause: error });
   } finally {
+    if (staging) await rm(staging, { recursive: true, force: true }).catch(() => undefined);
     await handle.close();
   }
 }
@@ -198,7 +227,17 @@ function planEntries(entries: RawEntry[], options: ExtractOptions): Planned[] {
   return result;
 }
 
-/** The entry's path under the destination, or why it may not have one. */
+/** Characters that show text other than what is stored: bidirectional overrides, embeddings, isolates and marks. */
+const SPOOFING = /[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]/;
+/** Names Windows keeps for devices, with any extension (`con.txt` is the console too). */
+const WINDOWS_DEVICE = /^(con|prn|aux|nul|com[1-9¹²³]|lpt[1-9¹²³])(\.|$)/i;
+
+/**
+ * The entry's path under the destination, or why it may not have one. Refused on every system, since what is
+ * extracted here is often opened, shared or synced elsewhere: names Windows cannot hold (device names such as `CON`
+ * or `aux.py`, a trailing dot or space, `<>:"|?*` and control characters) and names with characters that make them
+ * read as something else (right-to-left overrides and other bidirectional controls: `txt.exe` shown as `exe.txt`).
+ */
 function checkName(name: string): { relative: string } | { reason: string } {
   if (name.includes('\0')) return { reason: 'has a NUL character in its name' };
   if (/^[A-Za-z]:/.test(name)) return { reason: 'starts with a drive letter' };
@@ -206,8 +245,14 @@ function checkName(name: string): { relative: string } | { reason: string } {
   // Windows tools have written `\` as the separator; treating it as one also catches `..\..\x`.
   const segments = name.split(/[\\/]/);
   if (segments.includes('..')) return { reason: 'climbs out of the folder with `..`' };
-  if (process.platform === 'win32' && segments.some((s) => /[:<>"|?*]/.test(s))) return { reason: 'has a character Windows reads as a drive, stream or wildcard' };
-  return { relative: segments.filter((s) => s !== '' && s !== '.').join('/') };
+  if (SPOOFING.test(name)) return { reason: 'has an invisible bidirectional-text character that disguises its name' };
+  const kept = segments.filter((s) => s !== '' && s !== '.');
+  for (const segment of kept) {
+    if (/[\u0001-\u001f:<>"|?*]/.test(segment)) return { reason: 'has a character Windows cannot hold in a name (`<>:"|?*` or a control character)' };
+    if (WINDOWS_DEVICE.test(segment)) return { reason: `uses \`${segment.split('.')[0]}\`, a device name Windows reserves` };
+    if (/[. ]$/.test(segment)) return { reason: 'ends in a dot or a space, which Windows drops' };
+  }
+  return { relative: kept.join('/') };
 }
 
 function checkLimits(plan: Planned[], dataEnd: number, options: ExtractOptions): void {
@@ -221,6 +266,10 @@ function checkLimits(plan: Planned[], dataEnd: number, options: ExtractOptions):
     if (entry.size > RATIO_FLOOR && entry.size > entry.compressedSize * maxRatio) {
       throw new ExtractError('too-large', `\`${entry.path}\` would inflate ${Math.round(entry.size / Math.max(entry.compressedSize, 1))} times (${entry.size} bytes), which is how zip bombs look; nothing was extracted.`);
     }
+  }
+  // Many entries each under the floor add up (60 of 16 MiB from 961 KiB): the whole zip is held to the ratio too.
+  if (declared > RATIO_FLOOR && declared > Math.max(dataEnd, 1) * maxRatio) {
+    throw new ExtractError('too-large', `This zip would unpack to ${declared} bytes from ${dataEnd}, ${Math.round(declared / Math.max(dataEnd, 1))} times its size, which is how zip bombs look; nothing was extracted.`);
   }
   // Entries sharing compressed data are the other zip bomb (one stream inflated many times over).
   const sorted = plan.map(({ entry }) => entry).sort((a, b) => a.offset - b.offset);
@@ -408,8 +457,9 @@ function decodeName(bytes: Buffer, utf8: boolean): string {
   }
 }
 
+/** The name with its invisible and direction-changing characters written out (`\u202E`), so a message shows it as stored. */
 function printable(name: string): string {
-  return name.replace(/\0/g, '\\0');
+  return name.replace(/[\u0000-\u001f\u007f\u200e\u200f\u061c\u202a-\u202e\u2066-\u2069]/g, (c) => (c === '\0' ? '\\0' : `\\u${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`));
 }
 
 function summarize(items: string[]): string {

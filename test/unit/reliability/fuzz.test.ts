@@ -157,8 +157,10 @@ async function goodZip(): Promise<Buffer> {
 }
 
 function hostileZip(rng: Rng): Buffer {
-  const names = ['../evil.txt', '/etc/evil', 'C:\\evil.txt', 'a/../../evil', '..\\..\\evil', 'environment_package/../../evil', 'ok/./../../x', 'a\u0000b', 'con', 'x/'.repeat(300) + 'deep', ''];
-  switch (rng.int(5)) {
+  const names = ['../evil.txt', '/etc/evil', 'C:\\evil.txt', 'a/../../evil', '..\\..\\evil', 'environment_package/../../evil', 'ok/./../../x', 'a\u0000b', 'con', 'x/'.repeat(300) + 'deep', '',
+    // Issue 14: names Windows cannot hold, and names that read as something else.
+    'aux.py', 'sub/LPT1.txt', 'name.', 'trailing ', 'a<b', 'txt\u202eexe.py', 'x\u2066y', 'ab\u200f.txt'];
+  switch (rng.int(6)) {
     case 0:
       return rawZip([{ name: rng.pick(names), data: Buffer.from('pwned') }, { name: 'requirements.txt', data: Buffer.from('numpy\n') }]);
     case 1:
@@ -171,9 +173,20 @@ function hostileZip(rng: Rng): Buffer {
     }
     case 3:
       return rawZip([{ name: 'environment_package/requirements.txt', data: Buffer.from('numpy\n'), declaredSize: rng.pick([0, 1, 0xffffffff]), crc: rng.int(2 ** 31) }]);
+    case 4:
+      // Rarely: a megabyte to mutate and read costs the other cases' throughput.
+      return rng.chance(0.1) ? manySmallBombs() : deflateBomb();
     default:
       return deflateBomb();
   }
+}
+
+let manySmallBombsZip: Buffer | undefined;
+/** Issue 14: 60 entries of 16 MiB each, under the per-entry ratio floor, 960 MiB from under 1 MiB in all. */
+function manySmallBombs(): Buffer {
+  const zeros = Buffer.alloc(16 * MB);
+  manySmallBombsZip ??= rawZip(Array.from({ length: 60 }, (_, i) => ({ name: `environment_package/f${i}.bin`, data: zeros, deflate: true })));
+  return manySmallBombsZip;
 }
 
 function multipart(boundary: string, parts: { headers: string; body: Buffer }[], closing = true): Buffer {
