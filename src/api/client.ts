@@ -6,6 +6,7 @@ import contentDisposition from 'content-disposition';
 import type { Dispatcher } from 'undici';
 import { UbiOpsApiError } from './errors';
 import { DEFAULT_API_HOST, normaliseHost, normaliseToken } from './host';
+import { type Shape, shapeProblem, SHAPES } from './shapes';
 import type {
   EnvironmentBuild,
   EnvironmentBuildDependency,
@@ -201,12 +202,12 @@ export class UbiOpsClient {
 
   /** `GET /projects/{project_name}`: one project with its suspension and CORS settings; 404 when unknown. */
   getProject(project: string, options: CallOptions = {}): Promise<ProjectDetail> {
-    return this.object<ProjectDetail>({ method: 'GET', path: projectPath(project), ...options });
+    return this.object<ProjectDetail>({ method: 'GET', path: projectPath(project), ...options }, SHAPES.project);
   }
 
   /** `GET /projects`, optionally filtered by labels (`k:v` pairs). */
   listProjects(filter: { labels?: Record<string, string> | string } = {}, options: CallOptions = {}): Promise<Project[]> {
-    return this.array<Project>({ method: 'GET', path: '/projects', query: { labels: labelQuery(filter.labels) }, ...options });
+    return this.array<Project>({ method: 'GET', path: '/projects', query: { labels: labelQuery(filter.labels) }, ...options }, SHAPES.project);
   }
 
   /** Lists projects to check the token: 401 means wrong, 200 means it works. Other failures throw. */
@@ -235,17 +236,17 @@ export class UbiOpsClient {
           filter.supports_request_format === undefined ? undefined : String(filter.supports_request_format),
       },
       ...options,
-    });
+    }, SHAPES.environment);
   }
 
   /** `environments_create`. */
   createEnvironment(project: string, data: EnvironmentCreate, options: CallOptions = {}): Promise<EnvironmentList> {
-    return this.object<EnvironmentList>({ method: 'POST', path: projectPath(project, 'environments'), json: data, ...options });
+    return this.object<EnvironmentList>({ method: 'POST', path: projectPath(project, 'environments'), json: data, ...options }, SHAPES.environment);
   }
 
   /** `environments_get`. */
   getEnvironment(project: string, environment: string, options: CallOptions = {}): Promise<EnvironmentDetail> {
-    return this.object<EnvironmentDetail>({ method: 'GET', path: environmentPath(project, environment), ...options });
+    return this.object<EnvironmentDetail>({ method: 'GET', path: environmentPath(project, environment), ...options }, SHAPES.environment);
   }
 
   /** `environments_update`: rename, display name, description; `labels` replaces the labels whole. */
@@ -255,7 +256,7 @@ export class UbiOpsClient {
     data: EnvironmentUpdate,
     options: CallOptions = {},
   ): Promise<EnvironmentDetail> {
-    return this.object<EnvironmentDetail>({ method: 'PATCH', path: environmentPath(project, environment), json: data, ...options });
+    return this.object<EnvironmentDetail>({ method: 'PATCH', path: environmentPath(project, environment), json: data, ...options }, SHAPES.environment);
   }
 
   /** `environments_delete`. Refused (400) while a deployment version uses the environment. */
@@ -278,19 +279,19 @@ export class UbiOpsClient {
       path: environmentPath(project, environment, 'usage'),
       query: { environment_type: filter.environment_type },
       ...options,
-    });
+    }, SHAPES.usage);
   }
 
   // ---- revisions ---------------------------------------------------------------------------------------------
 
   /** `environment_revisions_list`. */
   listRevisions(project: string, environment: string, options: CallOptions = {}): Promise<EnvironmentRevisionDetail[]> {
-    return this.array<EnvironmentRevisionDetail>({ method: 'GET', path: environmentPath(project, environment, 'revisions'), ...options });
+    return this.array<EnvironmentRevisionDetail>({ method: 'GET', path: environmentPath(project, environment, 'revisions'), ...options }, SHAPES.revision);
   }
 
   /** `environment_revisions_get`. */
   getRevision(project: string, environment: string, revision: string, options: CallOptions = {}): Promise<EnvironmentRevisionDetail> {
-    return this.object<EnvironmentRevisionDetail>({ method: 'GET', path: revisionPath(project, environment, revision), ...options });
+    return this.object<EnvironmentRevisionDetail>({ method: 'GET', path: revisionPath(project, environment, revision), ...options }, SHAPES.revision);
   }
 
   /**
@@ -428,19 +429,19 @@ export class UbiOpsClient {
 
   /** `environment_revisions_rebuild`: a new build of the revision (trigger "Rebuild triggered"). */
   rebuildRevision(project: string, environment: string, revision: string, options: CallOptions = {}): Promise<EnvironmentBuild> {
-    return this.object<EnvironmentBuild>({ method: 'POST', path: revisionPath(project, environment, revision, 'rebuild'), json: {}, ...options });
+    return this.object<EnvironmentBuild>({ method: 'POST', path: revisionPath(project, environment, revision, 'rebuild'), json: {}, ...options }, SHAPES.build);
   }
 
   // ---- builds ------------------------------------------------------------------------------------------------
 
   /** `environment_builds_list`. */
   listBuilds(project: string, environment: string, revision: string, options: CallOptions = {}): Promise<EnvironmentBuild[]> {
-    return this.array<EnvironmentBuild>({ method: 'GET', path: revisionPath(project, environment, revision, 'builds'), ...options });
+    return this.array<EnvironmentBuild>({ method: 'GET', path: revisionPath(project, environment, revision, 'builds'), ...options }, SHAPES.build);
   }
 
   /** `environment_builds_get`. */
   getBuild(project: string, environment: string, revision: string, build: string, options: CallOptions = {}): Promise<EnvironmentBuild> {
-    return this.object<EnvironmentBuild>({ method: 'GET', path: buildPath(project, environment, revision, build), ...options });
+    return this.object<EnvironmentBuild>({ method: 'GET', path: buildPath(project, environment, revision, build), ...options }, SHAPES.build);
   }
 
   /** `environment_builds_update`: cancels a queued or processing build (the only change the API allows). */
@@ -450,7 +451,7 @@ export class UbiOpsClient {
       path: buildPath(project, environment, revision, build),
       json: { status: 'cancelled' },
       ...options,
-    });
+    }, SHAPES.build);
   }
 
   /** `environment_build_dependencies_list`: the dependency files of a build, with their contents. */
@@ -465,36 +466,55 @@ export class UbiOpsClient {
       method: 'GET',
       path: buildPath(project, environment, revision, build, 'dependency-files'),
       ...options,
-    });
+    }, SHAPES.dependencyFile);
   }
 
   // ---- shapes ------------------------------------------------------------------------------------------------
 
-  /** A JSON object answer; anything else is a clear error rather than a crash further on. */
-  private async object<T>(spec: RequestSpec): Promise<T> {
-    const value = await this.transport.json<unknown>(spec);
+  /**
+   * A JSON object answer; anything else is a clear error rather than a crash further on. With a `shape`, the
+   * answer is capped at its size and must have its fields (`shapes.ts`).
+   */
+  private async object<T>(spec: RequestSpec, shape?: Shape): Promise<T> {
+    const value = await this.transport.json<unknown>(shape ? { maxBytes: shape.maxBytes, ...spec } : spec);
     if (!value || typeof value !== 'object' || Array.isArray(value)) {
       throw this.shapeError(spec, 'an object', value);
+    }
+    const problem = shape && shapeProblem(value, shape);
+    if (problem) {
+      throw this.shapeError(spec, shape.what, value, `but ${problem}`);
     }
     return value as T;
   }
 
-  /** A JSON array answer of objects; unknown fields in the objects are kept. */
-  private async array<T>(spec: RequestSpec): Promise<T[]> {
-    const value = await this.transport.json<unknown>(spec);
+  /**
+   * A JSON array answer of objects; unknown fields in the objects are kept. With a `shape`, the answer is capped at
+   * its size and item count before it is parsed, and every item must have the shape's fields: a list the explorer
+   * could not show is refused whole, before any node is built.
+   */
+  private async array<T>(spec: RequestSpec, shape?: Shape): Promise<T[]> {
+    const value = await this.transport.json<unknown>(shape ? { maxBytes: shape.maxBytes, maxItems: shape.maxItems, ...spec } : spec);
     if (!Array.isArray(value) || value.some((item) => !item || typeof item !== 'object' || Array.isArray(item))) {
       throw this.shapeError(spec, 'a list of objects', value);
+    }
+    if (shape) {
+      for (const [index, item] of value.entries()) {
+        const problem = shapeProblem(item, shape);
+        if (problem) {
+          throw this.shapeError(spec, `a list of ${shape.what.replace(/^an? /, '')} objects`, value, `but in item ${index + 1}, ${problem}`);
+        }
+      }
     }
     return value as T[];
   }
 
-  private shapeError(spec: RequestSpec, expected: string, value: unknown): UbiOpsApiError {
-    const got = value === null ? 'null' : Array.isArray(value) ? 'a list' : typeof value;
+  private shapeError(spec: RequestSpec, expected: string, value: unknown, problem?: string): UbiOpsApiError {
+    const got = problem ?? `got ${value === null ? 'null' : Array.isArray(value) ? 'a list' : typeof value}`;
     return new UbiOpsApiError({
       method: spec.method,
       path: spec.path,
       host: this.transport.host,
-      message: `${spec.method} ${spec.path}: expected ${expected} from ${this.transport.host}, got ${got}. Is the host a UbiOps API?`,
+      message: `${spec.method} ${spec.path}: expected ${expected} from ${this.transport.host}, ${got}. Is the host a UbiOps API?`,
     });
   }
 }

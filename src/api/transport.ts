@@ -6,6 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, Dispatcher, EnvHttpProxyAgent } from 'undici';
 import { adviceForStatus, serverMessageFromBody, UbiOpsApiError } from './errors';
 import { isLoopbackHost } from './host';
+import { countTopLevelItems } from './shapes';
 
 /** Network settings, so that the extension can pass on VS Code's `http.*` settings and the usual variables. */
 export interface NetworkOptions {
@@ -209,6 +210,10 @@ export interface RequestSpec {
   headersTimeoutMs?: number;
   /** Overall deadline of this call, instead of the client's `callTimeoutMs`. */
   timeoutMs?: number;
+  /** Largest JSON answer read, instead of 64 MiB (`shapes.ts` has one per kind of answer). */
+  maxBytes?: number;
+  /** For a list: most items, counted before the answer is parsed. */
+  maxItems?: number;
   /** Told before each wait for a repeat (rate limit, unavailable server, backoff). */
   onWait?: (event: WaitEvent) => void;
   /**
@@ -306,10 +311,11 @@ export class Transport {
       const response = await this.send(call, transfer ? undefined : Date.now() + timeoutMs);
       timer ??= setTimeout(expire, timeoutMs);
       let text: string;
+      const maxBytes = spec.maxBytes ?? MAX_JSON_BYTES;
       try {
-        text = await readText(response.body, MAX_JSON_BYTES, () => this.error(spec, {
+        text = await readText(response.body, maxBytes, () => this.error(spec, {
           status: response.status,
-          message: `${spec.method} ${spec.path}: the answer from ${this.host} is larger than ${MAX_JSON_BYTES} bytes.`,
+          message: `${spec.method} ${spec.path}: the answer from ${this.host} is larger than ${maxBytes} bytes, more than a real answer can be; it was not read.`,
         }));
       } catch (cause) {
         if (cause instanceof UbiOpsApiError) {
@@ -323,6 +329,12 @@ export class Transport {
       }
       if (response.status === 204 || text.trim() === '') {
         return undefined as T;
+      }
+      if (spec.maxItems !== undefined && countTopLevelItems(text, spec.maxItems) > spec.maxItems) {
+        throw this.error(spec, {
+          status: response.status,
+          message: `${spec.method} ${spec.path}: the answer from ${this.host} lists more than ${spec.maxItems} items, more than a real list holds; it was not read.`,
+        });
       }
       try {
         return JSON.parse(text) as T;
