@@ -73,6 +73,20 @@ describe('Writing environment files in the editor', function () {
     await until('the problems to clear', () => problems(document.uri).length === 0);
   });
 
+  it('says a hostile file is nested too deeply, edit after edit, and the extension host survives (issue 14)', async () => {
+    const yaml = await open('ubiops.yaml', '['.repeat(1_500));
+    await until('the nesting problem', () => problems(yaml.uri).some((problem) => problem.code === 'too-deep'));
+    // The second check in one process is the one that aborted Node 20.
+    await replaceAll(yaml, '['.repeat(2_000));
+    await replaceAll(yaml, `apt:\n  packages:\n    - ${'['.repeat(1_000)}\n`);
+    await until('the nesting problem on line 3', () => problems(yaml.uri).some((problem) => problem.code === 'too-deep' && problem.range.startsWith('2:')));
+    const requirements = await open('requirements.txt', `numpy; ${'('.repeat(5_000)}`);
+    const [problem] = await until('the marker problem', () => (problems(requirements.uri).length ? problems(requirements.uri) : undefined));
+    assert.equal(problem!.code, 'marker-depth');
+    await replaceAll(yaml, 'apt:\n  packages:\n    - libgomp1\n');
+    await until('the problems to clear', () => problems(yaml.uri).length === 0);
+  });
+
   it('underlines requirements.txt problems line by line', async () => {
     const document = await open('requirements.txt', 'numpy 1.26.4\npandas=2.2.0\nrequests>=\n-r\n# a comment\nscikit-learn~=1.5.2\n');
     const shown = await until('the problems', () => (problems(document.uri).length >= 4 ? problems(document.uri) : undefined));
