@@ -7,7 +7,9 @@ import { spawn } from 'node:child_process';
 import * as http from 'node:http';
 import * as net from 'node:net';
 import * as path from 'node:path';
+import * as os from 'node:os';
 import type { Emulator } from '../../../src/emulator';
+import { hostAllowed } from '../../../src/emulator/hostCheck';
 import { startEmulator, TOKEN } from '../emulator/helpers';
 
 /** A request with the Host header as given (fetch would not let us set it). */
@@ -65,6 +67,20 @@ describe('security: the emulator as a local server', () => {
     for (const host of ['localhost', `localhost:${emu.port}`, `127.0.0.1:${emu.port}`, '127.3.2.1', `[::1]:${emu.port}`, 'LOCALHOST', 'app.localhost']) {
       assert.equal((await withHost(emu, host)).status, 200, `Host: ${host}`);
     }
+  });
+
+  it('answers the name or address it was started with, and, bound to every interface, this machine\'s addresses', () => {
+    assert.ok(hostAllowed('emulator.internal:8765', 'emulator.internal'));
+    assert.ok(!hostAllowed('emulator.internal:8765', '127.0.0.1'));
+    const own = Object.values(os.networkInterfaces()).flat().find((iface) => iface && !iface.internal && iface.family === 'IPv4');
+    if (own) {
+      assert.ok(hostAllowed(`${own.address}:8765`, '0.0.0.0'));
+      assert.ok(!hostAllowed(`${own.address}:8765`, '127.0.0.1'));
+    }
+    assert.ok(!hostAllowed('192.0.2.7', '0.0.0.0'), 'an address of no interface here');
+    assert.ok(hostAllowed(undefined, '127.0.0.1'), 'HTTP/1.0 without Host: no browser sends that');
+    assert.ok(!hostAllowed('localhost@evil.example', '127.0.0.1'));
+    assert.ok(!hostAllowed('127.0.0.1.evil.example', '127.0.0.1'));
   });
 
   it('closes a connection that never sends a request, and one whose headers never end', async () => {
