@@ -7,6 +7,16 @@ import type { Dispatcher } from 'undici';
 import { UbiOpsApiError } from './errors';
 import { DEFAULT_API_HOST, normaliseHost, normaliseToken } from './host';
 import { type Shape, shapeProblem, SHAPES } from './shapes';
+import {
+  BuildLogReader,
+  buildLogQuery,
+  type ListLogsOptions,
+  type LogLine,
+  logTimeParameter,
+  MAX_LOG_LIMIT,
+  parseLogsText,
+  toLogLine,
+} from './logs';
 import type {
   EnvironmentBuild,
   EnvironmentBuildDependency,
@@ -122,6 +132,7 @@ export interface TokenCheck {
  * | environment_builds_get                | getBuild                      |
  * | environment_builds_update             | cancelBuild                   |
  * | environment_build_dependencies_list   | listBuildDependencyFiles      |
+ * | logs (platform notes)                 | listLogs, buildLogReader      |
  *
  * plus `getStatus` (`GET /status`), `getUser` (`GET /user`), `listProjects` (`GET /projects`), `getProject`
  * (`GET /projects/{project_name}`) and `checkToken`.
@@ -467,6 +478,36 @@ export class UbiOpsClient {
       path: buildPath(project, environment, revision, build, 'dependency-files'),
       ...options,
     }, SHAPES.dependencyFile);
+  }
+
+  // ---- logs --------------------------------------------------------------------------------------------------
+
+  /** `GET /projects/{project}/logs`: log lines, oldest first, with exact nanosecond timestamps (`./logs.ts`). */
+  async listLogs(project: string, options: ListLogsOptions = {}): Promise<LogLine[]> {
+    const spec: RequestSpec = {
+      method: 'GET',
+      path: projectPath(project, 'logs'),
+      query: {
+        query: options.query,
+        start: logTimeParameter(options.start),
+        end: logTimeParameter(options.end),
+        limit: options.limit === undefined ? undefined : String(options.limit),
+      },
+      signal: options.signal,
+      // A page holds at most 5000 lines: a server that sends more is not read.
+      maxItems: MAX_LOG_LIMIT,
+    };
+    const value = await this.transport.json<unknown>(spec, parseLogsText);
+    const lines = Array.isArray(value) ? value.map(toLogLine) : [];
+    if (!Array.isArray(value) || lines.some((line) => line === undefined)) {
+      throw this.shapeError(spec, 'a list of log lines with timestamps', value);
+    }
+    return lines as LogLine[];
+  }
+
+  /** Reads one build's log page after page without losing or repeating a line, from the start or where it stopped. */
+  buildLogReader(project: string, environment: string, build: string, limit?: number): BuildLogReader {
+    return new BuildLogReader((options) => this.listLogs(project, options), buildLogQuery(environment, build), limit);
   }
 
   // ---- shapes ------------------------------------------------------------------------------------------------

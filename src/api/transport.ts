@@ -294,9 +294,9 @@ export class Transport {
   /**
    * Sends a request and parses the JSON answer; throws `UbiOpsApiError` for any status ≥ 300, and when the call
    * passes its deadline (`TimeoutOptions`). A file upload's body is watched for stalls instead, and the deadline
-   * starts once its answer begins.
+   * starts once its answer begins. `parse` replaces `JSON.parse` where an answer needs more (integers past 2^53).
    */
-  async json<T>(spec: RequestSpec): Promise<T> {
+  async json<T>(spec: RequestSpec, parse: (text: string) => unknown = JSON.parse): Promise<T> {
     const timeoutMs = spec.timeoutMs ?? this.timeouts.callTimeoutMs;
     const deadline = new AbortController();
     const expire = () => deadline.abort(this.error(spec, {
@@ -337,7 +337,7 @@ export class Transport {
         });
       }
       try {
-        return JSON.parse(text) as T;
+        return parse(text) as T;
       } catch (cause) {
         throw this.error(spec, {
           status: response.status,

@@ -12,6 +12,7 @@ import { DEPENDENCY_FILE_NAMES } from '../archive/dependencyFiles';
 import { formatProblem, type FileProblem } from '../archive/problems';
 import { validateDependencyFile } from '../archive/validate';
 import { NotAZipError, readDependencyFilesFromZip, ZipEntryTooLargeError } from '../archive/zipInspect';
+import type { BuildLogs } from './logs';
 import { type BuildRecord, type RevisionRecord, type Store, revisionTimestamp } from './store';
 
 export const TRIGGER_UPLOAD = 'Environment file upload';
@@ -140,6 +141,8 @@ export class BuildRunner {
   constructor(
     private readonly store: Store,
     private readonly buildSeconds: number,
+    /** Writes each build's log as it runs; absent, builds have no log. */
+    private readonly logs?: BuildLogs,
   ) {}
 
   /**
@@ -169,6 +172,7 @@ export class BuildRunner {
   /** Runs the build to its end now: `buildSeconds: 0` answers uploads with a finished build. */
   async completeNow(build: BuildRecord): Promise<void> {
     build.status = 'processing';
+    await this.logs?.plan(build);
     await this.track(this.complete(build, false));
   }
 
@@ -209,6 +213,9 @@ export class BuildRunner {
     }
     at(build.finishAt, () => void this.track(this.complete(build, true)));
     this.timers.set(build.id, timers);
+    if (this.logs) {
+      void this.track(this.logs.plan(build).catch(() => undefined));
+    }
   }
 
   resumeAll(): void {
@@ -231,12 +238,14 @@ export class BuildRunner {
     }
     build.status = 'cancelled_pending';
     build.cancelAt = Date.now() + CANCEL_PENDING_MS;
+    this.logs?.cancelling(build);
     this.schedule(build);
   }
 
   private finishCancel(build: BuildRecord): void {
     build.status = 'cancelled';
     delete build.cancelAt;
+    this.logs?.cancel(build);
   }
 
   /** Drops a build's timers (its environment was deleted, or it was cancelled). */
@@ -265,6 +274,7 @@ export class BuildRunner {
     if (!isRunning(build) || this.closed) {
       return;
     }
+    await this.logs?.planned(build.id);
     const revision = this.store.state.revisions.find((r) => r.id === build.revisionId);
     let outcome: BuildOutcome;
     if (!revision || revision.expired) {
@@ -288,6 +298,7 @@ export class BuildRunner {
     build.error_message = outcome.error_message;
     build.size = outcome.size;
     build.files = outcome.files;
+    this.logs?.finish(build, outcome);
     if (save && !this.closed) {
       await this.store.save().catch(() => undefined);
     }

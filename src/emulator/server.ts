@@ -85,6 +85,12 @@
  *   (DNS rebinding; `hostCheck.ts` lists what is allowed). Timeouts: a connection silent for `idleTimeoutMs` (60 s)
  *   is closed, also one that never sent a request; headers not complete in `headersTimeoutMs` (20 s) → 408 and
  *   closed; a kept-alive connection idles 5 s at most; a whole request may take 30 minutes (large uploads).
+ * - Logs (`GET /projects/{p}/logs`, `./logs.ts`): `query` in UbiOps' client's form ``| key=`value` and …`` with keys
+ *   environment_name, environment_build_id, environment_revision_id, level (double quotes also accepted); empty or
+ *   absent = every line of the project; anything else → 400 showing the form. `start`/`end`: integer nanoseconds
+ *   or ISO 8601 (no zone = UTC; other → 400); absent = unbounded. `limit`: 1–5000, default 1000 (other → 400, so a
+ *   client that asks for more learns it here). Oldest first; one build's lines have distinct timestamps.
+ *   `metadata` also carries environment_id, environment_revision_id and project_name.
  */
 import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -107,6 +113,7 @@ import type {
 import { DESCRIPTION_MAX } from '../api/rules';
 import { BuildRunner, isUnfinished, TRIGGER_COPY, TRIGGER_REBUILD, TRIGGER_UPLOAD } from './builds';
 import { hostAllowed } from './hostCheck';
+import { BuildLogs, LogQueryError } from './logs';
 import { seed } from './seed';
 import {
   type BuildRecord,
@@ -239,14 +246,15 @@ interface Route {
 export async function start(options: EmulatorOptions = {}): Promise<Emulator> {
   const store = await Store.open(options.dataDir);
   const buildSeconds = options.buildSeconds ?? 5;
-  const runner = new BuildRunner(store, buildSeconds);
+  const logs = new BuildLogs(store);
+  const runner = new BuildRunner(store, buildSeconds, logs);
   try {
     if ((options.seed ?? true) && store.isEmpty) {
       await seed(store, runner, buildSeconds, options.user ?? DEFAULT_USER);
       await store.save();
     }
     runner.resumeAll();
-    const app = new App(store, runner, options);
+    const app = new App(store, runner, options, logs);
     return await app.listen(options.port ?? DEFAULT_PORT, options.host ?? '127.0.0.1');
   } catch (err) {
     await runner.close();
@@ -271,6 +279,7 @@ class App {
     private readonly store: Store,
     private readonly runner: BuildRunner,
     private readonly options: EmulatorOptions,
+    private readonly logs: BuildLogs,
   ) {
     this.tokens = new Set(options.tokens && options.tokens.length > 0 ? options.tokens : [DEFAULT_TOKEN]);
     this.user = options.user ?? DEFAULT_USER;
@@ -301,6 +310,7 @@ class App {
       this.route(`${rev}/builds`, { GET: (c) => this.listBuilds(c) }),
       this.route(build, { GET: (c) => this.getBuild(c), PATCH: (c) => this.cancelBuild(c) }),
       this.route(`${build}/dependency-files`, { GET: (c) => this.dependencyFiles(c) }),
+      this.route('projects/:project/logs', { GET: (c) => this.listLogs(c) }),
     ];
   }
 
@@ -776,6 +786,7 @@ class App {
     }
     state.environments = state.environments.filter((e) => e !== env);
     state.revisions = state.revisions.filter((r) => r.environmentId !== env.id);
+    this.logs.remove(state.builds.filter((b) => b.environmentId === env.id).map((b) => b.id));
     state.builds = state.builds.filter((b) => b.environmentId !== env.id);
     await this.store.save();
     await Promise.all(revisionIds.map((id) => this.store.removeZip(id)));
@@ -1059,6 +1070,18 @@ class App {
   }
 
   // ---- builds -----------------------------------------------------------------------------------------------
+
+  private async listLogs({ res, params, query }: Ctx): Promise<void> {
+    this.requireProject(params.project);
+    let text: string;
+    try {
+      text = this.logs.answer(params.project, query);
+    } catch (err) {
+      throw err instanceof LogQueryError ? new HttpError(400, err.message) : err;
+    }
+    res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(text)) });
+    res.end(text);
+  }
 
   private async rebuild({ req, res, params }: Ctx): Promise<void> {
     const { env, rev } = this.requireRevision(params);

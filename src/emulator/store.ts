@@ -67,6 +67,15 @@ export interface BuildRecord {
   files: EnvironmentBuildDependency[];
 }
 
+/** One line of a build's log (`./logs.ts`). */
+export interface LogLineRecord {
+  /** Nanoseconds since the epoch as decimal text: the number is past 2^53. */
+  ns: string;
+  log: string;
+  level: 'info' | 'warning' | 'error';
+  system: boolean;
+}
+
 export interface DeploymentVersionRecord {
   id: string;
   project: string;
@@ -84,10 +93,12 @@ export interface State {
   revisions: RevisionRecord[];
   builds: BuildRecord[];
   deploymentVersions: DeploymentVersionRecord[];
+  /** Build logs by build id; absent in state files from before logs (then `{}`). */
+  logs: Record<string, LogLineRecord[]>;
 }
 
 function emptyState(): State {
-  return { format: 1, seq: 0, projects: [], environments: [], revisions: [], builds: [], deploymentVersions: [] };
+  return { format: 1, seq: 0, projects: [], environments: [], revisions: [], builds: [], deploymentVersions: [], logs: {} };
 }
 
 const STATE_FILE = 'state.json';
