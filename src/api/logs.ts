@@ -109,8 +109,8 @@ function offset(text: string): string {
 /**
  * Reads one build's log page by page, from where it stopped, never losing or repeating a line. UbiOps' client
  * resumes at the last timestamp plus one, which loses the lines that share the last line's nanosecond when a page
- * ends between them; this reader resumes at the last timestamp itself and skips the lines of that nanosecond it
- * has already returned.
+ * ends between them; this reader resumes at the last timestamp itself, asks for as many more lines as it has
+ * already seen at that nanosecond, and skips those.
  */
 export class BuildLogReader {
   private last: bigint | undefined;
@@ -125,15 +125,17 @@ export class BuildLogReader {
 
   /** The next lines (possibly none) and whether the page was full, so that more are already waiting. */
   async next(signal?: AbortSignal): Promise<{ lines: LogLine[]; more: boolean }> {
-    const page = await this.list({ query: this.query, start: this.last, limit: this.limit, signal });
+    // The lines of the last nanosecond come again: ask for that many more, so that a page always has new ones.
+    const limit = Math.min(MAX_LOG_LIMIT, this.limit + this.seenAtLast);
+    const page = await this.list({ query: this.query, start: this.last, limit, signal });
     let skip = 0;
     while (skip < page.length && skip < this.seenAtLast && page[skip].timestamp === this.last) {
       skip++;
     }
     const lines = page.slice(skip);
-    const full = page.length >= this.limit;
+    const full = page.length >= limit;
     if (lines.length === 0 && full) {
-      // A whole page at one nanosecond, all seen: step past it (the only case where a line could be skipped).
+      // 5000 lines at one nanosecond, all seen: step past it (the only case where a line could be skipped).
       this.last = (this.last ?? 0n) + 1n;
       this.seenAtLast = 0;
       return { lines, more: true };

@@ -40,6 +40,7 @@ export class BuildTracker {
   private controller = new AbortController();
   private readonly updateListeners = new Set<Listener<{ ref: BuildRef; build: EnvironmentBuild }>>();
   private readonly finishListeners = new Set<Listener<{ ref: BuildRef; build: EnvironmentBuild }>>();
+  private readonly pollListeners = new Set<Listener<{ ref: BuildRef; build: EnvironmentBuild }>>();
   private readonly lostListeners = new Set<Listener<{ ref: BuildRef; error: unknown }>>();
   private readonly runningListeners = new Set<Listener<number>>();
   private readonly initialIntervalMs: number;
@@ -96,6 +97,11 @@ export class BuildTracker {
     return this.listen(this.finishListeners, listener);
   }
 
+  /** A followed build was read, changed or not (an open log reads its new lines on this cadence). */
+  onDidPoll(listener: Listener<{ ref: BuildRef; build: EnvironmentBuild }>): { dispose(): void } {
+    return this.listen(this.pollListeners, listener);
+  }
+
   /** A followed build can no longer be asked about (deleted, access lost); it is no longer followed. */
   onDidLose(listener: Listener<{ ref: BuildRef; error: unknown }>): { dispose(): void } {
     return this.listen(this.lostListeners, listener);
@@ -110,6 +116,7 @@ export class BuildTracker {
     this.clear();
     this.updateListeners.clear();
     this.finishListeners.clear();
+    this.pollListeners.clear();
     this.lostListeners.clear();
     this.runningListeners.clear();
   }
@@ -138,6 +145,7 @@ export class BuildTracker {
       }
       const changed = build.status !== entry.status;
       entry.status = build.status;
+      this.emit(this.pollListeners, { ref: entry.ref, build });
       if (!isBuildRunning(build.status)) {
         this.followed.delete(entry.ref.build);
         this.emit(this.updateListeners, { ref: entry.ref, build });

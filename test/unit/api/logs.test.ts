@@ -1,0 +1,142 @@
+import assert from 'node:assert/strict';
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import JSZip from 'jszip';
+import {
+  BuildLogReader,
+  buildLogQuery,
+  type ListLogsOptions,
+  type LogLine,
+  nanosecondsFromText,
+  parseLogsText,
+  RequestEvent,
+  toLogLine,
+  UbiOpsApiError,
+  UbiOpsClient,
+} from '../../../src/api';
+import { start, type Emulator } from '../../../src/emulator';
+
+const TOKEN = 'logs-token';
+const PROJECT = 'demo-project';
+
+describe('UbiOpsClient: logs against the emulator', function () {
+  let emulator: Emulator;
+  let client: UbiOpsClient;
+  let events: RequestEvent[];
+  let dir: string;
+  let build: string;
+
+  before(async () => {
+    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'ubiops-logs-client-'));
+    emulator = await start({ port: 0, tokens: [TOKEN], buildSeconds: 0 });
+    events = [];
+    client = new UbiOpsClient({ host: emulator.url, token: TOKEN, onRequest: (event) => events.push(event) });
+    await client.createEnvironment(PROJECT, { name: 'paged', base_environment: 'python3-12' });
+    const zip = new JSZip();
+    zip.file('environment_package/requirements.txt', Array.from({ length: 40 }, (_, i) => `pkg-${i}==2.${i}`).join('\n'));
+    const file = path.join(dir, 'paged.zip');
+    await fs.writeFile(file, await zip.generateAsync({ type: 'nodebuffer' }));
+    build = (await client.uploadRevision(PROJECT, 'paged', file)).build;
+  });
+
+  after(async () => {
+    await client?.close();
+    await emulator?.close();
+    await fs.rm(dir, { recursive: true, force: true });
+  });
+
+  beforeEach(() => {
+    events = [];
+  });
+
+  it('reads timestamps past 2^53 exactly, with the query UbiOps\' client sends', async () => {
+    const lines = await client.listLogs(PROJECT, { query: buildLogQuery('paged', build), limit: 5000 });
+    assert.ok(lines.length > 80);
+    const raw = await fetch(`${emulator.url}/projects/${PROJECT}/logs?${new URLSearchParams({ query: buildLogQuery('paged', build), limit: '5000' })}`, {
+      headers: { Authorization: `Token ${TOKEN}` },
+    }).then((r) => r.text());
+    const exact = [...raw.matchAll(/"timestamp":(\d+)/g)].map((m) => BigInt(m[1]));
+    assert.deepEqual(lines.map((l) => l.timestamp), exact);
+    // JSON.parse would have merged lines one nanosecond apart.
+    const rounded = (JSON.parse(raw) as { timestamp: number }[]).map((l) => l.timestamp);
+    assert.ok(new Set(rounded).size < rounded.length, 'the test data has timestamps a number cannot tell apart');
+    assert.equal(new Set(lines.map((l) => l.timestamp)).size, lines.length);
+    assert.equal(lines[0].metadata.environment_build_id, build);
+    assert.equal(events[0].path.split('?')[0], `/projects/${PROJECT}/logs`);
+  });
+
+  it('sends start and end as nanoseconds, a Date or ISO text, and limit', async () => {
+    const all = await client.listLogs(PROJECT, { query: buildLogQuery('paged', build), limit: 5000 });
+    const from = await client.listLogs(PROJECT, { query: buildLogQuery('paged', build), start: all[10].timestamp, end: all[20].timestamp });
+    assert.deepEqual(from.map((l) => l.log), all.slice(10, 20).map((l) => l.log));
+    const byDate = await client.listLogs(PROJECT, { query: buildLogQuery('paged', build), start: new Date(0), limit: 3 });
+    assert.deepEqual(byDate.map((l) => l.timestamp), all.slice(0, 3).map((l) => l.timestamp));
+    const error = await client.listLogs(PROJECT, { query: 'environment_name=`paged`' }).then(
+      () => assert.fail('expected a 400'),
+      (e: unknown) => e as UbiOpsApiError,
+    );
+    assert.equal(error.status, 400);
+    assert.match(error.message, /query must start with "\|"/);
+  });
+
+  it('pages through a build\'s log at every page size without losing or repeating a line', async () => {
+    const all = await client.listLogs(PROJECT, { query: buildLogQuery('paged', build), limit: 5000 });
+    for (const limit of [1, 2, 3, 7, 50]) {
+      events = [];
+      const read = await client.buildLogReader(PROJECT, 'paged', build, limit).rest();
+      assert.deepEqual(read.map((l) => l.timestamp), all.map((l) => l.timestamp), `limit ${limit}`);
+      assert.equal(events.length, Math.floor(all.length / limit) + 1, `one request per page at limit ${limit}`);
+    }
+  });
+});
+
+describe('BuildLogReader at nanosecond boundaries', () => {
+  /** A server's paging over fixed lines, as the endpoint defines it (start inclusive, limit). */
+  function server(lines: LogLine[]): { list: (o: ListLogsOptions) => Promise<LogLine[]>; calls: ListLogsOptions[] } {
+    const calls: ListLogsOptions[] = [];
+    return {
+      calls,
+      list: async (options) => {
+        calls.push(options);
+        const startNs = options.start as bigint | undefined;
+        return lines.filter((l) => startNs === undefined || l.timestamp >= startNs).slice(0, options.limit);
+      },
+    };
+  }
+  const line = (ns: bigint, log: string): LogLine => ({ timestamp: ns, timestamp_str: '', log, metadata: {} });
+  const base = 1_795_384_491_760_000_000n;
+
+  it('keeps lines that share the last nanosecond of a page, where "last plus one" would lose them', async () => {
+    const lines = [line(base, 'a'), line(base + 1n, 'b'), line(base + 1n, 'c'), line(base + 1n, 'd'), line(base + 2n, 'e'), line(base + 2n, 'f')];
+    for (const limit of [1, 2, 3, 4, 5]) {
+      const { list } = server(lines);
+      const read = await new BuildLogReader(list, 'q', limit).rest();
+      assert.deepEqual(read.map((l) => l.log), ['a', 'b', 'c', 'd', 'e', 'f'], `limit ${limit}`);
+    }
+  });
+
+  it('resumes where it stopped as a log grows, and asks from the last timestamp', async () => {
+    const lines = [line(base, 'a'), line(base + 5n, 'b')];
+    const { list, calls } = server(lines);
+    const reader = new BuildLogReader(list, 'q', 10);
+    assert.deepEqual((await reader.next()).lines.map((l) => l.log), ['a', 'b']);
+    assert.deepEqual((await reader.next()).lines, []);
+    lines.push(line(base + 5n, 'c'), line(base + 9n, 'd'));
+    assert.deepEqual((await reader.next()).lines.map((l) => l.log), ['c', 'd']);
+    assert.equal(calls[0].start, undefined);
+    assert.equal(calls[1].start, base + 5n);
+    assert.equal(calls[2].start, base + 5n);
+  });
+
+  it('parses exact integers only where they are timestamps, and falls back to timestamp_str', () => {
+    const text = '[{"timestamp": 1795384491760000001, "timestamp_str": "x", "log": "\\"timestamp\\":12345678901234567891,", "metadata": {}}]';
+    const parsed = (parseLogsText(text) as unknown[]).map(toLogLine);
+    assert.equal(parsed[0]?.timestamp, 1795384491760000001n);
+    assert.equal(parsed[0]?.log, '"timestamp":12345678901234567891,');
+    const fromText = toLogLine({ timestamp_str: '2026-11-22T21:54:51.760000123Z', log: 'x' });
+    assert.equal(fromText?.timestamp, 1795384491760000123n);
+    assert.equal(nanosecondsFromText('2026-11-22T23:54:51.5+02:00'), 1795384491500000000n);
+    assert.equal(toLogLine({ log: 'no time' }), undefined);
+  });
+});

@@ -1,0 +1,132 @@
+import assert from 'node:assert/strict';
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import JSZip from 'jszip';
+import { buildLogQuery, RequestEvent, UbiOpsClient, type LogLine } from '../../../src/api';
+import { BuildTracker, type BuildRef } from '../../../src/builds/buildTracker';
+import { LogFollower } from '../../../src/builds/logFollower';
+import { start, type Emulator } from '../../../src/emulator';
+
+const TOKEN = 'follower-token';
+const PROJECT = 'demo-project';
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+describe('LogFollower against the emulator', function () {
+  this.timeout(20_000);
+  let emulator: Emulator;
+  let client: UbiOpsClient;
+  let events: RequestEvent[];
+  let dir: string;
+
+  before(async () => {
+    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'ubiops-follower-'));
+    emulator = await start({ port: 0, tokens: [TOKEN], buildSeconds: 2 });
+    events = [];
+    client = new UbiOpsClient({ host: emulator.url, token: TOKEN, onRequest: (event) => events.push(event) });
+  });
+
+  after(async () => {
+    await client?.close();
+    await emulator?.close();
+    await fs.rm(dir, { recursive: true, force: true });
+  });
+
+  function tracker(): BuildTracker {
+    return new BuildTracker(
+      (ref, signal) => client.getBuild(ref.project, ref.environment, ref.revision, ref.build, { signal }),
+      { initialIntervalMs: 100, maxIntervalMs: 200, backoff: 1.5 },
+    );
+  }
+
+  async function upload(environment: string, requirements: string): Promise<BuildRef> {
+    await client.createEnvironment(PROJECT, { name: environment, base_environment: 'python3-12' });
+    const zip = new JSZip();
+    zip.file('environment_package/requirements.txt', requirements);
+    const file = path.join(dir, `${environment}.zip`);
+    await fs.writeFile(file, await zip.generateAsync({ type: 'nodebuffer' }));
+    const created = await client.uploadRevision(PROJECT, environment, file);
+    return { host: client.host, project: PROJECT, environment, revision: created.revision, build: created.build };
+  }
+
+  const logRequests = (): RequestEvent[] => events.filter((e) => e.path.startsWith(`/projects/${PROJECT}/logs`));
+  const buildPolls = (): RequestEvent[] => events.filter((e) => /\/builds\/[^/?]+$/.test(e.path));
+
+  it('follows a running build: every line once, one logs request per poll, nothing after the end', async () => {
+    const requirements = Array.from({ length: 30 }, (_, i) => `pkg-${i}==1.${i}`).join('\n');
+    const ref = await upload('follow-live', requirements);
+    const builds = tracker();
+    const follower = new LogFollower(builds);
+    const received: LogLine[][] = [];
+    let ended = false;
+    events = [];
+    // Small pages, so that catching up takes several polls.
+    follower.follow(ref, client.buildLogReader(PROJECT, ref.environment, ref.build, 7), {
+      append: (lines) => received.push(lines),
+      end: () => (ended = true),
+      fail: (error) => assert.fail(String(error)),
+    }, true);
+    const deadline = Date.now() + 10_000;
+    while (!ended && Date.now() < deadline) {
+      await sleep(50);
+    }
+    assert.ok(ended, 'the follower ended with the build');
+    const all = await client.listLogs(PROJECT, { query: buildLogQuery(ref.environment, ref.build), limit: 5000 });
+    const got = received.flat();
+    assert.deepEqual(got.map((l) => l.timestamp), all.map((l) => l.timestamp), 'no line lost or repeated');
+    assert.ok(received.length >= 3, `the log arrived in several steps (${received.length})`);
+    assert.equal(got.at(-1)?.log, 'Build succeeded.');
+    // While running: the opening read, then at most one per poll; the rest only once the build had finished.
+    const polls = buildPolls().length;
+    const afterEnd = logRequests().length;
+    const finalPages = Math.ceil(all.length / 7) + 1;
+    assert.ok(afterEnd <= polls + finalPages, `${afterEnd} logs requests for ${polls} polls`);
+    await sleep(800);
+    assert.equal(logRequests().length, afterEnd, 'nothing is asked after the end');
+    assert.equal(follower.following, 0);
+    follower.dispose();
+    builds.dispose();
+  });
+
+  it('asks nothing more once the log is closed, while the build still runs', async () => {
+    const ref = await upload('follow-closed', 'numpy==1.26.4\n');
+    const builds = tracker();
+    const follower = new LogFollower(builds);
+    events = [];
+    const handle = follower.follow(ref, client.buildLogReader(PROJECT, ref.environment, ref.build), {
+      append: () => undefined,
+      end: () => assert.fail('closed before the end'),
+      fail: () => undefined,
+    }, true);
+    await sleep(300);
+    handle.dispose();
+    const count = logRequests().length;
+    assert.ok(count >= 1);
+    await sleep(600);
+    assert.ok(buildPolls().length > 1, 'the build is still polled');
+    assert.equal(logRequests().length, count, 'but its log is not');
+    follower.dispose();
+    builds.dispose();
+  });
+
+  it('reads a finished build\'s log once, whole, and ends', async () => {
+    const ref = await upload('follow-done', 'numpy==1.26.4\nbroken ==> 1\n');
+    const builds = tracker();
+    const follower = new LogFollower(builds);
+    const done = await new Promise<LogLine[]>((resolve) => {
+      builds.follow(ref);
+      builds.onDidFinish(() => {
+        const lines: LogLine[] = [];
+        follower.follow(ref, client.buildLogReader(PROJECT, ref.environment, ref.build, 2), {
+          append: (page) => lines.push(...page),
+          end: () => resolve(lines),
+          fail: (error) => assert.fail(String(error)),
+        }, false);
+      });
+    });
+    assert.match(done.find((l) => l.metadata.level === 'error')?.log ?? '', /requirements\.txt, line 2/);
+    assert.equal(follower.following, 0);
+    follower.dispose();
+    builds.dispose();
+  });
+});
