@@ -6,6 +6,7 @@ import { BuildTracker } from './builds/buildTracker';
 import { registerCommands } from './commands/registerCommands';
 import { ConnectionManager } from './connection/connectionManager';
 import { ConnectionStatus } from './connection/connectionStatus';
+import { BUILD_LOG_SCHEME, BuildLogDocuments } from './documents/buildLogDocuments';
 import { DEPENDENCY_FILE_SCHEME, DependencyFileDocuments } from './documents/dependencyFileDocuments';
 import { EnvironmentsProvider } from './explorer/environmentsProvider';
 import { Walkthrough } from './firstRun/walkthrough';
@@ -17,6 +18,7 @@ export interface ExtensionApi {
   readonly explorer: EnvironmentsProvider;
   readonly tracker: BuildTracker;
   readonly documents: DependencyFileDocuments;
+  readonly logs: BuildLogDocuments;
   readonly walkthrough: Walkthrough;
 }
 
@@ -39,6 +41,7 @@ export function activate(context: vscode.ExtensionContext): ExtensionApi {
   });
   const explorer = new EnvironmentsProvider(connections, tracker, context.globalState);
   const documents = new DependencyFileDocuments(connections);
+  const logs = new BuildLogDocuments(connections, tracker);
   const walkthrough = new Walkthrough();
   context.subscriptions.push(
     log,
@@ -46,6 +49,8 @@ export function activate(context: vscode.ExtensionContext): ExtensionApi {
     { dispose: () => tracker.dispose() },
     explorer,
     documents,
+    logs,
+    vscode.workspace.registerTextDocumentContentProvider(BUILD_LOG_SCHEME, logs),
     new BuildStatusUi(tracker, documents),
     new ConnectionStatus(connections),
     new DependencyFileDiagnostics(),
@@ -58,11 +63,11 @@ export function activate(context: vscode.ExtensionContext): ExtensionApi {
     tracker.onDidFinish(() => walkthrough.complete('watch')),
     vscode.workspace.registerFileSystemProvider(DEPENDENCY_FILE_SCHEME, documents, { isReadonly: true, isCaseSensitive: true }),
     vscode.window.createTreeView('ubiops.environments', { treeDataProvider: explorer, showCollapseAll: true, canSelectMany: true }),
-    ...registerCommands({ connections, explorer, documents, tracker, log, state: context.globalState, walkthrough }),
+    ...registerCommands({ connections, explorer, documents, logs, tracker, log, state: context.globalState, walkthrough }),
   );
   // A stored or environment token counts as connected for the walkthrough (no request is sent for it).
   void connections.get().then((connection) => connection && walkthrough.complete('connect'), () => undefined);
-  return { connections, explorer, tracker, documents, walkthrough };
+  return { connections, explorer, tracker, documents, logs, walkthrough };
 }
 
 export function deactivate(): void {

@@ -108,3 +108,26 @@ export function parseLabels(text: string): { labels?: Record<string, string>; er
   }
   return { labels };
 }
+
+/**
+ * A valid environment name made from a folder's name: lower case, runs of other characters as one dash, a leading
+ * `env-` when it would not start with a letter, at most 64 characters, and `-2`, `-3`, … when the name is taken.
+ */
+export function proposeEnvironmentName(folderName: string, taken: ReadonlySet<string> = new Set()): string {
+  let name = folderName
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '');
+  if (!/^[a-z]/.test(name)) {
+    name = name ? `env-${name}` : 'environment';
+  }
+  name = name.slice(0, NAME_MAX).replace(/-+$/, '');
+  let candidate = name;
+  for (let n = 2; taken.has(candidate); n++) {
+    const suffix = `-${n}`;
+    candidate = `${name.slice(0, NAME_MAX - suffix.length).replace(/-+$/, '')}${suffix}`;
+  }
+  return candidate;
+}

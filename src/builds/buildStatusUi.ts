@@ -72,16 +72,17 @@ export class BuildStatusUi implements vscode.Disposable {
   /** The notification of a finished build: its words by outcome, and the actions it offers (others may add some). */
   notice(ref: BuildRef, build: EnvironmentBuild): { message: string; severity: 'info' | 'warning' | 'error'; actions: BuildAction[] } {
     const where = `${ref.environment} (${ref.project})`;
+    const showLog: BuildAction = { title: vscode.l10n.t('Show Log'), run: () => vscode.commands.executeCommand('ubiops.showBuildLog', ref) };
     const rebuild: BuildAction = { title: vscode.l10n.t('Rebuild'), run: () => vscode.commands.executeCommand('ubiops.rebuildRevision', ref) };
     switch (build.status) {
       case 'success':
         return {
           message: vscode.l10n.t('UbiOps: the build of {0} succeeded.', where),
           severity: 'info',
-          actions: [{ title: vscode.l10n.t('Show Dependency Files'), run: () => this.showFiles(ref) }],
+          actions: [{ title: vscode.l10n.t('Show Dependency Files'), run: () => this.showFiles(ref) }, showLog],
         };
       case 'cancelled':
-        return { message: vscode.l10n.t('UbiOps: the build of {0} was cancelled; it made no image.', where), severity: 'warning', actions: [rebuild] };
+        return { message: vscode.l10n.t('UbiOps: the build of {0} was cancelled; it made no image.', where), severity: 'warning', actions: [showLog, rebuild] };
       default: {
         const reason = build.error_message ? inertFirstLine(build.error_message) : '';
         return {
@@ -89,7 +90,7 @@ export class BuildStatusUi implements vscode.Disposable {
             ? vscode.l10n.t('UbiOps: the build of {0} failed: {1}', where, reason)
             : vscode.l10n.t('UbiOps: the build of {0} failed.', where),
           severity: 'error',
-          actions: [{ title: vscode.l10n.t('Show Error'), run: () => this.showError(build) }, rebuild],
+          actions: [{ title: vscode.l10n.t('Show Error'), run: () => this.showError(build) }, showLog, rebuild],
         };
       }
     }

@@ -10,6 +10,18 @@ export function kindOf(node: unknown): NodeKind | undefined {
   return typeof kind === 'string' ? (kind as NodeKind) : undefined;
 }
 
+/** A first item offered at the wanted level, under a node of kind `under` (e.g. "New environment…" in a project). */
+export interface LeadingItem {
+  under: NodeKind;
+  label: string;
+  detail?: string;
+}
+
+/** The leading item was picked, under this node. */
+export interface LeadingPick {
+  leadingUnder: TreeNode;
+}
+
 /**
  * From the command palette: walks the tree level by level with QuickPicks, using the tree's own loaders (so a
  * level already loaded costs no request), until the user picks a node of the wanted kind. Undefined if dismissed.
@@ -18,8 +30,22 @@ export async function pickNode<T extends TreeNode>(
   explorer: EnvironmentsProvider,
   wanted: NodeKind,
   title: string,
+  accept?: (node: T) => boolean,
+): Promise<T | undefined>;
+export async function pickNode<T extends TreeNode>(
+  explorer: EnvironmentsProvider,
+  wanted: NodeKind,
+  title: string,
+  accept: (node: T) => boolean,
+  leading: LeadingItem,
+): Promise<T | LeadingPick | undefined>;
+export async function pickNode<T extends TreeNode>(
+  explorer: EnvironmentsProvider,
+  wanted: NodeKind,
+  title: string,
   accept: (node: T) => boolean = () => true,
-): Promise<T | undefined> {
+  leading?: LeadingItem,
+): Promise<T | LeadingPick | undefined> {
   let parent: TreeNode | undefined;
   for (;;) {
     const children = await vscode.window.withProgress(
@@ -35,23 +61,27 @@ export async function pickNode<T extends TreeNode>(
     }
     const candidates = children.filter((child) => (kindOf(child) === wanted ? accept(child as T) : !!child.loadChildren));
     const messages = children.filter((child) => !kindOf(child));
-    if (candidates.length === 0) {
+    const lead = leading && parent && kindOf(parent) === leading.under ? { ...leading, node: undefined } : undefined;
+    if (candidates.length === 0 && !lead) {
       const reason = messages.map((message) => String(message.getTreeItem().label)).join('; ');
       void vscode.window.showWarningMessage(inert(`UbiOps: nothing to choose here${reason ? `: ${reason}` : ''}.`));
       return undefined;
     }
     const picked = await vscode.window.showQuickPick(
-      candidates.map((node) => {
+      [...(lead ? [lead] : []), ...candidates.map((node) => {
         const item = node.getTreeItem();
         const label = typeof item.label === 'string' ? item.label : item.label?.label ?? node.id;
         const icon = item.iconPath instanceof vscode.ThemeIcon ? `$(${item.iconPath.id.replace('~spin', '')}) ` : '';
         // The row's label and description are server text: inert, while the row's own icon stays an icon.
         return { label: `${icon}${inert(label)}`, description: typeof item.description === 'string' ? inert(item.description) : undefined, node };
-      }),
-      { title, placeHolder: `Choose a ${levelName(kindOf(candidates[0]))}`, matchOnDescription: true, ignoreFocusOut: true },
+      })],
+      { title, placeHolder: `Choose a ${levelName(lead ? wanted : kindOf(candidates[0]))}`, matchOnDescription: true, ignoreFocusOut: true },
     );
     if (!picked) {
       return undefined;
+    }
+    if (!picked.node) {
+      return { leadingUnder: parent as TreeNode };
     }
     if (kindOf(picked.node) === wanted) {
       return picked.node as T;

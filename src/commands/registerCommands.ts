@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import type { BuildTracker } from '../builds/buildTracker';
 import type { ConnectionManager } from '../connection/connectionManager';
+import type { BuildLogDocuments } from '../documents/buildLogDocuments';
 import type { DependencyFileDocuments } from '../documents/dependencyFileDocuments';
 import { connectionMenu, switchHost } from '../connection/connectionStatus';
 import type { EnvironmentsProvider } from '../explorer/environmentsProvider';
@@ -8,6 +9,7 @@ import type { Walkthrough } from '../firstRun/walkthrough';
 import type { TreeNode } from '../explorer/treeNode';
 import { compareWithPreviousBuild, compareWithWorkspace, openDependencyFile, rebuildRevisions } from './buildCommands';
 import { signIn, signOut, tryEmulator } from './connectionCommands';
+import { showBuildLog } from './logCommands';
 import {
   copyName,
   createEnvironment,
@@ -23,6 +25,7 @@ export interface CommandDeps {
   connections: ConnectionManager;
   explorer: EnvironmentsProvider;
   documents: DependencyFileDocuments;
+  logs: BuildLogDocuments;
   tracker: BuildTracker;
   log: vscode.LogOutputChannel;
   /** Per-machine state: the view's filter, the folder last uploaded to each environment. */
@@ -71,5 +74,6 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
     command('ubiops.openDependencyFile', (node: never) => openDependencyFile(deps, node)),
     command('ubiops.compareWithPreviousBuild', (node: never) => compareWithPreviousBuild(deps, node)),
     command('ubiops.compareWithWorkspace', (node: never) => compareWithWorkspace(deps, node)),
+    command('ubiops.showBuildLog', (target: never) => showBuildLog(deps, target)),
   ];
 }

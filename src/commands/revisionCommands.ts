@@ -14,9 +14,12 @@ import { describeError } from '../connection/connectionManager';
 import { BuildNode } from '../explorer/buildNode';
 import { environmentLabel, foundation } from '../explorer/describe';
 import { EnvironmentNode } from '../explorer/environmentNode';
+import type { ProjectNode } from '../explorer/projectNode';
 import { RevisionNode } from '../explorer/revisionNode';
 import type { TreeNode } from '../explorer/treeNode';
 import { selection } from './environmentCommands';
+import { offerBuildLog } from './logCommands';
+import { deployToNewEnvironment, NEW_ENVIRONMENT_ITEM } from './deployCommands';
 import { pickNode } from './pickNode';
 import { notOnDisk, workspaceFolderOnDisk } from './onDisk';
 import type { CommandDeps } from './registerCommands';
@@ -29,6 +32,11 @@ function folderKey(environment: EnvironmentNode): string {
 
 function rememberedFolders(deps: CommandDeps): Record<string, string> {
   return deps.state.get<Record<string, string>>(REMEMBERED_FOLDERS) ?? {};
+}
+
+/** The folder offered first for the environment's next upload. */
+export async function rememberFolder(deps: CommandDeps, environment: EnvironmentNode, folder: string): Promise<void> {
+  await deps.state.update(REMEMBERED_FOLDERS, { ...rememberedFolders(deps), [folderKey(environment)]: folder });
 }
 
 async function isFolder(fsPath: string): Promise<boolean> {
@@ -156,15 +164,21 @@ export async function uploadFolder(deps: CommandDeps, target?: vscode.Uri | Tree
   let environment = target instanceof EnvironmentNode ? target : undefined;
   let folder = target instanceof vscode.Uri ? target.fsPath : undefined;
   if (!environment) {
-    environment = await pickNode<EnvironmentNode>(
+    const picked = await pickNode<EnvironmentNode>(
       deps.explorer,
       'environment',
       folder ? `Upload ${path.basename(folder)} to…` : 'Upload a Folder to…',
       (candidate) => !candidate.isBase,
+      NEW_ENVIRONMENT_ITEM,
     );
-    if (!environment) {
+    if (!picked) {
       return;
     }
+    if ('leadingUnder' in picked) {
+      await deployToNewEnvironment(deps, picked.leadingUnder as ProjectNode, folder);
+      return;
+    }
+    environment = picked;
   }
   if (environment.isBase) {
     void vscode.window.showErrorMessage(inert(`UbiOps: ${environment.environmentName} is a base environment provided by UbiOps; it cannot take uploads. Create a custom environment on it instead.`));
@@ -180,31 +194,44 @@ export async function uploadFolder(deps: CommandDeps, target?: vscode.Uri | Tree
   if (!folder) {
     return;
   }
+  const manifest = await scanForUpload(folder);
+  if (manifest && (await confirmUpload(folder, manifest, `Upload ${path.basename(folder)} to ${environment.environmentName} as a new revision?`))) {
+    await packAndUpload(deps, environment, folder, manifest);
+  }
+}
+
+/** Reads a folder about to be uploaded (after the Restricted Mode question); undefined, having said why, if not. */
+export async function scanForUpload(folder: string): Promise<PackManifest | undefined> {
   if (!(await isFolder(folder))) {
     void vscode.window.showErrorMessage(inert(`UbiOps: ${folder} is not a folder. Choose the folder that holds the dependency files.`));
-    return;
+    return undefined;
   }
   if (!(await confirmUntrustedUpload(folder))) {
-    return;
+    return undefined;
   }
-
-  let manifest: PackManifest;
   try {
-    manifest = await vscode.window.withProgress(
+    return await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: inert(vscode.l10n.t('Reading {0}…', path.basename(folder))), cancellable: true },
       (_progress, cancellation) => {
         const controller = new AbortController();
         cancellation.onCancellationRequested(() => controller.abort());
-        return loadArchive().scanFolder(folder!, { ...packOptions(folder!), signal: controller.signal });
+        return loadArchive().scanFolder(folder, { ...packOptions(folder), signal: controller.signal });
       },
     );
   } catch (error) {
     if (error instanceof loadArchive().PackError && error.code === 'cancelled') {
-      return;
+      return undefined;
     }
     void vscode.window.showErrorMessage(inert(`UbiOps: cannot read ${folder}: ${describeError(error)}`));
-    return;
+    return undefined;
   }
+}
+
+/**
+ * What the scan found, for a folder about to be uploaded: refuses a folder that cannot build or be read (saying
+ * why), else asks, showing the files and the problems that would fail the build. True to go ahead.
+ */
+export async function confirmUpload(folder: string, manifest: PackManifest, question: string): Promise<boolean> {
   if (manifest.dependencyFiles.length === 0) {
     const leftOut = manifest.leftOutDependencyFiles.map((file) => vscode.l10n.t(' {0} is there but {1}.', file.name, file.reason)).join('');
     void vscode.window.showErrorMessage(
@@ -213,17 +240,17 @@ export async function uploadFolder(deps: CommandDeps, target?: vscode.Uri | Tree
           (leftOut || ' Choose the folder that holds them.'),
       ),
     );
-    return;
+    return false;
   }
   if (manifest.unreadable.length) {
     const names = manifest.unreadable.slice(0, 3).map((file) => `${file.path} (${file.reason})`).join(', ');
     void vscode.window.showErrorMessage(
       inert(`UbiOps: ${manifest.unreadable.length} file${manifest.unreadable.length === 1 ? '' : 's'} in ${path.basename(folder)} cannot be read: ${names}. Fix their permissions or add them to .ubiops-ignore.`),
     );
-    return;
+    return false;
   }
   if (!(await confirmLeftOutDependencyFiles(manifest, folder))) {
-    return;
+    return false;
   }
   const errors = manifest.problems.filter((problem) => problem.severity === 'error');
   const details = [summary(manifest)];
@@ -233,7 +260,7 @@ export async function uploadFolder(deps: CommandDeps, target?: vscode.Uri | Tree
     );
   }
   const choice = await vscode.window.showInformationMessage(
-    inert(`Upload ${path.basename(folder)} to ${environment.environmentName} as a new revision?`),
+    inert(question),
     { modal: true, detail: details.join('\n\n') },
     ...(errors.length ? ['Show Problem', 'Upload Anyway'] : ['Upload']),
   );
@@ -242,12 +269,9 @@ export async function uploadFolder(deps: CommandDeps, target?: vscode.Uri | Tree
     const document = await vscode.workspace.openTextDocument(path.join(folder, problem.file));
     const range = new vscode.Range(problem.line, problem.column, problem.endLine, problem.endColumn);
     await vscode.window.showTextDocument(document, { selection: range });
-    return;
+    return false;
   }
-  if (choice !== 'Upload' && choice !== 'Upload Anyway') {
-    return;
-  }
-  await packAndUpload(deps, environment, folder, manifest);
+  return choice === 'Upload' || choice === 'Upload Anyway';
 }
 
 /**
@@ -270,8 +294,18 @@ export async function confirmUntrustedUpload(folder: string): Promise<boolean> {
   return choice === 'Upload Anyway';
 }
 
-/** Packs what `scanned` showed (a retry scans afresh), uploads it, and follows the build. */
-async function packAndUpload(deps: CommandDeps, environment: EnvironmentNode, folder: string, scanned?: PackManifest): Promise<void> {
+/**
+ * Packs what `scanned` showed (a retry scans afresh), uploads it, remembers the folder and follows the build.
+ * `newEnvironment`: the environment was made for this upload, so a failure says that it exists and stays (nothing
+ * is deleted behind the user's back).
+ */
+export async function packAndUpload(
+  deps: CommandDeps,
+  environment: EnvironmentNode,
+  folder: string,
+  scanned?: PackManifest,
+  newEnvironment = false,
+): Promise<void> {
   const { connection } = environment.context;
   const name = environment.environmentName;
   let zipPath: string | undefined;
@@ -303,7 +337,7 @@ async function packAndUpload(deps: CommandDeps, environment: EnvironmentNode, fo
         });
       },
     );
-    await deps.state.update(REMEMBERED_FOLDERS, { ...rememberedFolders(deps), [folderKey(environment)]: folder });
+    await rememberFolder(deps, environment, folder);
     afterNewRevision(deps, environment, created, `Uploaded ${path.basename(folder)} to ${name}`);
   } catch (error) {
     if ((error as Error).name === 'AbortError' || (error instanceof loadArchive().PackError && error.code === 'cancelled')) {
@@ -313,11 +347,21 @@ async function packAndUpload(deps: CommandDeps, environment: EnvironmentNode, fo
     const sent = error instanceof UbiOpsApiError && error.status !== undefined;
     const outcome = sent ? 'UbiOps refused it' : 'nothing was created';
     const retry = await vscode.window.showErrorMessage(
-      inert(`UbiOps: the upload of ${path.basename(folder)} to ${name} failed (${outcome}): ${describeError(error)}`),
+      inert(
+        newEnvironment
+          ? vscode.l10n.t(
+              'UbiOps: the environment {0} was created, but the upload of {1} to it failed ({2}): {3}. The environment stays; retry now, or later with Upload Folder as New Revision.',
+              name,
+              path.basename(folder),
+              outcome,
+              describeError(error),
+            )
+          : `UbiOps: the upload of ${path.basename(folder)} to ${name} failed (${outcome}): ${describeError(error)}`,
+      ),
       'Retry',
     );
     if (retry) {
-      await packAndUpload(deps, environment, folder);
+      await packAndUpload(deps, environment, folder, undefined, newEnvironment);
     }
   } finally {
     if (zipPath) {
@@ -326,17 +370,18 @@ async function packAndUpload(deps: CommandDeps, environment: EnvironmentNode, fo
   }
 }
 
-function afterNewRevision(deps: CommandDeps, environment: EnvironmentNode, created: EnvironmentRevisionCreate, what: string): void {
-  deps.tracker.follow({
+export function afterNewRevision(deps: CommandDeps, environment: EnvironmentNode, created: EnvironmentRevisionCreate, what: string): void {
+  const ref = {
     host: environment.context.connection.host,
     project: environment.projectName,
     environment: environment.environmentName,
     revision: created.revision,
     build: created.build,
-  });
+  };
+  deps.tracker.follow(ref);
   deps.explorer.refresh(environment);
   deps.walkthrough.complete('upload');
-  void vscode.window.showInformationMessage(inert(`UbiOps: ${what}. The build has started; you will be told when it finishes.`));
+  offerBuildLog(deps, ref, what);
 }
 
 /** "Copy Files from Another Environment": a new revision with the files of another environment of the project. */

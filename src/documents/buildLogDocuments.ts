@@ -1,0 +1,270 @@
+import * as vscode from 'vscode';
+import { isBuildRunning, type LogLine } from '../api';
+import type { BuildRef, BuildTracker } from '../builds/buildTracker';
+import { LogFollower } from '../builds/logFollower';
+import type { ConnectionManager } from '../connection/connectionManager';
+import { describeError } from '../connection/connectionManager';
+import { inert } from '../ui/text';
+
+export const BUILD_LOG_SCHEME = 'ubiops-build-log';
+
+/**
+ * A build's log: `ubiops-build-log:/<project>/<environment>/build-<id8>.log`, so the title names project,
+ * environment and build and VS Code's Log language colours it; the query carries the full ids and the host.
+ */
+export function buildLogUri(ref: BuildRef): vscode.Uri {
+  const query = new URLSearchParams({ host: ref.host, revision: ref.revision, build: ref.build }).toString();
+  return vscode.Uri.from({ scheme: BUILD_LOG_SCHEME, path: `/${ref.project}/${ref.environment}/build-${ref.build.slice(0, 8)}.log`, query });
+}
+
+export function parseBuildLogUri(uri: vscode.Uri): BuildRef | undefined {
+  const [, project, environment] = uri.path.split('/');
+  const query = new URLSearchParams(uri.query);
+  const host = query.get('host');
+  const revision = query.get('revision');
+  const build = query.get('build');
+  return project && environment && host && revision && build ? { host, project, environment, revision, build } : undefined;
+}
+
+const LEVELS: Record<string, string> = { error: 'ERROR', warning: 'WARN ', info: 'INFO ' };
+
+/** One document line for a log line: local time to the millisecond, level, and the text made safe to show. */
+export function formatLogLine(line: LogLine): string {
+  const date = new Date(Number(line.timestamp / 1_000_000n));
+  const pad = (n: number, width = 2): string => String(n).padStart(width, '0');
+  const time = `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())} ${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}.${pad(date.getMilliseconds(), 3)}`;
+  const level = LEVELS[String(line.metadata.level)] ?? 'INFO ';
+  // Server text is untrusted: no terminal escapes, no control characters, one document line per log line.
+  const text = line.log
+    .replace(/\u001b\[[0-9;?]*[ -/]*[@-~]/g, '')
+    .replace(/\r?\n|\r/g, ' ⏎ ')
+    .replace(/[\u0000-\u0008\u000b-\u001f\u007f\u2028\u2029]/g, '');
+  return `${time}  ${level}  ${text}`;
+}
+
+interface OpenLog {
+  ref: BuildRef;
+  lines: string[];
+  /** Document lines of level error and warning. */
+  errors: number[];
+  warnings: number[];
+  state: 'reading' | 'following' | 'done' | 'failed';
+  /** Revealed the first error once; afterwards the user's scrolling is theirs. */
+  revealedError: boolean;
+  /** Editors at the bottom when lines were last appended: they stay there. */
+  pinned: Set<vscode.TextEditor>;
+  handle: { dispose(): void } | undefined;
+}
+
+/**
+ * Read-only documents of build logs. A log is read page by page (a long one shows its first lines at once); a
+ * running build's log is followed on the build tracker's cadence and grows in place, keeping an editor at its
+ * bottom unless the user scrolled up; it stops with the build or when the document closes. Error and warning lines
+ * are marked, and a failed build's log opens at its first error.
+ */
+export class BuildLogDocuments implements vscode.TextDocumentContentProvider, vscode.Disposable {
+  private readonly logs = new Map<string, OpenLog>();
+  private readonly changeEmitter = new vscode.EventEmitter<vscode.Uri>();
+  readonly onDidChange = this.changeEmitter.event;
+  private readonly follower: LogFollower;
+  private readonly errorDecoration = vscode.window.createTextEditorDecorationType({
+    isWholeLine: true,
+    backgroundColor: new vscode.ThemeColor('inputValidation.errorBackground'),
+    overviewRulerColor: new vscode.ThemeColor('editorError.foreground'),
+    overviewRulerLane: vscode.OverviewRulerLane.Right,
+  });
+  private readonly warningDecoration = vscode.window.createTextEditorDecorationType({
+    isWholeLine: true,
+    backgroundColor: new vscode.ThemeColor('inputValidation.warningBackground'),
+    overviewRulerColor: new vscode.ThemeColor('editorWarning.foreground'),
+    overviewRulerLane: vscode.OverviewRulerLane.Right,
+  });
+  private readonly subscriptions: vscode.Disposable[];
+
+  constructor(
+    private readonly connections: ConnectionManager,
+    tracker: BuildTracker,
+  ) {
+    this.follower = new LogFollower(tracker);
+    this.subscriptions = [
+      vscode.workspace.onDidCloseTextDocument((document) => this.close(document.uri)),
+      vscode.workspace.onDidChangeTextDocument((event) => this.changed(event.document)),
+      vscode.window.onDidChangeVisibleTextEditors((editors) => editors.forEach((editor) => this.decorate(editor))),
+      connections.onDidChange(() => [...this.logs.keys()].forEach((key) => this.close(vscode.Uri.parse(key)))),
+    ];
+  }
+
+  /** Opens a build's log in an editor. `running` when known; otherwise the tracker finds out. */
+  async show(ref: BuildRef, options: { running?: boolean; preserveFocus?: boolean } = {}): Promise<vscode.TextEditor> {
+    const uri = buildLogUri(ref);
+    this.start(uri, ref, options.running);
+    const document = await vscode.workspace.openTextDocument(uri);
+    const editor = await vscode.window.showTextDocument(document, { preview: false, preserveFocus: options.preserveFocus });
+    this.decorate(editor);
+    this.revealFirstError(uri.toString());
+    return editor;
+  }
+
+  /** What a log document holds now (tests and the first paint read it). */
+  snapshot(ref: BuildRef): { lines: number; errors: number[]; state: OpenLog['state'] } | undefined {
+    const log = this.logs.get(buildLogUri(ref).toString());
+    return log && { lines: log.lines.length, errors: [...log.errors], state: log.state };
+  }
+
+  provideTextDocumentContent(uri: vscode.Uri): string {
+    const ref = parseBuildLogUri(uri);
+    if (!ref) {
+      return vscode.l10n.t('{0} is not a UbiOps build log address.', uri.toString());
+    }
+    // A log restored with the window: start reading it.
+    const log = this.start(uri, ref, undefined);
+    return log.lines.join('\n');
+  }
+
+  dispose(): void {
+    for (const key of [...this.logs.keys()]) {
+      this.close(vscode.Uri.parse(key));
+    }
+    this.follower.dispose();
+    this.changeEmitter.dispose();
+    this.errorDecoration.dispose();
+    this.warningDecoration.dispose();
+    vscode.Disposable.from(...this.subscriptions).dispose();
+  }
+
+  private start(uri: vscode.Uri, ref: BuildRef, running: boolean | undefined): OpenLog {
+    const key = uri.toString();
+    const existing = this.logs.get(key);
+    if (existing) {
+      return existing;
+    }
+    const log: OpenLog = {
+      ref,
+      lines: [],
+      errors: [],
+      warnings: [],
+      state: 'reading',
+      revealedError: false,
+      pinned: new Set(),
+      handle: undefined,
+    };
+    this.logs.set(key, log);
+    void this.connections.get().then(
+      async (connection) => {
+        if (this.logs.get(key) !== log) {
+          return;
+        }
+        if (!connection || connection.host !== ref.host) {
+          log.state = 'failed';
+          void vscode.window.showWarningMessage(inert(vscode.l10n.t('UbiOps: the log of build {0} is on {1}; sign in there to read it.', ref.build.slice(0, 8), new URL(ref.host).host)),
+          );
+          return;
+        }
+        // Unknown (a log restored with the window): ask, so that a finished build is not followed (and announced).
+        const follows =
+          running ??
+          (await connection.client.getBuild(ref.project, ref.environment, ref.revision, ref.build).then(
+            (build) => isBuildRunning(build.status),
+            () => false,
+          ));
+        if (this.logs.get(key) !== log) {
+          return;
+        }
+        log.state = follows ? 'following' : 'reading';
+        log.handle = this.follower.follow(ref, connection.client.buildLogReader(ref.project, ref.environment, ref.build), {
+          append: (lines) => this.append(key, log, lines),
+          end: () => {
+            log.state = 'done';
+            this.revealFirstError(key);
+          },
+          fail: (error) => {
+            log.state = log.state === 'done' ? 'done' : 'failed';
+            void vscode.window.showWarningMessage(inert(vscode.l10n.t('UbiOps: could not read the log of build {0}: {1}', ref.build.slice(0, 8), describeError(error))),
+            );
+          },
+        }, follows);
+      },
+      () => undefined,
+    );
+    return log;
+  }
+
+  private append(key: string, log: OpenLog, lines: LogLine[]): void {
+    const uri = vscode.Uri.parse(key);
+    const editors = vscode.window.visibleTextEditors.filter((editor) => editor.document.uri.toString() === key);
+    for (const editor of editors) {
+      const bottom = editor.visibleRanges.at(-1)?.end.line ?? 0;
+      if (log.lines.length === 0 || bottom >= editor.document.lineCount - 2) {
+        log.pinned.add(editor);
+      } else {
+        log.pinned.delete(editor);
+      }
+    }
+    for (const line of lines) {
+      const level = String(line.metadata.level);
+      if (level === 'error') {
+        log.errors.push(log.lines.length);
+      } else if (level === 'warning') {
+        log.warnings.push(log.lines.length);
+      }
+      log.lines.push(formatLogLine(line));
+    }
+    this.changeEmitter.fire(uri);
+  }
+
+  /** After VS Code took the new text: marks, the first error of a failed build, the bottom for pinned editors. */
+  private changed(document: vscode.TextDocument): void {
+    const key = document.uri.toString();
+    const log = document.uri.scheme === BUILD_LOG_SCHEME ? this.logs.get(key) : undefined;
+    if (!log) {
+      return;
+    }
+    for (const editor of vscode.window.visibleTextEditors.filter((e) => e.document === document)) {
+      this.decorate(editor);
+      if (log.pinned.has(editor) && !(log.errors.length > 0 && !log.revealedError)) {
+        const last = document.lineCount - 1;
+        editor.revealRange(new vscode.Range(last, 0, last, 0), vscode.TextEditorRevealType.Default);
+      }
+    }
+    if (log.state !== 'following') {
+      this.revealFirstError(key);
+    }
+  }
+
+  private revealFirstError(key: string): void {
+    const log = this.logs.get(key);
+    const first = log?.errors[0];
+    if (!log || first === undefined || log.revealedError) {
+      return;
+    }
+    const editors = vscode.window.visibleTextEditors.filter((e) => e.document.uri.toString() === key && e.document.lineCount > first);
+    if (editors.length === 0) {
+      return;
+    }
+    log.revealedError = true;
+    for (const editor of editors) {
+      const range = new vscode.Range(first, 0, first, 0);
+      editor.selection = new vscode.Selection(range.start, range.start);
+      editor.revealRange(range, vscode.TextEditorRevealType.AtTop);
+    }
+  }
+
+  private decorate(editor: vscode.TextEditor): void {
+    const log = editor.document.uri.scheme === BUILD_LOG_SCHEME ? this.logs.get(editor.document.uri.toString()) : undefined;
+    if (!log) {
+      return;
+    }
+    const ranges = (lines: number[]) => lines.filter((l) => l < editor.document.lineCount).map((l) => new vscode.Range(l, 0, l, 0));
+    editor.setDecorations(this.errorDecoration, ranges(log.errors));
+    editor.setDecorations(this.warningDecoration, ranges(log.warnings));
+  }
+
+  private close(uri: vscode.Uri): void {
+    const key = uri.toString();
+    const log = this.logs.get(key);
+    if (log) {
+      log.handle?.dispose();
+      this.logs.delete(key);
+    }
+  }
+}
