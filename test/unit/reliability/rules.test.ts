@@ -3,7 +3,14 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { UbiOpsClient } from '../../../src/api';
-import { descriptionProblem, displayNameProblem, environmentNameProblem, labelsProblem, parseLabels } from '../../../src/api/rules';
+import {
+  descriptionProblem,
+  displayNameProblem,
+  environmentNameProblem,
+  labelsProblem,
+  parseLabels,
+  proposeEnvironmentName,
+} from '../../../src/api/rules';
 import { ExtractError, extractZip } from '../../../src/archive/extract';
 import { start, type Emulator } from '../../../src/emulator';
 import { rawZip } from '../archive/rawZip';
@@ -101,5 +108,25 @@ describe('regressions found by the fuzz suite', () => {
     } finally {
       await fs.rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('proposeEnvironmentName', () => {
+  it('makes a valid, free name from a folder\'s name', () => {
+    const cases: [string, string][] = [
+      ['My Model_v2', 'my-model-v2'],
+      ['Élan vital', 'elan-vital'],
+      ['2024 forecasts', 'env-2024-forecasts'],
+      ['---', 'environment'],
+      ['a'.repeat(80), 'a'.repeat(64)],
+    ];
+    for (const [folder, expected] of cases) {
+      const name = proposeEnvironmentName(folder);
+      assert.equal(name, expected, folder);
+      assert.equal(environmentNameProblem(name), undefined, name);
+    }
+    assert.equal(proposeEnvironmentName('data', new Set(['data', 'data-2'])), 'data-3');
+    const long = proposeEnvironmentName('b'.repeat(70), new Set(['b'.repeat(64)]));
+    assert.equal(long, `${'b'.repeat(62)}-2`);
   });
 });

@@ -1,0 +1,216 @@
+import * as assert from 'node:assert/strict';
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { buildLogQuery, type UbiOpsClient } from '../../src/api';
+import type { BuildRef } from '../../src/builds/buildTracker';
+import { BUILD_LOG_SCHEME } from '../../src/documents/buildLogDocuments';
+import type { BuildNode } from '../../src/explorer/buildNode';
+import type { EnvironmentNode } from '../../src/explorer/environmentNode';
+import type { RevisionNode } from '../../src/explorer/revisionNode';
+import type { TreeNode } from '../../src/explorer/treeNode';
+import type { ExtensionApi } from '../../src/extension';
+import { until, withAnswers } from './prompts';
+import { emulatorSession, type Session } from './session';
+
+const TOKEN = 'logs-token-9c1d';
+const PROJECT = 'demo-project';
+
+function nameOf(node: TreeNode): string {
+  const item = node.getTreeItem();
+  return (node as Partial<EnvironmentNode>).environment?.name ?? (typeof item.label === 'string' ? item.label : item.label?.label ?? '');
+}
+
+async function folderWith(dir: string, name: string, files: Record<string, string>): Promise<vscode.Uri> {
+  const folder = path.join(dir, name);
+  await fs.mkdir(folder, { recursive: true });
+  for (const [file, content] of Object.entries(files)) {
+    await fs.writeFile(path.join(folder, file), content);
+  }
+  return vscode.Uri.file(folder);
+}
+
+/** The tree's node of an environment's newest build. */
+async function newestBuild(api: ExtensionApi, environment: string): Promise<BuildNode> {
+  api.explorer.refresh();
+  const project = (await api.explorer.getChildren()).find((node) => nameOf(node) === PROJECT)!;
+  const env = (await api.explorer.getChildren(project)).find((node) => nameOf(node) === environment) as EnvironmentNode;
+  assert.ok(env, `${environment} is in the tree`);
+  const [revision] = (await api.explorer.getChildren(env)) as RevisionNode[];
+  const [build] = (await api.explorer.getChildren(revision)) as BuildNode[];
+  return build;
+}
+
+function logEditor(ref: BuildRef): vscode.TextEditor | undefined {
+  return vscode.window.visibleTextEditors.find(
+    (editor) => editor.document.uri.scheme === BUILD_LOG_SCHEME && new URLSearchParams(editor.document.uri.query).get('build') === ref.build,
+  );
+}
+
+describe('Build logs in the editor', function () {
+  this.timeout(90_000);
+  let session: Session;
+  let api: ExtensionApi;
+  let client: UbiOpsClient;
+  let dir: string;
+
+  before(async () => {
+    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'ubiops-logs-'));
+    // Builds long enough to watch their log grow.
+    session = await emulatorSession(TOKEN, { buildSeconds: 8 });
+    ({ api, client } = session);
+  });
+
+  after(async () => {
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    await session?.close();
+    await fs.rm(dir, { recursive: true, force: true });
+  });
+
+  it('opens a failed upload\'s log at its first error, with errors marked', async () => {
+    await client.createEnvironment(PROJECT, { name: 'log-failing', base_environment: 'python3-12' });
+    const folder = await folderWith(dir, 'failing', { 'requirements.txt': 'numpy==1.26.4\npandas ==> 2\n', 'ubiops.yaml': 'apt:\n  packages:\n    - curl\n' });
+    api.explorer.refresh();
+    await withAnswers([{ pick: PROJECT }, { pick: 'log-failing' }, { button: 'Upload Anyway' }], () =>
+      vscode.commands.executeCommand('ubiops.uploadFolder', folder),
+    );
+    const build = await newestBuild(api, 'log-failing');
+    await until('the build to fail', async () => (await client.getBuild(PROJECT, 'log-failing', build.ref.revision, build.ref.build)).status === 'failed', 30_000);
+    const failed = await newestBuild(api, 'log-failing');
+    assert.equal(failed.build.status, 'failed');
+    await vscode.commands.executeCommand('ubiops.showBuildLog', failed);
+    const editor = await until('the log at its first error', () => {
+      const found = logEditor(failed.ref);
+      return found && found.selection.active.line > 0 && found;
+    });
+    const document = editor.document;
+    assert.match(document.uri.path, /^\/demo-project\/log-failing\/build-[0-9a-f]{8}\.log$/);
+    const line = document.lineAt(editor.selection.active.line).text;
+    assert.match(line, /ERROR\s+ERROR: requirements\.txt, line 2: .*==>/);
+    // Every line before it is not an error; the selection is the first one.
+    for (let i = 0; i < editor.selection.active.line; i++) {
+      assert.doesNotMatch(document.lineAt(i).text, /\d  ERROR  /);
+    }
+    assert.ok(editor.visibleRanges.some((range) => range.contains(editor.selection.active)), 'the error is in view');
+    const snapshot = api.logs.snapshot(failed.ref);
+    assert.equal(snapshot?.errors[0], editor.selection.active.line);
+    assert.equal(snapshot?.state, 'done');
+    // One document line per log line, with its time.
+    const all = await client.listLogs(PROJECT, { query: buildLogQuery('log-failing', failed.ref.build), limit: 5000 });
+    assert.equal(document.lineCount, all.length);
+    assert.match(document.lineAt(0).text, /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{3}  INFO   Build [0-9a-f-]+ queued/);
+    assert.ok(document.isUntitled === false && !document.isDirty);
+  });
+
+  it('follows a running build: the open log grows in place, stays at the bottom, and stops with the build', async () => {
+    await client.createEnvironment(PROJECT, { name: 'log-live', base_environment: 'python3-12' });
+    const zipFolder = await folderWith(dir, 'live', {
+      'requirements.txt': Array.from({ length: 60 }, (_, i) => `package-${i}==1.${i}`).join('\n'),
+    });
+    api.explorer.refresh();
+    await withAnswers([{ pick: PROJECT }, { pick: 'log-live' }, { button: 'Upload' }], () => vscode.commands.executeCommand('ubiops.uploadFolder', zipFolder));
+    const build = await newestBuild(api, 'log-live');
+    assert.ok(build.running, `the build runs (${build.build.status})`);
+    await vscode.commands.executeCommand('ubiops.showBuildLog', build);
+    const counts: number[] = [];
+    await until(
+      'the build and its log to finish',
+      () => {
+        const editor = logEditor(build.ref);
+        if (editor) {
+          const lines = editor.document.lineCount;
+          if (counts.at(-1) !== lines) {
+            counts.push(lines);
+          }
+        }
+        return api.logs.snapshot(build.ref)?.state === 'done';
+      },
+      40_000,
+    );
+    // The last lines reach the document just after the follower ends.
+    const all = await client.listLogs(PROJECT, { query: buildLogQuery('log-live', build.ref.build), limit: 5000 });
+    const editor = await until('the last lines', () => {
+      const found = logEditor(build.ref);
+      return found?.document.lineCount === all.length && found;
+    });
+    if (counts.at(-1) !== editor.document.lineCount) {
+      counts.push(editor.document.lineCount);
+    }
+    assert.ok(counts.length >= 3, `the log grew while the build ran: ${counts.join(' → ')}`);
+    assert.equal(editor.document.lineCount, all.length, 'every line once');
+    assert.match(editor.document.lineAt(editor.document.lineCount - 1).text, /Build succeeded\.$/);
+    assert.ok((editor.visibleRanges.at(-1)?.end.line ?? 0) >= editor.document.lineCount - 2, 'the view followed to the bottom');
+    assert.equal(api.tracker.isFollowing(build.ref.build), false);
+  });
+
+  it('deploys a folder to a new environment from the Explorer menu, and builds it', async () => {
+    const folder = await folderWith(dir, 'My Model_v2', { 'requirements.txt': 'requests==2.32.3\n', 'ubiops.yaml': 'apt:\n  packages:\n    - curl\n' });
+    api.explorer.refresh();
+    const { transcript } = await withAnswers(
+      [
+        { pick: PROJECT },
+        { pick: 'New environment from this folder' },
+        { input: 'my-model-v2' },
+        { pick: 'python3-12' },
+        { input: 'My model' },
+        { input: '' },
+        { button: 'Upload' },
+      ],
+      () => vscode.commands.executeCommand('ubiops.uploadFolder', folder),
+    );
+    assert.match(transcript.prompts[2], /New Environment from My Model_v2 in demo-project \(1\/4\): name/);
+    assert.deepEqual(transcript.validations, [undefined, undefined, undefined]);
+    assert.ok(transcript.messages.some((m) => /Create the environment my-model-v2 on python3-12 and upload My Model_v2/.test(m.text)));
+    const created = await client.getEnvironment(PROJECT, 'my-model-v2');
+    assert.equal(created.base_environment, 'python3-12');
+    assert.equal(created.display_name, 'My model');
+    const build = await newestBuild(api, 'my-model-v2');
+    assert.ok(api.tracker.isFollowing(build.ref.build) || build.build.status === 'success', 'the build is followed');
+    await until('the new environment to be built', async () => (await client.getBuild(PROJECT, 'my-model-v2', build.ref.revision, build.ref.build)).status === 'success', 40_000);
+    // The folder is remembered for it, as for existing environments.
+    const again = await withAnswers([{ pick: 'My Model_v2' }, { button: undefined }], async () =>
+      vscode.commands.executeCommand('ubiops.uploadFolder', (await newestBuild(api, 'my-model-v2')).parent.parent),
+    );
+    assert.match(again.transcript.prompts[0], /Upload to my-model-v2/);
+    // The base used last comes first next time.
+    const next = await folderWith(dir, 'second', { 'requirements.txt': 'numpy==1.26.4\n' });
+    const second = await withAnswers(
+      [{ pick: PROJECT }, { pick: 'New environment from this folder' }, { input: 'second' }, { pick: /used last/ }, { input: '' }, { input: '' }, { button: undefined }],
+      () => vscode.commands.executeCommand('ubiops.uploadFolder', next),
+    );
+    assert.ok(second.transcript.prompts.some((p) => /base environment/.test(p)));
+    await assert.rejects(client.getEnvironment(PROJECT, 'second'), 'answering no to the question creates nothing');
+  });
+});
+
+describe('Build logs in the editor: deploying to a new environment when the upload fails', function () {
+  this.timeout(60_000);
+  let session: Session;
+  let dir: string;
+
+  before(async () => {
+    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'ubiops-deploy-fail-'));
+    // Any zip is over this limit: the create succeeds, the upload is refused.
+    session = await emulatorSession(TOKEN, { maxUploadBytes: 50 });
+  });
+
+  after(async () => {
+    await session?.close();
+    await fs.rm(dir, { recursive: true, force: true });
+  });
+
+  it('says the environment exists and can take the upload later, and deletes nothing', async () => {
+    const folder = await folderWith(dir, 'too-big', { 'requirements.txt': 'numpy==1.26.4\n' });
+    session.api.explorer.refresh();
+    const { transcript } = await withAnswers(
+      [{ pick: PROJECT }, { pick: 'New environment from this folder' }, { input: 'too-big' }, { pick: 'python3-11' }, { input: '' }, { input: '' }, { button: 'Upload' }, { button: undefined }],
+      () => vscode.commands.executeCommand('ubiops.uploadFolder', folder),
+    );
+    const error = transcript.messages.find((m) => m.kind === 'error');
+    assert.match(error?.text ?? '', /the environment too-big was created, but the upload of too-big to it failed .*The environment stays/);
+    const kept = await session.client.getEnvironment(PROJECT, 'too-big');
+    assert.equal(kept.base_environment, 'python3-11');
+    assert.equal((await session.client.listRevisions(PROJECT, 'too-big')).length, 0);
+  });
+});
