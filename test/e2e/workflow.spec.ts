@@ -101,6 +101,30 @@ describe('Working with environments in the workbench', function () {
     await screenshot(page, 'dependency-file-open');
   });
 
+  it('opens a failed build\'s log from its row, at its first error', async () => {
+    await showView(page, 'UbiOps');
+    await page.locator(`${SIDEBAR} .title-actions [aria-label^="Collapse All"]`).first().click();
+    await expand(page, PROJECT, 'web-scraper');
+    await expand(page, 'web-scraper', '\\w+ \\d');
+    for (let round = 0; round < 4; round++) {
+      const collapsed = page.locator(`${SIDEBAR} .monaco-list-row[aria-level="3"][aria-expanded="false"]`).first();
+      if ((await collapsed.count()) === 0) break;
+      await collapsed.click();
+      await page.waitForTimeout(300);
+    }
+    const failed = row(page, 'Failed');
+    await failed.waitFor({ state: 'visible', timeout: 20_000 });
+    await failed.hover();
+    await failed.locator('.action-label[aria-label^="Show Build Log"]').click();
+    const lines = page.locator('.editor-instance .view-lines', { hasText: 'ERROR' }).first();
+    await lines.waitFor({ state: 'visible', timeout: 20_000 });
+    const tab = page.locator('.tabs-container .tab', { hasText: /^build-[0-9a-f]{8}\.log/ }).first();
+    await tab.waitFor({ state: 'visible', timeout: 10_000 });
+    assert.match(await lines.innerText(), /requirements\.txt, line 2/);
+    await page.mouse.move(1000, 700);
+    await screenshot(page, 'build-log');
+  });
+
   it('uploads a folder from the Explorer context menu, ending in a successful build', async () => {
     const folder = path.join(e2e.workspace, 'model-env');
     await fs.mkdir(folder, { recursive: true });

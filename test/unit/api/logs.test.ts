@@ -15,6 +15,7 @@ import {
   UbiOpsApiError,
   UbiOpsClient,
 } from '../../../src/api';
+import { formatLogLine } from '../../../src/documents/logFormat';
 import { start, type Emulator } from '../../../src/emulator';
 
 const TOKEN = 'logs-token';
@@ -138,5 +139,19 @@ describe('BuildLogReader at nanosecond boundaries', () => {
     assert.equal(fromText?.timestamp, 1795384491760000123n);
     assert.equal(nanosecondsFromText('2026-11-22T23:54:51.5+02:00'), 1795384491500000000n);
     assert.equal(toLogLine({ log: 'no time' }), undefined);
+  });
+});
+
+describe('formatLogLine', () => {
+  it('gives one document line with time and level, without escapes or control characters', () => {
+    const line = formatLogLine({
+      timestamp: 1_795_384_491_760_123_456n,
+      timestamp_str: '',
+      log: '\u001b[31mred\u001b[0m\r\nsecond\u0007 line\u2028',
+      metadata: { level: 'error' },
+    });
+    assert.match(line, /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.760  ERROR  red ⏎ second line$/);
+    assert.match(formatLogLine({ timestamp: 0n, timestamp_str: '', log: 'x', metadata: { level: 'warning' } }), /  WARN   x$/);
+    assert.match(formatLogLine({ timestamp: 0n, timestamp_str: '', log: 'x', metadata: {} }), /  INFO   x$/);
   });
 });
