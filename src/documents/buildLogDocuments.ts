@@ -73,6 +73,7 @@ export class BuildLogDocuments implements vscode.TextDocumentContentProvider, vs
     this.follower = new LogFollower(tracker);
     this.subscriptions = [
       vscode.workspace.onDidCloseTextDocument((document) => this.close(document.uri)),
+      vscode.workspace.onDidOpenTextDocument((document) => this.catchUp(document)),
       vscode.workspace.onDidChangeTextDocument((event) => this.changed(event.document)),
       vscode.window.onDidChangeVisibleTextEditors((editors) => editors.forEach((editor) => this.decorate(editor))),
       connections.onDidChange(() => [...this.logs.keys()].forEach((key) => this.close(vscode.Uri.parse(key)))),
@@ -84,6 +85,7 @@ export class BuildLogDocuments implements vscode.TextDocumentContentProvider, vs
     const uri = buildLogUri(ref);
     this.start(uri, ref, options.running);
     const document = await vscode.workspace.openTextDocument(uri);
+    this.catchUp(document);
     const editor = await vscode.window.showTextDocument(document, { preview: false, preserveFocus: options.preserveFocus });
     this.decorate(editor);
     this.revealFirstError(uri.toString());
@@ -213,6 +215,17 @@ export class BuildLogDocuments implements vscode.TextDocumentContentProvider, vs
     }
     if (log.state !== 'following') {
       this.revealFirstError(key);
+    }
+  }
+
+  /**
+   * Lines that arrived while VS Code was still creating the document (a change announced before the model exists
+   * is dropped; seen in the browser workbench, where the first page can beat the model): announce them again.
+   */
+  private catchUp(document: vscode.TextDocument): void {
+    const log = document.uri.scheme === BUILD_LOG_SCHEME ? this.logs.get(document.uri.toString()) : undefined;
+    if (log && log.lines.length > 0 && document.lineCount !== log.lines.length) {
+      this.changeEmitter.fire(document.uri);
     }
   }
 

@@ -120,7 +120,7 @@ describe('Working with environments in the workbench', function () {
     await lines.waitFor({ state: 'visible', timeout: 20_000 });
     const tab = page.locator('.tabs-container .tab', { hasText: /^build-[0-9a-f]{8}\.log/ }).first();
     await tab.waitFor({ state: 'visible', timeout: 10_000 });
-    assert.match(await lines.innerText(), /requirements\.txt, line 2/);
+    assert.match(await lines.innerText(), /requirements\.txt,\sline\s2/); // the editor renders spaces as U+00A0
     await page.mouse.move(1000, 700);
     await screenshot(page, 'build-log');
   });
