@@ -36,8 +36,13 @@ interface OpenLog {
   state: 'reading' | 'following' | 'done' | 'failed';
   /** Revealed the first error once; afterwards the user's scrolling is theirs. */
   revealedError: boolean;
-  /** Editors at the bottom when lines were last appended: they stay there. */
-  pinned: Set<vscode.TextEditor>;
+  /**
+   * Per editor, the last line the log revealed in it, or `unpinned` once the user scrolled above it. An editor not
+   * listed follows the bottom. Judged on the editor's own visible-range events, not at each append: the extension
+   * host learns of a reveal's scrolling only later, and a comparison at append time would take a reveal still on
+   * its way for the user scrolling up.
+   */
+  pinned: Map<vscode.TextEditor, number | 'unpinned'>;
   handle: { dispose(): void } | undefined;
 }
 
@@ -76,6 +81,7 @@ export class BuildLogDocuments implements vscode.TextDocumentContentProvider, vs
       vscode.workspace.onDidOpenTextDocument((document) => this.catchUp(document)),
       vscode.workspace.onDidChangeTextDocument((event) => this.changed(event.document)),
       vscode.window.onDidChangeVisibleTextEditors((editors) => editors.forEach((editor) => this.decorate(editor))),
+      vscode.window.onDidChangeTextEditorVisibleRanges(({ textEditor, visibleRanges }) => this.scrolled(textEditor, visibleRanges)),
       connections.onDidChange(() => [...this.logs.keys()].forEach((key) => this.close(vscode.Uri.parse(key)))),
     ];
   }
@@ -132,7 +138,7 @@ export class BuildLogDocuments implements vscode.TextDocumentContentProvider, vs
       warnings: [],
       state: 'reading',
       revealedError: false,
-      pinned: new Set(),
+      pinned: new Map(),
       handle: undefined,
     };
     this.logs.set(key, log);
@@ -178,15 +184,6 @@ export class BuildLogDocuments implements vscode.TextDocumentContentProvider, vs
 
   private append(key: string, log: OpenLog, lines: LogLine[]): void {
     const uri = vscode.Uri.parse(key);
-    const editors = vscode.window.visibleTextEditors.filter((editor) => editor.document.uri.toString() === key);
-    for (const editor of editors) {
-      const bottom = editor.visibleRanges.at(-1)?.end.line ?? 0;
-      if (log.lines.length === 0 || bottom >= editor.document.lineCount - 2) {
-        log.pinned.add(editor);
-      } else {
-        log.pinned.delete(editor);
-      }
-    }
     for (const line of lines) {
       const level = String(line.metadata.level);
       if (level === 'error') {
@@ -208,14 +205,27 @@ export class BuildLogDocuments implements vscode.TextDocumentContentProvider, vs
     }
     for (const editor of vscode.window.visibleTextEditors.filter((e) => e.document === document)) {
       this.decorate(editor);
-      if (log.pinned.has(editor) && !(log.errors.length > 0 && !log.revealedError)) {
+      if (log.pinned.get(editor) !== 'unpinned' && !(log.errors.length > 0 && !log.revealedError)) {
         const last = document.lineCount - 1;
+        log.pinned.set(editor, last);
         editor.revealRange(new vscode.Range(last, 0, last, 0), vscode.TextEditorRevealType.Default);
       }
     }
     if (log.state !== 'following') {
       this.revealFirstError(key);
     }
+  }
+
+  /** The user scrolled: above the line last revealed, the editor stops following; back at it, it follows again. */
+  private scrolled(editor: vscode.TextEditor, visibleRanges: readonly vscode.Range[]): void {
+    const log = editor.document.uri.scheme === BUILD_LOG_SCHEME ? this.logs.get(editor.document.uri.toString()) : undefined;
+    if (!log) {
+      return;
+    }
+    const bottom = visibleRanges.at(-1)?.end.line ?? 0;
+    const target = log.pinned.get(editor);
+    const followed = typeof target === 'number' ? target : editor.document.lineCount - 1;
+    log.pinned.set(editor, bottom >= followed - 1 ? followed : 'unpinned');
   }
 
   /**
