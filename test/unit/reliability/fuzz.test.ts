@@ -368,17 +368,18 @@ describe('reliability: fuzzing', function () {
     }
 
     it('answers thousands of malformed requests with 4xx, never 5xx, never hangs, and does not grow its heap', async function () {
+      // A fixed number of inputs, however loaded the machine: generous time, no floor on throughput.
+      this.timeout(300_000);
       const rng = new Rng(SEED);
       const structuredTarget = target('emulator: malformed HTTP requests (JSON, types, huge strings, multipart, zips, bombs, traversal)');
       const rawTarget = target('emulator: raw bytes, request lines and absurd headers on a socket');
-      const deadline = Date.now() + 20_000;
       // Two lanes side by side, 16 requests in flight in each: structured requests, and raw exchanges (which may
       // wait out the emulator's one-second drain of a body it refused).
       const batch = async (count: number) => {
         const until = structuredTarget.tried + count;
         const rawUntil = rawTarget.tried + Math.ceil(count / 4);
         const structuredLane = async () => {
-          while (structuredTarget.tried < until && Date.now() < deadline) {
+          while (structuredTarget.tried < until) {
             const problem = await structured(rng)();
             if (problem === 'unsendable') continue;
             structuredTarget.tried += 1;
@@ -386,7 +387,7 @@ describe('reliability: fuzzing', function () {
           }
         };
         const rawLane = async () => {
-          while (rawTarget.tried < rawUntil && Date.now() < deadline) {
+          while (rawTarget.tried < rawUntil) {
             rawTarget.tried += 1;
             const problem = await raw(rawInput(rng));
             if (problem) crash(rawTarget, problem);
@@ -404,7 +405,6 @@ describe('reliability: fuzzing', function () {
 
       assert.deepEqual(structuredTarget.examples, [], 'no 5xx, no dropped or hung request');
       assert.deepEqual(rawTarget.examples, [], 'no 5xx and no hang on raw input');
-      assert.ok(structuredTarget.tried >= 1500, `enough inputs in the time (${structuredTarget.tried})`);
       // The store keeps what valid requests created; everything else must be let go.
       assert.ok(heapGrowth < 40 * MB, `heap grew ${(heapGrowth / MB).toFixed(1)} MB`);
       assert.ok(rssGrowth < 400 * MB, `RSS grew ${(rssGrowth / MB).toFixed(1)} MB`);
@@ -495,7 +495,9 @@ describe('reliability: fuzzing', function () {
       await new Promise((resolve) => server.close(resolve));
     });
 
-    it('rejects every malformed answer with UbiOpsApiError, or returns the promised shape; never hangs', async () => {
+    it('rejects every malformed answer with UbiOpsApiError, or returns the promised shape; never hangs', async function () {
+      // A fixed number of inputs, however loaded the machine: generous time, no floor on throughput.
+      this.timeout(300_000);
       const t = target('client: garbage answers (truncated JSON, wrong shapes, huge bodies, bad headers, bad status lines)');
       const client = new UbiOpsClient({
         host: `http://127.0.0.1:${port}/v2.1`,
@@ -530,9 +532,8 @@ describe('reliability: fuzzing', function () {
           (v) => path.dirname((v as { path: string }).path) === downloads,
         ],
       ];
-      const deadline = Date.now() + 15_000;
       try {
-        while (t.tried < 700 && Date.now() < deadline) {
+        while (t.tried < 700) {
           await Promise.all(
             Array.from({ length: 24 }, async () => {
               const [name, call, shaped] = calls[rng.int(calls.length)]!;
@@ -559,7 +560,6 @@ describe('reliability: fuzzing', function () {
       const strays = (await fs.readdir(downloads)).filter((name) => name.endsWith('.part'));
       assert.deepEqual(strays, [], 'no partial download is left behind');
       assert.deepEqual(t.examples, [], 'only UbiOpsApiError, only promised shapes, no hang');
-      assert.ok(t.tried >= 300, `enough inputs in the time (${t.tried})`);
     });
   });
 
