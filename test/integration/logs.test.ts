@@ -145,6 +145,29 @@ describe('Build logs in the editor', function () {
     assert.equal(api.tracker.isFollowing(build.ref.build), false);
   });
 
+  it('leaves the view where the user scrolled up while the log grows', async () => {
+    await client.createEnvironment(PROJECT, { name: 'log-scrolled', base_environment: 'python3-12' });
+    const folder = await folderWith(dir, 'scrolled', {
+      'requirements.txt': Array.from({ length: 300 }, (_, i) => `package-${i}==1.${i}`).join('\n'),
+    });
+    api.explorer.refresh();
+    await withAnswers([{ pick: PROJECT }, { pick: 'log-scrolled' }, { button: 'Upload' }], () => vscode.commands.executeCommand('ubiops.uploadFolder', folder));
+    const build = await newestBuild(api, 'log-scrolled');
+    await vscode.commands.executeCommand('ubiops.showBuildLog', build);
+    // Once the log is longer than the view, the user scrolls to its top.
+    const editor = await until('a log longer than the view', () => {
+      const found = logEditor(build.ref);
+      return found && found.document.lineCount > 100 && found;
+    }, 30_000);
+    const grownTo = editor.document.lineCount;
+    editor.revealRange(new vscode.Range(0, 0, 0, 0), vscode.TextEditorRevealType.AtTop);
+    await until('the view at the top', () => editor.visibleRanges[0]?.start.line === 0, 5000);
+    await until('the build and its log to finish', () => api.logs.snapshot(build.ref)?.state === 'done', 40_000);
+    await until('the last lines', () => editor.document.lineCount > grownTo && editor.document.lineCount === api.logs.snapshot(build.ref)?.lines);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    assert.equal(editor.visibleRanges[0]?.start.line, 0, 'the view stayed where the user put it');
+  });
+
   it('deploys a folder to a new environment from the Explorer menu, and builds it', async () => {
     const folder = await folderWith(dir, 'My Model_v2', { 'requirements.txt': 'requests==2.32.3\n', 'ubiops.yaml': 'apt:\n  packages:\n    - curl\n' });
     api.explorer.refresh();
