@@ -22,6 +22,7 @@ Options:
   --max-upload-bytes N  largest accepted upload (default 2 GiB)
   --rate-limit N      answer 429 past N requests per client per minute
   --latency-ms N      delay every answer by N milliseconds
+  --bandwidth-mbps N  limit uploads and downloads each to N megabits a second per connection
   --error-rate F      answer this share (0-1) of requests with 500 or 503
   --drop-rate F       close this share (0-1) of connections without an answer
   --quiet             do not log requests
@@ -72,6 +73,7 @@ function parseCommandLine(argv: string[]): (EmulatorOptions & { quiet: boolean }
         'max-upload-bytes': { type: 'string' },
         'rate-limit': { type: 'string' },
         'latency-ms': { type: 'string' },
+        'bandwidth-mbps': { type: 'string' },
         'error-rate': { type: 'string' },
         'drop-rate': { type: 'string' },
         quiet: { type: 'boolean' },
@@ -108,6 +110,7 @@ function parseCommandLine(argv: string[]): (EmulatorOptions & { quiet: boolean }
     faults: {
       rateLimitPerMinute: number(values['rate-limit'], '--rate-limit', { min: 0, integer: true }),
       latencyMs: number(values['latency-ms'], '--latency-ms', { min: 0 }),
+      bandwidthMbps: number(values['bandwidth-mbps'], '--bandwidth-mbps', { min: 0 }),
       errorRate: number(values['error-rate'], '--error-rate', { min: 0, max: 1 }),
       dropRate: number(values['drop-rate'], '--drop-rate', { min: 0, max: 1 }),
     },

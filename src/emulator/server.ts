@@ -91,11 +91,16 @@
  *   or ISO 8601 (no zone = UTC; other → 400); absent = unbounded. `limit`: 1–5000, default 1000 (other → 400, so a
  *   client that asks for more learns it here). Oldest first; one build's lines have distinct timestamps.
  *   `metadata` also carries environment_id, environment_revision_id and project_name.
+ * - Bandwidth (`bandwidthMbps`, a model of the user's link for benchmarks): a token bucket per connection and
+ *   direction, holding 10 ms of the link (at least 16 KiB). It meters upload bodies (as they are read) and downloads
+ *   (as they are sent); JSON bodies and answers, at most a few KiB, pass unmetered. The limit holds per connection,
+ *   as a link's per-flow throughput would; `setFaults` starts fresh buckets.
  */
 import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
+import type { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import busboy from 'busboy';
 import type {
@@ -115,6 +120,7 @@ import { BuildRunner, isUnfinished, TRIGGER_COPY, TRIGGER_REBUILD, TRIGGER_UPLOA
 import { hostAllowed } from './hostCheck';
 import { BuildLogs, LogQueryError } from './logs';
 import { seed } from './seed';
+import { megabitsToBytes, throttle, TokenBucket } from './throttle';
 import {
   type BuildRecord,
   type EnvironmentRecord,
@@ -137,6 +143,11 @@ export interface Faults {
   rateLimitWindowSeconds?: number;
   /** Statuses the injected errors pick from at random; default 500 and 503. */
   errorStatuses?: number[];
+  /**
+   * Megabits a second (10^6 bits) each connection may upload, and separately download: upload bodies and
+   * downloads pass a token bucket of their own per connection. Absent or 0: as fast as the machine goes.
+   */
+  bandwidthMbps?: number;
 }
 
 const INJECTED_ERRORS: Record<number, string> = {
@@ -270,6 +281,8 @@ class App {
   private readonly maxUploadBytes: number;
   private faults: Faults;
   private rateWindows = new Map<string, { start: number; count: number }>();
+  /** Per connection, one bucket each way, so a keep-alive connection's requests share its link. */
+  private links = new WeakMap<Socket, { up: TokenBucket; down: TokenBucket }>();
   private readonly background = new Set<Promise<unknown>>();
   private readonly routes: Route[];
   private server: http.Server | null = null;
@@ -380,6 +393,35 @@ class App {
   private setFaults(f: Faults): void {
     this.faults = { ...f };
     this.rateWindows = new Map();
+    this.links = new WeakMap();
+  }
+
+  /** The connection's bucket for one direction, or undefined when no bandwidth limit is set. */
+  private bucket(socket: Socket, direction: 'up' | 'down'): TokenBucket | undefined {
+    const mbps = this.faults.bandwidthMbps ?? 0;
+    if (mbps <= 0) {
+      return undefined;
+    }
+    let link = this.links.get(socket);
+    if (!link) {
+      const rate = megabitsToBytes(mbps);
+      link = { up: new TokenBucket(rate), down: new TokenBucket(rate) };
+      this.links.set(socket, link);
+    }
+    return link[direction];
+  }
+
+  /** The upload body as the handler should read it: through the connection's upload bucket when limited. */
+  private requestBody(req: http.IncomingMessage): Readable {
+    const bucket = this.bucket(req.socket, 'up');
+    return bucket ? req.pipe(throttle(bucket)) : req;
+  }
+
+  /** Streams `source` into the answer, through the connection's download bucket when limited. */
+  private async sendStream(source: Readable, res: http.ServerResponse): Promise<void> {
+    const bucket = this.bucket(res.req.socket, 'down');
+    const sink: Writable = res;
+    await (bucket ? pipeline(source, throttle(bucket), sink) : pipeline(source, sink));
   }
 
   private async close(): Promise<void> {
@@ -871,7 +913,7 @@ class App {
       'Content-Length': String(size),
       'Content-Disposition': contentDisposition(rev.fileName),
     });
-    await pipeline(fs.createReadStream(file), res);
+    await this.sendStream(fs.createReadStream(file), res);
   }
 
   private async upload({ req, res, params }: Ctx): Promise<void> {
@@ -982,6 +1024,7 @@ class App {
       throw new HttpError(400, `Malformed multipart body: ${(err as Error).message}`);
     }
 
+    const body = this.requestBody(req);
     return new Promise((resolve, reject) => {
       let settled = false;
       let source: string | undefined;
@@ -1001,7 +1044,10 @@ class App {
         }
         settled = true;
         if (err) {
-          req.unpipe(parser);
+          body.unpipe(parser);
+          if (body !== req) {
+            req.unpipe();
+          }
           parser.removeAllListeners('file');
           // Unpiped, the parser will not end the file streams: end them here so the writes settle.
           for (const s of streams) {
@@ -1065,7 +1111,7 @@ class App {
           settle(new HttpError(400, 'The upload was interrupted.'));
         }
       });
-      req.pipe(parser);
+      body.pipe(parser);
     });
   }
 

@@ -56,12 +56,16 @@ describe('emulator command line', function () {
   });
 
   it('exits non-zero with a clear message on a bad flag', async () => {
+    // Side by side: three start-ups one after another can outlast the timeout on a busy machine.
     const unknown = run(['--port', '0', '--frobnicate']);
+    const badRate = run(['--error-rate', '2']);
+    const badBandwidth = run(['--bandwidth-mbps', 'fast']);
     assert.notEqual(await unknown.exit, 0);
     assert.match(unknown.stderr(), /frobnicate/);
-    const badRate = run(['--error-rate', '2']);
     assert.notEqual(await badRate.exit, 0);
     assert.match(badRate.stderr(), /--error-rate expects a number between 0 and 1/);
+    assert.notEqual(await badBandwidth.exit, 0);
+    assert.match(badBandwidth.stderr(), /--bandwidth-mbps expects a number at least 0, not "fast"/);
   });
 
   it('exits non-zero with a clear message when the port is in use', async () => {
