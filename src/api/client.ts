@@ -83,6 +83,20 @@ export interface TransferProgress {
   total: number | undefined;
 }
 
+/** A zip produced as it is sent (the archive's `prepareZipUpload`): its exact length first, then its bytes. */
+export interface ZipBody {
+  length: number;
+  chunks(signal?: AbortSignal): AsyncIterable<Uint8Array>;
+}
+
+/**
+ * The throughput of the latest upload of at least MEASURED_UPLOAD_BYTES to each host, bytes a second: what the next
+ * upload's choice of what to deflate goes by. In memory only, shared by the clients of this process.
+ */
+const uploadThroughput = new Map<string, number>();
+/** Smaller uploads measure the round trip more than the link. */
+const MEASURED_UPLOAD_BYTES = 1024 * 1024;
+
 export interface UploadOptions extends CallOptions {
   /** File name sent with the zip; default the path's base name. */
   fileName?: string;
@@ -313,33 +327,58 @@ export class UbiOpsClient {
   async uploadRevision(
     project: string,
     environment: string,
-    zipPath: string,
+    zip: string | ZipBody,
     options: UploadOptions = {},
   ): Promise<EnvironmentRevisionCreate> {
     throwIfAborted(options.signal);
-    let size: number;
-    try {
-      const stat = await fs.stat(zipPath);
-      if (!stat.isFile()) {
-        throw new Error('not a file');
+    let content: ZipBody;
+    if (typeof zip === 'string') {
+      let size: number;
+      try {
+        const stat = await fs.stat(zip);
+        if (!stat.isFile()) {
+          throw new Error('not a file');
+        }
+        size = stat.size;
+      } catch (cause) {
+        throw new Error(`Cannot upload ${zip}: the file cannot be read (${(cause as Error).message}).`, { cause });
       }
-      size = stat.size;
-    } catch (cause) {
-      throw new Error(`Cannot upload ${zipPath}: the file cannot be read (${(cause as Error).message}).`, { cause });
+      content = { length: size, chunks: () => fileChunks(zip, size) };
+    } else {
+      content = zip;
     }
-    const stream = multipartFile('file', options.fileName ?? path.basename(zipPath), 'application/zip', zipPath, size, (bytes) =>
-      options.onProgress?.({ bytes, total: size }),
-    );
-    return this.object<EnvironmentRevisionCreate>({
-      method: 'POST',
-      path: environmentPath(project, environment, 'revisions'),
-      stream,
-      signal: options.signal,
-      timeoutMs: options.timeoutMs,
-      onWait: options.onWait,
-      // The server may check the zip before it answers: give a large upload time.
-      headersTimeoutMs: 300_000,
-    });
+    const fileName = options.fileName ?? (typeof zip === 'string' ? path.basename(zip) : 'environment.zip');
+    let firstByte: number | undefined;
+    let contentError: unknown;
+    const stream = multipartFile('file', fileName, 'application/zip', content, options.signal, (bytes) => {
+      firstByte ??= performance.now();
+      options.onProgress?.({ bytes, total: content.length });
+    }, (error) => (contentError = error));
+    let created: EnvironmentRevisionCreate;
+    try {
+      created = await this.object<EnvironmentRevisionCreate>({
+        method: 'POST',
+        path: environmentPath(project, environment, 'revisions'),
+        stream,
+        signal: options.signal,
+        timeoutMs: options.timeoutMs,
+        onWait: options.onWait,
+        // The server may check the zip before it answers: give a large upload time.
+        headersTimeoutMs: 300_000,
+      });
+    } catch (error) {
+      // The zip could not be read to its end (a file changed): that, not "could not reach the host", is the news.
+      throw contentError ?? error;
+    }
+    if (firstByte !== undefined && content.length >= MEASURED_UPLOAD_BYTES) {
+      uploadThroughput.set(this.transport.host, content.length / Math.max(0.001, (performance.now() - firstByte) / 1000));
+    }
+    return created;
+  }
+
+  /** Bytes a second the latest upload of a megabyte or more to this client's host went at; undefined before one. */
+  uploadBytesPerSecond(): number | undefined {
+    return uploadThroughput.get(this.transport.host);
   }
 
   /** `environment_revisions_file_upload` with `source_environment`: copies another environment's files. */
@@ -643,14 +682,15 @@ function quote(value: string): string {
   return value.replace(/"/g, '%22').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
 }
 
-/** A multipart body of one file part, streamed from disk with a known length, counting the file's bytes. */
+/** A multipart body of one file part of a known length, streamed, counting the file's bytes. */
 function multipartFile(
   field: string,
   fileName: string,
   contentType: string,
-  filePath: string,
-  size: number,
+  content: ZipBody,
+  signal: AbortSignal | undefined,
   onBytes: (bytes: number) => void,
+  onContentError: (error: unknown) => void,
 ): StreamBody {
   const mark = boundary();
   const head = Buffer.from(
@@ -661,26 +701,43 @@ function multipartFile(
   let started = false;
   return {
     contentType: `multipart/form-data; boundary=${mark}`,
-    length: head.length + size + tail.length,
+    length: head.length + content.length + tail.length,
     started: () => started,
     async *open() {
       started = true;
       yield head;
       let sent = 0;
       onBytes(0);
-      // 1 MB reads: a quarter of the chunks of 256 KB through the streams and the socket (less CPU a GB), and no
-      // more memory: the peak is the garbage V8 lets build up before collecting it, whatever the chunk size.
-      for await (const chunk of createReadStream(filePath, { highWaterMark: 1024 * 1024 })) {
-        sent += (chunk as Buffer).length;
-        yield chunk as Buffer;
-        onBytes(sent);
-      }
-      if (sent !== size) {
-        throw new Error(`${filePath} changed size during the upload (${size} bytes expected, ${sent} read).`);
+      try {
+        for await (const chunk of content.chunks(signal)) {
+          sent += chunk.length;
+          yield chunk;
+          onBytes(sent);
+        }
+        if (sent !== content.length) {
+          throw new Error(`The zip was ${sent} bytes instead of the ${content.length} announced: a file changed during the upload.`);
+        }
+      } catch (error) {
+        onContentError(error);
+        throw error;
       }
       yield tail;
     },
   };
+}
+
+/** A file's bytes, checked against the size it had when the upload began. */
+async function* fileChunks(filePath: string, size: number): AsyncGenerator<Buffer> {
+  let read = 0;
+  // 1 MB reads: a quarter of the chunks of 256 KB through the streams and the socket (less CPU a GB), and no
+  // more memory: the peak is the garbage V8 lets build up before collecting it, whatever the chunk size.
+  for await (const chunk of createReadStream(filePath, { highWaterMark: 1024 * 1024 })) {
+    read += (chunk as Buffer).length;
+    yield chunk as Buffer;
+  }
+  if (read !== size) {
+    throw new Error(`${filePath} changed size during the upload (${size} bytes expected, ${read} read).`);
+  }
 }
 
 /**

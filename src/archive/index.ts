@@ -3,5 +3,6 @@
 // (./lazy.ts), which esbuild.mjs turns into a require of dist/archive-lib.js, this entry's own bundle.
 export * from './pack';
 export * from './requirements';
+export * from './storedZip';
 export * from './ubiopsYaml';
 export * from './validate';

@@ -122,7 +122,7 @@ const deflateRaw = promisify(zlib.deflateRaw);
  * One file to pack: the manifest's entry, plus what tells it is still the file scanned. Numbers only, no Date or
  * Stats, so that 200,000 of them stay small.
  */
-interface Source {
+export interface Source {
   path: string;
   size: number;
   mtimeMs: number;
@@ -150,6 +150,24 @@ export async function scanFolder(folder: string, options: PackOptions = {}): Pro
 }
 
 /**
+ * The scan and the refusals of `packFolder`, without writing anything: for `packFolder` and for a writer of its own
+ * (the streamed upload of `storedZip.ts`, which opens each source with `openChecked`). Throws the PackError
+ * `packFolder` would.
+ */
+export async function scanForPacking(
+  folder: string,
+  options: PackOptions & { scanned?: PackManifest } = {},
+): Promise<{ manifest: PackManifest; sources: Source[]; root: string }> {
+  // A manifest from `scanFolder` (of this folder, with these options) is packed as it is: what the user was shown
+  // is what goes, and each file is checked to still be the one scanned.
+  const earlier = options.scanned && scans.get(options.scanned);
+  const { manifest, sources, root } = earlier ?? (await scan(folder, options));
+  throwIfCancelled(options.signal);
+  refuse(manifest, sources, options);
+  return { manifest, sources, root };
+}
+
+/**
  * Packs `folder` into a zip under `environment_package/`, written as a stream to `outFile` (default: a new file in
  * the system's temp folder). Refuses, with a PackError that says what to do, a folder without dependency files,
  * one over `maxBytes`, or one with files it cannot read. A cancelled or failed pack leaves no file behind.
@@ -158,13 +176,8 @@ export async function packFolder(
   folder: string,
   options: PackOptions & { outFile?: string; scanned?: PackManifest } = {},
 ): Promise<{ zipPath: string; zipBytes: number; manifest: PackManifest }> {
-  // A manifest from `scanFolder` (of this folder, with these options) is packed as it is: what the user was shown
-  // is what goes, and each file is checked to still be the one scanned.
-  const earlier = options.scanned && scans.get(options.scanned);
-  const { manifest, sources, root } = earlier ?? (await scan(folder, options));
+  const { manifest, sources, root } = await scanForPacking(folder, options);
   const { signal } = options;
-  throwIfCancelled(signal);
-  refuse(manifest, sources, options);
 
   const zipPath = path.resolve(options.outFile ?? path.join(os.tmpdir(), `ubiops-environment-${randomUUID()}.zip`));
   // Written beside the target and renamed at the end, so `outFile` is either the whole zip or untouched.
@@ -518,7 +531,7 @@ function openScanned(root: string, source: Source): Promise<FileHandle> {
  * Opens a scanned file for packing and checks it is the very file the scan saw (same device and inode): a file or
  * folder swapped for a link since then cannot get an outside file into the zip.
  */
-async function openChecked(root: string, source: Source): Promise<FileHandle> {
+export async function openChecked(root: string, source: Source): Promise<FileHandle> {
   let handle: FileHandle;
   try {
     handle = await openScanned(root, source);

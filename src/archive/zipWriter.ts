@@ -34,7 +34,8 @@ export interface EntryInfo {
   mode: number;
 }
 
-interface CentralRecord {
+/** What the local header and the central directory say of one entry. */
+export interface CentralRecord {
   name: Buffer;
   flags: number;
   method: number;
@@ -76,9 +77,9 @@ export class ZipWriter {
 
   /** A whole entry whose data is in memory: a small file, already deflated or stored. */
   async addBuffered(info: EntryInfo, method: number, crc: number, size: number, data: Buffer): Promise<void> {
-    const record = this.record(info, method);
+    const record = entryRecord(info, method, this.position);
     Object.assign(record, { crc, size, compressedSize: data.length });
-    await this.write(this.localHeader(record));
+    await this.write(localHeader(record));
     await this.write(data);
     this.central.push(record);
   }
@@ -88,8 +89,8 @@ export class ZipWriter {
    * header afterwards, by position: no data descriptor, which some readers handle badly for stored entries.
    */
   async addStreamed(info: EntryInfo, method: number, chunks: AsyncIterable<Buffer>, result: () => { crc: number; size: number }): Promise<void> {
-    const record = this.record(info, method);
-    await this.write(this.localHeader(record));
+    const record = entryRecord(info, method, this.position);
+    await this.write(localHeader(record));
     await this.flush();
     const start = this.position;
     for await (const chunk of chunks) await this.write(chunk);
@@ -108,87 +109,9 @@ export class ZipWriter {
   /** Writes the central directory and flushes; the zip is complete once this resolves. */
   async finish(): Promise<void> {
     const start = this.position;
-    for (const record of this.central) await this.write(this.centralHeader(record));
-    const size = this.position - start;
-    const count = this.central.length;
-    if (count >= MAX_16 || start >= MAX_32 || size >= MAX_32) {
-      const zip64End = this.position;
-      const record = Buffer.alloc(56);
-      record.writeUInt32LE(ZIP64_END, 0);
-      record.writeBigUInt64LE(44n, 4);
-      record.writeUInt16LE((UNIX << 8) | 45, 12);
-      record.writeUInt16LE(45, 14);
-      record.writeBigUInt64LE(BigInt(count), 24);
-      record.writeBigUInt64LE(BigInt(count), 32);
-      record.writeBigUInt64LE(BigInt(size), 40);
-      record.writeBigUInt64LE(BigInt(start), 48);
-      const locator = Buffer.alloc(20);
-      locator.writeUInt32LE(ZIP64_LOCATOR, 0);
-      locator.writeBigUInt64LE(BigInt(zip64End), 8);
-      locator.writeUInt32LE(1, 16);
-      await this.write(record);
-      await this.write(locator);
-    }
-    const end = Buffer.alloc(22);
-    end.writeUInt32LE(END_OF_CENTRAL_DIRECTORY, 0);
-    end.writeUInt16LE(Math.min(count, MAX_16), 8);
-    end.writeUInt16LE(Math.min(count, MAX_16), 10);
-    end.writeUInt32LE(Math.min(size, MAX_32), 12);
-    end.writeUInt32LE(Math.min(start, MAX_32), 16);
-    await this.write(end);
+    for (const record of this.central) await this.write(centralHeader(record));
+    for (const record of endRecords(this.central.length, start, this.position - start)) await this.write(record);
     await this.flush();
-  }
-
-  private record(info: EntryInfo, method: number): CentralRecord {
-    const name = Buffer.from(info.name, 'utf8');
-    const { time, date } = dosDateTime(info.mtime);
-    // Bit 11 tells readers the name is UTF-8; without it they assume code page 437 and garble non-ASCII names.
-    const flags = name.length === info.name.length ? 0 : UTF8_FLAG;
-    return { name, flags, method, time, date, crc: 0, compressedSize: 0, size: 0, offset: this.position, mode: info.mode };
-  }
-
-  private localHeader(r: CentralRecord): Buffer {
-    const header = Buffer.alloc(30 + r.name.length);
-    header.writeUInt32LE(LOCAL_HEADER, 0);
-    header.writeUInt16LE(20, 4);
-    header.writeUInt16LE(r.flags, 6);
-    header.writeUInt16LE(r.method, 8);
-    header.writeUInt16LE(r.time, 10);
-    header.writeUInt16LE(r.date, 12);
-    header.writeUInt32LE(r.crc >>> 0, 14);
-    header.writeUInt32LE(r.compressedSize, 18);
-    header.writeUInt32LE(r.size, 22);
-    header.writeUInt16LE(r.name.length, 26);
-    r.name.copy(header, 30);
-    return header;
-  }
-
-  private centralHeader(r: CentralRecord): Buffer {
-    const zip64 = r.offset >= MAX_32;
-    const header = Buffer.alloc(46 + r.name.length + (zip64 ? 12 : 0));
-    header.writeUInt32LE(CENTRAL_HEADER, 0);
-    header.writeUInt16LE((UNIX << 8) | (zip64 ? 45 : 20), 4);
-    header.writeUInt16LE(zip64 ? 45 : 20, 6);
-    header.writeUInt16LE(r.flags, 8);
-    header.writeUInt16LE(r.method, 10);
-    header.writeUInt16LE(r.time, 12);
-    header.writeUInt16LE(r.date, 14);
-    header.writeUInt32LE(r.crc >>> 0, 16);
-    header.writeUInt32LE(r.compressedSize, 20);
-    header.writeUInt32LE(r.size, 24);
-    header.writeUInt16LE(r.name.length, 28);
-    header.writeUInt16LE(zip64 ? 12 : 0, 30);
-    // External attributes: unix mode in the high 16 bits, regular file, so unzip restores permissions (scripts).
-    header.writeUInt32LE((((0o100000 | (r.mode & 0o777)) << 16) >>> 0), 38);
-    header.writeUInt32LE(Math.min(r.offset, MAX_32), 42);
-    r.name.copy(header, 46);
-    if (zip64) {
-      const at = 46 + r.name.length;
-      header.writeUInt16LE(0x0001, at);
-      header.writeUInt16LE(8, at + 2);
-      header.writeBigUInt64LE(BigInt(r.offset), at + 4);
-    }
-    return header;
   }
 
   /** Resolves once `chunk` is copied or written: the caller may then reuse it. Fresh buffers per chunk would pile up
@@ -218,6 +141,92 @@ export class ZipWriter {
       done += bytesWritten;
     }
   }
+}
+
+/** The record of an entry starting at `offset`; sizes and CRC are filled in once known. */
+export function entryRecord(info: EntryInfo, method: number, offset: number): CentralRecord {
+  const name = Buffer.from(info.name, 'utf8');
+  const { time, date } = dosDateTime(info.mtime);
+  // Bit 11 tells readers the name is UTF-8; without it they assume code page 437 and garble non-ASCII names.
+  const flags = name.length === info.name.length ? 0 : UTF8_FLAG;
+  return { name, flags, method, time, date, crc: 0, compressedSize: 0, size: 0, offset, mode: info.mode };
+}
+
+export function localHeader(r: CentralRecord): Buffer {
+  const header = Buffer.alloc(30 + r.name.length);
+  header.writeUInt32LE(LOCAL_HEADER, 0);
+  header.writeUInt16LE(20, 4);
+  header.writeUInt16LE(r.flags, 6);
+  header.writeUInt16LE(r.method, 8);
+  header.writeUInt16LE(r.time, 10);
+  header.writeUInt16LE(r.date, 12);
+  header.writeUInt32LE(r.crc >>> 0, 14);
+  header.writeUInt32LE(r.compressedSize, 18);
+  header.writeUInt32LE(r.size, 22);
+  header.writeUInt16LE(r.name.length, 26);
+  r.name.copy(header, 30);
+  return header;
+}
+
+export function centralHeader(r: CentralRecord): Buffer {
+  const zip64 = r.offset >= MAX_32;
+  const header = Buffer.alloc(46 + r.name.length + (zip64 ? 12 : 0));
+  header.writeUInt32LE(CENTRAL_HEADER, 0);
+  header.writeUInt16LE((UNIX << 8) | (zip64 ? 45 : 20), 4);
+  header.writeUInt16LE(zip64 ? 45 : 20, 6);
+  header.writeUInt16LE(r.flags, 8);
+  header.writeUInt16LE(r.method, 10);
+  header.writeUInt16LE(r.time, 12);
+  header.writeUInt16LE(r.date, 14);
+  header.writeUInt32LE(r.crc >>> 0, 16);
+  header.writeUInt32LE(r.compressedSize, 20);
+  header.writeUInt32LE(r.size, 24);
+  header.writeUInt16LE(r.name.length, 28);
+  header.writeUInt16LE(zip64 ? 12 : 0, 30);
+  // External attributes: unix mode in the high 16 bits, regular file, so unzip restores permissions (scripts).
+  header.writeUInt32LE((((0o100000 | (r.mode & 0o777)) << 16) >>> 0), 38);
+  header.writeUInt32LE(Math.min(r.offset, MAX_32), 42);
+  r.name.copy(header, 46);
+  if (zip64) {
+    const at = 46 + r.name.length;
+    header.writeUInt16LE(0x0001, at);
+    header.writeUInt16LE(8, at + 2);
+    header.writeBigUInt64LE(BigInt(r.offset), at + 4);
+  }
+  return header;
+}
+
+/**
+ * What follows the central directory (`count` entries, starting at `start`, `size` bytes): the end record, with the
+ * zip64 end record and locator before it when a count or an offset does not fit its field.
+ */
+export function endRecords(count: number, start: number, size: number): Buffer[] {
+  const records: Buffer[] = [];
+  if (count >= MAX_16 || start >= MAX_32 || size >= MAX_32) {
+    const zip64End = start + size;
+    const record = Buffer.alloc(56);
+    record.writeUInt32LE(ZIP64_END, 0);
+    record.writeBigUInt64LE(44n, 4);
+    record.writeUInt16LE((UNIX << 8) | 45, 12);
+    record.writeUInt16LE(45, 14);
+    record.writeBigUInt64LE(BigInt(count), 24);
+    record.writeBigUInt64LE(BigInt(count), 32);
+    record.writeBigUInt64LE(BigInt(size), 40);
+    record.writeBigUInt64LE(BigInt(start), 48);
+    const locator = Buffer.alloc(20);
+    locator.writeUInt32LE(ZIP64_LOCATOR, 0);
+    locator.writeBigUInt64LE(BigInt(zip64End), 8);
+    locator.writeUInt32LE(1, 16);
+    records.push(record, locator);
+  }
+  const end = Buffer.alloc(22);
+  end.writeUInt32LE(END_OF_CENTRAL_DIRECTORY, 0);
+  end.writeUInt16LE(Math.min(count, MAX_16), 8);
+  end.writeUInt16LE(Math.min(count, MAX_16), 10);
+  end.writeUInt32LE(Math.min(size, MAX_32), 12);
+  end.writeUInt32LE(Math.min(start, MAX_32), 16);
+  records.push(end);
+  return records;
 }
 
 /** MS-DOS date and time, local time as zip tools write it, two-second resolution, clamped to 1980–2107. */

@@ -308,7 +308,6 @@ export async function packAndUpload(
 ): Promise<void> {
   const { connection } = environment.context;
   const name = environment.environmentName;
-  let zipPath: string | undefined;
   try {
     const created = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: inert(`Uploading ${path.basename(folder)} to ${name}`), cancellable: true },
@@ -321,20 +320,26 @@ export async function packAndUpload(
           progress.report({ increment: percent - reported, message });
           reported = percent;
         };
-        const packed = await loadArchive().packFolder(folder, {
+        // The zip is streamed from the folder into the upload (no temporary zip); what is deflated first depends on
+        // the link, as the previous uploads to this host measured it (src/archive/storedZip.ts).
+        const upload = await loadArchive().prepareZipUpload(folder, {
           ...packOptions(folder),
           scanned,
           signal: controller.signal,
+          linkBytesPerSecond: connection.client.uploadBytesPerSecond(),
           onProgress: ({ files, totalFiles, bytes, totalBytes }) =>
-            step((totalBytes ? bytes / totalBytes : files / Math.max(1, totalFiles)) * 0.3, `packing ${files} of ${totalFiles} files`),
+            step((totalBytes ? bytes / totalBytes : files / Math.max(1, totalFiles)) * 0.2, `packing ${files} of ${totalFiles} files`),
         });
-        zipPath = packed.zipPath;
-        return connection.client.uploadRevision(environment.projectName, name, packed.zipPath, {
-          signal: controller.signal,
-          fileName: `${path.basename(folder) || name}.zip`,
-          onProgress: ({ bytes, total }) =>
-            step(0.3 + 0.7 * (total ? bytes / total : 0), `sending ${formatBytes(bytes)} of ${formatBytes(total ?? packed.zipBytes)}`),
-        });
+        try {
+          return await connection.client.uploadRevision(environment.projectName, name, upload, {
+            signal: controller.signal,
+            fileName: `${path.basename(folder) || name}.zip`,
+            onProgress: ({ bytes, total }) =>
+              step(0.2 + 0.8 * (total ? bytes / total : 0), `sending ${formatBytes(bytes)} of ${formatBytes(total ?? upload.length)}`),
+          });
+        } finally {
+          await upload.dispose();
+        }
       },
     );
     await rememberFolder(deps, environment, folder);
@@ -362,10 +367,6 @@ export async function packAndUpload(
     );
     if (retry) {
       await packAndUpload(deps, environment, folder, undefined, newEnvironment);
-    }
-  } finally {
-    if (zipPath) {
-      await fs.rm(zipPath, { force: true });
     }
   }
 }

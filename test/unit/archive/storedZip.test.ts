@@ -1,0 +1,192 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import zlib from 'node:zlib';
+import JSZip from 'jszip';
+import { UbiOpsClient } from '../../../src/api';
+import { DEFLATE_BYTES_PER_SECOND, PackError, prepareZipUpload, scanForPacking, type ZipUpload } from '../../../src/archive';
+import { readChunks } from '../../../src/archive/streams';
+import { crc32, DEFLATE, STORE, ZipWriter } from '../../../src/archive/zipWriter';
+import { type Emulator, start } from '../../../src/emulator';
+
+const TOKEN = 'stored-zip-token';
+const PROJECT = 'demo-project';
+const MB = 1024 * 1024;
+
+/** Source-like text: compresses to about a third, as code does. */
+function sourceText(lines: number, seed: number): string {
+  const words = ['import', 'numpy', 'def', 'return', 'self', 'model', 'data', 'for', 'in', 'range', 'value', 'config'];
+  return Array.from({ length: lines }, (_, i) => `${words[(i * seed) % words.length]} ${words[(i + seed) % words.length]}_${(i * 7919 + seed) % 100000} = ${i}`).join('\n');
+}
+
+/**
+ * The zip the packer's writer (ZipWriter, what packFolder writes to disk with) makes of `folder` with the given
+ * choice per file, entries in the scan's order: what the streamed upload must be byte for byte.
+ */
+async function writtenByPacker(folder: string, file: string, deflated: (relative: string) => boolean): Promise<Buffer> {
+  const { sources, root } = await scanForPacking(folder);
+  const handle = await fs.open(file, 'w');
+  try {
+    const writer = new ZipWriter(handle);
+    for (const source of sources) {
+      const info = { name: `environment_package/${source.path}`, mtime: new Date(source.mtimeMs), mode: source.mode };
+      const data = await fs.readFile(path.join(root, source.path));
+      if (deflated(source.path)) {
+        await writer.addBuffered(info, DEFLATE, crc32(data), data.length, zlib.deflateRawSync(data, { level: 6 }));
+      } else {
+        const input = await fs.open(path.join(root, source.path), 'r');
+        let crc = 0;
+        async function* chunks() {
+          for await (const chunk of readChunks(input, 0, source.size)) {
+            crc = crc32(chunk, crc);
+            yield chunk;
+          }
+        }
+        await writer.addStreamed(info, STORE, chunks(), () => ({ crc, size: source.size }));
+        await input.close();
+      }
+    }
+    await writer.finish();
+  } finally {
+    await handle.close();
+  }
+  return fs.readFile(file);
+}
+
+describe('streamed zip upload (prepareZipUpload)', function () {
+  this.timeout(60_000);
+  let emulator: Emulator;
+  let client: UbiOpsClient;
+  let work: string;
+  let folder: string;
+  const files: Record<string, Buffer> = {};
+
+  before(async () => {
+    work = await fs.mkdtemp(path.join(os.tmpdir(), 'stored-zip-'));
+    folder = path.join(work, 'env');
+    files['requirements.txt'] = Buffer.from('numpy==1.26.4\n');
+    files['ubiops.yaml'] = Buffer.from('apt:\n  packages:\n    - libgomp1\n');
+    for (let i = 0; i < 40; i++) files[`src/pkg${i % 4}/module_${i}.py`] = Buffer.from(sourceText(50 + i * 20, i + 1));
+    files['src/empty.py'] = Buffer.alloc(0);
+    files['données/modèle ü.txt'] = Buffer.from(sourceText(30, 3));
+    files['weights.bin'] = randomBytes(Math.round(1.5 * MB)); // large, incompressible
+    files['corpus.txt'] = Buffer.from(sourceText(60_000, 5)); // large, compressible
+    files['small.bin'] = randomBytes(5000); // small, incompressible
+    for (const [name, data] of Object.entries(files)) {
+      await fs.mkdir(path.dirname(path.join(folder, name)), { recursive: true });
+      await fs.writeFile(path.join(folder, name), data);
+    }
+    await fs.chmod(path.join(folder, 'src/pkg0/module_0.py'), 0o755);
+    emulator = await start({ port: 0, tokens: [TOKEN], buildSeconds: 0 });
+    client = new UbiOpsClient({ host: emulator.url, token: TOKEN });
+  });
+  after(async () => {
+    await client.close();
+    await emulator.close();
+    await fs.rm(work, { recursive: true, force: true });
+  });
+
+  /** Uploads `upload` as a new revision of a fresh environment; returns the zip as the emulator stored it. */
+  async function uploadAndFetch(name: string, upload: ZipUpload): Promise<{ received: Buffer; status: string }> {
+    await client.createEnvironment(PROJECT, { name, base_environment: 'python3-12' });
+    const created = await client.uploadRevision(PROJECT, name, upload, { fileName: 'env.zip' });
+    const target = path.join(work, `${name}-received.zip`);
+    await client.downloadRevision(PROJECT, name, created.revision, { filePath: target });
+    const build = await client.getBuild(PROJECT, name, created.revision, created.build);
+    return { received: await fs.readFile(target), status: build.status };
+  }
+
+  async function assertContents(zipBytes: Buffer): Promise<void> {
+    const zip = await JSZip.loadAsync(zipBytes, { checkCRC32: true });
+    const names = Object.keys(zip.files).filter((name) => !zip.files[name]!.dir).sort();
+    assert.deepEqual(names, Object.keys(files).map((name) => `environment_package/${name}`).sort());
+    for (const [name, data] of Object.entries(files)) {
+      assert.ok((await zip.file(`environment_package/${name}`)!.async('nodebuffer')).equals(data), name);
+    }
+  }
+
+  it('on a fast link stores every file, streamed with its exact length, byte-identical to the packer writing the same zip to disk', async () => {
+    const upload = await prepareZipUpload(folder, { linkBytesPerSecond: 125_000_000 });
+    try {
+      assert.equal(upload.deflated, 0);
+      assert.equal(upload.stored, Object.keys(files).length);
+      const { received, status } = await uploadAndFetch('stored-fast', upload);
+      assert.equal(received.length, upload.length, 'the Content-Length announced is the zip the server got');
+      const expected = await writtenByPacker(folder, path.join(work, 'packer-stored.zip'), () => false);
+      assert.ok(received.equals(expected), 'the emulator received the bytes the packer writes to disk');
+      assert.equal(status, 'success', 'the emulator builds it');
+      await assertContents(received);
+    } finally {
+      await upload.dispose();
+    }
+  });
+
+  it('on a slow link deflates what pays (source files) and stores the rest, again byte-identical to the packer', async () => {
+    const upload = await prepareZipUpload(folder, { linkBytesPerSecond: 1_000_000 });
+    try {
+      // Deflated where that saves more than it costs at 1 MB/s: all but the random bytes, the empty file and files so
+      // small that deflate makes them no smaller.
+      const worthIt = 1 - 1_000_000 / DEFLATE_BYTES_PER_SECOND;
+      const deflated = (name: string) => files[name]!.length > 0 && zlib.deflateRawSync(files[name]!, { level: 6 }).length < files[name]!.length * worthIt;
+      assert.ok(deflated('corpus.txt') && deflated('src/pkg1/module_1.py') && !deflated('weights.bin') && !deflated('small.bin'));
+      assert.equal(upload.deflated, Object.keys(files).filter(deflated).length);
+      const { received, status } = await uploadAndFetch('mixed-slow', upload);
+      const expected = await writtenByPacker(folder, path.join(work, 'packer-mixed.zip'), deflated);
+      assert.equal(received.length, upload.length);
+      assert.ok(received.equals(expected), 'the emulator received the bytes the packer writes to disk');
+      assert.ok(upload.length < Object.values(files).reduce((sum, data) => sum + data.length, 0) * 0.8, 'smaller than the files');
+      assert.equal(status, 'success');
+      await assertContents(received);
+      // A second attempt streams the same bytes again.
+      const again: Buffer[] = [];
+      for await (const chunk of upload.chunks()) again.push(Buffer.from(chunk));
+      assert.ok(Buffer.concat(again).equals(expected));
+    } finally {
+      await upload.dispose();
+    }
+  });
+
+  it('learns the link from an upload and deflates when it is slow', async () => {
+    emulator.setFaults({ bandwidthMbps: 80 }); // 10 MB a second
+    try {
+      const first = await prepareZipUpload(folder, { linkBytesPerSecond: 125_000_000 });
+      await uploadAndFetch('learns-link', first);
+      await first.dispose();
+      const measured = client.uploadBytesPerSecond();
+      assert.ok(measured !== undefined && measured <= 10_000_000, `measured ${measured} bytes a second through an 80 Mbit/s link`);
+      const second = await prepareZipUpload(folder, { linkBytesPerSecond: measured });
+      assert.ok(second.deflated > 0, 'at the measured speed, source files are deflated');
+      await second.dispose();
+    } finally {
+      emulator.setFaults({});
+    }
+  });
+
+  it('fails the upload, creating nothing, when a file changes between the choice and the sending', async () => {
+    const copy = path.join(work, 'changing');
+    await fs.cp(folder, copy, { recursive: true });
+    const upload = await prepareZipUpload(copy, { linkBytesPerSecond: 125_000_000 });
+    try {
+      await fs.writeFile(path.join(copy, 'weights.bin'), randomBytes(Math.round(1.5 * MB))); // same size, new bytes
+      await client.createEnvironment(PROJECT, { name: 'changed-files', base_environment: 'python3-12' });
+      await assert.rejects(
+        client.uploadRevision(PROJECT, 'changed-files', upload),
+        (error: Error) => error instanceof PackError && error.code === 'changed' && /weights\.bin changed while it was being uploaded/.test(error.message),
+      );
+      assert.deepEqual(await client.listRevisions(PROJECT, 'changed-files'), []);
+    } finally {
+      await upload.dispose();
+    }
+  });
+
+  it('leaves no temporary data behind', async () => {
+    const tempDir = path.join(work, 'temp');
+    await fs.mkdir(tempDir);
+    const upload = await prepareZipUpload(folder, { linkBytesPerSecond: 1_000_000, tempDir });
+    assert.equal((await fs.readdir(tempDir)).length, 1, 'the deflated entries wait in one file');
+    await upload.dispose();
+    assert.deepEqual(await fs.readdir(tempDir), []);
+  });
+});
