@@ -10,13 +10,14 @@
 //          whole, from /usr/bin/time.
 // Goals: at least 0.9 of curl's throughput; under 64 MB above baseline. The emulator's cost (busboy writing the
 // upload to disk, streaming the download from disk) is in both sides' figures alike.
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { createWriteStream, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { createWriteStream, statSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { UbiOpsClient } from '../src/api';
+import { memoryProbe, startEmulator } from './common';
 
 const MB = 1024 * 1024;
 const TOKEN = 'bench-transfer-token';
@@ -35,19 +36,6 @@ interface Measure {
 function argument(name: string): string | undefined {
   const at = process.argv.indexOf(name);
   return at < 0 ? undefined : process.argv[at + 1];
-}
-
-/** Peak RSS above the RSS at the call of start(), from /proc (Linux). */
-function memoryProbe(): { start(): void; peakAboveMB(): number } {
-  const field = (name: string) => Number(new RegExp(`${name}:\\s+(\\d+) kB`).exec(readFileSync('/proc/self/status', 'utf8'))![1]) / 1024;
-  let baseline = 0;
-  return {
-    start() {
-      writeFileSync('/proc/self/clear_refs', '5');
-      baseline = field('VmRSS');
-    },
-    peakAboveMB: () => field('VmHWM') - baseline,
-  };
 }
 
 /** A child: one transfer with our client; prints its Measure as JSON. */
@@ -89,35 +77,6 @@ function runCurl(args: string[]): Measure {
   return { seconds, peakMB: Number(kb) / 1024, cpuSeconds: Number(user) + Number(system) };
 }
 
-/** The emulator's command line in a process of its own (tsx: no build needed). */
-async function startEmulator(dataDir: string): Promise<{ url: string; cpuSeconds(): number; close(): Promise<void> }> {
-  const cli = path.join(__dirname, '..', 'src', 'emulator', 'cli.ts');
-  const emulator = spawn(process.execPath, ['--import', 'tsx', cli, '--port', '0', '--token', TOKEN, '--build-seconds', '3600', '--data-dir', dataDir, '--quiet'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const url = await new Promise<string>((resolve, reject) => {
-    let output = '';
-    emulator.stdout.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /UbiOps emulator serving (\S+)/.exec(output);
-      if (match) resolve(match[1]);
-    });
-    emulator.once('exit', (code) => reject(new Error(`the emulator exited (${code}): ${output}`)));
-  });
-  return {
-    url,
-    cpuSeconds: () => {
-      const fields = readFileSync(`/proc/${emulator.pid}/stat`, 'utf8').split(') ')[1].split(' ');
-      return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in clock ticks of 1/100 s
-    },
-    close: () =>
-      new Promise<void>((resolve) => {
-        emulator.once('exit', () => resolve());
-        emulator.kill('SIGTERM');
-      }),
-  };
-}
-
 /** A zip of `sizeMb` of random bytes (stored, as any packer stores what does not compress) and a requirements.txt. */
 async function makeZip(file: string, sizeMb: number): Promise<void> {
   // Info-ZIP writes it (-0: stored), so the file is an ordinary zip whatever our packer does.
@@ -143,7 +102,7 @@ async function main(): Promise<void> {
   const sizeMb = Number(argument('--size-mb') ?? 500);
   const runs = Number(argument('--runs') ?? 3);
   const work = await mkdtemp(path.join(os.tmpdir(), 'ubiops-bench-transfer-'));
-  const emulator = await startEmulator(path.join(work, 'emulator-data'));
+  const emulator = await startEmulator(path.join(work, 'emulator-data'), TOKEN);
   const client = new UbiOpsClient({ host: emulator.url, token: TOKEN });
   try {
     const zip = path.join(work, 'environment.zip');
@@ -189,11 +148,13 @@ async function main(): Promise<void> {
     for (const [name, figures] of [['upload', uploads], ['download', downloads]] as const) {
       const ours = rate({ seconds: median(figures.ours.map((m) => m.seconds)) });
       const curl = rate({ seconds: median(figures.curl.map((m) => m.seconds)) });
-      const memory = median(figures.ours.map((m) => m.peakMB));
+      // The bound must hold in every run: the worst run is the figure, not the median.
+      const memory = Math.max(...figures.ours.map((m) => m.peakMB));
       const curlMemory = median(figures.curl.map((m) => m.peakMB));
       console.log(
         `${name}: ours ${ours.toFixed(0)} MB/s, curl ${curl.toFixed(0)} MB/s, ratio ${(ours / curl).toFixed(2)} (goal ≥ ${GOAL_RATIO}) ${verdict(ours / curl >= GOAL_RATIO)}; ` +
-          `memory ours +${memory.toFixed(1)} MB above baseline (goal < ${GOAL_MEMORY_MB} MB) ${verdict(memory < GOAL_MEMORY_MB)}, curl ${curlMemory.toFixed(1)} MB peak RSS in all`,
+          `memory ours, worst of ${runs} runs, +${memory.toFixed(1)} MB above baseline (goal < ${GOAL_MEMORY_MB} MB) ${verdict(memory < GOAL_MEMORY_MB)} ` +
+          `(each run ${figures.ours.map((m) => m.peakMB.toFixed(0)).join('/')} MB), curl ${curlMemory.toFixed(1)} MB peak RSS in all`,
       );
       console.log(
         `${name}: CPU seconds a GB: ours ${perGB(figures.ours.map((m) => m.cpuSeconds))}, curl ${perGB(figures.curl.map((m) => m.cpuSeconds))}; ` +

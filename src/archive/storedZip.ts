@@ -19,7 +19,8 @@ import { type CentralRecord, centralHeader, crc32, DEFLATE, endRecords, entryRec
 // Which entries to deflate depends on the link. Deflating a file of `size` bytes to `ratio` of it costs about
 // size / DEFLATE_BYTES_PER_SECOND of CPU and saves (1 - ratio) × size / link of sending: it pays when
 // ratio < 1 - link / DEFLATE_BYTES_PER_SECOND. On loopback or a gigabit link that is never: everything is stored,
-// as UbiOps' CLI does. At 100 Mbit/s source code (ratio ~0.3) is deflated and media, wheels and archives are not.
+// as UbiOps' CLI does. At 100 Mbit/s source code (ratio ~0.3) is deflated, at level 1 (fast), and media, wheels and
+// archives are not; only on links under 3 MB a second does level 6's smaller output repay its CPU.
 // The link is what earlier uploads to the same host measured (UbiOpsClient.uploadBytesPerSecond); before the first
 // upload, DEFAULT_LINK_BYTES_PER_SECOND.
 
@@ -30,7 +31,11 @@ export const DEFAULT_LINK_BYTES_PER_SECOND = 12_500_000;
  * about 40 MB of source files in about a second). Above this link speed deflating never pays.
  */
 export const DEFLATE_BYTES_PER_SECOND = 40_000_000;
-const LEVEL = 6;
+/**
+ * Deflate level 6 below this link speed, level 1 above it. On the bench folder's 38 MB of source files level 1 takes
+ * about 0.25 s less CPU than level 6 and makes about 0.7 MB more: worth sending only below about 3 MB a second.
+ */
+export const LEVEL_6_BELOW_BYTES_PER_SECOND = 3_000_000;
 /** Files up to this size are read whole (and deflated in one call on the threadpool, several at once). */
 const SMALL_FILE = 1 << 20;
 const SAMPLE_BYTES = 64 << 10;
@@ -45,6 +50,9 @@ const PROGRESS_INTERVAL_MS = 50;
  */
 const CHUNK_BYTES = 1 << 20;
 const RING = 6;
+/** Small entries read ahead of the one being sent, each into a buffer of SMALL_FILE: bounds memory at 8 MB. */
+const PREFETCH = 8;
+const TEMP_BATCH_BYTES = 1 << 20;
 
 const deflateRaw = promisify(zlib.deflateRaw);
 
@@ -68,6 +76,8 @@ export interface ZipUpload {
   stored: number;
   deflated: number;
   linkBytesPerSecond: number;
+  /** The deflate level of the deflated entries. */
+  level: number;
   /**
    * The zip's bytes, in order, read from the folder (and the deflated data) as they are asked for; may be called
    * again for another attempt. Each chunk is valid until RING - 1 more were taken: hand it on, do not keep it.
@@ -75,6 +85,8 @@ export interface ZipUpload {
    * server sees an interrupted upload rather than a wrong zip).
    */
   chunks(signal?: AbortSignal): AsyncGenerator<Buffer>;
+  /** The entries in the zip's order, and how each is written. */
+  entries: { path: string; method: 'store' | 'deflate' }[];
   /** Removes the temporary data of the deflated entries. */
   dispose(): Promise<void>;
 }
@@ -84,6 +96,8 @@ interface Entry {
   record: CentralRecord;
   /** For deflated entries, where their data starts in the temporary file. */
   tempAt?: number;
+  /** For large stored entries, their CRC, taken in the background while the entries before them are sent. */
+  crc?: Promise<number>;
 }
 
 /**
@@ -96,42 +110,86 @@ export async function prepareZipUpload(folder: string, options: ZipUploadOptions
   const sources: Source[] = scan.sources.map((source) => ({ ...source, root: scan.root }));
   const link = options.linkBytesPerSecond && options.linkBytesPerSecond > 0 ? options.linkBytesPerSecond : DEFAULT_LINK_BYTES_PER_SECOND;
   const worthIt = 1 - link / DEFLATE_BYTES_PER_SECOND;
-  const entries: Entry[] = sources.map((source) => ({
-    source,
-    record: entryRecord({ name: `${ZIP_TOP_FOLDER}/${source.path}`, mtime: new Date(source.mtimeMs), mode: source.mode }, STORE, 0),
-  }));
+  const level = link < LEVEL_6_BELOW_BYTES_PER_SECOND ? 6 : 1;
+  const entries: Entry[] = sources.map((source) => {
+    const record = entryRecord({ name: `${ZIP_TOP_FOLDER}/${source.path}`, mtime: new Date(source.mtimeMs), mode: source.mode }, STORE, 0);
+    Object.assign(record, { size: source.size, compressedSize: source.size });
+    return { source, record };
+  });
   const temp = worthIt > 0 ? new TempData(path.join(options.tempDir ?? os.tmpdir(), `ubiops-upload-${randomUUID()}.deflated`)) : undefined;
   try {
-    await prepareEntries(entries, worthIt, temp, manifest, options);
+    // On a fast link nothing is read before the upload starts.
+    if (temp) await prepareEntries(entries, worthIt, level, temp, manifest, options);
+    else options.onProgress?.({ files: entries.length, totalFiles: entries.length, bytes: manifest.totalBytes, totalBytes: manifest.totalBytes });
     await temp?.finish();
   } catch (error) {
     await temp?.dispose();
     throw error;
   }
 
+  // Small entries first, then the large ones: a large stored file's CRC, needed in its local header, is taken while
+  // the small files go out. Small stored files are read once, as they are sent, their CRC taken from memory then.
+  const ordered = [...entries.filter(({ source }) => source.size <= SMALL_FILE), ...entries.filter(({ source }) => source.size > SMALL_FILE)];
   let offset = 0;
-  for (const { record } of entries) {
+  for (const { record } of ordered) {
     record.offset = offset;
     offset += 30 + record.name.length + record.compressedSize;
   }
-  const central = entries.map(({ record }) => centralHeader(record));
-  const centralSize = central.reduce((sum, header) => sum + header.length, 0);
-  const end = endRecords(entries.length, offset, centralSize);
-  const length = offset + centralSize + end.reduce((sum, record) => sum + record.length, 0);
+  const centralSize = ordered.reduce((sum, { record }) => sum + centralHeader(record).length, 0);
+  const endSize = endRecords(ordered.length, offset, centralSize).reduce((sum, record) => sum + record.length, 0);
   const deflated = entries.filter(({ record }) => record.method === DEFLATE).length;
+  const largeStored = ordered.filter(({ source, record }) => source.size > SMALL_FILE && record.method === STORE);
+  let crcs: Promise<unknown> | undefined;
   return {
     manifest,
-    length,
+    length: offset + centralSize + endSize,
     stored: entries.length - deflated,
     deflated,
     linkBytesPerSecond: link,
-    chunks: (signal) => zipBytes(entries, [...central, ...end], deflated > 0 ? temp?.file : undefined, signal),
-    dispose: async () => temp?.dispose(),
+    level,
+    entries: ordered.map(({ source, record }) => ({ path: source.path, method: record.method === DEFLATE ? 'deflate' : 'store' })),
+    chunks: (signal) => {
+      crcs ??= largeCrcs(largeStored, signal);
+      return zipBytes(ordered, offset, deflated > 0 ? temp?.file : undefined, signal);
+    },
+    dispose: async () => {
+      await crcs;
+      await temp?.dispose();
+    },
   };
 }
 
-/** Fills in each entry's CRC, sizes and method, deflating into `temp` where it pays by more than `worthIt`. */
-async function prepareEntries(entries: Entry[], worthIt: number, temp: TempData | undefined, manifest: PackManifest, options: PackOptions): Promise<void> {
+/** Takes the CRCs of the large stored files one after another, in the background; each entry's `crc` awaits its own. */
+function largeCrcs(entries: Entry[], signal?: AbortSignal): Promise<unknown> {
+  let previous: Promise<unknown> = Promise.resolve();
+  for (const entry of entries) {
+    const turn = previous.then(() => fileCrc(entry.source, signal));
+    turn.catch(() => undefined); // seen by whoever awaits entry.crc; never unhandled
+    entry.crc = turn;
+    previous = turn.catch(() => undefined);
+  }
+  return previous;
+}
+
+async function fileCrc(source: Source, signal?: AbortSignal): Promise<number> {
+  const handle = await openSource(source);
+  try {
+    let crc = 0;
+    for await (const chunk of readChunks(handle, 0, source.size)) {
+      if (signal?.aborted) throw cancelled(signal);
+      crc = crc32(chunk, crc);
+    }
+    await checkEnd(handle, source);
+    return crc;
+  } catch (error) {
+    throw asPackError(error, source);
+  } finally {
+    await handle.close().catch(() => undefined);
+  }
+}
+
+/** Deflates into `temp` the files where that pays by more than `worthIt`, filling in their CRC, size and method. */
+async function prepareEntries(entries: Entry[], worthIt: number, level: number, temp: TempData, manifest: PackManifest, options: PackOptions): Promise<void> {
   const { signal, onProgress } = options;
   const progress: PackProgress = { files: 0, totalFiles: entries.length, bytes: 0, totalBytes: manifest.totalBytes };
   let lastReport = 0;
@@ -145,17 +203,14 @@ async function prepareEntries(entries: Entry[], worthIt: number, temp: TempData 
       if (source.size <= SMALL_FILE) {
         buffer ??= Buffer.allocUnsafeSlow(SMALL_FILE + 1);
         const data = await readWhole(source, buffer);
-        record.crc = crc32(data);
-        const packed = temp && data.length > 0 ? await deflateRaw(data, { level: LEVEL }) : undefined;
+        const packed = data.length > 0 ? await deflateRaw(data, { level }) : undefined;
         if (packed && packed.length < data.length * worthIt) {
-          entry.tempAt = await temp!.append(packed);
-          Object.assign(record, { method: DEFLATE, compressedSize: packed.length });
+          entry.tempAt = await temp.append(packed);
+          Object.assign(record, { method: DEFLATE, crc: crc32(data), compressedSize: packed.length });
         }
       } else {
-        await prepareLarge(entry, worthIt, temp, signal);
+        await prepareLarge(entry, worthIt, level, temp, signal);
       }
-      record.size = source.size;
-      if (record.method === STORE) record.compressedSize = source.size;
       progress.files++;
       progress.bytes += source.size;
       const now = Date.now();
@@ -175,39 +230,33 @@ async function prepareEntries(entries: Entry[], worthIt: number, temp: TempData 
   if (entries.length === 0) onProgress?.({ ...progress });
 }
 
-/** A large file: its CRC in one read; deflated into `temp` at the same time when its first 64 KiB say it pays. */
-async function prepareLarge(entry: Entry, worthIt: number, temp: TempData | undefined, signal?: AbortSignal): Promise<void> {
+/** A large file: deflated into `temp`, its CRC taken on the way, when its first 64 KiB say it pays; else left alone. */
+async function prepareLarge(entry: Entry, worthIt: number, level: number, temp: TempData, signal?: AbortSignal): Promise<void> {
   const { source, record } = entry;
   const handle = await openSource(source);
   try {
-    let pump: ZlibPump | undefined;
-    if (temp) {
-      const sample = Buffer.allocUnsafe(SAMPLE_BYTES);
-      const { bytesRead } = await handle.read(sample, 0, SAMPLE_BYTES, 0);
-      const deflated = await deflateRaw(sample.subarray(0, bytesRead), { level: LEVEL });
-      if (deflated.length < bytesRead * worthIt) pump = new ZlibPump(zlib.createDeflateRaw({ level: LEVEL, chunkSize: 64 << 10 }));
-    }
-    // The temporary file takes one large file at a time, in order, between small files' appends.
-    const write = pump ? temp!.exclusive() : undefined;
-    const slot = await write?.start;
+    const sample = Buffer.allocUnsafe(SAMPLE_BYTES);
+    const { bytesRead } = await handle.read(sample, 0, SAMPLE_BYTES, 0);
+    if ((await deflateRaw(sample.subarray(0, bytesRead), { level })).length >= bytesRead * worthIt) return;
+    const pump = new ZlibPump(zlib.createDeflateRaw({ level, chunkSize: 64 << 10 }));
+    // The temporary file takes one large file at a time, between small files' appends.
+    const write = temp.exclusive();
+    const at = await write.start;
     try {
       let crc = 0;
       let compressed = 0;
       for await (const chunk of readChunks(handle, 0, source.size)) {
         if (signal?.aborted) throw cancelled(signal);
         crc = crc32(chunk, crc);
-        if (pump) for (const out of await pump.push(chunk)) compressed += await temp!.write(out);
+        for (const out of await pump.push(chunk)) compressed += await temp.write(out);
       }
-      if (pump) for (const out of await pump.finish()) compressed += await temp!.write(out);
+      for (const out of await pump.finish()) compressed += await temp.write(out);
       await checkEnd(handle, source);
-      record.crc = crc;
-      if (pump) {
-        Object.assign(record, { method: DEFLATE, compressedSize: compressed });
-        entry.tempAt = slot;
-      }
+      Object.assign(record, { method: DEFLATE, crc, compressedSize: compressed });
+      entry.tempAt = at;
     } finally {
-      pump?.destroy();
-      write?.done();
+      pump.destroy();
+      write.done();
     }
   } catch (error) {
     throw asPackError(error, source);
@@ -216,8 +265,11 @@ async function prepareLarge(entry: Entry, worthIt: number, temp: TempData | unde
   }
 }
 
-/** The zip's bytes: each entry's local header and data, then the central directory and the end records. */
-async function* zipBytes(entries: Entry[], tail: Buffer[], tempFile: string | undefined, signal?: AbortSignal): AsyncGenerator<Buffer> {
+/**
+ * The zip's bytes: each entry's local header and data, then the central directory (at `centralAt`) and the end
+ * records. Small entries are read PREFETCH ahead, each whole into a buffer of its own; large ones stream.
+ */
+async function* zipBytes(entries: Entry[], centralAt: number, tempFile: string | undefined, signal?: AbortSignal): AsyncGenerator<Buffer> {
   const ring = Array.from({ length: RING }, () => Buffer.allocUnsafeSlow(CHUNK_BYTES));
   let slot = 0;
   let fill = 0;
@@ -227,13 +279,47 @@ async function* zipBytes(entries: Entry[], tail: Buffer[], tempFile: string | un
     fill = 0;
     return chunk;
   };
+  function* put(piece: Buffer): Generator<Buffer> {
+    for (let at = 0; at < piece.length;) {
+      if (fill === CHUNK_BYTES) yield take();
+      const copied = piece.copy(ring[slot]!, fill, at, Math.min(piece.length, at + CHUNK_BYTES - fill));
+      fill += copied;
+      at += copied;
+    }
+  }
   const temp = tempFile ? await open(tempFile, 'r') : undefined;
+  const small = entries.filter(({ source }) => source.size <= SMALL_FILE).length;
+  const buffers = Array.from({ length: Math.min(PREFETCH, small) }, () => Buffer.allocUnsafeSlow(SMALL_FILE + 1));
+  const reads: Promise<Buffer>[] = [];
+  const prefetch = (index: number) => {
+    if (index >= small) return;
+    const { source, record, tempAt } = entries[index]!;
+    const buffer = buffers[index % buffers.length]!;
+    const read = tempAt === undefined ? readWhole(source, buffer) : readAt(temp!, buffer, tempAt, record.compressedSize, source);
+    read.catch(() => undefined); // awaited in its turn; never unhandled
+    reads[index] = read;
+  };
+  for (let index = 0; index < buffers.length; index++) prefetch(index);
   try {
-    for (const { source, record, tempAt } of entries) {
+    for (let index = 0; index < entries.length; index++) {
       if (signal?.aborted) throw cancelled(signal);
+      const entry = entries[index]!;
+      const { source, record, tempAt } = entry;
+      let data: Buffer | undefined;
+      if (index < small) {
+        data = await reads[index]!;
+        if (tempAt === undefined) record.crc = crc32(data);
+      } else if (entry.crc) {
+        record.crc = await entry.crc;
+      }
       const header = localHeader(record);
       if (fill + header.length > CHUNK_BYTES) yield take();
       fill += header.copy(ring[slot]!, fill);
+      if (data) {
+        yield* put(data);
+        prefetch(index + buffers.length); // its buffer is free again
+        continue;
+      }
       const handle = tempAt === undefined ? await openSource(source) : temp!;
       try {
         let crc = 0;
@@ -247,7 +333,7 @@ async function* zipBytes(entries: Entry[], tail: Buffer[], tempFile: string | un
           at += bytesRead;
           left -= bytesRead;
         }
-        // Stored data is checked as it goes: a file changed since its CRC was taken would make a zip that fails.
+        // A large stored file is checked as it goes: one changed since its CRC was taken would make a zip that fails.
         if (tempAt === undefined) {
           await checkEnd(handle, source);
           if (crc >>> 0 !== record.crc >>> 0) throw changed(source);
@@ -258,25 +344,32 @@ async function* zipBytes(entries: Entry[], tail: Buffer[], tempFile: string | un
         if (handle !== temp) await handle.close().catch(() => undefined);
       }
     }
-    for (const piece of tail) {
-      for (let at = 0; at < piece.length;) {
-        if (fill === CHUNK_BYTES) yield take();
-        const copied = piece.copy(ring[slot]!, fill, at, Math.min(piece.length, at + CHUNK_BYTES - fill));
-        fill += copied;
-        at += copied;
-      }
-    }
+    const central = entries.map(({ record }) => centralHeader(record));
+    const size = central.reduce((sum, header) => sum + header.length, 0);
+    for (const piece of [...central, ...endRecords(entries.length, centralAt, size)]) yield* put(piece);
     if (fill > 0) yield take();
   } finally {
     await temp?.close().catch(() => undefined);
   }
 }
 
+async function readAt(handle: FileHandle, buffer: Buffer, at: number, length: number, source: Source): Promise<Buffer> {
+  for (let done = 0; done < length;) {
+    const { bytesRead } = await handle.read(buffer, done, length - done, at + done);
+    if (bytesRead === 0) throw changed(source);
+    done += bytesRead;
+  }
+  return buffer.subarray(0, length);
+}
+
 /** The deflated entries' data, appended in the order it is ready; one writer at a time. */
 class TempData {
   private handle: Promise<FileHandle> | undefined;
+  /** Where the next byte goes, counting what is still staged. */
   private position = 0;
   private queue: Promise<unknown> = Promise.resolve();
+  private readonly staging = Buffer.allocUnsafeSlow(TEMP_BATCH_BYTES);
+  private staged = 0;
 
   constructor(readonly file: string) {}
 
@@ -302,21 +395,39 @@ class TempData {
     return { start, done };
   }
 
-  /** Writes during a turn; resolves with the bytes written. */
+  /** Writes during a turn; resolves with the bytes written. Staged and written in batches: 5,000 small files would
+   * otherwise be 5,000 writes one after another. */
   async write(data: Buffer): Promise<number> {
-    this.handle ??= open(this.file, 'wx', 0o600);
-    const handle = await this.handle;
-    for (let done = 0; done < data.length;) {
-      const { bytesWritten } = await handle.write(data, done, data.length - done, this.position);
-      done += bytesWritten;
-      this.position += bytesWritten;
+    if (this.staged + data.length > TEMP_BATCH_BYTES) await this.flush();
+    if (data.length >= TEMP_BATCH_BYTES) {
+      await this.writeAt(data, this.position);
+    } else {
+      data.copy(this.staging, this.staged);
+      this.staged += data.length;
     }
+    this.position += data.length;
     return data.length;
   }
 
   async finish(): Promise<void> {
     await this.queue;
+    await this.flush();
     await (await this.handle)?.close();
+  }
+
+  private async flush(): Promise<void> {
+    if (this.staged === 0) return;
+    const length = this.staged;
+    this.staged = 0;
+    await this.writeAt(this.staging.subarray(0, length), this.position - length);
+  }
+
+  private async writeAt(data: Buffer, at: number): Promise<void> {
+    this.handle ??= open(this.file, 'wx', 0o600);
+    const handle = await this.handle;
+    for (let done = 0; done < data.length;) {
+      done += (await handle.write(data, done, data.length - done, at + done)).bytesWritten;
+    }
   }
 
   async dispose(): Promise<void> {

@@ -22,19 +22,22 @@ function sourceText(lines: number, seed: number): string {
 }
 
 /**
- * The zip the packer's writer (ZipWriter, what packFolder writes to disk with) makes of `folder` with the given
- * choice per file, entries in the scan's order: what the streamed upload must be byte for byte.
+ * The zip the packer's writer (ZipWriter, what packFolder writes to disk with) makes of `folder` with the upload's
+ * choices (the order of the entries, stored or deflated): what the streamed upload must be byte for byte.
  */
-async function writtenByPacker(folder: string, file: string, deflated: (relative: string) => boolean): Promise<Buffer> {
+async function writtenByPacker(folder: string, file: string, upload: ZipUpload): Promise<Buffer> {
   const { sources, root } = await scanForPacking(folder);
+  const byPath = new Map(sources.map((source) => [source.path, source]));
+  const deflated = (relative: string) => upload.entries.find(({ path: p }) => p === relative)!.method === 'deflate';
   const handle = await fs.open(file, 'w');
   try {
     const writer = new ZipWriter(handle);
-    for (const source of sources) {
+    for (const { path: relative } of upload.entries) {
+      const source = byPath.get(relative)!;
       const info = { name: `environment_package/${source.path}`, mtime: new Date(source.mtimeMs), mode: source.mode };
       const data = await fs.readFile(path.join(root, source.path));
       if (deflated(source.path)) {
-        await writer.addBuffered(info, DEFLATE, crc32(data), data.length, zlib.deflateRawSync(data, { level: 6 }));
+        await writer.addBuffered(info, DEFLATE, crc32(data), data.length, zlib.deflateRawSync(data, { level: upload.level }));
       } else {
         const input = await fs.open(path.join(root, source.path), 'r');
         let crc = 0;
@@ -112,9 +115,11 @@ describe('streamed zip upload (prepareZipUpload)', function () {
     try {
       assert.equal(upload.deflated, 0);
       assert.equal(upload.stored, Object.keys(files).length);
+      // Small files first, then the large ones (whose CRCs are taken while the small ones go out).
+      assert.deepEqual(upload.entries.slice(-2).map(({ path: p }) => p).sort(), ['corpus.txt', 'weights.bin']);
       const { received, status } = await uploadAndFetch('stored-fast', upload);
       assert.equal(received.length, upload.length, 'the Content-Length announced is the zip the server got');
-      const expected = await writtenByPacker(folder, path.join(work, 'packer-stored.zip'), () => false);
+      const expected = await writtenByPacker(folder, path.join(work, 'packer-stored.zip'), upload);
       assert.ok(received.equals(expected), 'the emulator received the bytes the packer writes to disk');
       assert.equal(status, 'success', 'the emulator builds it');
       await assertContents(received);
@@ -123,30 +128,34 @@ describe('streamed zip upload (prepareZipUpload)', function () {
     }
   });
 
-  it('on a slow link deflates what pays (source files) and stores the rest, again byte-identical to the packer', async () => {
-    const upload = await prepareZipUpload(folder, { linkBytesPerSecond: 1_000_000 });
-    try {
-      // Deflated where that saves more than it costs at 1 MB/s: all but the random bytes, the empty file and files so
-      // small that deflate makes them no smaller.
-      const worthIt = 1 - 1_000_000 / DEFLATE_BYTES_PER_SECOND;
-      const deflated = (name: string) => files[name]!.length > 0 && zlib.deflateRawSync(files[name]!, { level: 6 }).length < files[name]!.length * worthIt;
-      assert.ok(deflated('corpus.txt') && deflated('src/pkg1/module_1.py') && !deflated('weights.bin') && !deflated('small.bin'));
-      assert.equal(upload.deflated, Object.keys(files).filter(deflated).length);
-      const { received, status } = await uploadAndFetch('mixed-slow', upload);
-      const expected = await writtenByPacker(folder, path.join(work, 'packer-mixed.zip'), deflated);
-      assert.equal(received.length, upload.length);
-      assert.ok(received.equals(expected), 'the emulator received the bytes the packer writes to disk');
-      assert.ok(upload.length < Object.values(files).reduce((sum, data) => sum + data.length, 0) * 0.8, 'smaller than the files');
-      assert.equal(status, 'success');
-      await assertContents(received);
-      // A second attempt streams the same bytes again.
-      const again: Buffer[] = [];
-      for await (const chunk of upload.chunks()) again.push(Buffer.from(chunk));
-      assert.ok(Buffer.concat(again).equals(expected));
-    } finally {
-      await upload.dispose();
-    }
-  });
+  for (const { link, level } of [{ link: 1_000_000, level: 6 }, { link: 12_500_000, level: 1 }]) {
+    it(`at ${link / 1e6} MB/s deflates what pays (source files) at level ${level} and stores the rest, again byte-identical to the packer`, async () => {
+      const upload = await prepareZipUpload(folder, { linkBytesPerSecond: link });
+      try {
+        // Deflated where that saves more than it costs at that speed: all but the random bytes, the empty file and files so
+        // small that deflate makes them no smaller.
+        assert.equal(upload.level, level);
+        const worthIt = 1 - link / DEFLATE_BYTES_PER_SECOND;
+        const deflated = (name: string) => files[name]!.length > 0 && zlib.deflateRawSync(files[name]!, { level }).length < files[name]!.length * worthIt;
+        assert.ok(deflated('corpus.txt') && deflated('src/pkg1/module_1.py') && !deflated('weights.bin') && !deflated('small.bin'));
+        assert.equal(upload.deflated, Object.keys(files).filter(deflated).length);
+        assert.deepEqual(upload.entries.filter(({ method }) => method === 'deflate').map(({ path: p }) => p).sort(), Object.keys(files).filter(deflated).sort());
+        const { received, status } = await uploadAndFetch(`mixed-${level}`, upload);
+        const expected = await writtenByPacker(folder, path.join(work, `packer-mixed-${level}.zip`), upload);
+        assert.equal(received.length, upload.length);
+        assert.ok(received.equals(expected), 'the emulator received the bytes the packer writes to disk');
+        assert.ok(upload.length < Object.values(files).reduce((sum, data) => sum + data.length, 0) * 0.8, 'smaller than the files');
+        assert.equal(status, 'success');
+        await assertContents(received);
+        // A second attempt streams the same bytes again.
+        const again: Buffer[] = [];
+        for await (const chunk of upload.chunks()) again.push(Buffer.from(chunk));
+        assert.ok(Buffer.concat(again).equals(expected));
+      } finally {
+        await upload.dispose();
+      }
+    });
+  }
 
   it('learns the link from an upload and deflates when it is slow', async () => {
     emulator.setFaults({ bandwidthMbps: 80 }); // 10 MB a second
@@ -164,12 +173,12 @@ describe('streamed zip upload (prepareZipUpload)', function () {
     }
   });
 
-  it('fails the upload, creating nothing, when a file changes between the choice and the sending', async () => {
+  it('fails the upload, creating nothing, when a file changes between the scan and the sending', async () => {
     const copy = path.join(work, 'changing');
     await fs.cp(folder, copy, { recursive: true });
     const upload = await prepareZipUpload(copy, { linkBytesPerSecond: 125_000_000 });
     try {
-      await fs.writeFile(path.join(copy, 'weights.bin'), randomBytes(Math.round(1.5 * MB))); // same size, new bytes
+      await fs.appendFile(path.join(copy, 'weights.bin'), 'grown since the scan');
       await client.createEnvironment(PROJECT, { name: 'changed-files', base_environment: 'python3-12' });
       await assert.rejects(
         client.uploadRevision(PROJECT, 'changed-files', upload),
