@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { constants } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import type { Stats } from 'node:fs';
 import { access, lstat, open, readdir, readlink, realpath, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import os from 'node:os';
@@ -547,6 +547,38 @@ export async function openChecked(root: string, source: Source): Promise<FileHan
   } catch (error) {
     await handle.close().catch(() => undefined);
     throw error;
+  }
+}
+
+/**
+ * `openChecked` for a small file, read whole into `buffer` without leaving the thread: for thousands of small files
+ * the thread pool's round trips (open, stat, read, close) cost more than the reads. Fails with `changed` unless the
+ * file is still the one scanned and still of its size.
+ */
+export function readCheckedSync(root: string, source: Source, buffer: Buffer): Buffer {
+  let fd: number;
+  try {
+    fd = openSync(path.join(root, source.path), source.link ? constants.O_RDONLY : constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ELOOP' && !source.link) throw changed(source);
+    throw new PackError('unreadable', `Cannot read ${source.path}: ${reasonOf(error)}. Fix its permissions or add it to the ignore file.`, { cause: error });
+  }
+  try {
+    const info = fstatSync(fd);
+    if (!info.isFile() || info.dev !== source.dev || info.ino !== source.ino) throw changed(source);
+    let length = 0;
+    // One byte more than expected tells a file that grew.
+    for (let read = -1; read !== 0 && length <= source.size;) {
+      read = readSync(fd, buffer, length, source.size + 1 - length, length);
+      length += read;
+    }
+    if (length !== source.size) throw changed(source);
+    return buffer.subarray(0, length);
+  } catch (error) {
+    if (error instanceof PackError) throw error;
+    throw new PackError('unreadable', `Cannot read ${source.path}: ${reasonOf(error)}. Fix its permissions or add it to the ignore file.`, { cause: error });
+  } finally {
+    closeSync(fd);
   }
 }
 
