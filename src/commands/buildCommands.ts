@@ -30,7 +30,7 @@ export async function openDependencyFile(deps: BuildCommandDeps, target?: Depend
       return;
     }
     const names = (await deps.documents.files(build.ref)).map((entry) => entry.name);
-    const name = names.length === 1 ? names[0] : await pickName(names, { title: 'Open a Dependency File', placeHolder: names.length ? 'Choose a file' : 'This build has no dependency files' });
+    const name = names.length === 1 ? names[0] : await pickName(names, { title: vscode.l10n.t('Open a Dependency File'), placeHolder: names.length ? vscode.l10n.t('Choose a file') : vscode.l10n.t('This build has no dependency files') });
     if (!name) {
       return;
     }
@@ -50,17 +50,17 @@ export async function compareWithPreviousBuild(deps: BuildCommandDeps, target?: 
   }
   try {
     const previous = await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Window, title: 'Finding the previous build…' },
+      { location: vscode.ProgressLocation.Window, title: vscode.l10n.t('Finding the previous build…') },
       () => previousBuild(deps, build),
     );
     if (!previous) {
-      void vscode.window.showInformationMessage(inert(`UbiOps: this is the first build of ${build.ref.environment}; there is nothing before it to compare with.`));
+      void vscode.window.showInformationMessage(inert(vscode.l10n.t('UbiOps: this is the first build of {0}; there is nothing before it to compare with.', build.ref.environment)));
       return;
     }
     const [older, newer] = await Promise.all([deps.documents.files(previous), deps.documents.files(build.ref)]);
     const names = [...new Set([...older.map((file) => file.name), ...newer.map((file) => file.name)])].sort();
     if (names.length === 0) {
-      void vscode.window.showInformationMessage('UbiOps: neither build has dependency files to compare.');
+      void vscode.window.showInformationMessage(vscode.l10n.t('UbiOps: neither build has dependency files to compare.'));
       return;
     }
     const side = (ref: BuildRef, files: { name: string }[], name: string) =>
@@ -70,7 +70,7 @@ export async function compareWithPreviousBuild(deps: BuildCommandDeps, target?: 
     await openDiffs(title, pairs);
     deps.walkthrough.complete('compare');
   } catch (error) {
-    void vscode.window.showErrorMessage(inert(`UbiOps: could not compare the builds: ${describeError(error)}`));
+    void vscode.window.showErrorMessage(inert(vscode.l10n.t('UbiOps: could not compare the builds: {0}', describeError(error))));
   }
 }
 
@@ -83,26 +83,26 @@ export async function compareWithWorkspace(deps: BuildCommandDeps, target?: Depe
       return;
     }
     const names = (await deps.documents.files(build.ref)).map((entry) => entry.name);
-    const name = names.length === 1 ? names[0] : await pickName(names, { title: 'Compare which file?' });
+    const name = names.length === 1 ? names[0] : await pickName(names, { title: vscode.l10n.t('Compare which file?') });
     if (!name) {
       return;
     }
     file = new DependencyFileNode(build, name);
   }
   if (!vscode.workspace.workspaceFolders?.length) {
-    void vscode.window.showInformationMessage('UbiOps: open a folder to compare with its files.');
+    void vscode.window.showInformationMessage(vscode.l10n.t('UbiOps: open a folder to compare with its files.'));
     return;
   }
   const found = await vscode.workspace.findFiles(`**/${file.fileName}`, '{**/node_modules/**,**/.git/**,**/.venv/**,**/venv/**}', 50);
   if (found.length === 0) {
-    void vscode.window.showInformationMessage(inert(`UbiOps: there is no ${file.fileName} in the open folder.`));
+    void vscode.window.showInformationMessage(inert(vscode.l10n.t('UbiOps: there is no {0} in the open folder.', file.fileName)));
     return;
   }
   let local = found[0];
   if (found.length > 1) {
     const picked = await vscode.window.showQuickPick(
       found.map((uri) => ({ label: inert(vscode.workspace.asRelativePath(uri)), uri })),
-      { title: inert(`Compare with which ${file.fileName}?`) },
+      { title: inert(vscode.l10n.t('Compare with which {0}?', file.fileName)) },
     );
     if (!picked) {
       return;
@@ -138,14 +138,14 @@ export async function rebuildRevisions(deps: BuildCommandDeps, target?: Revision
     revisions.push({ project: node.projectName, environment: node.environmentName, revision: node.revisionId, node });
   }
   if (revisions.length > 1) {
-    const confirmed = await vscode.window.showWarningMessage(inert(`Rebuild ${revisions.length} revisions?`), { modal: true }, 'Rebuild');
+    const confirmed = await vscode.window.showWarningMessage(inert(vscode.l10n.t('Rebuild {0} revisions?', revisions.length)), { modal: true }, vscode.l10n.t('Rebuild'));
     if (confirmed !== 'Rebuild') {
       return;
     }
   }
   const connection = await deps.connections.get();
   if (!connection) {
-    void vscode.window.showWarningMessage('UbiOps: sign in first.');
+    void vscode.window.showWarningMessage(vscode.l10n.t('UbiOps: sign in first.'));
     return;
   }
   const failures: string[] = [];
@@ -163,10 +163,10 @@ export async function rebuildRevisions(deps: BuildCommandDeps, target?: Revision
     }),
   );
   if (failures.length) {
-    void vscode.window.showErrorMessage(inert(`UbiOps: could not rebuild ${failures.join(' ')}`));
+    void vscode.window.showErrorMessage(inert(vscode.l10n.t('UbiOps: could not rebuild {0}', failures.join(' '))));
   } else {
     const what = revisions.length === 1 ? revisions[0].environment : `${revisions.length} revisions`;
-    void vscode.window.showInformationMessage(inert(`UbiOps: rebuilding ${what}; you will be told when the build finishes.`));
+    void vscode.window.showInformationMessage(inert(vscode.l10n.t('UbiOps: rebuilding {0}; you will be told when the build finishes.', what)));
   }
 }
 

@@ -52,10 +52,10 @@ export async function createEnvironment(deps: CommandDeps, node?: TreeNode): Pro
     return;
   }
   const { client } = project.context.connection;
-  const title = `Create an Environment in ${project.projectName}`;
+  const title = vscode.l10n.t('Create an Environment in {0}', project.projectName);
   let all: EnvironmentList[];
   try {
-    all = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'Loading environments…' }, () =>
+    all = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: vscode.l10n.t('Loading environments…') }, () =>
       client.listEnvironments(project.projectName, { environment_type: 'all' }),
     );
   } catch (error) {
@@ -66,9 +66,9 @@ export async function createEnvironment(deps: CommandDeps, node?: TreeNode): Pro
   }
   const taken = new Set(all.map((environment) => environment.name));
   const name = await vscode.window.showInputBox({
-    title: inert(`${title} (1/5): name`),
+    title: inert(vscode.l10n.t('{0} (1/5): name', title)),
     prompt: vscode.l10n.t('Usually lowercase letters, digits and dashes, starting with a letter. It cannot be changed without renaming.'),
-    placeHolder: 'my-environment',
+    placeHolder: vscode.l10n.t('my-environment'),
     ignoreFocusOut: true,
     validateInput: (value) => validation(nameCheck(value.trim(), taken)),
   });
@@ -87,14 +87,14 @@ export async function createEnvironment(deps: CommandDeps, node?: TreeNode): Pro
         detail: environment.description ? inert(environment.description) : undefined,
         environment,
       })),
-    { title: inert(`${title} (2/5): base environment`), placeHolder: 'The runtime to build on; it cannot be changed later', matchOnDescription: true, ignoreFocusOut: true },
+    { title: inert(vscode.l10n.t('{0} (2/5): base environment', title)), placeHolder: vscode.l10n.t('The runtime to build on; it cannot be changed later'), matchOnDescription: true, ignoreFocusOut: true },
   );
   if (!base) {
     return;
   }
   const displayName = await vscode.window.showInputBox({
-    title: inert(`${title} (3/5): display name`),
-    prompt: 'Shown in UbiOps instead of the name. Leave empty to use the name.',
+    title: inert(vscode.l10n.t('{0} (3/5): display name', title)),
+    prompt: vscode.l10n.t('Shown in UbiOps instead of the name. Leave empty to use the name.'),
     value: '',
     ignoreFocusOut: true,
     validateInput: (value) => validation(displayNameCheck(value)),
@@ -103,8 +103,8 @@ export async function createEnvironment(deps: CommandDeps, node?: TreeNode): Pro
     return;
   }
   const description = await vscode.window.showInputBox({
-    title: inert(`${title} (4/5): description`),
-    prompt: 'Optional, at most 400 characters.',
+    title: inert(vscode.l10n.t('{0} (4/5): description', title)),
+    prompt: vscode.l10n.t('Optional, at most 400 characters.'),
     ignoreFocusOut: true,
     validateInput: (value) => validation(descriptionCheck(value)),
   });
@@ -112,9 +112,9 @@ export async function createEnvironment(deps: CommandDeps, node?: TreeNode): Pro
     return;
   }
   const labels = await vscode.window.showInputBox({
-    title: inert(`${title} (5/5): labels`),
-    prompt: 'Optional key:value pairs separated by commas.',
-    placeHolder: 'team:data, stage:dev',
+    title: inert(vscode.l10n.t('{0} (5/5): labels', title)),
+    prompt: vscode.l10n.t('Optional key:value pairs separated by commas.'),
+    placeHolder: vscode.l10n.t('team:data, stage:dev'),
     ignoreFocusOut: true,
     validateInput: (value) => validation(parseLabelInput(value).check),
   });
@@ -144,7 +144,7 @@ export async function createEnvironment(deps: CommandDeps, node?: TreeNode): Pro
         base.environment.name,
       ),
     ),
-    'Upload a Folder…',
+    vscode.l10n.t('Upload a Folder…'),
   );
   if (choice) {
     const created = (await deps.explorer.getChildren(project)).find(
@@ -161,9 +161,9 @@ export async function editEnvironment(deps: CommandDeps, node?: TreeNode): Promi
     return;
   }
   const environment = target.environment;
-  const title = `Edit ${environment.name}`;
+  const title = vscode.l10n.t('Edit {0}', environment.name);
   const displayName = await vscode.window.showInputBox({
-    title: inert(`${title} (1/3): display name`),
+    title: inert(vscode.l10n.t('{0} (1/3): display name', title)),
     value: environment.display_name ?? '',
     ignoreFocusOut: true,
     validateInput: (value) => validation(displayNameCheck(value)),
@@ -172,7 +172,7 @@ export async function editEnvironment(deps: CommandDeps, node?: TreeNode): Promi
     return;
   }
   const description = await vscode.window.showInputBox({
-    title: inert(`${title} (2/3): description`),
+    title: inert(vscode.l10n.t('{0} (2/3): description', title)),
     value: environment.description ?? '',
     ignoreFocusOut: true,
     validateInput: (value) => validation(descriptionCheck(value)),
@@ -181,8 +181,8 @@ export async function editEnvironment(deps: CommandDeps, node?: TreeNode): Promi
     return;
   }
   const labels = await vscode.window.showInputBox({
-    title: inert(`${title} (3/3): labels`),
-    prompt: 'key:value pairs separated by commas; these replace the current labels.',
+    title: inert(vscode.l10n.t('{0} (3/3): labels', title)),
+    prompt: vscode.l10n.t('key:value pairs separated by commas; these replace the current labels.'),
     value: labelsText(environment.labels),
     ignoreFocusOut: true,
     // Labels that break the documented rule only warn: an environment's own labels never block its edit.
@@ -220,8 +220,8 @@ export async function renameEnvironment(deps: CommandDeps, node?: TreeNode): Pro
     siblings.filter((child): child is EnvironmentNode => child instanceof EnvironmentNode && child !== target).map((child) => child.environmentName),
   );
   const name = await vscode.window.showInputBox({
-    title: inert(`Rename ${target.environmentName}`),
-    prompt: 'Deployment versions that use it follow the new name.',
+    title: inert(vscode.l10n.t('Rename {0}', target.environmentName)),
+    prompt: vscode.l10n.t('Deployment versions that use it follow the new name.'),
     value: target.environmentName,
     ignoreFocusOut: true,
     validateInput: (value) => (value.trim() === target.environmentName ? undefined : validation(nameCheck(value.trim(), taken))),
@@ -258,11 +258,11 @@ export async function deleteEnvironments(deps: CommandDeps, node?: TreeNode, nod
     targets = [picked];
   }
   const names = targets.map((target) => target.environmentName);
-  const what = names.length === 1 ? `the environment "${names[0]}"` : `${names.length} environments (${names.join(', ')})`;
+  const what = names.length === 1 ? vscode.l10n.t('the environment "{0}"', names[0]) : `${names.length} environments (${names.join(', ')})`;
   const confirmed = await vscode.window.showWarningMessage(
-    inert(`Delete ${what}? Its revisions, builds and files are deleted with it. This cannot be undone.`),
+    inert(vscode.l10n.t('Delete {0}? Its revisions, builds and files are deleted with it. This cannot be undone.', what)),
     { modal: true },
-    'Delete',
+    vscode.l10n.t('Delete'),
   );
   if (confirmed !== 'Delete') {
     return;
@@ -292,7 +292,7 @@ export async function deleteEnvironments(deps: CommandDeps, node?: TreeNode, nod
     deps.explorer.refresh(project);
   }
   if (refused.length) {
-    void vscode.window.showErrorMessage(inert(`UbiOps: not deleted. ${refused.join(' ')}`));
+    void vscode.window.showErrorMessage(inert(vscode.l10n.t('UbiOps: not deleted. {0}', refused.join(' '))));
   } else {
     void vscode.window.setStatusBarMessage(`$(trash) Deleted ${inert(names.join(', '))}`, 4000);
   }
@@ -308,20 +308,20 @@ export async function showUsage(deps: CommandDeps, node?: TreeNode): Promise<voi
   try {
     usage = await target.context.connection.client.listEnvironmentUsage(target.projectName, target.environmentName);
   } catch (error) {
-    void vscode.window.showErrorMessage(inert(`UbiOps: could not read the usage of ${target.environmentName}: ${describeError(error)}`));
+    void vscode.window.showErrorMessage(inert(vscode.l10n.t('UbiOps: could not read the usage of {0}: {1}', target.environmentName, describeError(error))));
     return;
   }
   if (usage.length === 0) {
-    void vscode.window.showInformationMessage(inert(`UbiOps: no deployment version uses ${target.environmentName}.`));
+    void vscode.window.showInformationMessage(inert(vscode.l10n.t('UbiOps: no deployment version uses {0}.', target.environmentName)));
     return;
   }
   await vscode.window.showQuickPick(
     usage.map((item) => ({
       label: `$(rocket) ${inert(item.deployment)}`,
-      description: inert(`version ${item.version}`),
-      detail: inert(`status: ${item.status}`),
+      description: inert(vscode.l10n.t('version {0}', item.version)),
+      detail: inert(vscode.l10n.t('status: {0}', item.status)),
     })),
-    { title: inert(`${usage.length} deployment version${usage.length === 1 ? '' : 's'} use ${target.environmentName}`), canPickMany: false },
+    { title: inert(usage.length === 1 ? vscode.l10n.t('1 deployment version uses {0}', target.environmentName) : vscode.l10n.t('{0} deployment versions use {1}', usage.length, target.environmentName)), canPickMany: false },
   );
 }
 

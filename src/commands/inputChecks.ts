@@ -5,6 +5,7 @@ import {
   labelProblem,
   LABELS_MAX_COUNT,
 } from '../api/rules';
+import { l10n } from '../ui/l10n';
 
 /**
  * What the create and edit inputs say while the user types. Refuse only what UbiOps refuses: UbiOps' own client
@@ -22,7 +23,7 @@ export interface InputCheck {
 /** The longest name and display name UbiOps' client accepts. */
 export const OFFICIAL_NAME_MAX = 1024;
 
-const LET_THE_SERVER_DECIDE = 'UbiOps decides when you continue.';
+const LET_THE_SERVER_DECIDE = l10n.t('UbiOps decides when you continue.');
 
 function warning(problem: string | undefined): InputCheck | undefined {
   return problem ? { message: `${problem} ${LET_THE_SERVER_DECIDE}`, blocking: false } : undefined;
@@ -30,20 +31,20 @@ function warning(problem: string | undefined): InputCheck | undefined {
 
 export function nameCheck(name: string, taken: ReadonlySet<string> = new Set()): InputCheck | undefined {
   if (name.length === 0) {
-    return { message: 'Enter a name.', blocking: true };
+    return { message: l10n.t('Enter a name.'), blocking: true };
   }
   if (name.length > OFFICIAL_NAME_MAX) {
-    return { message: `A name has at most ${OFFICIAL_NAME_MAX} characters (this is ${name.length}).`, blocking: true };
+    return { message: l10n.t('A name has at most {0} characters (this is {1}).', OFFICIAL_NAME_MAX, name.length), blocking: true };
   }
   if (taken.has(name)) {
-    return { message: `An environment named "${name}" already exists in this project.`, blocking: true };
+    return { message: l10n.t('An environment named "{0}" already exists in this project.', name), blocking: true };
   }
   return warning(environmentNameProblem(name));
 }
 
 export function displayNameCheck(text: string): InputCheck | undefined {
   if (text.length > OFFICIAL_NAME_MAX) {
-    return { message: `A display name has at most ${OFFICIAL_NAME_MAX} characters (this is ${text.length}).`, blocking: true };
+    return { message: l10n.t('A display name has at most {0} characters (this is {1}).', OFFICIAL_NAME_MAX, text.length), blocking: true };
   }
   return warning(displayNameProblem(text));
 }
@@ -65,12 +66,12 @@ export function parseLabelInput(text: string): { labels?: Record<string, string>
     const separator = pair.indexOf(':');
     if (separator <= 0 || separator === pair.length - 1) {
       const shown = pair.length > 30 ? `${pair.slice(0, 30)}…` : pair;
-      return { check: { message: `"${shown}" is not a key:value pair. Separate pairs with commas.`, blocking: true } };
+      return { check: { message: l10n.t('"{0}" is not a key:value pair. Separate pairs with commas.', shown), blocking: true } };
     }
     const key = pair.slice(0, separator).trim();
     const value = pair.slice(separator + 1).trim();
     if (Object.prototype.hasOwnProperty.call(labels, key)) {
-      return { check: { message: `The label "${key}" is given twice.`, blocking: true } };
+      return { check: { message: l10n.t('The label "{0}" is given twice.', key), blocking: true } };
     }
     rule ??= labelProblem(key, value);
     labels[key] = value;

@@ -49,11 +49,11 @@ export async function pickNode<T extends TreeNode>(
   let parent: TreeNode | undefined;
   for (;;) {
     const children = await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Window, title: 'Loading UbiOps…' },
+      { location: vscode.ProgressLocation.Window, title: vscode.l10n.t('Loading UbiOps…') },
       () => explorer.getChildren(parent),
     );
     if (!parent && children.length === 0) {
-      const choice = await vscode.window.showInformationMessage('UbiOps: sign in first, or try the local emulator.', 'Sign In', 'Try the Local Emulator');
+      const choice = await vscode.window.showInformationMessage(vscode.l10n.t('UbiOps: sign in first, or try the local emulator.'), vscode.l10n.t('Sign In'), vscode.l10n.t('Try the Local Emulator'));
       if (choice) {
         await vscode.commands.executeCommand(choice === 'Sign In' ? 'ubiops.signIn' : 'ubiops.tryEmulator');
       }
@@ -64,7 +64,7 @@ export async function pickNode<T extends TreeNode>(
     const lead = leading && parent && kindOf(parent) === leading.under ? { ...leading, node: undefined } : undefined;
     if (candidates.length === 0 && !lead) {
       const reason = messages.map((message) => String(message.getTreeItem().label)).join('; ');
-      void vscode.window.showWarningMessage(inert(`UbiOps: nothing to choose here${reason ? `: ${reason}` : ''}.`));
+      void vscode.window.showWarningMessage(inert(reason ? vscode.l10n.t('UbiOps: nothing to choose here: {0}.', reason) : vscode.l10n.t('UbiOps: nothing to choose here.')));
       return undefined;
     }
     const picked = await vscode.window.showQuickPick(
@@ -75,7 +75,7 @@ export async function pickNode<T extends TreeNode>(
         // The row's label and description are server text: inert, while the row's own icon stays an icon.
         return { label: `${icon}${inert(label)}`, description: typeof item.description === 'string' ? inert(item.description) : undefined, node };
       })],
-      { title, placeHolder: `Choose a ${levelName(lead ? wanted : kindOf(candidates[0]))}`, matchOnDescription: true, ignoreFocusOut: true },
+      { title, placeHolder: vscode.l10n.t('Choose a {0}', levelName(lead ? wanted : kindOf(candidates[0]))), matchOnDescription: true, ignoreFocusOut: true },
     );
     if (!picked) {
       return undefined;
@@ -102,7 +102,7 @@ export async function pickName(names: readonly string[], options: vscode.QuickPi
 function levelName(kind: NodeKind | undefined): string {
   switch (kind) {
     case 'dependencyFile':
-      return 'dependency file';
+      return vscode.l10n.t('dependency file');
     default:
       return kind ?? 'item';
   }

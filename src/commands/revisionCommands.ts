@@ -51,12 +51,12 @@ async function chooseFolder(deps: CommandDeps, environment: EnvironmentNode): Pr
         {
           label: `$(folder) ${inert(path.basename(remembered))}`,
           description: inert(remembered),
-          detail: inert(`The folder last uploaded to ${environment.environmentName}`),
+          detail: inert(vscode.l10n.t('The folder last uploaded to {0}', environment.environmentName)),
           folder: remembered,
         },
-        { label: '$(folder-opened) Choose Another Folder…', folder: undefined },
+        { label: vscode.l10n.t('$(folder-opened) Choose Another Folder…'), folder: undefined },
       ],
-      { title: inert(`Upload to ${environment.environmentName}`), ignoreFocusOut: true },
+      { title: inert(vscode.l10n.t('Upload to {0}', environment.environmentName)), ignoreFocusOut: true },
     );
     if (!again) {
       return undefined;
@@ -69,8 +69,8 @@ async function chooseFolder(deps: CommandDeps, environment: EnvironmentNode): Pr
     canSelectFolders: true,
     canSelectFiles: false,
     canSelectMany: false,
-    openLabel: `Upload to ${environment.environmentName}`,
-    title: inert(`Choose the folder with ${environment.environmentName}'s dependency files`),
+    openLabel: vscode.l10n.t('Upload to {0}', environment.environmentName),
+    title: inert(vscode.l10n.t('Choose the folder with {0}\'s dependency files', environment.environmentName)),
     defaultUri: workspaceFolderOnDisk(),
   });
   const refused = picked?.[0] && notOnDisk(picked[0], 'upload');
@@ -181,12 +181,12 @@ export async function uploadFolder(deps: CommandDeps, target?: vscode.Uri | Tree
     environment = picked;
   }
   if (environment.isBase) {
-    void vscode.window.showErrorMessage(inert(`UbiOps: ${environment.environmentName} is a base environment provided by UbiOps; it cannot take uploads. Create a custom environment on it instead.`));
+    void vscode.window.showErrorMessage(inert(vscode.l10n.t('UbiOps: {0} is a base environment provided by UbiOps; it cannot take uploads. Create a custom environment on it instead.', environment.environmentName)));
     return;
   }
   if (environment.environment.implicit) {
     void vscode.window.showErrorMessage(
-      inert(`UbiOps: ${environment.environmentName} is an implicit environment: its files come from its deployment package. Upload a new deployment package, or create a custom environment.`),
+      inert(vscode.l10n.t('UbiOps: {0} is an implicit environment: its files come from its deployment package. Upload a new deployment package, or create a custom environment.', environment.environmentName)),
     );
     return;
   }
@@ -203,7 +203,7 @@ export async function uploadFolder(deps: CommandDeps, target?: vscode.Uri | Tree
 /** Reads a folder about to be uploaded (after the Restricted Mode question); undefined, having said why, if not. */
 export async function scanForUpload(folder: string): Promise<PackManifest | undefined> {
   if (!(await isFolder(folder))) {
-    void vscode.window.showErrorMessage(inert(`UbiOps: ${folder} is not a folder. Choose the folder that holds the dependency files.`));
+    void vscode.window.showErrorMessage(inert(vscode.l10n.t('UbiOps: {0} is not a folder. Choose the folder that holds the dependency files.', folder)));
     return undefined;
   }
   if (!(await confirmUntrustedUpload(folder))) {
@@ -222,7 +222,7 @@ export async function scanForUpload(folder: string): Promise<PackManifest | unde
     if (error instanceof loadArchive().PackError && error.code === 'cancelled') {
       return undefined;
     }
-    void vscode.window.showErrorMessage(inert(`UbiOps: cannot read ${folder}: ${describeError(error)}`));
+    void vscode.window.showErrorMessage(inert(vscode.l10n.t('UbiOps: cannot read {0}: {1}', folder, describeError(error))));
     return undefined;
   }
 }
@@ -236,8 +236,8 @@ export async function confirmUpload(folder: string, manifest: PackManifest, ques
     const leftOut = manifest.leftOutDependencyFiles.map((file) => vscode.l10n.t(' {0} is there but {1}.', file.name, file.reason)).join('');
     void vscode.window.showErrorMessage(
       inert(
-        `UbiOps: ${path.basename(folder)} has no dependency file (${DEPENDENCY_FILE_NAMES.join(', ')}) at its top level, so a build would fail.` +
-          (leftOut || ' Choose the folder that holds them.'),
+        vscode.l10n.t('UbiOps: {0} has no dependency file ({1}) at its top level, so a build would fail.', path.basename(folder), DEPENDENCY_FILE_NAMES.join(', ')) +
+          (leftOut || vscode.l10n.t(' Choose the folder that holds them.')),
       ),
     );
     return false;
@@ -245,7 +245,11 @@ export async function confirmUpload(folder: string, manifest: PackManifest, ques
   if (manifest.unreadable.length) {
     const names = manifest.unreadable.slice(0, 3).map((file) => `${file.path} (${file.reason})`).join(', ');
     void vscode.window.showErrorMessage(
-      inert(`UbiOps: ${manifest.unreadable.length} file${manifest.unreadable.length === 1 ? '' : 's'} in ${path.basename(folder)} cannot be read: ${names}. Fix their permissions or add them to .ubiops-ignore.`),
+      inert(
+        manifest.unreadable.length === 1
+          ? vscode.l10n.t('UbiOps: 1 file in {0} cannot be read: {1}. Fix its permissions or add it to .ubiops-ignore.', path.basename(folder), names)
+          : vscode.l10n.t('UbiOps: {0} files in {1} cannot be read: {2}. Fix their permissions or add them to .ubiops-ignore.', manifest.unreadable.length, path.basename(folder), names),
+      ),
     );
     return false;
   }
@@ -284,12 +288,12 @@ export async function confirmUntrustedUpload(folder: string): Promise<boolean> {
     return true;
   }
   const choice = await vscode.window.showWarningMessage(
-    inert(`${path.basename(folder)} belongs to a workspace in Restricted Mode. Upload its files to UbiOps anyway?`),
+    inert(vscode.l10n.t('{0} belongs to a workspace in Restricted Mode. Upload its files to UbiOps anyway?', path.basename(folder))),
     {
       modal: true,
-      detail: 'You have not trusted this workspace. Its files, and anything its .ubiops-ignore lets through, would be sent to UbiOps and built there.',
+      detail: vscode.l10n.t('You have not trusted this workspace. Its files, and anything its .ubiops-ignore lets through, would be sent to UbiOps and built there.'),
     },
-    'Upload Anyway',
+    vscode.l10n.t('Upload Anyway'),
   );
   return choice === 'Upload Anyway';
 }
@@ -310,7 +314,7 @@ export async function packAndUpload(
   const name = environment.environmentName;
   try {
     const created = await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: inert(`Uploading ${path.basename(folder)} to ${name}`), cancellable: true },
+      { location: vscode.ProgressLocation.Notification, title: inert(vscode.l10n.t('Uploading {0} to {1}', path.basename(folder), name)), cancellable: true },
       async (progress, cancellation) => {
         const controller = new AbortController();
         cancellation.onCancellationRequested(() => controller.abort());
@@ -350,7 +354,7 @@ export async function packAndUpload(
       return;
     }
     const sent = error instanceof UbiOpsApiError && error.status !== undefined;
-    const outcome = sent ? 'UbiOps refused it' : 'nothing was created';
+    const outcome = sent ? vscode.l10n.t('UbiOps refused it') : vscode.l10n.t('nothing was created');
     const retry = await vscode.window.showErrorMessage(
       inert(
         newEnvironment
@@ -361,9 +365,9 @@ export async function packAndUpload(
               outcome,
               describeError(error),
             )
-          : `UbiOps: the upload of ${path.basename(folder)} to ${name} failed (${outcome}): ${describeError(error)}`,
+          : vscode.l10n.t('UbiOps: the upload of {0} to {1} failed ({2}): {3}', path.basename(folder), name, outcome, describeError(error)),
       ),
-      'Retry',
+      vscode.l10n.t('Retry'),
     );
     if (retry) {
       await packAndUpload(deps, environment, folder, undefined, newEnvironment);
@@ -398,11 +402,11 @@ export async function copyFromEnvironment(deps: CommandDeps, node?: TreeNode): P
       (environment) => environment.name !== target.environmentName,
     );
   } catch (error) {
-    void vscode.window.showErrorMessage(inert(`UbiOps: could not list the environments: ${describeError(error)}`));
+    void vscode.window.showErrorMessage(inert(vscode.l10n.t('UbiOps: could not list the environments: {0}', describeError(error))));
     return;
   }
   if (sources.length === 0) {
-    void vscode.window.showInformationMessage(inert(`UbiOps: ${target.projectName} has no other custom environment to copy from.`));
+    void vscode.window.showInformationMessage(inert(vscode.l10n.t('UbiOps: {0} has no other custom environment to copy from.', target.projectName)));
     return;
   }
   const source = await vscode.window.showQuickPick(
@@ -411,7 +415,7 @@ export async function copyFromEnvironment(deps: CommandDeps, node?: TreeNode): P
       description: inert([environment.name, foundation(environment)].filter(Boolean).join(' · ')),
       environment,
     })),
-    { title: inert(`Copy files into ${target.environmentName} from…`), placeHolder: 'Its active revision is copied as a new revision, and built', ignoreFocusOut: true },
+    { title: inert(vscode.l10n.t('Copy files into {0} from…', target.environmentName)), placeHolder: vscode.l10n.t('Its active revision is copied as a new revision, and built'), ignoreFocusOut: true },
   );
   if (!source) {
     return;
@@ -420,7 +424,7 @@ export async function copyFromEnvironment(deps: CommandDeps, node?: TreeNode): P
     const created = await client.copyRevision(target.projectName, target.environmentName, source.environment.name);
     afterNewRevision(deps, target, created, `Copied the files of ${source.environment.name} into ${target.environmentName}`);
   } catch (error) {
-    void vscode.window.showErrorMessage(inert(`UbiOps: could not copy from ${source.environment.name}: ${describeError(error)}`));
+    void vscode.window.showErrorMessage(inert(vscode.l10n.t('UbiOps: could not copy from {0}: {1}', source.environment.name, describeError(error))));
   }
 }
 
@@ -431,16 +435,16 @@ export async function downloadRevision(deps: CommandDeps, node?: TreeNode): Prom
     return;
   }
   if (revision.revision.expired) {
-    void vscode.window.showErrorMessage('UbiOps: the file of this revision has expired; it can no longer be downloaded.');
+    void vscode.window.showErrorMessage(vscode.l10n.t('UbiOps: the file of this revision has expired; it can no longer be downloaded.'));
     return;
   }
   const folder = workspaceFolderOnDisk()?.fsPath ?? os.homedir();
   const date = revision.revision.creation_date.slice(0, 10);
   const target = await vscode.window.showSaveDialog({
-    title: inert(`Download the revision of ${revision.environmentName}`),
+    title: inert(vscode.l10n.t('Download the revision of {0}', revision.environmentName)),
     defaultUri: vscode.Uri.file(path.join(folder, `${revision.environmentName}-${date}-${revision.revisionId.slice(0, 8)}.zip`)),
     filters: { 'Zip archives': ['zip'] },
-    saveLabel: 'Download',
+    saveLabel: vscode.l10n.t('Download'),
   });
   if (!target) {
     return;
@@ -454,7 +458,7 @@ export async function downloadRevision(deps: CommandDeps, node?: TreeNode): Prom
   let saved: string;
   try {
     saved = await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: inert(`Downloading ${revision.environmentName}`), cancellable: true },
+      { location: vscode.ProgressLocation.Notification, title: inert(vscode.l10n.t('Downloading {0}', revision.environmentName)), cancellable: true },
       async (progress, cancellation) => {
         const controller = new AbortController();
         cancellation.onCancellationRequested(() => controller.abort());
@@ -475,11 +479,11 @@ export async function downloadRevision(deps: CommandDeps, node?: TreeNode): Prom
     if ((error as Error).name === 'AbortError') {
       void vscode.window.setStatusBarMessage('Download cancelled; no file was left behind.', 5000);
     } else {
-      void vscode.window.showErrorMessage(inert(`UbiOps: the download failed: ${describeError(error)}`));
+      void vscode.window.showErrorMessage(inert(vscode.l10n.t('UbiOps: the download failed: {0}', describeError(error))));
     }
     return;
   }
-  const next = await vscode.window.showInformationMessage(inert(`UbiOps: saved ${path.basename(saved)}.`), 'Extract…', 'Reveal');
+  const next = await vscode.window.showInformationMessage(inert(vscode.l10n.t('UbiOps: saved {0}.', path.basename(saved))), vscode.l10n.t('Extract…'), vscode.l10n.t('Reveal'));
   if (next === 'Reveal') {
     await vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(saved));
   } else if (next === 'Extract…') {
@@ -491,8 +495,8 @@ async function extractDownloaded(zipPath: string): Promise<void> {
   const destination = await vscode.window.showOpenDialog({
     canSelectFolders: true,
     canSelectFiles: false,
-    openLabel: 'Extract Here',
-    title: inert(`Extract ${path.basename(zipPath)} into…`),
+    openLabel: vscode.l10n.t('Extract Here'),
+    title: inert(vscode.l10n.t('Extract {0} into…', path.basename(zipPath))),
     defaultUri: vscode.Uri.file(path.dirname(zipPath)),
   });
   if (!destination?.[0]) {
@@ -507,20 +511,24 @@ async function extractDownloaded(zipPath: string): Promise<void> {
           return decision;
         }
         const answer = await vscode.window.showWarningMessage(
-          inert(`${relativePath} already exists in ${path.basename(destination[0].fsPath)}.`),
+          inert(vscode.l10n.t('{0} already exists in {1}.', relativePath, path.basename(destination[0].fsPath))),
           { modal: true },
-          'Overwrite All',
-          'Skip Existing',
+          vscode.l10n.t('Overwrite All'),
+          vscode.l10n.t('Skip Existing'),
         );
         decision = answer === 'Overwrite All' ? 'overwrite' : answer === 'Skip Existing' ? 'skip' : undefined;
         return decision ?? 'cancel';
       },
     });
     void vscode.window.showInformationMessage(
-      inert(`UbiOps: extracted ${written.length} file${written.length === 1 ? '' : 's'}${skipped.length ? `, kept ${skipped.length} existing` : ''}.`),
+      inert(
+        skipped.length
+          ? vscode.l10n.t('UbiOps: extracted {0} file(s), kept {1} existing.', written.length, skipped.length)
+          : vscode.l10n.t('UbiOps: extracted {0} file(s).', written.length),
+      ),
     );
   } catch (error) {
-    void vscode.window.showErrorMessage(inert(`UbiOps: could not extract ${path.basename(zipPath)}: ${describeError(error)}`));
+    void vscode.window.showErrorMessage(inert(vscode.l10n.t('UbiOps: could not extract {0}: {1}', path.basename(zipPath), describeError(error))));
   }
 }
 
@@ -535,7 +543,7 @@ export async function cancelBuilds(deps: CommandDeps, node?: TreeNode, nodes?: r
     targets = [picked];
   }
   if (targets.length > 1) {
-    const confirmed = await vscode.window.showWarningMessage(inert(`Cancel ${targets.length} builds?`), { modal: true }, 'Cancel Builds');
+    const confirmed = await vscode.window.showWarningMessage(inert(vscode.l10n.t('Cancel {0} builds?', targets.length)), { modal: true }, vscode.l10n.t('Cancel Builds'));
     if (confirmed !== 'Cancel Builds') {
       return;
     }
@@ -553,6 +561,6 @@ export async function cancelBuilds(deps: CommandDeps, node?: TreeNode, nodes?: r
     }),
   );
   if (refused.length) {
-    void vscode.window.showErrorMessage(inert(`UbiOps: could not cancel ${refused.join(' ')}`));
+    void vscode.window.showErrorMessage(inert(vscode.l10n.t('UbiOps: could not cancel {0}', refused.join(' '))));
   }
 }

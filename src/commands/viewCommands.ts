@@ -29,21 +29,21 @@ export async function copyId(explorer: EnvironmentsProvider, node?: TreeNode): P
 export async function filterEnvironments(explorer: EnvironmentsProvider): Promise<void> {
   const current = explorer.currentFilter;
   const types: { label: string; description: string; type: EnvironmentFilter['type'] }[] = [
-    { label: 'Custom environments', description: 'the ones of your projects', type: 'custom' },
-    { label: 'Base environments', description: 'provided by UbiOps, read-only', type: 'base' },
-    { label: 'All environments', description: 'custom and base', type: 'all' },
+    { label: vscode.l10n.t('Custom environments'), description: vscode.l10n.t('the ones of your projects'), type: 'custom' },
+    { label: vscode.l10n.t('Base environments'), description: vscode.l10n.t('provided by UbiOps, read-only'), type: 'base' },
+    { label: vscode.l10n.t('All environments'), description: vscode.l10n.t('custom and base'), type: 'all' },
   ];
   const type = await vscode.window.showQuickPick(
-    types.map((item) => ({ ...item, picked: item.type === current.type, detail: item.type === current.type ? 'current' : undefined })),
-    { title: 'Filter Environments (1/2): which kind?', ignoreFocusOut: true },
+    types.map((item) => ({ ...item, picked: item.type === current.type, detail: item.type === current.type ? vscode.l10n.t('current') : undefined })),
+    { title: vscode.l10n.t('Filter Environments (1/2): which kind?'), ignoreFocusOut: true },
   );
   if (!type) {
     return;
   }
   const labels = await vscode.window.showInputBox({
-    title: 'Filter Environments (2/2): labels',
-    prompt: 'Show environments with any of these labels, as key:value pairs separated by commas. Leave empty for no label filter.',
-    placeHolder: 'team:data, stage:production',
+    title: vscode.l10n.t('Filter Environments (2/2): labels'),
+    prompt: vscode.l10n.t('Show environments with any of these labels, as key:value pairs separated by commas. Leave empty for no label filter.'),
+    placeHolder: vscode.l10n.t('team:data, stage:production'),
     value: Object.entries(current.labels).map(([key, value]) => `${key}:${value}`).join(', '),
     ignoreFocusOut: true,
     // Labels outside the documented rule still filter: the server matches them or not.

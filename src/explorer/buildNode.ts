@@ -86,7 +86,7 @@ export class BuildNode implements TreeNode {
       { signal },
     );
     if (files.length === 0) {
-      const why = this.running ? 'The dependency files appear when the build has finished' : 'No dependency files';
+      const why = this.running ? vscode.l10n.t('The dependency files appear when the build has finished') : vscode.l10n.t('No dependency files');
       return [new MessageNode(`${this.id}#empty`, this, why, { icon: 'info' })];
     }
     return files.map((file) => new DependencyFileNode(this, file.name));

@@ -26,8 +26,8 @@ export class DependencyFileNode implements TreeNode {
     item.resourceUri = vscode.Uri.file(`/${this.fileName}`);
     item.iconPath = vscode.ThemeIcon.File;
     item.contextValue = 'ubiops.dependencyFile';
-    item.tooltip = `${this.fileName} of build ${this.parent.build.id} (read-only)`;
-    item.command = { title: 'Open', command: 'vscode.open', arguments: [this.uri, { preview: true }] };
+    item.tooltip = vscode.l10n.t('{0} of build {1} (read-only)', this.fileName, this.parent.build.id);
+    item.command = { title: vscode.l10n.t('Open'), command: 'vscode.open', arguments: [this.uri, { preview: true }] };
     return item;
   }
 }

@@ -1,5 +1,6 @@
 import { isBuildRunning, type EnvironmentBuild, type EnvironmentList } from '../api';
 import { formatBytes, formatDate } from './format';
+import { l10n } from '../ui/l10n';
 
 /**
  * What the tree says about environments and builds, as plain text from the server's objects: no `vscode`, so it is
@@ -38,9 +39,9 @@ export function labelPairs(labels: Record<string, string> | null | undefined): s
 export function foundation(environment: EnvironmentList): string {
   switch (environmentKind(environment)) {
     case 'base':
-      return 'base environment';
+      return l10n.t('base environment');
     case 'image':
-      return 'custom Docker image';
+      return l10n.t('custom Docker image');
     default: {
       const base = environment.base_environment;
       // An implicit environment may lack a base too; it then says nothing about one.
@@ -66,13 +67,13 @@ export function environmentDescription(environment: EnvironmentList): string {
 export function environmentHeading(environment: EnvironmentList): string {
   switch (environmentKind(environment)) {
     case 'base':
-      return 'Base environment';
+      return l10n.t('Base environment');
     case 'implicit':
-      return 'Implicit environment';
+      return l10n.t('Implicit environment');
     case 'image':
-      return 'Environment on a custom Docker image';
+      return l10n.t('Environment on a custom Docker image');
     default:
-      return 'Environment';
+      return l10n.t('Environment');
   }
 }
 
@@ -80,15 +81,15 @@ export function environmentHeading(environment: EnvironmentList): string {
 export function foundationSentence(environment: EnvironmentList): string | undefined {
   const kind = environmentKind(environment);
   if (kind === 'image') {
-    return 'Built on a custom Docker image: it has no base environment.';
+    return l10n.t('Built on a custom Docker image: it has no base environment.');
   }
   if (kind === 'base' || !environment.base_environment) {
     return undefined;
   }
   const shown = environment.base_environment_display_name;
   return shown && shown !== environment.base_environment
-    ? `Built on the base environment ${shown} (${environment.base_environment}).`
-    : `Built on the base environment ${environment.base_environment}.`;
+    ? l10n.t('Built on the base environment {0} ({1}).', shown, environment.base_environment)
+    : l10n.t('Built on the base environment {0}.', environment.base_environment);
 }
 
 /** Statuses the tree knows by name; any other is shown as it came and counts as running. */
@@ -96,9 +97,9 @@ const KNOWN_BUILD_STATUSES = ['queued', 'processing', 'building', 'success', 'fa
 
 export function buildStatusLabel(status: string): string {
   if (status === 'cancelled_pending') {
-    return 'Cancelling';
+    return l10n.t('Cancelling');
   }
-  return status ? status.charAt(0).toUpperCase() + status.slice(1).replace(/_/g, ' ') : 'Unknown';
+  return status ? status.charAt(0).toUpperCase() + status.slice(1).replace(/_/g, ' ') : l10n.t('Unknown');
 }
 
 /** True while a cancel can still stop the build: queued, processing, building, or a status we do not know. */

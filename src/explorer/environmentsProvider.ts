@@ -172,21 +172,21 @@ function errorNode(parent: TreeNode | undefined, error: unknown): TreeNode {
     return new MessageNode(id, parent, 'The token was refused: sign in again', {
       icon: 'warning',
       tooltip: describeError(error),
-      command: { title: 'Sign In', command: 'ubiops.signIn' },
+      command: { title: vscode.l10n.t('Sign In'), command: 'ubiops.signIn' },
       contextValue: 'ubiops.error.unauthorized',
     });
   }
   return new MessageNode(id, parent, `Could not load: ${shortReason(error)} (click to retry)`, {
     icon: 'error',
     tooltip: describeError(error),
-    command: { title: 'Retry', command: 'ubiops.refresh', arguments: [parent] },
+    command: { title: vscode.l10n.t('Retry'), command: 'ubiops.refresh', arguments: [parent] },
     contextValue: 'ubiops.error',
   });
 }
 
 function shortReason(error: unknown): string {
   if (error instanceof UbiOpsApiError) {
-    return error.status === undefined ? `cannot reach ${error.host}` : `${error.status} ${error.serverMessage ?? ''}`.trim();
+    return error.status === undefined ? vscode.l10n.t('cannot reach {0}', error.host) : `${error.status} ${error.serverMessage ?? ''}`.trim();
   }
   return error instanceof Error ? error.message : String(error);
 }

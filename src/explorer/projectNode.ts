@@ -41,8 +41,8 @@ export class ProjectNode implements TreeNode {
       { signal },
     );
     if (environments.length === 0) {
-      const what = filter.type === 'base' ? 'base environments' : filter.type === 'custom' ? 'custom environments' : 'environments';
-      const filtered = Object.keys(filter.labels).length ? ' with these labels' : '';
+      const what = filter.type === 'base' ? vscode.l10n.t('base environments') : filter.type === 'custom' ? vscode.l10n.t('custom environments') : 'environments';
+      const filtered = Object.keys(filter.labels).length ? vscode.l10n.t(' with these labels') : '';
       return [new MessageNode(`${this.id}#empty`, this, `No ${what}${filtered}`, { icon: 'info' })];
     }
     // Custom environments first (they are the user's), then base ones; each by name.

@@ -57,7 +57,7 @@ export class RevisionNode implements TreeNode {
     ]
       .filter(Boolean)
       .join('.');
-    const note = revision.expired ? '\n\nThe file of this revision has expired: it can no longer be downloaded or rebuilt.' : '';
+    const note = revision.expired ? vscode.l10n.t('\n\nThe file of this revision has expired: it can no longer be downloaded or rebuilt.') : '';
     item.tooltip = markdownTable(`Revision of **${escapeMarkdown(this.environmentName)}**${note}`, revision);
     return item;
   }
