@@ -252,7 +252,7 @@ export async function copyDevExtension(extensionsDir, from = ROOT) {
   const target = join(extensionsDir, `${id}-${version}`);
   await rm(target, { recursive: true, force: true });
   await mkdir(join(target, 'dist'), { recursive: true });
-  for (const file of ['package.json', 'README.md', 'CHANGELOG.md', 'LICENSE']) {
+  for (const file of ['package.json', 'package.nls.json', 'README.md', 'CHANGELOG.md', 'LICENSE']) {
     if (existsSync(join(from, file))) await cp(join(from, file), join(target, file));
   }
   // All of dist/: extension.js and the bundles it loads on demand (emulator-lib.js, archive-lib.js), with maps.

@@ -104,7 +104,7 @@ describe('npm run package', function () {
       manifest.repository = { type: 'git', url: repositoryUrl };
       delete manifest.scripts['vscode:prepublish'];
       await fs.writeFile(path.join(copy, 'package.json'), JSON.stringify(manifest, null, 2));
-      for (const item of ['dist', 'media', 'docs', 'scripts', 'README.md', 'CHANGELOG.md', 'LICENSE', '.vscodeignore']) {
+      for (const item of ['dist', 'media', 'docs', 'scripts', 'package.nls.json', 'README.md', 'CHANGELOG.md', 'LICENSE', '.vscodeignore']) {
         await fs.cp(path.join(root, item), path.join(copy, item), { recursive: true });
       }
       await fs.symlink(path.join(root, 'node_modules'), path.join(copy, 'node_modules'));
