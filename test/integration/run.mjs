@@ -40,7 +40,8 @@ const { values: options } = parseArgs({
     vscode: { type: 'string', default: process.env.UBIOPS_VSCODE || 'newest' },
   },
 });
-const RESULTS_DIR = join(ROOT, 'test-results', 'integration');
+// Each VS Code version keeps its own evidence: a `both` run must not wipe the first version's with the second's.
+const RESULTS_DIR = join(ROOT, 'test-results', options.vscode === 'newest' ? 'integration' : `integration-${options.vscode}`);
 /** The token security.test.ts signs in with (CANARY_TOKEN there): it must not be written anywhere. */
 const CANARY_TOKEN = 'canary-7f3e9b2c-never-written-anywhere';
 
