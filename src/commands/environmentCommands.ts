@@ -294,7 +294,7 @@ export async function deleteEnvironments(deps: CommandDeps, node?: TreeNode, nod
   if (refused.length) {
     void vscode.window.showErrorMessage(inert(vscode.l10n.t('UbiOps: not deleted. {0}', refused.join(' '))));
   } else {
-    void vscode.window.setStatusBarMessage(`$(trash) Deleted ${inert(names.join(', '))}`, 4000);
+    void vscode.window.setStatusBarMessage(vscode.l10n.t('$(trash) Deleted {0}', inert(names.join(', '))), 4000);
   }
 }
 
@@ -331,6 +331,6 @@ export async function copyName(deps: CommandDeps, node?: TreeNode): Promise<void
   const name = target instanceof EnvironmentNode ? target.environmentName : target instanceof ProjectNode ? target.projectName : undefined;
   if (name) {
     await vscode.env.clipboard.writeText(name);
-    vscode.window.setStatusBarMessage(`$(clippy) Copied ${inert(name)}`, 3000);
+    vscode.window.setStatusBarMessage(vscode.l10n.t('$(clippy) Copied {0}', inert(name)), 3000);
   }
 }

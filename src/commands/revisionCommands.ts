@@ -350,7 +350,7 @@ export async function packAndUpload(
     afterNewRevision(deps, environment, created, `Uploaded ${path.basename(folder)} to ${name}`);
   } catch (error) {
     if ((error as Error).name === 'AbortError' || (error instanceof loadArchive().PackError && error.code === 'cancelled')) {
-      void vscode.window.setStatusBarMessage(inert(`Upload to ${name} cancelled; nothing was created.`), 5000);
+      void vscode.window.setStatusBarMessage(inert(vscode.l10n.t('Upload to {0} cancelled; nothing was created.', name)), 5000);
       return;
     }
     const sent = error instanceof UbiOpsApiError && error.status !== undefined;
@@ -468,7 +468,7 @@ export async function downloadRevision(deps: CommandDeps, node?: TreeNode): Prom
           signal: controller.signal,
           onProgress: ({ bytes, total }) => {
             const percent = total ? Math.round((bytes / total) * 100) : 0;
-            progress.report({ increment: percent - reported, message: `${formatBytes(bytes)}${total ? ` of ${formatBytes(total)}` : ''}` });
+            progress.report({ increment: percent - reported, message: total ? vscode.l10n.t('{0} of {1}', formatBytes(bytes), formatBytes(total)) : formatBytes(bytes) });
             reported = percent;
           },
         });
@@ -477,7 +477,7 @@ export async function downloadRevision(deps: CommandDeps, node?: TreeNode): Prom
     );
   } catch (error) {
     if ((error as Error).name === 'AbortError') {
-      void vscode.window.setStatusBarMessage('Download cancelled; no file was left behind.', 5000);
+      void vscode.window.setStatusBarMessage(vscode.l10n.t('Download cancelled; no file was left behind.'), 5000);
     } else {
       void vscode.window.showErrorMessage(inert(vscode.l10n.t('UbiOps: the download failed: {0}', describeError(error))));
     }

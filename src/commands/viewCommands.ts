@@ -22,7 +22,7 @@ export async function copyId(explorer: EnvironmentsProvider, node?: TreeNode): P
     return;
   }
   await vscode.env.clipboard.writeText(id);
-  vscode.window.setStatusBarMessage(`$(clippy) Copied the ${kindOf(target)} id ${inert(id)}`, 3000);
+  vscode.window.setStatusBarMessage(vscode.l10n.t('$(clippy) Copied the {0} id {1}', kindOf(target) ?? '', inert(id)), 3000);
 }
 
 /** "Filter Environments…": custom, base or all, and labels, using the API's own query parameters. */

@@ -70,7 +70,7 @@ export class BuildNode implements TreeNode {
     item.contextValue = buildContextValue(build.status);
     const tooltip = markdownTable(`Build of **${escapeMarkdown(this.parent.environmentName)}**`, build);
     if (buildErrorLine(build)) {
-      tooltip.appendMarkdown(`\n**${build.status === 'failed' ? 'Why it failed' : 'Message'}**\n\n`);
+      tooltip.appendMarkdown(`\n**${build.status === 'failed' ? vscode.l10n.t('Why it failed') : vscode.l10n.t('Message')}**\n\n`);
       appendServerText(tooltip, build.error_message ?? '');
     }
     item.tooltip = tooltip;

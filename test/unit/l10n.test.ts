@@ -15,6 +15,7 @@ describe('localisation', () => {
       "await vscode.window.withProgress({ location, title: `Uploading ${name}` }, task);",
       "vscode.window.showInformationMessage(vscode.l10n.t('Uploaded {0}.', name), vscode.l10n.t('Show Build'));",
       "const id = 'ubiops.environments'; item.contextValue = 'ubiops.build.success';",
+      "tooltip.appendMarkdown(`**${failed ? 'Why it failed' : vscode.l10n.t('Message')}**`);",
     ].join('\n');
     const found = hardCodedStrings('sample.ts', sample).map((hit) => `${hit.line} ${hit.where} ${hit.text}`);
     assert.deepEqual(found, [
@@ -27,6 +28,7 @@ describe('localisation', () => {
       '5 new vscode.TreeItem Loading…',
       '6 .text = $(cloud) Connected',
       '7 title: Uploading  ',
+      '10 appendMarkdown message Why it failed',
     ]);
   });
 

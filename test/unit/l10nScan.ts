@@ -17,7 +17,7 @@ const VISIBLE_PROPERTIES = new Set([
 ]);
 /** Properties whose assignment changes what the user reads (status-bar items, tree items, views, quick picks). */
 const VISIBLE_ASSIGNMENTS = new Set(['text', 'tooltip', 'description', 'label', 'title', 'placeholder', 'message', 'detail', 'name']);
-const MESSAGE_CALLS = /^show(Information|Warning|Error)Message$/;
+const MESSAGE_CALLS = /^(show(Information|Warning|Error)Message|appendMarkdown|setStatusBarMessage)$/;
 
 export interface HardCoded {
   file: string;
@@ -57,7 +57,9 @@ function literalsOf(node: ts.Expression): ts.Expression[] {
   if (ts.isBinaryExpression(node) && [ts.SyntaxKind.PlusToken, ts.SyntaxKind.QuestionQuestionToken, ts.SyntaxKind.BarBarToken].includes(node.operatorToken.kind)) {
     return [...literalsOf(node.left), ...literalsOf(node.right)];
   }
-  return literalText(node) !== undefined ? [node] : [];
+  // What a template puts in its gaps is shown too: `${failed ? 'Why it failed' : 'Message'}`.
+  const inGaps = ts.isTemplateExpression(node) ? node.templateSpans.flatMap((span) => literalsOf(span.expression)) : [];
+  return literalText(node) !== undefined ? [node, ...inGaps] : [];
 }
 
 /** The user-visible strings of one source file that are literals, not `vscode.l10n.t(...)`. */
