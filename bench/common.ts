@@ -1,4 +1,4 @@
-// What the transfer and deploy benchmarks share: the emulator in a process of its own, and a peak-memory probe.
+// What the benchmarks share: the emulator in a process of its own, a peak-memory probe, command-line arguments.
 import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
@@ -45,3 +45,9 @@ export async function startEmulator(dataDir: string, token: string, extra: strin
   };
 }
 
+
+/** The value after `name` on the command line (`--size-mb 1024`), or undefined. */
+export function argument(name: string): string | undefined {
+  const at = process.argv.indexOf(name);
+  return at < 0 ? undefined : process.argv[at + 1];
+}

@@ -22,7 +22,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { UbiOpsClient } from '../src/api';
 import { prepareZipUpload } from '../src/archive/storedZip';
-import { memoryProbe, startEmulator } from './common';
+import { argument, memoryProbe, startEmulator } from './common';
 import { generate } from './folder';
 
 const TOKEN = 'bench-deploy-token';
@@ -42,11 +42,6 @@ interface Ours {
   peakMB: number;
   zipBytes: number;
   deflated: number;
-}
-
-function argument(name: string): string | undefined {
-  const at = process.argv.indexOf(name);
-  return at < 0 ? undefined : process.argv[at + 1];
 }
 
 async function deployOnce(client: UbiOpsClient, environment: string, folder: string): Promise<{ seconds: number; prepareSeconds: number; zipBytes: number; deflated: number }> {

@@ -17,6 +17,7 @@ import JSZip from 'jszip';
 import { extractZip } from '../src/archive/extract';
 import { packFolder } from '../src/archive/pack';
 import { generate, SMALL_FILES } from './folder';
+import { argument } from './common';
 
 const MB = 1024 * 1024;
 const GOAL_TIME_RATIO = 1.0;
@@ -27,11 +28,6 @@ interface Measure {
   seconds: number;
   peakMB: number;
   zipBytes: number;
-}
-
-function argument(name: string): string | undefined {
-  const at = process.argv.indexOf(name);
-  return at < 0 ? undefined : process.argv[at + 1];
 }
 
 async function main(): Promise<void> {

@@ -10,13 +10,9 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { packFolder, scanFolder } from '../src/archive/pack';
+import { argument } from './common';
 
 const GOAL_MB = 256;
-
-function argument(name: string): string | undefined {
-  const at = process.argv.indexOf(name);
-  return at < 0 ? undefined : process.argv[at + 1];
-}
 
 async function main(): Promise<void> {
   const at = process.argv.indexOf('--child');

@@ -17,7 +17,7 @@ import { randomBytes } from 'node:crypto';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { UbiOpsClient } from '../src/api';
-import { memoryProbe, startEmulator } from './common';
+import { argument, memoryProbe, startEmulator } from './common';
 
 const MB = 1024 * 1024;
 const TOKEN = 'bench-transfer-token';
@@ -31,11 +31,6 @@ interface Measure {
   /** CPU time (user + system) of the transferring process, and of the emulator, during the transfer. */
   cpuSeconds: number;
   emulatorCpuSeconds?: number;
-}
-
-function argument(name: string): string | undefined {
-  const at = process.argv.indexOf(name);
-  return at < 0 ? undefined : process.argv[at + 1];
 }
 
 /** A child: one transfer with our client; prints its Measure as JSON. */
