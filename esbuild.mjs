@@ -15,7 +15,9 @@ import * as esbuild from 'esbuild';
 
 const production = process.argv.includes('--production');
 const watch = process.argv.includes('--watch');
-const metafiles = process.argv.includes('--metafile') ? process.argv[process.argv.indexOf('--metafile') + 1] : undefined;
+const metafiles = process.argv.includes('--metafile')
+  ? process.argv[process.argv.indexOf('--metafile') + 1]
+  : undefined;
 
 /** @type {import('esbuild').BuildOptions} */
 const common = {
@@ -49,7 +51,8 @@ const lazyBundles = {
   setup(build) {
     const files = new Map(LAZY.map(({ entry, outfile }) => [path.resolve(entry), path.basename(outfile)]));
     build.onResolve({ filter: /.*/ }, async (args) => {
-      if ((args.kind !== 'dynamic-import' && args.kind !== 'require-call') || args.pluginData === 'lazy-bundles') return undefined;
+      if ((args.kind !== 'dynamic-import' && args.kind !== 'require-call') || args.pluginData === 'lazy-bundles')
+        return undefined;
       const resolved = await build.resolve(args.path, {
         kind: args.kind,
         importer: args.importer,
@@ -76,7 +79,9 @@ const UNDICI_EXPORTS = {
 /** dist/undici-lib.js: those modules and what they require, without what the client never uses. */
 const UNDICI_LIB = `
   module.exports = {
-    ${Object.entries(UNDICI_EXPORTS).map(([name, file]) => `${name}: require(${JSON.stringify(file)}),`).join('\n    ')}
+    ${Object.entries(UNDICI_EXPORTS)
+      .map(([name, file]) => `${name}: require(${JSON.stringify(file)}),`)
+      .join('\n    ')}
   };
   // As undici's index does: request(), stream(), pipeline(), upgrade(), connect() on every dispatcher.
   Object.assign(module.exports.Dispatcher.prototype, require('undici/lib/api/index.js'));
@@ -110,10 +115,19 @@ const lazyUndici = {
     build.onResolve({ filter: /^undici$/ }, async (args) => {
       const source = await readFile(args.importer, 'utf8');
       for (const [, names] of source.matchAll(/import\s*\{([^}]*)\}\s*from\s*'undici'/g)) {
-        const values = names.split(',').map((name) => name.trim()).filter((name) => name && !name.startsWith('type '));
+        const values = names
+          .split(',')
+          .map((name) => name.trim())
+          .filter((name) => name && !name.startsWith('type '));
         const missing = values.map((name) => name.split(/\s+as\s+/)[0]).filter((name) => !(name in UNDICI_EXPORTS));
         if (missing.length) {
-          return { errors: [{ text: `${path.relative('.', args.importer)} imports ${missing.join(', ')} from undici: add them to UNDICI_EXPORTS in esbuild.mjs` }] };
+          return {
+            errors: [
+              {
+                text: `${path.relative('.', args.importer)} imports ${missing.join(', ')} from undici: add them to UNDICI_EXPORTS in esbuild.mjs`,
+              },
+            ],
+          };
         }
       }
       return { path: 'undici', namespace: 'lazy-undici' };
@@ -124,7 +138,9 @@ const lazyUndici = {
         let undici;
         const load = () => (undici ??= require(require('node:path').join(__dirname, 'undici-lib.js')));
         module.exports = {
-          ${Object.keys(UNDICI_EXPORTS).map((name) => `get ${name}() { return load().${name}; },`).join('\n          ')}
+          ${Object.keys(UNDICI_EXPORTS)
+            .map((name) => `get ${name}() { return load().${name}; },`)
+            .join('\n          ')}
         };
       `,
     }));
@@ -142,11 +158,19 @@ const vscodeOnce = {
   name: 'vscode-once',
   setup(build) {
     build.onResolve({ filter: /^vscode$/ }, (args) =>
-      args.namespace === 'vscode-once' ? { path: 'vscode', external: true } : { path: 'vscode', namespace: 'vscode-once' },
+      args.namespace === 'vscode-once'
+        ? { path: 'vscode', external: true }
+        : { path: 'vscode', namespace: 'vscode-once' },
     );
     build.onLoad({ filter: /.*/, namespace: 'vscode-once' }, async () => {
       const types = await readFile(path.resolve('node_modules/@types/vscode/index.d.ts'), 'utf8');
-      const names = [...new Set([...types.matchAll(/^\texport (?:class|enum|const|function|namespace|let|var) (\w+)/gm)].map((match) => match[1]))];
+      const names = [
+        ...new Set(
+          [...types.matchAll(/^\texport (?:class|enum|const|function|namespace|let|var) (\w+)/gm)].map(
+            (match) => match[1],
+          ),
+        ),
+      ];
       return { loader: 'js', contents: `export const { ${names.join(', ')} } = require('vscode');` };
     });
   },

@@ -23,7 +23,14 @@ import { parseArgs } from 'node:util';
 import { launchChromium } from '../scripts/chromium.mjs';
 import { extensionId, launchCodeServer, ROOT } from '../scripts/vscode-server.mjs';
 
-const { values: options } = parseArgs({ options: { runs: { type: 'string', default: '5' }, keep: { type: 'boolean', default: false }, verbose: { type: 'boolean', default: false }, profile: { type: 'boolean', default: false } } });
+const { values: options } = parseArgs({
+  options: {
+    runs: { type: 'string', default: '5' },
+    keep: { type: 'boolean', default: false },
+    verbose: { type: 'boolean', default: false },
+    profile: { type: 'boolean', default: false },
+  },
+});
 const RUNS = Number(options.runs);
 const GOAL_MS = 15;
 const EMPTY_ID = 'ubiops-bench.empty-extension';
@@ -92,28 +99,52 @@ async function makeExtensions(dir, ours) {
   await mkdir(driver, { recursive: true });
   await mkdir(empty, { recursive: true });
   await writeFile(path.join(driver, 'extension.js'), DRIVER);
-  await writeFile(path.join(driver, 'package.json'), JSON.stringify({
-    name: 'activation-driver', publisher: 'ubiops-bench', version: '0.0.0', engines: { vscode: '^1.95.0' },
-    activationEvents: ['onStartupFinished'], main: './extension.js',
-  }));
+  await writeFile(
+    path.join(driver, 'package.json'),
+    JSON.stringify({
+      name: 'activation-driver',
+      publisher: 'ubiops-bench',
+      version: '0.0.0',
+      engines: { vscode: '^1.95.0' },
+      activationEvents: ['onStartupFinished'],
+      main: './extension.js',
+    }),
+  );
   // The same activation events as ours, and one view and one command, as ours contributes its own.
-  await writeFile(path.join(empty, 'extension.js'), `'use strict';\nexports.activate = function () { return {}; };\nexports.deactivate = function () {};\n`);
-  await writeFile(path.join(empty, 'package.json'), JSON.stringify({
-    name: 'empty-extension', publisher: 'ubiops-bench', version: '0.0.0', engines: { vscode: '^1.95.0' },
-    activationEvents: ours.activationEvents ?? [], main: './extension.js',
-    contributes: {
-      views: { explorer: [{ id: 'emptyBench.view', name: 'Empty' }] },
-      commands: [{ command: 'emptyBench.hello', title: 'Hello' }],
-    },
-  }));
+  await writeFile(
+    path.join(empty, 'extension.js'),
+    `'use strict';\nexports.activate = function () { return {}; };\nexports.deactivate = function () {};\n`,
+  );
+  await writeFile(
+    path.join(empty, 'package.json'),
+    JSON.stringify({
+      name: 'empty-extension',
+      publisher: 'ubiops-bench',
+      version: '0.0.0',
+      engines: { vscode: '^1.95.0' },
+      activationEvents: ours.activationEvents ?? [],
+      main: './extension.js',
+      contributes: {
+        views: { explorer: [{ id: 'emptyBench.view', name: 'Empty' }] },
+        commands: [{ command: 'emptyBench.hello', title: 'Hello' }],
+      },
+    }),
+  );
   const warmup = path.join(dir, 'warmup');
   await mkdir(warmup, { recursive: true });
   await writeFile(path.join(warmup, 'extension.js'), `'use strict';\nexports.activate = function () { return {}; };\n`);
-  await writeFile(path.join(warmup, 'package.json'), JSON.stringify({
-    name: 'warmup-extension', publisher: 'ubiops-bench', version: '0.0.0', engines: { vscode: '^1.95.0' },
-    activationEvents: ours.activationEvents ?? [], main: './extension.js',
-    contributes: { commands: [{ command: 'warmupBench.hello', title: 'Hello' }] },
-  }));
+  await writeFile(
+    path.join(warmup, 'package.json'),
+    JSON.stringify({
+      name: 'warmup-extension',
+      publisher: 'ubiops-bench',
+      version: '0.0.0',
+      engines: { vscode: '^1.95.0' },
+      activationEvents: ours.activationEvents ?? [],
+      main: './extension.js',
+      contributes: { commands: [{ command: 'warmupBench.hello', title: 'Hello' }] },
+    }),
+  );
   return { driver, empty, warmup };
 }
 
@@ -180,16 +211,24 @@ async function main() {
         const file = path.join(results, 'result.json');
         const deadline = Date.now() + 90_000;
         while (!existsSync(file)) {
-          if (Date.now() > deadline) throw new Error(`run ${run + 1}: the driver reported nothing in 90 s (log ${codeServer.logFile})`);
+          if (Date.now() > deadline)
+            throw new Error(`run ${run + 1}: the driver reported nothing in 90 s (log ${codeServer.logFile})`);
           await new Promise((resolve) => setTimeout(resolve, 200));
         }
         const result = JSON.parse(await readFile(file, 'utf8'));
         if (result.error) throw new Error(`run ${run + 1}: ${result.error}`);
-        const early = requests.filter((request) => request.at >= result.activationStartedAt && request.at < result.viewRequestedAt);
-        const afterView = requests.filter((request) => request.at >= result.viewRequestedAt && request.at <= result.viewAnsweredAt + 50);
+        const early = requests.filter(
+          (request) => request.at >= result.activationStartedAt && request.at < result.viewRequestedAt,
+        );
+        const afterView = requests.filter(
+          (request) => request.at >= result.viewRequestedAt && request.at <= result.viewAnsweredAt + 50,
+        );
         runs.push({ ...result, order, early: early.length, afterView: afterView.length });
         if (options.profile) printProfile(JSON.parse(await readFile(path.join(results, 'profile.cpuprofile'), 'utf8')));
-        if (options.verbose) console.log(`run ${run + 1}: Node built-ins loaded by activating ours: ${result.builtins[ours].join(', ') || 'none'}`);
+        if (options.verbose)
+          console.log(
+            `run ${run + 1}: Node built-ins loaded by activating ours: ${result.builtins[ours].join(', ') || 'none'}`,
+          );
         console.log(
           `run ${run + 1}: ours ${result.ms[ours].toFixed(1)} ms, empty ${result.ms[EMPTY_ID].toFixed(1)} ms (${order[0] === ours ? 'ours' : 'empty'} first); ` +
             `active before: ${Object.values(result.before).some(Boolean) ? 'yes' : 'no'}; requests before the view: ${early.length}, for the view: ${afterView.length}`,
@@ -212,7 +251,9 @@ async function main() {
   const early = runs.reduce((sum, run) => sum + run.early, 0);
   const forView = Math.min(...runs.map((run) => run.afterView));
   const verdict = (ok) => (ok ? 'PASS' : 'MISS');
-  console.log(`machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}; code-server 4.139.1 (VS Code 1.139.1), extension host on Node 24`);
+  console.log(
+    `machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}; code-server 4.139.1 (VS Code 1.139.1), extension host on Node 24`,
+  );
   console.log(
     `activation: ours ${oursMs.toFixed(1)} ms, empty extension ${emptyMs.toFixed(1)} ms (medians of ${runs.length} fresh instances); ` +
       `adds ${added.toFixed(1)} ms, ratio ${(oursMs / emptyMs).toFixed(2)}; goal < ${GOAL_MS} ms: ${verdict(added < GOAL_MS && preActivated === 0)}` +

@@ -30,7 +30,10 @@ async function main(): Promise<void> {
   try {
     await client.createEnvironment(PROJECT, { name: 'long-log', base_environment: 'python3-12' });
     const zip = new JSZip();
-    zip.file('environment_package/requirements.txt', Array.from({ length: PACKAGES }, (_, i) => `package-${i}==1.0.${i}`).join('\n'));
+    zip.file(
+      'environment_package/requirements.txt',
+      Array.from({ length: PACKAGES }, (_, i) => `package-${i}==1.0.${i}`).join('\n'),
+    );
     const file = path.join(dir, 'long-log.zip');
     await fs.writeFile(file, await zip.generateAsync({ type: 'nodebuffer', compression: 'DEFLATE' }));
     const { build } = await client.uploadRevision(PROJECT, 'long-log', file);
@@ -47,7 +50,9 @@ async function main(): Promise<void> {
       let startNs: string | undefined;
       for (;;) {
         const search = new URLSearchParams({ query, limit: String(PAGE), ...(startNs ? { start: startNs } : {}) });
-        const text = await fetch(`${emulator.url}/projects/${PROJECT}/logs?${search}`, { headers: { Authorization: `Token ${TOKEN}` } }).then((r) => r.text());
+        const text = await fetch(`${emulator.url}/projects/${PROJECT}/logs?${search}`, {
+          headers: { Authorization: `Token ${TOKEN}` },
+        }).then((r) => r.text());
         const page = JSON.parse(text) as unknown[];
         if (page.length < PAGE) break;
         // UbiOps' client's way: the last timestamp plus one (its lines have distinct nanoseconds here).

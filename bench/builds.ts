@@ -26,7 +26,7 @@ function option(name: string, fallback: number): number {
 function cadence(seconds: number, initial = 2, backoff = 1.5, max = 10): number[] {
   const at: number[] = [];
   let wait = initial;
-  for (let t = initial; t <= seconds; ) {
+  for (let t = initial; t <= seconds;) {
     at.push(t);
     wait = Math.min(max, wait * backoff);
     t += wait;
@@ -44,12 +44,21 @@ async function main(): Promise<void> {
   const work = await fs.mkdtemp(path.join(os.tmpdir(), 'ubiops-bench-builds-'));
   try {
     const zip = path.join(work, 'environment.zip');
-    await fs.writeFile(zip, await new JSZip().file('requirements.txt', 'numpy==1.26.4\n').generateAsync({ type: 'nodebuffer' }));
+    await fs.writeFile(
+      zip,
+      await new JSZip().file('requirements.txt', 'numpy==1.26.4\n').generateAsync({ type: 'nodebuffer' }),
+    );
     await client.createEnvironment(PROJECT, { name: 'bench-builds', base_environment: 'python3-12' });
     const refs: BuildRef[] = [];
     for (let i = 0; i < builds; i++) {
       const created = await client.uploadRevision(PROJECT, 'bench-builds', zip);
-      refs.push({ host: client.host, project: PROJECT, environment: 'bench-builds', revision: created.revision, build: created.build });
+      refs.push({
+        host: client.host,
+        project: PROJECT,
+        environment: 'bench-builds',
+        revision: created.revision,
+        build: created.build,
+      });
     }
 
     const calls = new Map<string, number[]>(); // build → seconds since following started, one per request
@@ -82,16 +91,25 @@ async function main(): Promise<void> {
     const steadyEnd = Math.min(allFinishedAt ?? end, seconds);
     const steadyMinutes = (steadyEnd - 60) / 60;
     const steady = all.map((times) => times.filter((t) => t >= 60 && t < steadyEnd).length / steadyMinutes);
-    const afterAll = allFinishedAt === undefined ? NaN : all.reduce((sum, times) => sum + times.filter((t) => t > allFinishedAt!).length, 0);
+    const afterAll =
+      allFinishedAt === undefined
+        ? NaN
+        : all.reduce((sum, times) => sum + times.filter((t) => t > allFinishedAt!).length, 0);
     // One request per running build per poll: every poll round asks each due build once, never twice.
-    const duplicates = all.reduce((sum, times) => sum + times.filter((t, i) => i > 0 && t - times[i - 1] < 1).length, 0);
+    const duplicates = all.reduce(
+      (sum, times) => sum + times.filter((t, i) => i > 0 && t - times[i - 1] < 1).length,
+      0,
+    );
     const verdict = (ok: boolean) => (ok ? 'PASS' : 'MISS');
     const maxSteady = Math.max(...steady);
 
     const expected = cadence(120);
     console.log(`machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, node ${process.version}`);
     console.log(
-      `cadence of one build with the defaults: polls at ${expected.slice(0, 7).map((t) => `${t.toFixed(1)}`).join(', ')}, … s: ` +
+      `cadence of one build with the defaults: polls at ${expected
+        .slice(0, 7)
+        .map((t) => `${t.toFixed(1)}`)
+        .join(', ')}, … s: ` +
         `${expected.filter((t) => t < 60).length} in the first minute, then one per 10 s plus the answer's time (≤ 6 a minute)`,
     );
     console.log(
@@ -104,7 +122,9 @@ async function main(): Promise<void> {
           `(reference: ${builds} running builds; goal ≤ 6): ${verdict(maxSteady <= 6)}; two requests for one build in one poll: ${duplicates} ${verdict(duplicates === 0)}`,
       );
     } else {
-      console.log(`builds: --seconds ${seconds} leaves no time after the first minute: no steady-state figure (cadence above)`);
+      console.log(
+        `builds: --seconds ${seconds} leaves no time after the first minute: no steady-state figure (cadence above)`,
+      );
     }
     console.log(
       `builds: all ${builds} finished at ${seconds} s, seen finished by ${allFinishedAt?.toFixed(1) ?? 'never'} s; ` +

@@ -16,7 +16,14 @@ import JSZip from 'jszip';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const KB = 1024;
 const GOALS = { bundleKB: 400, vsixKB: 500, vsixFiles: 20 };
-const ON_DEMAND = ['node_modules/yaml/', 'node_modules/jszip/', 'node_modules/busboy/', 'node_modules/undici/', 'src/emulator/', 'src/archive/pack.ts'];
+const ON_DEMAND = [
+  'node_modules/yaml/',
+  'node_modules/jszip/',
+  'node_modules/busboy/',
+  'node_modules/undici/',
+  'src/emulator/',
+  'src/archive/pack.ts',
+];
 
 const kb = (bytes) => `${(bytes / KB).toFixed(1)} KB`;
 const verdict = (ok) => (ok ? 'PASS' : 'MISS');
@@ -26,12 +33,25 @@ try {
   // The reference: plain esbuild of the same entry, as esbuild.mjs did before the levers.
   const plain = path.join(work, 'plain.js');
   await esbuild.build({
-    absWorkingDir: ROOT, entryPoints: ['src/extension.ts'], outfile: plain, bundle: true, format: 'cjs', platform: 'node',
-    target: 'node20', minify: true, keepNames: true, external: ['vscode'], logLevel: 'error',
+    absWorkingDir: ROOT,
+    entryPoints: ['src/extension.ts'],
+    outfile: plain,
+    bundle: true,
+    format: 'cjs',
+    platform: 'node',
+    target: 'node20',
+    minify: true,
+    keepNames: true,
+    external: ['vscode'],
+    logLevel: 'error',
   });
   const plainBytes = statSync(plain).size;
 
-  execFileSync('npm', ['run', 'package', '--silent'], { cwd: ROOT, stdio: 'pipe', env: { ...process.env, CI: 'true' } });
+  execFileSync('npm', ['run', 'package', '--silent'], {
+    cwd: ROOT,
+    stdio: 'pipe',
+    env: { ...process.env, CI: 'true' },
+  });
   // The same production build again, with its metafile, to say what extension.js is made of.
   execFileSync(process.execPath, ['esbuild.mjs', '--production', '--metafile', work], { cwd: ROOT, stdio: 'inherit' });
 
@@ -39,22 +59,42 @@ try {
   const vsixPath = path.join(ROOT, 'ubiops-environments.vsix');
   const vsixBytes = statSync(vsixPath).size;
   const zip = await JSZip.loadAsync(readFileSync(vsixPath));
-  const files = Object.values(zip.files).filter((entry) => !entry.dir).map((entry) => entry.name);
+  const files = Object.values(zip.files)
+    .filter((entry) => !entry.dir)
+    .map((entry) => entry.name);
   const meta = JSON.parse(readFileSync(path.join(work, 'extension.meta.json'), 'utf8'));
   const inputs = Object.values(meta.outputs).find((output) => output.entryPoint === 'src/extension.ts').inputs;
 
   const parts = new Map();
   for (const [file, { bytesInOutput }] of Object.entries(inputs)) {
-    const part = file.startsWith('node_modules/') ? file.split('/').slice(0, file.includes('/undici/') ? 4 : 2).join('/') : file.split('/').slice(0, 2).join('/');
+    const part = file.startsWith('node_modules/')
+      ? file
+          .split('/')
+          .slice(0, file.includes('/undici/') ? 4 : 2)
+          .join('/')
+      : file.split('/').slice(0, 2).join('/');
     parts.set(part, (parts.get(part) ?? 0) + bytesInOutput);
   }
   const onDemandInBundle = Object.keys(inputs).filter((file) => ON_DEMAND.some((prefix) => file.startsWith(prefix)));
 
-  console.log(`machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, node ${process.version}, esbuild ${esbuild.version}`);
-  console.log(`largest parts of extension.js: ${[...parts].sort((a, b) => b[1] - a[1]).slice(0, 8).map(([part, bytes]) => `${part} ${kb(bytes)}`).join(', ')}`);
-  console.log(`on demand, not in extension.js: ${ON_DEMAND.join(', ')}: ${onDemandInBundle.length ? `FOUND ${onDemandInBundle.join(', ')}` : 'none found'}`);
+  console.log(
+    `machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, node ${process.version}, esbuild ${esbuild.version}`,
+  );
+  console.log(
+    `largest parts of extension.js: ${[...parts]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 8)
+      .map(([part, bytes]) => `${part} ${kb(bytes)}`)
+      .join(', ')}`,
+  );
+  console.log(
+    `on demand, not in extension.js: ${ON_DEMAND.join(', ')}: ${onDemandInBundle.length ? `FOUND ${onDemandInBundle.join(', ')}` : 'none found'}`,
+  );
   const lazy = files.filter((name) => /^extension\/dist\/.*-lib\.js$/.test(name));
-  for (const name of lazy) console.log(`loaded on demand: ${name.replace('extension/', '')} ${kb(statSync(path.join(ROOT, name.replace('extension/', ''))).size)}`);
+  for (const name of lazy)
+    console.log(
+      `loaded on demand: ${name.replace('extension/', '')} ${kb(statSync(path.join(ROOT, name.replace('extension/', ''))).size)}`,
+    );
   console.log(
     `bundle: dist/extension.js ${kb(bundleBytes)}; reference, the same entry bundled plainly ${kb(plainBytes)}; ` +
       `ratio ${(bundleBytes / plainBytes).toFixed(2)}; goal < ${GOALS.bundleKB} KB: ${verdict(bundleBytes < GOALS.bundleKB * KB && onDemandInBundle.length === 0)}`,

@@ -5,7 +5,8 @@ import * as path from 'node:path';
 
 /** Peak RSS above the RSS at the call of start(), from /proc (Linux). */
 export function memoryProbe(): { start(): void; peakAboveMB(): number } {
-  const field = (name: string) => Number(new RegExp(`${name}:\\s+(\\d+) kB`).exec(readFileSync('/proc/self/status', 'utf8'))![1]) / 1024;
+  const field = (name: string) =>
+    Number(new RegExp(`${name}:\\s+(\\d+) kB`).exec(readFileSync('/proc/self/status', 'utf8'))![1]) / 1024;
   let baseline = 0;
   return {
     start() {
@@ -17,11 +18,33 @@ export function memoryProbe(): { start(): void; peakAboveMB(): number } {
 }
 
 /** The emulator's command line in a process of its own (tsx: no build needed); builds take an hour, so no build reads a zip during a run. */
-export async function startEmulator(dataDir: string, token: string, extra: string[] = []): Promise<{ url: string; cpuSeconds(): number; close(): Promise<void> }> {
+export async function startEmulator(
+  dataDir: string,
+  token: string,
+  extra: string[] = [],
+): Promise<{ url: string; cpuSeconds(): number; close(): Promise<void> }> {
   const cli = path.join(__dirname, '..', 'src', 'emulator', 'cli.ts');
-  const emulator = spawn(process.execPath, ['--import', 'tsx', cli, '--port', '0', '--token', token, '--build-seconds', '3600', '--data-dir', dataDir, '--quiet', ...extra], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const emulator = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      cli,
+      '--port',
+      '0',
+      '--token',
+      token,
+      '--build-seconds',
+      '3600',
+      '--data-dir',
+      dataDir,
+      '--quiet',
+      ...extra,
+    ],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   const url = await new Promise<string>((resolve, reject) => {
     let output = '';
     emulator.stdout.on('data', (chunk: Buffer) => {
@@ -44,7 +67,6 @@ export async function startEmulator(dataDir: string, token: string, extra: strin
       }),
   };
 }
-
 
 /** The value after `name` on the command line (`--size-mb 1024`), or undefined. */
 export function argument(name: string): string | undefined {

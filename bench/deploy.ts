@@ -44,7 +44,11 @@ interface Ours {
   deflated: number;
 }
 
-async function deployOnce(client: UbiOpsClient, environment: string, folder: string): Promise<{ seconds: number; prepareSeconds: number; zipBytes: number; deflated: number }> {
+async function deployOnce(
+  client: UbiOpsClient,
+  environment: string,
+  folder: string,
+): Promise<{ seconds: number; prepareSeconds: number; zipBytes: number; deflated: number }> {
   const started = process.hrtime.bigint();
   const upload = await prepareZipUpload(folder, { linkBytesPerSecond: client.uploadBytesPerSecond() });
   const prepareSeconds = Number(process.hrtime.bigint() - started) / 1e9;
@@ -53,7 +57,12 @@ async function deployOnce(client: UbiOpsClient, environment: string, folder: str
   } finally {
     await upload.dispose();
   }
-  return { seconds: Number(process.hrtime.bigint() - started) / 1e9, prepareSeconds, zipBytes: upload.length, deflated: upload.deflated };
+  return {
+    seconds: Number(process.hrtime.bigint() - started) / 1e9,
+    prepareSeconds,
+    zipBytes: upload.length,
+    deflated: upload.deflated,
+  };
 }
 
 /** A child: two deploys with our code, the second timed and measured; prints Ours as JSON. */
@@ -66,7 +75,14 @@ async function child(url: string, environment: string, folder: string): Promise<
     const memory = memoryProbe();
     memory.start();
     const second = await deployOnce(client, environment, folder);
-    const ours: Ours = { first: first.seconds, seconds: second.seconds, prepareSeconds: second.prepareSeconds, peakMB: memory.peakAboveMB(), zipBytes: second.zipBytes, deflated: second.deflated };
+    const ours: Ours = {
+      first: first.seconds,
+      seconds: second.seconds,
+      prepareSeconds: second.prepareSeconds,
+      peakMB: memory.peakAboveMB(),
+      zipBytes: second.zipBytes,
+      deflated: second.deflated,
+    };
     process.stdout.write(`${JSON.stringify(ours)}\n`);
   } finally {
     await client.close();
@@ -84,7 +100,17 @@ function runReference(level: '-0' | '-6', work: string, revisions: string): { se
   const zip = path.join(work, `reference${level}.zip`);
   const started = process.hrtime.bigint();
   execFileSync('/usr/bin/zip', ['-r', level, '-q', zip, 'environment_package'], { cwd: work });
-  const curl = spawnSync('curl', ['-sS', '--fail', '-o', '/dev/null', '-F', `file=@${zip};type=application/zip`, '-H', `Authorization: Token ${TOKEN}`, revisions]);
+  const curl = spawnSync('curl', [
+    '-sS',
+    '--fail',
+    '-o',
+    '/dev/null',
+    '-F',
+    `file=@${zip};type=application/zip`,
+    '-H',
+    `Authorization: Token ${TOKEN}`,
+    revisions,
+  ]);
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   if (curl.status !== 0) throw new Error(`curl failed: ${curl.stderr.toString()}`);
   const zipBytes = Number(execFileSync('stat', ['-c', '%s', zip], { encoding: 'utf8' }));
@@ -94,7 +120,10 @@ function runReference(level: '-0' | '-6', work: string, revisions: string): { se
 
 const sorted = (values: number[]) => [...values].sort((a, b) => a - b);
 const median = (values: number[]) => sorted(values)[Math.floor(values.length / 2)]!;
-const spread = (values: number[]) => `${sorted(values).map((v) => v.toFixed(2)).join('/')} s (median ${median(values).toFixed(2)})`;
+const spread = (values: number[]) =>
+  `${sorted(values)
+    .map((v) => v.toFixed(2))
+    .join('/')} s (median ${median(values).toFixed(2)})`;
 const verdict = (ok: boolean) => (ok ? 'PASS' : 'MISS');
 
 async function main(): Promise<void> {
@@ -108,11 +137,20 @@ async function main(): Promise<void> {
   try {
     const folder = path.join(work, 'environment_package');
     const described = await generate(folder, sizeMb);
-    console.log(`folder: ${described}; ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, node ${process.version}, load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}; min/median/max of ${runs} runs`);
+    console.log(
+      `folder: ${described}; ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, node ${process.version}, load ${os
+        .loadavg()
+        .map((l) => l.toFixed(1))
+        .join(' ')}; min/median/max of ${runs} runs`,
+    );
     let worstMemory = 0;
     const only = argument('--links')?.split(',').map(Number); // e.g. --links 0,100 (0: loopback)
     for (const link of LINKS.filter(({ mbps }) => !only || only.includes(mbps))) {
-      const emulator = await startEmulator(path.join(work, `emulator-${link.mbps}`), TOKEN, link.mbps ? ['--bandwidth-mbps', String(link.mbps)] : []);
+      const emulator = await startEmulator(
+        path.join(work, `emulator-${link.mbps}`),
+        TOKEN,
+        link.mbps ? ['--bandwidth-mbps', String(link.mbps)] : [],
+      );
       // A client per call: a connection left idle while a child deploys can be closed by the server as it is reused.
       const admin = async (call: (client: UbiOpsClient) => Promise<unknown>) => {
         const client = new UbiOpsClient({ host: emulator.url, token: TOKEN });
@@ -124,7 +162,9 @@ async function main(): Promise<void> {
         for (let run = 0; run < runs; run++) {
           // A fresh environment per run: the previous runs' zips go with it.
           const environment = `bench-deploy-${run}`;
-          await admin((client) => client.createEnvironment(PROJECT, { name: environment, base_environment: 'python3-12' }));
+          await admin((client) =>
+            client.createEnvironment(PROJECT, { name: environment, base_environment: 'python3-12' }),
+          );
           const revisions = `${emulator.url}/projects/${PROJECT}/environments/${environment}/revisions`;
           const cli = runReference('-0', work, revisions);
           const zip6 = runReference('-6', work, revisions);
@@ -144,12 +184,20 @@ async function main(): Promise<void> {
       const cliRatio = median(ours) / median(figures.cli);
       const zip6Ratio = median(ours) / median(figures.zip6);
       const MB = 1024 * 1024;
-      console.log(`${link.name}: cli way (zip -0 + curl, ${(sizes.cli / MB).toFixed(1)} MB) ${spread(figures.cli)}; zip -6 + curl (${(sizes.zip6 / MB).toFixed(1)} MB) ${spread(figures.zip6)}`);
-      console.log(`${link.name}: ours (${(last.zipBytes / MB).toFixed(1)} MB, ${last.deflated} entries deflated) ${spread(ours)}, of which scan and deflate ${spread(figures.ours.map((o) => o.prepareSeconds))}; first deploy of a session ${spread(figures.ours.map((o) => o.first))}`);
-      console.log(`${link.name}: ratio to the cli way ${cliRatio.toFixed(2)} (goal ≤ ${link.goal.toFixed(2)}) ${verdict(cliRatio <= link.goal)}; ` +
-        `to zip -6 + curl ${zip6Ratio.toFixed(2)} (goal ≤ 1.00) ${verdict(zip6Ratio <= 1)}; memory, worst run +${memory.toFixed(1)} MB (goal < ${GOAL_MEMORY_MB} MB) ${verdict(memory < GOAL_MEMORY_MB)}`);
+      console.log(
+        `${link.name}: cli way (zip -0 + curl, ${(sizes.cli / MB).toFixed(1)} MB) ${spread(figures.cli)}; zip -6 + curl (${(sizes.zip6 / MB).toFixed(1)} MB) ${spread(figures.zip6)}`,
+      );
+      console.log(
+        `${link.name}: ours (${(last.zipBytes / MB).toFixed(1)} MB, ${last.deflated} entries deflated) ${spread(ours)}, of which scan and deflate ${spread(figures.ours.map((o) => o.prepareSeconds))}; first deploy of a session ${spread(figures.ours.map((o) => o.first))}`,
+      );
+      console.log(
+        `${link.name}: ratio to the cli way ${cliRatio.toFixed(2)} (goal ≤ ${link.goal.toFixed(2)}) ${verdict(cliRatio <= link.goal)}; ` +
+          `to zip -6 + curl ${zip6Ratio.toFixed(2)} (goal ≤ 1.00) ${verdict(zip6Ratio <= 1)}; memory, worst run +${memory.toFixed(1)} MB (goal < ${GOAL_MEMORY_MB} MB) ${verdict(memory < GOAL_MEMORY_MB)}`,
+      );
     }
-    console.log(`memory of the deploy, worst of all runs: +${worstMemory.toFixed(1)} MB above baseline (goal < ${GOAL_MEMORY_MB} MB) ${verdict(worstMemory < GOAL_MEMORY_MB)}`);
+    console.log(
+      `memory of the deploy, worst of all runs: +${worstMemory.toFixed(1)} MB above baseline (goal < ${GOAL_MEMORY_MB} MB) ${verdict(worstMemory < GOAL_MEMORY_MB)}`,
+    );
   } finally {
     await rm(work, { recursive: true, force: true });
   }

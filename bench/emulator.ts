@@ -13,7 +13,13 @@ async function burst(agent: http.Agent, url: URL, authorised: boolean): Promise<
   const get = () =>
     new Promise<number>((resolve) => {
       const request = http.get(
-        { host: url.hostname, port: url.port, path: url.pathname, agent, headers: authorised ? { Authorization: `Token ${TOKEN}` } : {} },
+        {
+          host: url.hostname,
+          port: url.port,
+          path: url.pathname,
+          agent,
+          headers: authorised ? { Authorization: `Token ${TOKEN}` } : {},
+        },
         (response) => {
           response.resume();
           response.on('end', () => resolve(response.statusCode ?? 0));

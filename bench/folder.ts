@@ -10,9 +10,37 @@ export const SMALL_FILES = 5000;
 /** Writes the folder; returns a line describing it. */
 export async function generate(folder: string, sizeMb: number): Promise<string> {
   let seed = 42;
-  const random = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
-  const words = ['import', 'numpy', 'as', 'np', 'def', 'return', 'self', 'model', 'data', 'for', 'in', 'range', 'if', 'else', 'None',
-    'print', 'value', 'result', 'class', 'with', 'open', 'path', 'config', 'request', 'response', 'tensor', 'batch', 'input'];
+  const random = () => (seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32;
+  const words = [
+    'import',
+    'numpy',
+    'as',
+    'np',
+    'def',
+    'return',
+    'self',
+    'model',
+    'data',
+    'for',
+    'in',
+    'range',
+    'if',
+    'else',
+    'None',
+    'print',
+    'value',
+    'result',
+    'class',
+    'with',
+    'open',
+    'path',
+    'config',
+    'request',
+    'response',
+    'tensor',
+    'batch',
+    'input',
+  ];
   let small = 0;
   await mkdir(folder, { recursive: true });
   await writeFile(path.join(folder, 'requirements.txt'), 'numpy==1.26.4\npandas>=2.0\n');
@@ -23,8 +51,11 @@ export async function generate(folder: string, sizeMb: number): Promise<string> 
     const target = 400 + Math.floor(random() * random() * 16000);
     for (let size = 0; size < target;) {
       const indent = '    '.repeat(Math.floor(random() * 3));
-      const line = indent + Array.from({ length: 3 + Math.floor(random() * 8) }, () =>
-        random() < 0.15 ? String(Math.floor(random() * 100000)) : words[Math.floor(random() * words.length)]).join(' ');
+      const line =
+        indent +
+        Array.from({ length: 3 + Math.floor(random() * 8) }, () =>
+          random() < 0.15 ? String(Math.floor(random() * 100000)) : words[Math.floor(random() * words.length)],
+        ).join(' ');
       lines.push(line);
       size += line.length + 1;
     }
@@ -41,7 +72,9 @@ export async function generate(folder: string, sizeMb: number): Promise<string> 
       const piece = left >= chunk.length ? chunk : chunk.subarray(0, left);
       if (!out.write(Buffer.from(piece))) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
     }
-    await new Promise((resolve, reject) => out.end((error?: Error | null) => (error ? reject(error) : resolve(undefined))));
+    await new Promise((resolve, reject) =>
+      out.end((error?: Error | null) => (error ? reject(error) : resolve(undefined))),
+    );
   }
   return `${SMALL_FILES} small files (${(small / MB).toFixed(1)} MB) + 4 incompressible (${(large / MB).toFixed(1)} MB) = ${((small + large) / MB).toFixed(1)} MB`;
 }

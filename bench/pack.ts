@@ -7,7 +7,15 @@
 // Memory: peak RSS above the process's RSS just before packing (the peak is reset through /proc/self/clear_refs,
 // so start-up does not count). `zip` is measured whole by /usr/bin/time, peak RSS included.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { createReadStream, createWriteStream, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import {
+  createReadStream,
+  createWriteStream,
+  existsSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -32,7 +40,12 @@ interface Measure {
 
 async function main(): Promise<void> {
   const child = argument('--child');
-  if (child) return runChild(child, process.argv[process.argv.indexOf('--child') + 2]!, process.argv[process.argv.indexOf('--child') + 3]!);
+  if (child)
+    return runChild(
+      child,
+      process.argv[process.argv.indexOf('--child') + 2]!,
+      process.argv[process.argv.indexOf('--child') + 3]!,
+    );
 
   const sizeMb = Number(argument('--size-mb') ?? 100);
   const runs = Number(argument('--runs') ?? 3);
@@ -43,7 +56,9 @@ async function main(): Promise<void> {
     const folder = path.join(work, 'environment_package');
     const generated = await generate(folder, sizeMb);
     const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
-    console.log(`folder: ${generated}; ${os.cpus().length} cores (${cpu}), Node ${process.version}, ${os.platform()} ${os.release()}`);
+    console.log(
+      `folder: ${generated}; ${os.cpus().length} cores (${cpu}), Node ${process.version}, ${os.platform()} ${os.release()}`,
+    );
 
     const zipRuns: Measure[] = [];
     const ourRuns: Measure[] = [];
@@ -55,24 +70,38 @@ async function main(): Promise<void> {
     const ours = median(ourRuns);
     const jszip = skipJszip ? undefined : runNode('jszip', folder, path.join(work, 'jszip.zip'));
 
-    for (const [name, file] of [['ours', 'ours-0.zip'], ['zip', 'zip-0.zip'], ...(jszip ? [['jszip', 'jszip.zip']] : [])] as const) {
+    for (const [name, file] of [
+      ['ours', 'ours-0.zip'],
+      ['zip', 'zip-0.zip'],
+      ...(jszip ? [['jszip', 'jszip.zip']] : []),
+    ] as const) {
       console.log(`check: ${name} ${verify(path.join(work, file), SMALL_FILES + 4 + 1)}`);
     }
 
     const verdict = (ok: boolean) => (ok ? 'PASS' : 'MISS');
     const timeRatio = ours.seconds / zip.seconds;
     const sizeRatio = ours.zipBytes / zip.zipBytes;
-    console.log(`time:   zip -r -6 ${zip.seconds.toFixed(2)} s, ours ${ours.seconds.toFixed(2)} s, ratio ${timeRatio.toFixed(2)} (goal ≤ ${GOAL_TIME_RATIO.toFixed(2)}) ${verdict(timeRatio <= GOAL_TIME_RATIO)}`);
-    console.log(`size:   zip -r -6 ${(zip.zipBytes / MB).toFixed(1)} MB, ours ${(ours.zipBytes / MB).toFixed(1)} MB, ratio ${sizeRatio.toFixed(3)} (goal ≤ ${GOAL_SIZE_RATIO}) ${verdict(sizeRatio <= GOAL_SIZE_RATIO)}`);
-    console.log(`memory: zip -r -6 ${zip.peakMB.toFixed(1)} MB peak RSS, ours +${ours.peakMB.toFixed(1)} MB above baseline (goal < ${GOAL_MEMORY_MB} MB) ${verdict(ours.peakMB < GOAL_MEMORY_MB)}`);
+    console.log(
+      `time:   zip -r -6 ${zip.seconds.toFixed(2)} s, ours ${ours.seconds.toFixed(2)} s, ratio ${timeRatio.toFixed(2)} (goal ≤ ${GOAL_TIME_RATIO.toFixed(2)}) ${verdict(timeRatio <= GOAL_TIME_RATIO)}`,
+    );
+    console.log(
+      `size:   zip -r -6 ${(zip.zipBytes / MB).toFixed(1)} MB, ours ${(ours.zipBytes / MB).toFixed(1)} MB, ratio ${sizeRatio.toFixed(3)} (goal ≤ ${GOAL_SIZE_RATIO}) ${verdict(sizeRatio <= GOAL_SIZE_RATIO)}`,
+    );
+    console.log(
+      `memory: zip -r -6 ${zip.peakMB.toFixed(1)} MB peak RSS, ours +${ours.peakMB.toFixed(1)} MB above baseline (goal < ${GOAL_MEMORY_MB} MB) ${verdict(ours.peakMB < GOAL_MEMORY_MB)}`,
+    );
     if (jszip) {
-      console.log(`jszip:  streamed files, DEFLATE 6: ${jszip.seconds.toFixed(2)} s (ratio ${(jszip.seconds / zip.seconds).toFixed(2)} ${verdict(jszip.seconds / zip.seconds <= GOAL_TIME_RATIO)}), ` +
-        `size ratio ${(jszip.zipBytes / zip.zipBytes).toFixed(3)}, +${jszip.peakMB.toFixed(1)} MB above baseline ${verdict(jszip.peakMB < GOAL_MEMORY_MB)}`);
+      console.log(
+        `jszip:  streamed files, DEFLATE 6: ${jszip.seconds.toFixed(2)} s (ratio ${(jszip.seconds / zip.seconds).toFixed(2)} ${verdict(jszip.seconds / zip.seconds <= GOAL_TIME_RATIO)}), ` +
+          `size ratio ${(jszip.zipBytes / zip.zipBytes).toFixed(3)}, +${jszip.peakMB.toFixed(1)} MB above baseline ${verdict(jszip.peakMB < GOAL_MEMORY_MB)}`,
+      );
     }
     const reading = runNode('jszip-read', path.join(work, 'ours-0.zip'), path.join(work, 'read-jszip'));
     const extracting = runNode('extract', path.join(work, 'ours-0.zip'), path.join(work, 'read-ours'));
-    console.log(`read:   JSZip.loadAsync of our zip ${reading.seconds.toFixed(2)} s, +${reading.peakMB.toFixed(1)} MB (before inflating anything); ` +
-      `extractZip ${extracting.seconds.toFixed(2)} s, +${extracting.peakMB.toFixed(1)} MB (everything inflated, CRCs checked)`);
+    console.log(
+      `read:   JSZip.loadAsync of our zip ${reading.seconds.toFixed(2)} s, +${reading.peakMB.toFixed(1)} MB (before inflating anything); ` +
+        `extractZip ${extracting.seconds.toFixed(2)} s, +${extracting.peakMB.toFixed(1)} MB (everything inflated, CRCs checked)`,
+    );
   } finally {
     if (!process.argv.includes('--keep')) await rm(work, { recursive: true, force: true });
     else console.log(`kept ${work}`);
@@ -81,10 +110,14 @@ async function main(): Promise<void> {
 
 /** About 5,000 source-like files (compressible about 4×, like code) and four incompressible files for the rest. */
 function runZip(folder: string, out: string): Measure {
-  const result = spawnSync('/usr/bin/time', ['-f', '%e %M', '/usr/bin/zip', '-r', '-6', '-q', out, path.basename(folder)], {
-    cwd: path.dirname(folder),
-    encoding: 'utf8',
-  });
+  const result = spawnSync(
+    '/usr/bin/time',
+    ['-f', '%e %M', '/usr/bin/zip', '-r', '-6', '-q', out, path.basename(folder)],
+    {
+      cwd: path.dirname(folder),
+      encoding: 'utf8',
+    },
+  );
   if (result.status !== 0) throw new Error(`zip failed: ${result.stderr}`);
   const [seconds, kb] = result.stderr.trim().split('\n').pop()!.split(' ').map(Number);
   // /usr/bin/time has 10 ms resolution; time the zip run itself for a finer figure would need its own wrapper.
@@ -92,7 +125,9 @@ function runZip(folder: string, out: string): Measure {
 }
 
 function runNode(kind: string, input: string, out: string): Measure {
-  const output = execFileSync(process.execPath, [...process.execArgv, __filename, '--child', kind, input, out], { encoding: 'utf8' });
+  const output = execFileSync(process.execPath, [...process.execArgv, __filename, '--child', kind, input, out], {
+    encoding: 'utf8',
+  });
   return JSON.parse(output.trim().split('\n').pop()!) as Measure;
 }
 
@@ -100,7 +135,9 @@ function runNode(kind: string, input: string, out: string): Measure {
 function verify(zipPath: string, files: number): string {
   if (existsSync('/usr/bin/unzip')) {
     const test = spawnSync('/usr/bin/unzip', ['-tq', zipPath], { encoding: 'utf8' });
-    const listing = spawnSync('/usr/bin/unzip', ['-Z1', zipPath], { encoding: 'utf8' }).stdout.split('\n').filter((l) => l && !l.endsWith('/'));
+    const listing = spawnSync('/usr/bin/unzip', ['-Z1', zipPath], { encoding: 'utf8' })
+      .stdout.split('\n')
+      .filter((l) => l && !l.endsWith('/'));
     const ok = test.status === 0 && listing.length === files;
     return `${ok ? 'OK' : 'FAILED'}: unzip -t says "${test.stdout.trim()}", ${listing.length} files`;
   }
@@ -162,7 +199,12 @@ async function packWithJszip(folder: string, out: string): Promise<void> {
   };
   walk(folder, `${top}/`);
   await pipeline(
-    zip.generateNodeStream({ type: 'nodebuffer', streamFiles: true, compression: 'DEFLATE', compressionOptions: { level: 6 } }) as unknown as Readable,
+    zip.generateNodeStream({
+      type: 'nodebuffer',
+      streamFiles: true,
+      compression: 'DEFLATE',
+      compressionOptions: { level: 6 },
+    }) as unknown as Readable,
     createWriteStream(out),
   );
 }

@@ -27,16 +27,30 @@ async function main(): Promise<void> {
     // A few rules, a negation among them, so that every file is tested against each.
     await writeFile(path.join(folder, '.ubiops-ignore'), '*.log\ntmp/\n!keep.log\n');
     for (let i = 0; i < files; i += 1000) {
-      await Promise.all(Array.from({ length: Math.min(1000, files - i) }, (_, j) =>
-        writeFile(path.join(folder, 'many', `file-${String(i + j).padStart(7, '0')}.py`), `x = ${i + j}\n`)));
+      await Promise.all(
+        Array.from({ length: Math.min(1000, files - i) }, (_, j) =>
+          writeFile(path.join(folder, 'many', `file-${String(i + j).padStart(7, '0')}.py`), `x = ${i + j}\n`),
+        ),
+      );
     }
-    console.log(`folder: ${files.toLocaleString('en-US')} files in one folder; Node ${process.version}, ${os.cpus().length} cores`);
+    console.log(
+      `folder: ${files.toLocaleString('en-US')} files in one folder; Node ${process.version}, ${os.cpus().length} cores`,
+    );
     for (const kind of ['scan', 'pack']) {
-      const output = execFileSync(process.execPath, [...process.execArgv, __filename, '--child', kind, folder, String(files + 10)], { encoding: 'utf8' });
-      const { seconds, peakMB, totalMB, packed } = JSON.parse(output.trim().split('\n').pop()!) as Record<string, number>;
+      const output = execFileSync(
+        process.execPath,
+        [...process.execArgv, __filename, '--child', kind, folder, String(files + 10)],
+        { encoding: 'utf8' },
+      );
+      const { seconds, peakMB, totalMB, packed } = JSON.parse(output.trim().split('\n').pop()!) as Record<
+        string,
+        number
+      >;
       const verdict = peakMB < GOAL_MB ? 'PASS' : 'MISS';
-      console.log(`${kind}: ${packed.toLocaleString('en-US')} files in ${seconds.toFixed(1)} s, +${peakMB.toFixed(0)} MB peak RSS above baseline ` +
-        `(${totalMB.toFixed(0)} MB in all; goal < ${GOAL_MB} MB above baseline) ${verdict}`);
+      console.log(
+        `${kind}: ${packed.toLocaleString('en-US')} files in ${seconds.toFixed(1)} s, +${peakMB.toFixed(0)} MB peak RSS above baseline ` +
+          `(${totalMB.toFixed(0)} MB in all; goal < ${GOAL_MB} MB above baseline) ${verdict}`,
+      );
     }
   } finally {
     await rm(work, { recursive: true, force: true });
@@ -44,7 +58,8 @@ async function main(): Promise<void> {
 }
 
 async function child(kind: string, folder: string, maxFiles: number): Promise<void> {
-  const field = (name: string) => Number(new RegExp(`${name}:\\s+(\\d+) kB`).exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? NaN) / 1024;
+  const field = (name: string) =>
+    Number(new RegExp(`${name}:\\s+(\\d+) kB`).exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? NaN) / 1024;
   writeFileSync('/proc/self/clear_refs', '5');
   const baseline = field('VmRSS');
   const start = process.hrtime.bigint();

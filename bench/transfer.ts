@@ -58,14 +58,34 @@ async function child(kind: string, url: string, environment: string, file: strin
   }
 }
 
-function runOurs(kind: 'upload' | 'download', url: string, environment: string, file: string, revision?: string): Measure {
-  const args = [...process.execArgv, '--expose-gc', __filename, '--child', kind, url, environment, file, ...(revision ? ['--revision', revision] : [])];
+function runOurs(
+  kind: 'upload' | 'download',
+  url: string,
+  environment: string,
+  file: string,
+  revision?: string,
+): Measure {
+  const args = [
+    ...process.execArgv,
+    '--expose-gc',
+    __filename,
+    '--child',
+    kind,
+    url,
+    environment,
+    file,
+    ...(revision ? ['--revision', revision] : []),
+  ];
   const output = execFileSync(process.execPath, args, { encoding: 'utf8', maxBuffer: 1024 * 1024 });
   return JSON.parse(output.trim().split('\n').pop()!) as Measure;
 }
 
 function runCurl(args: string[]): Measure {
-  const result = spawnSync('/usr/bin/time', ['-f', 'peak %M cpu %U %S', 'curl', '-sS', '--fail', '-w', 'total %{time_total}\n', ...args], { encoding: 'utf8' });
+  const result = spawnSync(
+    '/usr/bin/time',
+    ['-f', 'peak %M cpu %U %S', 'curl', '-sS', '--fail', '-w', 'total %{time_total}\n', ...args],
+    { encoding: 'utf8' },
+  );
   if (result.status !== 0) throw new Error(`curl failed: ${result.stderr}`);
   const seconds = Number(/total ([\d.]+)/.exec(result.stdout)![1]);
   const [, kb, user, system] = /peak (\d+) cpu ([\d.]+) ([\d.]+)/.exec(result.stderr)!;
@@ -110,7 +130,16 @@ async function main(): Promise<void> {
       const environment = `bench-transfer-${run}`;
       await client.createEnvironment(PROJECT, { name: environment, base_environment: 'python3-12' });
       const revisions = `${emulator.url}/projects/${PROJECT}/environments/${environment}/revisions`;
-      const curlUpload = () => runCurl(['-o', '/dev/null', '-F', `file=@${zip};type=application/zip`, '-H', `Authorization: Token ${TOKEN}`, revisions]);
+      const curlUpload = () =>
+        runCurl([
+          '-o',
+          '/dev/null',
+          '-F',
+          `file=@${zip};type=application/zip`,
+          '-H',
+          `Authorization: Token ${TOKEN}`,
+          revisions,
+        ]);
       const oursUpload = () => runOurs('upload', emulator.url, environment, zip);
       // Alternate which goes first: the page cache and the emulator's disk writes treat both alike.
       for (const upload of run % 2 ? [curlUpload, oursUpload] : [oursUpload, curlUpload]) {
@@ -121,8 +150,10 @@ async function main(): Promise<void> {
       }
       const [revision] = await client.listRevisions(PROJECT, environment);
       const download = `${revisions}/${revision.id}/download`;
-      const curlDownload = () => runCurl(['-o', path.join(work, 'curl-download.zip'), '-H', `Authorization: Token ${TOKEN}`, download]);
-      const oursDownload = () => runOurs('download', emulator.url, environment, path.join(work, 'ours-download.zip'), revision.id);
+      const curlDownload = () =>
+        runCurl(['-o', path.join(work, 'curl-download.zip'), '-H', `Authorization: Token ${TOKEN}`, download]);
+      const oursDownload = () =>
+        runOurs('download', emulator.url, environment, path.join(work, 'ours-download.zip'), revision.id);
       for (const get of run % 2 ? [curlDownload, oursDownload] : [oursDownload, curlDownload]) {
         await rm(path.join(work, get === oursDownload ? 'ours-download.zip' : 'curl-download.zip'), { force: true });
         const before = emulator.cpuSeconds();
@@ -139,8 +170,13 @@ async function main(): Promise<void> {
     const verdict = (ok: boolean) => (ok ? 'PASS' : 'MISS');
     const rate = (measure: Pick<Measure, 'seconds'>) => bytes / MB / measure.seconds;
     const perGB = (values: number[]) => (median(values) / (bytes / 1024 ** 3)).toFixed(2);
-    console.log(`machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, node ${process.version}, ${os.platform()} ${os.release()}; ${(bytes / MB).toFixed(0)} MB zip, medians of ${runs}`);
-    for (const [name, figures] of [['upload', uploads], ['download', downloads]] as const) {
+    console.log(
+      `machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, node ${process.version}, ${os.platform()} ${os.release()}; ${(bytes / MB).toFixed(0)} MB zip, medians of ${runs}`,
+    );
+    for (const [name, figures] of [
+      ['upload', uploads],
+      ['download', downloads],
+    ] as const) {
       const ours = rate({ seconds: median(figures.ours.map((m) => m.seconds)) });
       const curl = rate({ seconds: median(figures.curl.map((m) => m.seconds)) });
       // The bound must hold in every run: the worst run is the figure, not the median.

@@ -91,14 +91,19 @@ async function main(): Promise<void> {
     const sharedRequests = emulator.stats().requests - beforeShared;
 
     const verdict = (ok: boolean) => (ok ? 'PASS' : 'MISS');
-    console.log(`machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, node ${process.version}; the emulator's demo data`);
+    console.log(
+      `machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, node ${process.version}; the emulator's demo data`,
+    );
     for (const [kind, tally] of byKind) {
       const ratio = tally.requests / tally.expansions;
-      const why = kind === 'environment' && ratio === 2
-        ? ' (by design: revisions + the environment detail, the only answer that says which revision is active)'
-        : '';
+      const why =
+        kind === 'environment' && ratio === 2
+          ? ' (by design: revisions + the environment detail, the only answer that says which revision is active)'
+          : '';
       const what = kind === 'root' ? 'the root (projects)' : `${/^[aeiou]/.test(kind) ? 'an' : 'a'} ${kind}`;
-      console.log(`tree: expanding ${what}: ${tally.requests} requests for ${tally.expansions} expansions, ratio ${ratio.toFixed(2)}; goal 1: ${verdict(ratio === 1)}${why}`);
+      console.log(
+        `tree: expanding ${what}: ${tally.requests} requests for ${tally.expansions} expansions, ratio ${ratio.toFixed(2)}; goal 1: ${verdict(ratio === 1)}${why}`,
+      );
     }
     console.log(
       `tree: a session of ${expansions} expansions, one at a time: ${requests} requests, ratio ${(requests / expansions).toFixed(2)} ` +
@@ -110,7 +115,9 @@ async function main(): Promise<void> {
         `TCP connections opened ${endAll.connections - startAll.connections} ` +
         `(one per request in flight at once, kept alive and reused by the next level; not capped, see docs/performance.md)`,
     );
-    console.log(`tree: the same node loaded twice at once: ${sharedRequests} request${sharedRequests === 1 ? '' : 's'} (goal 1): ${verdict(sharedRequests === 1)}`);
+    console.log(
+      `tree: the same node loaded twice at once: ${sharedRequests} request${sharedRequests === 1 ? '' : 's'} (goal 1): ${verdict(sharedRequests === 1)}`,
+    );
   } finally {
     await Promise.all(clients.map((client) => client.close()));
     await emulator.close();

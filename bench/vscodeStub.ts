@@ -30,7 +30,9 @@ const stub = {
   ThemeColor: Plain,
   MarkdownString: Plain,
   TreeItemCollapsibleState: { None: 0, Collapsed: 1, Expanded: 2 },
-  Disposable: { from: (...items: { dispose(): void }[]) => ({ dispose: () => items.forEach((item) => item.dispose()) }) },
+  Disposable: {
+    from: (...items: { dispose(): void }[]) => ({ dispose: () => items.forEach((item) => item.dispose()) }),
+  },
   commands: { executeCommand: async () => undefined },
 };
 

@@ -17,7 +17,9 @@ export const VIEWPORT = { width: 1280, height: 800 };
 
 function checkInstalled() {
   if (!existsSync(CHROMIUM_PATH)) {
-    throw new Error(`No Chromium at ${CHROMIUM_PATH}: install Debian's with "apt-get install -y chromium" (or set UBIOPS_CHROMIUM_PATH).`);
+    throw new Error(
+      `No Chromium at ${CHROMIUM_PATH}: install Debian's with "apt-get install -y chromium" (or set UBIOPS_CHROMIUM_PATH).`,
+    );
   }
 }
 

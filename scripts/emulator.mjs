@@ -36,11 +36,16 @@ export async function startEmulator({
   };
   process.once('exit', killOnExit);
   let exited;
-  const exitPromise = new Promise((resolveExit) => child.once('exit', (code, signal) => resolveExit((exited = { code, signal }))));
+  const exitPromise = new Promise((resolveExit) =>
+    child.once('exit', (code, signal) => resolveExit((exited = { code, signal }))),
+  );
 
   let output = '';
   const url = await new Promise((resolveUrl, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the emulator did not start within ${readyTimeoutMs} ms:\n${output}`)), readyTimeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`the emulator did not start within ${readyTimeoutMs} ms:\n${output}`)),
+      readyTimeoutMs,
+    );
     let pending = '';
     const onLine = (line) => {
       const match = /^UbiOps emulator serving (\S+)/.exec(line);

@@ -43,7 +43,9 @@ export function readmeWithoutRepositoryLinks(markdown) {
   return markdown
     .split(CODE)
     .map((part, i) =>
-      i % 2 ? part : part.replace(IMAGE_LINE, '').replace(IMAGE, '').replace(HTML_IMAGE, '').replace(RELATIVE_LINK, '$1'),
+      i % 2
+        ? part
+        : part.replace(IMAGE_LINE, '').replace(IMAGE, '').replace(HTML_IMAGE, '').replace(RELATIVE_LINK, '$1'),
     )
     .join('');
 }
@@ -69,7 +71,13 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
 
   const vsce = join(ROOT, 'node_modules', '@vscode', 'vsce', 'vsce');
   run(process.execPath, [
-    vsce, 'package', '--no-dependencies', '--readme-path', PACKAGED_README, '--out', VSIX,
+    vsce,
+    'package',
+    '--no-dependencies',
+    '--readme-path',
+    PACKAGED_README,
+    '--out',
+    VSIX,
     // Unset: the links vsce would rewrite are gone already; it must not stop at a `command:` link in a code span.
     ...(url ? [] : ['--allow-missing-repository', '--no-rewrite-relative-links']),
   ]);

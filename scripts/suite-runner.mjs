@@ -5,7 +5,12 @@ const SUMMARY = /^(\d+) passed, (\d+) failed, (\d+) skipped$/;
 
 /** The last "N passed, N failed, N skipped" line of a suite's output, or undefined when it printed none. */
 export function readSummary(output) {
-  const match = output.trimEnd().split('\n').map((line) => SUMMARY.exec(line.trim())).filter(Boolean).pop();
+  const match = output
+    .trimEnd()
+    .split('\n')
+    .map((line) => SUMMARY.exec(line.trim()))
+    .filter(Boolean)
+    .pop();
   return match ? { line: match[0], passed: Number(match[1]), failed: Number(match[2]) } : undefined;
 }
 

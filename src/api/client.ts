@@ -165,7 +165,7 @@ export class UbiOpsClient {
     this.host = normaliseHost(options.host ?? DEFAULT_API_HOST);
     const token = normaliseToken(options.token);
     if (!token) {
-      throw new TypeError('The UbiOps API token is empty. Create one under your project\'s API tokens and paste it.');
+      throw new TypeError("The UbiOps API token is empty. Create one under your project's API tokens and paste it.");
     }
     this.ownsDispatcher = !options.dispatcher;
     this.dispatcher = options.dispatcher;
@@ -231,8 +231,14 @@ export class UbiOpsClient {
   }
 
   /** `GET /projects`, optionally filtered by labels (`k:v` pairs). */
-  listProjects(filter: { labels?: Record<string, string> | string } = {}, options: CallOptions = {}): Promise<Project[]> {
-    return this.array<Project>({ method: 'GET', path: '/projects', query: { labels: labelQuery(filter.labels) }, ...options }, SHAPES.project);
+  listProjects(
+    filter: { labels?: Record<string, string> | string } = {},
+    options: CallOptions = {},
+  ): Promise<Project[]> {
+    return this.array<Project>(
+      { method: 'GET', path: '/projects', query: { labels: labelQuery(filter.labels) }, ...options },
+      SHAPES.project,
+    );
   }
 
   /** Lists projects to check the token: 401 means wrong, 200 means it works. Other failures throw. */
@@ -250,28 +256,41 @@ export class UbiOpsClient {
   // ---- environments --------------------------------------------------------------------------------------------
 
   /** `environments_list`: base and custom environments, filtered by labels (any pair), type and request format. */
-  listEnvironments(project: string, filter: EnvironmentListFilter = {}, options: CallOptions = {}): Promise<EnvironmentList[]> {
-    return this.array<EnvironmentList>({
-      method: 'GET',
-      path: projectPath(project, 'environments'),
-      query: {
-        labels: labelQuery(filter.labels),
-        environment_type: filter.environment_type,
-        supports_request_format:
-          filter.supports_request_format === undefined ? undefined : String(filter.supports_request_format),
+  listEnvironments(
+    project: string,
+    filter: EnvironmentListFilter = {},
+    options: CallOptions = {},
+  ): Promise<EnvironmentList[]> {
+    return this.array<EnvironmentList>(
+      {
+        method: 'GET',
+        path: projectPath(project, 'environments'),
+        query: {
+          labels: labelQuery(filter.labels),
+          environment_type: filter.environment_type,
+          supports_request_format:
+            filter.supports_request_format === undefined ? undefined : String(filter.supports_request_format),
+        },
+        ...options,
       },
-      ...options,
-    }, SHAPES.environment);
+      SHAPES.environment,
+    );
   }
 
   /** `environments_create`. */
   createEnvironment(project: string, data: EnvironmentCreate, options: CallOptions = {}): Promise<EnvironmentList> {
-    return this.object<EnvironmentList>({ method: 'POST', path: projectPath(project, 'environments'), json: data, ...options }, SHAPES.environment);
+    return this.object<EnvironmentList>(
+      { method: 'POST', path: projectPath(project, 'environments'), json: data, ...options },
+      SHAPES.environment,
+    );
   }
 
   /** `environments_get`. */
   getEnvironment(project: string, environment: string, options: CallOptions = {}): Promise<EnvironmentDetail> {
-    return this.object<EnvironmentDetail>({ method: 'GET', path: environmentPath(project, environment), ...options }, SHAPES.environment);
+    return this.object<EnvironmentDetail>(
+      { method: 'GET', path: environmentPath(project, environment), ...options },
+      SHAPES.environment,
+    );
   }
 
   /** `environments_update`: rename, display name, description; `labels` replaces the labels whole. */
@@ -281,7 +300,10 @@ export class UbiOpsClient {
     data: EnvironmentUpdate,
     options: CallOptions = {},
   ): Promise<EnvironmentDetail> {
-    return this.object<EnvironmentDetail>({ method: 'PATCH', path: environmentPath(project, environment), json: data, ...options }, SHAPES.environment);
+    return this.object<EnvironmentDetail>(
+      { method: 'PATCH', path: environmentPath(project, environment), json: data, ...options },
+      SHAPES.environment,
+    );
   }
 
   /** `environments_delete`. Refused (400) while a deployment version uses the environment. */
@@ -299,24 +321,38 @@ export class UbiOpsClient {
     filter: EnvironmentUsageFilter = {},
     options: CallOptions = {},
   ): Promise<EnvironmentUsage[]> {
-    return this.array<EnvironmentUsage>({
-      method: 'GET',
-      path: environmentPath(project, environment, 'usage'),
-      query: { environment_type: filter.environment_type },
-      ...options,
-    }, SHAPES.usage);
+    return this.array<EnvironmentUsage>(
+      {
+        method: 'GET',
+        path: environmentPath(project, environment, 'usage'),
+        query: { environment_type: filter.environment_type },
+        ...options,
+      },
+      SHAPES.usage,
+    );
   }
 
   // ---- revisions ---------------------------------------------------------------------------------------------
 
   /** `environment_revisions_list`. */
   listRevisions(project: string, environment: string, options: CallOptions = {}): Promise<EnvironmentRevisionDetail[]> {
-    return this.array<EnvironmentRevisionDetail>({ method: 'GET', path: environmentPath(project, environment, 'revisions'), ...options }, SHAPES.revision);
+    return this.array<EnvironmentRevisionDetail>(
+      { method: 'GET', path: environmentPath(project, environment, 'revisions'), ...options },
+      SHAPES.revision,
+    );
   }
 
   /** `environment_revisions_get`. */
-  getRevision(project: string, environment: string, revision: string, options: CallOptions = {}): Promise<EnvironmentRevisionDetail> {
-    return this.object<EnvironmentRevisionDetail>({ method: 'GET', path: revisionPath(project, environment, revision), ...options }, SHAPES.revision);
+  getRevision(
+    project: string,
+    environment: string,
+    revision: string,
+    options: CallOptions = {},
+  ): Promise<EnvironmentRevisionDetail> {
+    return this.object<EnvironmentRevisionDetail>(
+      { method: 'GET', path: revisionPath(project, environment, revision), ...options },
+      SHAPES.revision,
+    );
   }
 
   /**
@@ -350,10 +386,18 @@ export class UbiOpsClient {
     const fileName = options.fileName ?? (typeof zip === 'string' ? path.basename(zip) : 'environment.zip');
     let firstByte: number | undefined;
     let contentError: unknown;
-    const stream = multipartFile('file', fileName, 'application/zip', content, options.signal, (bytes) => {
-      firstByte ??= performance.now();
-      options.onProgress?.({ bytes, total: content.length });
-    }, (error) => (contentError = error));
+    const stream = multipartFile(
+      'file',
+      fileName,
+      'application/zip',
+      content,
+      options.signal,
+      (bytes) => {
+        firstByte ??= performance.now();
+        options.onProgress?.({ bytes, total: content.length });
+      },
+      (error) => (contentError = error),
+    );
     let created: EnvironmentRevisionCreate;
     try {
       created = await this.object<EnvironmentRevisionCreate>({
@@ -371,7 +415,10 @@ export class UbiOpsClient {
       throw contentError ?? error;
     }
     if (firstByte !== undefined && content.length >= MEASURED_UPLOAD_BYTES) {
-      uploadThroughput.set(this.transport.host, content.length / Math.max(0.001, (performance.now() - firstByte) / 1000));
+      uploadThroughput.set(
+        this.transport.host,
+        content.length / Math.max(0.001, (performance.now() - firstByte) / 1000),
+      );
     }
     return created;
   }
@@ -423,7 +470,8 @@ export class UbiOpsClient {
       const response = await this.transport.send(spec);
       const header = response.headers['content-disposition'];
       const fileName = fileNameFromDisposition(Array.isArray(header) ? header[0] : header) ?? fallback;
-      const target = options.filePath ?? (await freePath(path.join(options.directory!, fileName), options.overwrite ?? false));
+      const target =
+        options.filePath ?? (await freePath(path.join(options.directory!, fileName), options.overwrite ?? false));
       const lengthHeader = Number(response.headers['content-length']);
       const total = Number.isFinite(lengthHeader) && lengthHeader >= 0 ? lengthHeader : undefined;
       const partial = `${target}.${randomBytes(4).toString('hex')}.part`;
@@ -437,16 +485,25 @@ export class UbiOpsClient {
           options.onProgress?.({ bytes, total });
         });
         // No overall deadline (a large file on a slow link takes long): a download that stalls is stopped instead.
-        const stopWatching = this.transport.watchTransfer(() => bytes, options.signal, () =>
-          response.body.destroy(Object.assign(new Error(`stalled: ${this.transport.stallText()}`), { code: 'UBIOPS_TRANSFER_STALLED' })),
+        const stopWatching = this.transport.watchTransfer(
+          () => bytes,
+          options.signal,
+          () =>
+            response.body.destroy(
+              Object.assign(new Error(`stalled: ${this.transport.stallText()}`), { code: 'UBIOPS_TRANSFER_STALLED' }),
+            ),
         );
         try {
-          await pipeline(response.body, createWriteStream(partial, { flags: 'wx', highWaterMark: 1024 * 1024 }), { signal: options.signal });
+          await pipeline(response.body, createWriteStream(partial, { flags: 'wx', highWaterMark: 1024 * 1024 }), {
+            signal: options.signal,
+          });
         } finally {
           stopWatching();
         }
         if (total !== undefined && bytes !== total) {
-          throw Object.assign(new Error(`the answer ended after ${bytes} of ${total} bytes`), { code: 'UND_ERR_SOCKET' });
+          throw Object.assign(new Error(`the answer ended after ${bytes} of ${total} bytes`), {
+            code: 'UND_ERR_SOCKET',
+          });
         }
         await fs.rename(partial, target);
         return { path: target, fileName, bytes };
@@ -458,7 +515,15 @@ export class UbiOpsClient {
         }
         const code = (error as { code?: string }).code ?? '';
         const stalled = code === 'UBIOPS_TRANSFER_STALLED';
-        const dropped = stalled || ['ECONNRESET', 'UND_ERR_SOCKET', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_ABORTED', 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH'].includes(code);
+        const dropped =
+          stalled ||
+          [
+            'ECONNRESET',
+            'UND_ERR_SOCKET',
+            'UND_ERR_BODY_TIMEOUT',
+            'UND_ERR_ABORTED',
+            'UND_ERR_RES_CONTENT_LENGTH_MISMATCH',
+          ].includes(code);
         if (!dropped || attempt >= 3) {
           throw new UbiOpsApiError({
             method: 'GET',
@@ -468,8 +533,8 @@ export class UbiOpsClient {
             message: stalled
               ? `GET ${spec.path}: the download from ${this.transport.host} stalled (${this.transport.stallText()}) after ${bytes} bytes, ${attempt} times. Try again, or check the network.`
               : dropped
-              ? `GET ${spec.path}: the download from ${this.transport.host} was cut off after ${bytes} bytes, ${attempt} times. Try again.`
-              : `GET ${spec.path}: could not save the download to ${target}: ${(error as Error).message}`,
+                ? `GET ${spec.path}: the download from ${this.transport.host} was cut off after ${bytes} bytes, ${attempt} times. Try again.`
+                : `GET ${spec.path}: could not save the download to ${target}: ${(error as Error).message}`,
             cause: error,
           });
         }
@@ -478,30 +543,64 @@ export class UbiOpsClient {
   }
 
   /** `environment_revisions_rebuild`: a new build of the revision (trigger "Rebuild triggered"). */
-  rebuildRevision(project: string, environment: string, revision: string, options: CallOptions = {}): Promise<EnvironmentBuild> {
-    return this.object<EnvironmentBuild>({ method: 'POST', path: revisionPath(project, environment, revision, 'rebuild'), json: {}, ...options }, SHAPES.build);
+  rebuildRevision(
+    project: string,
+    environment: string,
+    revision: string,
+    options: CallOptions = {},
+  ): Promise<EnvironmentBuild> {
+    return this.object<EnvironmentBuild>(
+      { method: 'POST', path: revisionPath(project, environment, revision, 'rebuild'), json: {}, ...options },
+      SHAPES.build,
+    );
   }
 
   // ---- builds ------------------------------------------------------------------------------------------------
 
   /** `environment_builds_list`. */
-  listBuilds(project: string, environment: string, revision: string, options: CallOptions = {}): Promise<EnvironmentBuild[]> {
-    return this.array<EnvironmentBuild>({ method: 'GET', path: revisionPath(project, environment, revision, 'builds'), ...options }, SHAPES.build);
+  listBuilds(
+    project: string,
+    environment: string,
+    revision: string,
+    options: CallOptions = {},
+  ): Promise<EnvironmentBuild[]> {
+    return this.array<EnvironmentBuild>(
+      { method: 'GET', path: revisionPath(project, environment, revision, 'builds'), ...options },
+      SHAPES.build,
+    );
   }
 
   /** `environment_builds_get`. */
-  getBuild(project: string, environment: string, revision: string, build: string, options: CallOptions = {}): Promise<EnvironmentBuild> {
-    return this.object<EnvironmentBuild>({ method: 'GET', path: buildPath(project, environment, revision, build), ...options }, SHAPES.build);
+  getBuild(
+    project: string,
+    environment: string,
+    revision: string,
+    build: string,
+    options: CallOptions = {},
+  ): Promise<EnvironmentBuild> {
+    return this.object<EnvironmentBuild>(
+      { method: 'GET', path: buildPath(project, environment, revision, build), ...options },
+      SHAPES.build,
+    );
   }
 
   /** `environment_builds_update`: cancels a queued or processing build (the only change the API allows). */
-  cancelBuild(project: string, environment: string, revision: string, build: string, options: CallOptions = {}): Promise<EnvironmentBuild> {
-    return this.object<EnvironmentBuild>({
-      method: 'PATCH',
-      path: buildPath(project, environment, revision, build),
-      json: { status: 'cancelled' },
-      ...options,
-    }, SHAPES.build);
+  cancelBuild(
+    project: string,
+    environment: string,
+    revision: string,
+    build: string,
+    options: CallOptions = {},
+  ): Promise<EnvironmentBuild> {
+    return this.object<EnvironmentBuild>(
+      {
+        method: 'PATCH',
+        path: buildPath(project, environment, revision, build),
+        json: { status: 'cancelled' },
+        ...options,
+      },
+      SHAPES.build,
+    );
   }
 
   /** `environment_build_dependencies_list`: the dependency files of a build, with their contents. */
@@ -512,11 +611,14 @@ export class UbiOpsClient {
     build: string,
     options: CallOptions = {},
   ): Promise<EnvironmentBuildDependency[]> {
-    return this.array<EnvironmentBuildDependency>({
-      method: 'GET',
-      path: buildPath(project, environment, revision, build, 'dependency-files'),
-      ...options,
-    }, SHAPES.dependencyFile);
+    return this.array<EnvironmentBuildDependency>(
+      {
+        method: 'GET',
+        path: buildPath(project, environment, revision, build, 'dependency-files'),
+        ...options,
+      },
+      SHAPES.dependencyFile,
+    );
   }
 
   // ---- logs --------------------------------------------------------------------------------------------------
@@ -573,7 +675,9 @@ export class UbiOpsClient {
    * could not show is refused whole, before any node is built.
    */
   private async array<T>(spec: RequestSpec, shape?: Shape): Promise<T[]> {
-    const value = await this.transport.json<unknown>(shape ? { maxBytes: shape.maxBytes, maxItems: shape.maxItems, ...spec } : spec);
+    const value = await this.transport.json<unknown>(
+      shape ? { maxBytes: shape.maxBytes, maxItems: shape.maxItems, ...spec } : spec,
+    );
     if (!Array.isArray(value) || value.some((item) => !item || typeof item !== 'object' || Array.isArray(item))) {
       throw this.shapeError(spec, 'a list of objects', value);
     }
@@ -581,7 +685,12 @@ export class UbiOpsClient {
       for (const [index, item] of value.entries()) {
         const problem = shapeProblem(item, shape);
         if (problem) {
-          throw this.shapeError(spec, `a list of ${shape.what.replace(/^an? /, '')} objects`, value, `but in item ${index + 1}, ${problem}`);
+          throw this.shapeError(
+            spec,
+            `a list of ${shape.what.replace(/^an? /, '')} objects`,
+            value,
+            `but in item ${index + 1}, ${problem}`,
+          );
         }
       }
     }
@@ -715,7 +824,9 @@ function multipartFile(
           onBytes(sent);
         }
         if (sent !== content.length) {
-          throw new Error(`The zip was ${sent} bytes instead of the ${content.length} announced: a file changed during the upload.`);
+          throw new Error(
+            `The zip was ${sent} bytes instead of the ${content.length} announced: a file changed during the upload.`,
+          );
         }
       } catch (error) {
         onContentError(error);

@@ -65,8 +65,11 @@ export function redactSecrets(text: string, secrets: readonly string[] = []): st
   }
   // A credential after the scheme word: one that holds a digit, or is long (UbiOps tokens are 40 hex digits); not
   // the word that follows "Token" in a sentence ("Token expired").
-  return result.replace(/\b(Token|Bearer|token|bearer)(\s*[:=]\s*|\s+)([^\s"',;)}\]]+)/g, (whole, scheme: string, gap: string, value: string) =>
-    /\d/.test(value) || value.length >= 20 ? `${scheme}${gap}[redacted]` : whole);
+  return result.replace(
+    /\b(Token|Bearer|token|bearer)(\s*[:=]\s*|\s+)([^\s"',;)}\]]+)/g,
+    (whole, scheme: string, gap: string, value: string) =>
+      /\d/.test(value) || value.length >= 20 ? `${scheme}${gap}[redacted]` : whole,
+  );
 }
 
 /** What to tell a user to do next for a status, appended to the message. */

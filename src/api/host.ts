@@ -21,7 +21,9 @@ export function normaliseHost(input: string): string {
     throw new TypeError(`"${input.trim()}" is not a valid URL. Enter a URL such as https://api.ubiops.com/v2.1.`);
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new TypeError(`The UbiOps API host must use https:// (or http:// for a local server), not ${url.protocol}//.`);
+    throw new TypeError(
+      `The UbiOps API host must use https:// (or http:// for a local server), not ${url.protocol}//.`,
+    );
   }
   if (url.username || url.password) {
     throw new TypeError('The UbiOps API host must not carry a user name or password; the token is sent separately.');
@@ -40,7 +42,10 @@ export function normaliseHost(input: string): string {
  * rejected by the API, so a pasted prefix (in any case, repeated or not) is removed and the client adds it once.
  */
 export function normaliseToken(input: string): string {
-  return input.trim().replace(/^(token\s+)+/i, '').trim();
+  return input
+    .trim()
+    .replace(/^(token\s+)+/i, '')
+    .trim();
 }
 
 /** True for hosts on this machine, the only ones a token may be sent to over plain http. */

@@ -92,7 +92,9 @@ function nanoseconds(value: unknown): bigint | undefined {
 
 /** Nanoseconds of ISO 8601 text (no zone = UTC), exact to the nanosecond; undefined when it is not such text. */
 export function nanosecondsFromText(text: string): bigint | undefined {
-  const m = /^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}(?::\d{2})?)(?:\.(\d+))?(Z|[+-]\d{2}(?::?\d{2})?)?$/i.exec(text.trim());
+  const m = /^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}(?::\d{2})?)(?:\.(\d+))?(Z|[+-]\d{2}(?::?\d{2})?)?$/i.exec(
+    text.trim(),
+  );
   if (!m) {
     return undefined;
   }

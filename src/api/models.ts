@@ -12,13 +12,7 @@ export type UnknownField = unknown;
 
 /** Build statuses named by the reference and the platform notes. Any other string means "still running". */
 export type KnownBuildStatus =
-  | 'queued'
-  | 'processing'
-  | 'building'
-  | 'success'
-  | 'failed'
-  | 'cancelled'
-  | 'cancelled_pending';
+  'queued' | 'processing' | 'building' | 'success' | 'failed' | 'cancelled' | 'cancelled_pending';
 
 /** A build status as received: one of the known ones, or a string we treat as still running. */
 export type BuildStatus = KnownBuildStatus | (string & {});

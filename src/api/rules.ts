@@ -43,11 +43,15 @@ export function displayNameProblem(text: string, required = false): string | und
   if (required && text.trim() === '') {
     return 'The display name cannot be empty.';
   }
-  return text.length > DISPLAY_NAME_MAX ? `At most ${DISPLAY_NAME_MAX} characters (this is ${text.length}).` : undefined;
+  return text.length > DISPLAY_NAME_MAX
+    ? `At most ${DISPLAY_NAME_MAX} characters (this is ${text.length}).`
+    : undefined;
 }
 
 export function descriptionProblem(text: string): string | undefined {
-  return text.length > DESCRIPTION_MAX ? `The description has at most ${DESCRIPTION_MAX} characters (this is ${text.length}).` : undefined;
+  return text.length > DESCRIPTION_MAX
+    ? `The description has at most ${DESCRIPTION_MAX} characters (this is ${text.length}).`
+    : undefined;
 }
 
 /** Why one label would be refused, or undefined. */
@@ -86,11 +90,16 @@ export function labelsProblem(labels: unknown): string | undefined {
 /** `k:v, k2:v2` as typed to a label map, or the reason it is not one (with the rule). Empty text is no labels. */
 export function parseLabels(text: string): { labels?: Record<string, string>; error?: string } {
   const labels: Record<string, string> = {};
-  const pairs = text.split(',').map((part) => part.trim()).filter(Boolean);
+  const pairs = text
+    .split(',')
+    .map((part) => part.trim())
+    .filter(Boolean);
   for (const pair of pairs) {
     const separator = pair.indexOf(':');
     if (separator <= 0 || separator === pair.length - 1) {
-      return { error: `"${pair.length > 30 ? `${pair.slice(0, 30)}…` : pair}" is not a key:value pair. Separate pairs with commas.` };
+      return {
+        error: `"${pair.length > 30 ? `${pair.slice(0, 30)}…` : pair}" is not a key:value pair. Separate pairs with commas.`,
+      };
     }
     const key = pair.slice(0, separator).trim();
     const value = pair.slice(separator + 1).trim();

@@ -27,7 +27,13 @@ export const SHAPES = {
   usage: { what: 'a deployment version', maxBytes: 8 * MiB, maxItems: 20_000, strings: ['deployment', 'version'] },
   revision: { what: 'a revision', maxBytes: 16 * MiB, maxItems: 50_000, strings: ['id'] },
   build: { what: 'a build', maxBytes: 8 * MiB, maxItems: 20_000, strings: ['id', 'status'] },
-  dependencyFile: { what: 'a dependency file', maxBytes: 16 * MiB, maxItems: 100, strings: ['name'], optionalStrings: ['content'] },
+  dependencyFile: {
+    what: 'a dependency file',
+    maxBytes: 16 * MiB,
+    maxItems: 100,
+    strings: ['name'],
+    optionalStrings: ['content'],
+  },
 } satisfies Record<string, Shape>;
 
 /** Why `value` is not an object of `shape`, or undefined when it is. */
@@ -38,18 +44,27 @@ export function shapeProblem(value: unknown, shape: Shape): string | undefined {
   const record = value as Record<string, unknown>;
   for (const field of shape.strings) {
     if (typeof record[field] !== 'string') {
-      return record[field] === undefined ? `it has no \`${field}\`` : `its \`${field}\` is ${describe(record[field])}, not a string`;
+      return record[field] === undefined
+        ? `it has no \`${field}\``
+        : `its \`${field}\` is ${describe(record[field])}, not a string`;
     }
   }
   for (const field of shape.optionalStrings ?? []) {
     const v = record[field];
-    if (v !== undefined && v !== null && typeof v !== 'string') return `its \`${field}\` is ${describe(v)}, not a string`;
+    if (v !== undefined && v !== null && typeof v !== 'string')
+      return `its \`${field}\` is ${describe(v)}, not a string`;
   }
   return undefined;
 }
 
 function describe(value: unknown): string {
-  return value === null ? 'null' : Array.isArray(value) ? 'a list' : typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+  return value === null
+    ? 'null'
+    : Array.isArray(value)
+      ? 'a list'
+      : typeof value === 'object'
+        ? 'an object'
+        : `a ${typeof value}`;
 }
 
 /**
@@ -68,7 +83,8 @@ export function countTopLevelItems(text: string, limit = Infinity): number {
   for (; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (inString) {
-      if (c === 92) i++; // backslash: skip the escaped character
+      if (c === 92)
+        i++; // backslash: skip the escaped character
       else if (c === 34) inString = false;
       continue;
     }

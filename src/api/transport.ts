@@ -60,7 +60,10 @@ export const loopbackAwareLookup: LookupFunction = (hostname, options, callback)
  * clear (`http://127.0.0.2`), whatever `noProxy` says.
  */
 class LoopbackBypass extends Dispatcher {
-  constructor(private readonly direct: Dispatcher, private readonly proxied: Dispatcher) {
+  constructor(
+    private readonly direct: Dispatcher,
+    private readonly proxied: Dispatcher,
+  ) {
     super();
   }
 
@@ -87,7 +90,7 @@ class LoopbackBypass extends Dispatcher {
   override destroy(callback: () => void): void;
   override destroy(error: Error | null, callback: () => void): void;
   override destroy(first?: Error | null | (() => void), second?: () => void): Promise<void> | void {
-    const error = typeof first === 'function' ? null : first ?? null;
+    const error = typeof first === 'function' ? null : (first ?? null);
     const callback = typeof first === 'function' ? first : second;
     const done = Promise.all([this.direct.destroy(error), this.proxied.destroy(error)]).then(() => undefined);
     if (!callback) return done;
@@ -272,7 +275,11 @@ export class Transport {
     private readonly retry: Required<RetryOptions>,
     private readonly onRequest: ((event: RequestEvent) => void) | undefined,
     userAgent: string,
-    private readonly timeouts: Required<TimeoutOptions> = { callTimeoutMs: 300_000, transferWindowMs: 60_000, minTransferBytes: 16 * 1024 },
+    private readonly timeouts: Required<TimeoutOptions> = {
+      callTimeoutMs: 300_000,
+      transferWindowMs: 60_000,
+      minTransferBytes: 16 * 1024,
+    },
     private readonly onWait?: (event: WaitEvent) => void,
   ) {
     this.baseUrl = new URL(host);
@@ -299,24 +306,33 @@ export class Transport {
   async json<T>(spec: RequestSpec, parse: (text: string) => unknown = JSON.parse): Promise<T> {
     const timeoutMs = spec.timeoutMs ?? this.timeouts.callTimeoutMs;
     const deadline = new AbortController();
-    const expire = () => deadline.abort(this.error(spec, {
-      code: 'UBIOPS_CALL_TIMEOUT',
-      message: `${spec.method} ${spec.path}: ${this.host} did not answer in full within ${formatSeconds(timeoutMs)}; the call was stopped. Try again, or check the network.`,
-    }));
+    const expire = () =>
+      deadline.abort(
+        this.error(spec, {
+          code: 'UBIOPS_CALL_TIMEOUT',
+          message: `${spec.method} ${spec.path}: ${this.host} did not answer in full within ${formatSeconds(timeoutMs)}; the call was stopped. Try again, or check the network.`,
+        }),
+      );
     const transfer = !!spec.stream && spec.stream.length > TRANSFER_BYTES;
     let timer = transfer ? undefined : setTimeout(expire, timeoutMs);
     const signal = spec.signal ? AbortSignal.any([spec.signal, deadline.signal]) : deadline.signal;
-    const call: RequestSpec = { ...spec, signal, stream: transfer ? this.watchUpload(spec, spec.stream!, deadline) : spec.stream };
+    const call: RequestSpec = {
+      ...spec,
+      signal,
+      stream: transfer ? this.watchUpload(spec, spec.stream!, deadline) : spec.stream,
+    };
     try {
       const response = await this.send(call, transfer ? undefined : Date.now() + timeoutMs);
       timer ??= setTimeout(expire, timeoutMs);
       let text: string;
       const maxBytes = spec.maxBytes ?? MAX_JSON_BYTES;
       try {
-        text = await readText(response.body, maxBytes, () => this.error(spec, {
-          status: response.status,
-          message: `${spec.method} ${spec.path}: the answer from ${this.host} is larger than ${maxBytes} bytes, more than a real answer can be; it was not read.`,
-        }));
+        text = await readText(response.body, maxBytes, () =>
+          this.error(spec, {
+            status: response.status,
+            message: `${spec.method} ${spec.path}: the answer from ${this.host} is larger than ${maxBytes} bytes, more than a real answer can be; it was not read.`,
+          }),
+        );
       } catch (cause) {
         if (cause instanceof UbiOpsApiError) {
           throw cause;
@@ -355,10 +371,13 @@ export class Transport {
   private watchUpload(spec: RequestSpec, body: StreamBody, abort: AbortController): StreamBody {
     let sent = 0;
     const limits = { windowMs: this.timeouts.transferWindowMs, minBytes: this.timeouts.minTransferBytes };
-    const stall = () => abort.abort(this.error(spec, {
-      code: 'UBIOPS_TRANSFER_STALLED',
-      message: `${spec.method} ${spec.path}: the upload to ${this.host} stalled (${this.stallText()}); it was stopped. Try again, or check the network.`,
-    }));
+    const stall = () =>
+      abort.abort(
+        this.error(spec, {
+          code: 'UBIOPS_TRANSFER_STALLED',
+          message: `${spec.method} ${spec.path}: the upload to ${this.host} stalled (${this.stallText()}); it was stopped. Try again, or check the network.`,
+        }),
+      );
     return {
       contentType: body.contentType,
       length: body.length,
@@ -379,7 +398,10 @@ export class Transport {
 
   /** Watches a transfer of this client with its limits (`watchTransfer`); returns the function that stops it. */
   watchTransfer(bytes: () => number, signal: AbortSignal | undefined, onStall: () => void): () => void {
-    return watchTransfer(bytes, signal, onStall, { windowMs: this.timeouts.transferWindowMs, minBytes: this.timeouts.minTransferBytes });
+    return watchTransfer(bytes, signal, onStall, {
+      windowMs: this.timeouts.transferWindowMs,
+      minBytes: this.timeouts.minTransferBytes,
+    });
   }
 
   /** `fewer than 16 KiB in 60 s`. */
@@ -404,7 +426,13 @@ export class Transport {
     const wait = async (delay: number, reason: WaitEvent['reason']): Promise<void> => {
       waited += delay;
       const seconds = Math.ceil(delay / 1000);
-      const event: WaitEvent = { method: spec.method, path: spec.path, seconds, reason, message: `waiting ${seconds} s for the server (${reason})` };
+      const event: WaitEvent = {
+        method: spec.method,
+        path: spec.path,
+        seconds,
+        reason,
+        message: `waiting ${seconds} s for the server (${reason})`,
+      };
       spec.onWait?.(event);
       this.onWait?.(event);
       await sleep(delay, undefined, { signal: spec.signal }).catch(() => throwIfAborted(spec.signal));
@@ -419,7 +447,11 @@ export class Transport {
           path: this.fullPath(spec),
           method: spec.method,
           headers: this.headers(spec),
-          body: spec.stream ? Readable.from(spec.stream.open(), { objectMode: false }) : spec.json === undefined ? undefined : JSON.stringify(spec.json),
+          body: spec.stream
+            ? Readable.from(spec.stream.open(), { objectMode: false })
+            : spec.json === undefined
+              ? undefined
+              : JSON.stringify(spec.json),
           signal: spec.signal,
           headersTimeout: spec.headersTimeoutMs,
           highWaterMark: spec.streamed ? DOWNLOAD_BUFFER_BYTES : Number.MAX_SAFE_INTEGER,
@@ -500,7 +532,14 @@ export class Transport {
     return ceiling / 2 + Math.random() * (ceiling / 2);
   }
 
-  private log(spec: RequestSpec, attempt: number, started: number, status?: number, error?: string, retryInMs?: number): void {
+  private log(
+    spec: RequestSpec,
+    attempt: number,
+    started: number,
+    status?: number,
+    error?: string,
+    retryInMs?: number,
+  ): void {
     this.onRequest?.({
       method: spec.method,
       path: spec.path,
@@ -512,12 +551,21 @@ export class Transport {
     });
   }
 
-  httpError(spec: Pick<RequestSpec, 'method' | 'path'>, status: number, text: string, retryAfter?: number): UbiOpsApiError {
+  httpError(
+    spec: Pick<RequestSpec, 'method' | 'path'>,
+    status: number,
+    text: string,
+    retryAfter?: number,
+  ): UbiOpsApiError {
     const serverMessage = serverMessageFromBody(text);
-    const advice = retryAfter === undefined
-      ? adviceForStatus(status)
-      : `${status === 429 ? 'UbiOps is limiting the request rate' : 'UbiOps is unavailable for now'}; try again in ${formatSeconds(retryAfter * 1000)}.`;
-    const message = [`${spec.method} ${spec.path} failed with ${status}${serverMessage ? `: ${serverMessage}` : ''}.`, advice]
+    const advice =
+      retryAfter === undefined
+        ? adviceForStatus(status)
+        : `${status === 429 ? 'UbiOps is limiting the request rate' : 'UbiOps is unavailable for now'}; try again in ${formatSeconds(retryAfter * 1000)}.`;
+    const message = [
+      `${spec.method} ${spec.path} failed with ${status}${serverMessage ? `: ${serverMessage}` : ''}.`,
+      advice,
+    ]
       .filter(Boolean)
       .join(' ');
     return this.error(spec, { status, serverMessage, retryAfterSeconds: retryAfter, message });
@@ -534,14 +582,30 @@ export class Transport {
 
   private error(
     spec: Pick<RequestSpec, 'method' | 'path'>,
-    init: { status?: number; serverMessage?: string; retryAfterSeconds?: number; code?: string; message: string; cause?: unknown },
+    init: {
+      status?: number;
+      serverMessage?: string;
+      retryAfterSeconds?: number;
+      code?: string;
+      message: string;
+      cause?: unknown;
+    },
   ): UbiOpsApiError {
-    return new UbiOpsApiError({ method: spec.method, path: spec.path, host: this.host, ...init, secrets: [this.token] });
+    return new UbiOpsApiError({
+      method: spec.method,
+      path: spec.path,
+      host: this.host,
+      ...init,
+      secrets: [this.token],
+    });
   }
 }
 
 /** Seconds to wait from `Retry-After` (seconds or an HTTP date), else `x-ratelimit-reset`, plus one second. */
-export function retryAfterSeconds(headers: Record<string, string | string[] | undefined>, status: number): number | undefined {
+export function retryAfterSeconds(
+  headers: Record<string, string | string[] | undefined>,
+  status: number,
+): number | undefined {
   const first = (name: string): string | undefined => {
     const value = headers[name];
     return Array.isArray(value) ? value[0] : value;
@@ -662,7 +726,8 @@ async function readText(
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of body) {
-    const buffer = typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    const buffer =
+      typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     size += buffer.length;
     if (size > limit) {
       body.destroy?.();

@@ -31,10 +31,15 @@ export interface ExtractOptions {
   maxRatio?: number;
 }
 
-export type ExtractErrorCode = 'not-a-zip' | 'unsafe-entry' | 'unsupported' | 'too-large' | 'corrupt' | 'in-the-way' | 'cancelled';
+export type ExtractErrorCode =
+  'not-a-zip' | 'unsafe-entry' | 'unsupported' | 'too-large' | 'corrupt' | 'in-the-way' | 'cancelled';
 
 export class ExtractError extends Error {
-  constructor(readonly code: ExtractErrorCode, message: string, options?: { cause?: unknown }) {
+  constructor(
+    readonly code: ExtractErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
     super(message, options);
     this.name = 'ExtractError';
   }
@@ -65,7 +70,12 @@ export async function listZip(zipPath: string): Promise<ZipEntry[]> {
   const handle = await openZip(zipPath);
   try {
     const { entries } = await readCentralDirectory(handle, zipPath);
-    return entries.map(({ path: p, size, compressedSize, isDirectory }) => ({ path: p, size, compressedSize, isDirectory }));
+    return entries.map(({ path: p, size, compressedSize, isDirectory }) => ({
+      path: p,
+      size,
+      compressedSize,
+      isDirectory,
+    }));
   } finally {
     await handle.close();
   }
@@ -81,7 +91,11 @@ export async function listZip(zipPath: string): Promise<ZipEntry[]> {
  * the moves puts everything back (replaced files restored, new files and folders removed). A failed or cancelled
  * extraction leaves `destDir` as it was.
  */
-export async function extractZip(zipPath: string, destDir: string, options: ExtractOptions = {}): Promise<{ written: string[]; skipped: string[] }> {
+export async function extractZip(
+  zipPath: string,
+  destDir: string,
+  options: ExtractOptions = {},
+): Promise<{ written: string[]; skipped: string[] }> {
   const { signal } = options;
   await mkdir(destDir, { recursive: true });
   const dest = await realpath(destDir);
@@ -120,7 +134,10 @@ export async function extractZip(zipPath: string, destDir: string, options: Extr
     let next = 0;
     const worker = async () => {
       while (next < files.length) {
-        if (signal?.aborted) throw new ExtractError('cancelled', 'Extraction was cancelled; nothing was written.', { cause: signal.reason });
+        if (signal?.aborted)
+          throw new ExtractError('cancelled', 'Extraction was cancelled; nothing was written.', {
+            cause: signal.reason,
+          });
         const i = next++;
         const { entry, relative } = files[i]!;
         await inflateEntry(handle, entry, parts[i]!, relative, dataEnd, budget, signal);
@@ -131,7 +148,8 @@ export async function extractZip(zipPath: string, destDir: string, options: Extr
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
 
-    if (signal?.aborted) throw new ExtractError('cancelled', 'Extraction was cancelled; nothing was written.', { cause: signal.reason });
+    if (signal?.aborted)
+      throw new ExtractError('cancelled', 'Extraction was cancelled; nothing was written.', { cause: signal.reason });
     for (const { entry, relative } of plan) {
       if (entry.isDirectory) await makeDirectories(dest, relative.split('/'), created);
     }
@@ -142,7 +160,10 @@ export async function extractZip(zipPath: string, destDir: string, options: Extr
       // Checked before the questions; checked again, since the folder may have changed while the files inflated.
       const existing = await lstat(target).catch(() => undefined);
       if (existing && !existing.isFile()) {
-        throw new ExtractError('in-the-way', `\`${relative}\` is no longer a plain file in the destination (it changed during the extraction); nothing was changed. Move it aside or extract elsewhere.`);
+        throw new ExtractError(
+          'in-the-way',
+          `\`${relative}\` is no longer a plain file in the destination (it changed during the extraction); nothing was changed. Move it aside or extract elsewhere.`,
+        );
       }
       const backup = existing ? path.join(staging, `${i}.replaced`) : undefined;
       if (backup) await rename(target, backup);
@@ -158,9 +179,14 @@ export async function extractZip(zipPath: string, destDir: string, options: Extr
     }
     for (const folder of created.reverse()) await rmdir(folder).catch(() => undefined);
     if (error instanceof ExtractError) throw error;
-    if (signal?.aborted) throw new ExtractError('cancelled', 'Extraction was cancelled; nothing was written.', { cause: signal.reason });
+    if (signal?.aborted)
+      throw new ExtractError('cancelled', 'Extraction was cancelled; nothing was written.', { cause: signal.reason });
     const what = moved.length > 0 ? 'it was undone and the folder is as it was' : 'nothing was changed';
-    throw new ExtractError('corrupt', `Cannot extract ${path.basename(zipPath)}: ${error instanceof Error ? error.message : String(error)}; ${what}.`, { cause: error });
+    throw new ExtractError(
+      'corrupt',
+      `Cannot extract ${path.basename(zipPath)}: ${error instanceof Error ? error.message : String(error)}; ${what}.`,
+      { cause: error },
+    );
   } finally {
     if (staging) await rm(staging, { recursive: true, force: true }).catch(() => undefined);
     await handle.close();
@@ -171,7 +197,11 @@ async function openZip(zipPath: string): Promise<FileHandle> {
   try {
     return await open(zipPath, 'r');
   } catch (error) {
-    throw new ExtractError('not-a-zip', `Cannot open ${zipPath}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    throw new ExtractError(
+      'not-a-zip',
+      `Cannot open ${zipPath}: ${error instanceof Error ? error.message : String(error)}`,
+      { cause: error },
+    );
   }
 }
 
@@ -195,14 +225,21 @@ function planEntries(entries: RawEntry[], options: ExtractOptions): Planned[] {
     if ('reason' in checked) unsafe.push(`\`${printable(entry.path)}\` ${checked.reason}`);
     else if ((entry.mode & 0o170000) === 0o120000) unsafe.push(`\`${printable(entry.path)}\` is a symbolic link`);
     else if (entry.flags & 1) unsupported.push(`\`${entry.path}\` is encrypted`);
-    else if (!entry.isDirectory && entry.method !== 0 && entry.method !== 8) unsupported.push(`\`${entry.path}\` uses compression method ${entry.method}`);
+    else if (!entry.isDirectory && entry.method !== 0 && entry.method !== 8)
+      unsupported.push(`\`${entry.path}\` uses compression method ${entry.method}`);
     else if (checked.relative !== '') planned.push({ entry, relative: checked.relative });
   }
   if (unsafe.length > 0) {
-    throw new ExtractError('unsafe-entry', `Refusing this zip: ${summarize(unsafe)}. Such entries could write outside the chosen folder; nothing was extracted.`);
+    throw new ExtractError(
+      'unsafe-entry',
+      `Refusing this zip: ${summarize(unsafe)}. Such entries could write outside the chosen folder; nothing was extracted.`,
+    );
   }
   if (unsupported.length > 0) {
-    throw new ExtractError('unsupported', `Cannot extract this zip: ${summarize(unsupported)}. Only stored and deflated, unencrypted entries are supported.`);
+    throw new ExtractError(
+      'unsupported',
+      `Cannot extract this zip: ${summarize(unsupported)}. Only stored and deflated, unencrypted entries are supported.`,
+    );
   }
 
   let result = planned;
@@ -211,8 +248,13 @@ function planEntries(entries: RawEntry[], options: ExtractOptions): Planned[] {
     const relevant = planned.filter(({ relative }) => relative !== '__MACOSX' && !relative.startsWith('__MACOSX/'));
     const tops = new Set(relevant.map(({ relative }) => relative.split('/')[0]));
     const [top] = tops;
-    if (tops.size === 1 && relevant.every(({ relative, entry }) => relative.startsWith(`${top}/`) || (relative === top && entry.isDirectory))) {
-      result = relevant.filter(({ relative }) => relative !== top).map((p) => ({ ...p, relative: p.relative.slice(top!.length + 1) }));
+    if (
+      tops.size === 1 &&
+      relevant.every(({ relative, entry }) => relative.startsWith(`${top}/`) || (relative === top && entry.isDirectory))
+    ) {
+      result = relevant
+        .filter(({ relative }) => relative !== top)
+        .map((p) => ({ ...p, relative: p.relative.slice(top!.length + 1) }));
     }
   }
   const seen = new Set<string>();
@@ -220,7 +262,10 @@ function planEntries(entries: RawEntry[], options: ExtractOptions): Planned[] {
     // Where the file system ignores case, `A.txt` and `a.txt` are one file.
     const key = process.platform === 'win32' || process.platform === 'darwin' ? relative.toLowerCase() : relative;
     if (seen.has(key) && !entry.isDirectory) {
-      throw new ExtractError('unsafe-entry', `Refusing this zip: it holds \`${relative}\` more than once, so one would silently replace the other.`);
+      throw new ExtractError(
+        'unsafe-entry',
+        `Refusing this zip: it holds \`${relative}\` more than once, so one would silently replace the other.`,
+      );
     }
     seen.add(key);
   }
@@ -248,8 +293,10 @@ function checkName(name: string): { relative: string } | { reason: string } {
   if (SPOOFING.test(name)) return { reason: 'has an invisible bidirectional-text character that disguises its name' };
   const kept = segments.filter((s) => s !== '' && s !== '.');
   for (const segment of kept) {
-    if (/[\u0001-\u001f:<>"|?*]/.test(segment)) return { reason: 'has a character Windows cannot hold in a name (`<>:"|?*` or a control character)' };
-    if (WINDOWS_DEVICE.test(segment)) return { reason: `uses \`${segment.split('.')[0]}\`, a device name Windows reserves` };
+    if (/[\u0001-\u001f:<>"|?*]/.test(segment))
+      return { reason: 'has a character Windows cannot hold in a name (`<>:"|?*` or a control character)' };
+    if (WINDOWS_DEVICE.test(segment))
+      return { reason: `uses \`${segment.split('.')[0]}\`, a device name Windows reserves` };
     if (/[. ]$/.test(segment)) return { reason: 'ends in a dot or a space, which Windows drops' };
   }
   return { relative: kept.join('/') };
@@ -260,23 +307,36 @@ function checkLimits(plan: Planned[], dataEnd: number, options: ExtractOptions):
   const maxRatio = options.maxRatio ?? DEFAULT_MAX_RATIO;
   const declared = plan.reduce((sum, { entry }) => sum + entry.size, 0);
   if (declared > maxTotal) {
-    throw new ExtractError('too-large', `This zip would unpack to ${declared} bytes, over the ${maxTotal}-byte limit; nothing was extracted.`);
+    throw new ExtractError(
+      'too-large',
+      `This zip would unpack to ${declared} bytes, over the ${maxTotal}-byte limit; nothing was extracted.`,
+    );
   }
   for (const { entry } of plan) {
     if (entry.size > RATIO_FLOOR && entry.size > entry.compressedSize * maxRatio) {
-      throw new ExtractError('too-large', `\`${entry.path}\` would inflate ${Math.round(entry.size / Math.max(entry.compressedSize, 1))} times (${entry.size} bytes), which is how zip bombs look; nothing was extracted.`);
+      throw new ExtractError(
+        'too-large',
+        `\`${entry.path}\` would inflate ${Math.round(entry.size / Math.max(entry.compressedSize, 1))} times (${entry.size} bytes), which is how zip bombs look; nothing was extracted.`,
+      );
     }
   }
   // Many entries each under the floor add up (60 of 16 MiB from 961 KiB): the whole zip is held to the ratio too.
   if (declared > RATIO_FLOOR && declared > Math.max(dataEnd, 1) * maxRatio) {
-    throw new ExtractError('too-large', `This zip would unpack to ${declared} bytes from ${dataEnd}, ${Math.round(declared / Math.max(dataEnd, 1))} times its size, which is how zip bombs look; nothing was extracted.`);
+    throw new ExtractError(
+      'too-large',
+      `This zip would unpack to ${declared} bytes from ${dataEnd}, ${Math.round(declared / Math.max(dataEnd, 1))} times its size, which is how zip bombs look; nothing was extracted.`,
+    );
   }
   // Entries sharing compressed data are the other zip bomb (one stream inflated many times over).
   const sorted = plan.map(({ entry }) => entry).sort((a, b) => a.offset - b.offset);
   sorted.forEach((entry, i) => {
     const end = entry.offset + 30 + entry.nameBytes + entry.compressedSize;
     const next = sorted[i + 1]?.offset ?? dataEnd;
-    if (end > next) throw new ExtractError('corrupt', `\`${entry.path}\` overlaps another entry's data; this zip is damaged or built to be a zip bomb.`);
+    if (end > next)
+      throw new ExtractError(
+        'corrupt',
+        `\`${entry.path}\` overlaps another entry's data; this zip is damaged or built to be a zip bomb.`,
+      );
   });
 }
 
@@ -293,16 +353,25 @@ async function inspectTarget(dest: string, relative: string, isDirectory: boolea
     });
     if (!info) return 'new';
     if (info.isSymbolicLink()) {
-      throw new ExtractError('unsafe-entry', `\`${segments.slice(0, i + 1).join('/')}\` in the destination is a symbolic link, and \`${relative}\` would be written through it. Extract into another folder.`);
+      throw new ExtractError(
+        'unsafe-entry',
+        `\`${segments.slice(0, i + 1).join('/')}\` in the destination is a symbolic link, and \`${relative}\` would be written through it. Extract into another folder.`,
+      );
     }
     if (last) {
       if (isDirectory !== info.isDirectory()) {
-        throw new ExtractError('in-the-way', `\`${relative}\` is a ${isDirectory ? 'folder' : 'file'} in the zip but a ${info.isDirectory() ? 'folder' : 'file'} in the destination. Move it aside or extract elsewhere.`);
+        throw new ExtractError(
+          'in-the-way',
+          `\`${relative}\` is a ${isDirectory ? 'folder' : 'file'} in the zip but a ${info.isDirectory() ? 'folder' : 'file'} in the destination. Move it aside or extract elsewhere.`,
+        );
       }
       return isDirectory ? 'new' : 'exists';
     }
     if (!info.isDirectory()) {
-      throw new ExtractError('in-the-way', `\`${segments.slice(0, i + 1).join('/')}\` is a file in the destination, where the zip has a folder. Move it aside or extract elsewhere.`);
+      throw new ExtractError(
+        'in-the-way',
+        `\`${segments.slice(0, i + 1).join('/')}\` is a file in the destination, where the zip has a folder. Move it aside or extract elsewhere.`,
+      );
     }
   }
   return 'new';
@@ -319,18 +388,38 @@ async function makeDirectories(dest: string, segments: string[], created: string
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       // Checked before, but a link could have appeared since; never write through one.
-      if (!(await lstat(current)).isDirectory()) throw new ExtractError('unsafe-entry', `\`${path.relative(dest, current)}\` changed into a link or file during extraction.`);
+      if (!(await lstat(current)).isDirectory())
+        throw new ExtractError(
+          'unsafe-entry',
+          `\`${path.relative(dest, current)}\` changed into a link or file during extraction.`,
+        );
     }
   }
   return current;
 }
 
-async function inflateEntry(zip: FileHandle, entry: RawEntry, part: string, relative: string, dataEnd: number, budget: Budget, signal?: AbortSignal): Promise<void> {
+async function inflateEntry(
+  zip: FileHandle,
+  entry: RawEntry,
+  part: string,
+  relative: string,
+  dataEnd: number,
+  budget: Budget,
+  signal?: AbortSignal,
+): Promise<void> {
   const header = Buffer.alloc(30);
   await zip.read(header, 0, 30, entry.offset);
-  if (header.readUInt32LE(0) !== 0x04034b50) throw new ExtractError('corrupt', `\`${entry.path}\` has no local header where the directory says; the zip is damaged.`);
+  if (header.readUInt32LE(0) !== 0x04034b50)
+    throw new ExtractError(
+      'corrupt',
+      `\`${entry.path}\` has no local header where the directory says; the zip is damaged.`,
+    );
   const start = entry.offset + 30 + header.readUInt16LE(26) + header.readUInt16LE(28);
-  if (start + entry.compressedSize > dataEnd) throw new ExtractError('corrupt', `\`${entry.path}\` runs past the end of the zip's data; the download is probably incomplete.`);
+  if (start + entry.compressedSize > dataEnd)
+    throw new ExtractError(
+      'corrupt',
+      `\`${entry.path}\` runs past the end of the zip's data; the download is probably incomplete.`,
+    );
 
   const output = await open(part, 'wx');
   const pump = entry.method === 8 ? new ZlibPump(zlib.createInflateRaw({ chunkSize: 64 << 10 })) : undefined;
@@ -340,32 +429,50 @@ async function inflateEntry(zip: FileHandle, entry: RawEntry, part: string, rela
     produced += chunk.length;
     budget.used += chunk.length;
     // Declared sizes were checked against the limits; here the data must keep to what it declared.
-    if (produced > entry.size) throw new ExtractError('too-large', `\`${entry.path}\` inflates to more than the ${entry.size} bytes it declares; refusing it as a zip bomb.`);
-    if (budget.used > budget.max) throw new ExtractError('too-large', `This zip unpacks to more than ${budget.max} bytes; stopped.`);
+    if (produced > entry.size)
+      throw new ExtractError(
+        'too-large',
+        `\`${entry.path}\` inflates to more than the ${entry.size} bytes it declares; refusing it as a zip bomb.`,
+      );
+    if (budget.used > budget.max)
+      throw new ExtractError('too-large', `This zip unpacks to more than ${budget.max} bytes; stopped.`);
     crc = zlib.crc32(chunk, crc);
-    for (let done = 0; done < chunk.length;) done += (await output.write(chunk, done, chunk.length - done, produced - chunk.length + done)).bytesWritten;
+    for (let done = 0; done < chunk.length;)
+      done += (await output.write(chunk, done, chunk.length - done, produced - chunk.length + done)).bytesWritten;
   };
   try {
     for await (const chunk of readChunks(zip, start, entry.compressedSize)) {
-      if (signal?.aborted) throw new ExtractError('cancelled', 'Extraction was cancelled; nothing was written.', { cause: signal.reason });
+      if (signal?.aborted)
+        throw new ExtractError('cancelled', 'Extraction was cancelled; nothing was written.', { cause: signal.reason });
       if (!pump) await write(chunk);
       else for (const out of await pump.push(chunk)) await write(out);
     }
     if (pump) for (const out of await pump.finish()) await write(out);
   } catch (error) {
     if (error instanceof ExtractError) throw error;
-    throw new ExtractError('corrupt', `\`${relative}\` cannot be unpacked (${error instanceof Error ? error.message : String(error)}); the zip is damaged. Download it again.`, { cause: error });
+    throw new ExtractError(
+      'corrupt',
+      `\`${relative}\` cannot be unpacked (${error instanceof Error ? error.message : String(error)}); the zip is damaged. Download it again.`,
+      { cause: error },
+    );
   } finally {
     pump?.destroy();
     await output.close();
   }
   if (produced !== entry.size || crc >>> 0 !== entry.crc >>> 0) {
-    throw new ExtractError('corrupt', `\`${relative}\` does not match its checksum or size; the zip is damaged. Download it again.`);
+    throw new ExtractError(
+      'corrupt',
+      `\`${relative}\` does not match its checksum or size; the zip is damaged. Download it again.`,
+    );
   }
 }
 
-async function readCentralDirectory(handle: FileHandle, zipPath: string): Promise<{ entries: RawEntry[]; dataEnd: number }> {
-  const notAZip = (why: string) => new ExtractError('not-a-zip', `${path.basename(zipPath)} is not a readable zip file: ${why}.`);
+async function readCentralDirectory(
+  handle: FileHandle,
+  zipPath: string,
+): Promise<{ entries: RawEntry[]; dataEnd: number }> {
+  const notAZip = (why: string) =>
+    new ExtractError('not-a-zip', `${path.basename(zipPath)} is not a readable zip file: ${why}.`);
   const { size: fileSize } = await handle.stat();
   const tailSize = Math.min(fileSize, 22 + 0xffff);
   const tail = Buffer.alloc(tailSize);
@@ -440,8 +547,23 @@ async function readCentralDirectory(handle: FileHandle, zipPath: string): Promis
     }
     // Unix modes sit in the high half of the external attributes for zips made on Unix (3) and macOS (19).
     const mode = madeBy === 3 || madeBy === 19 ? external >>> 16 : 0;
-    const isDirectory = name.endsWith('/') || name.endsWith('\\') || (mode & 0o170000) === 0o040000 || (madeBy === 0 && (external & 0x10) !== 0);
-    entries.push({ path: name, size, compressedSize, isDirectory, method, flags, crc, offset, mode, nameBytes: nameLength });
+    const isDirectory =
+      name.endsWith('/') ||
+      name.endsWith('\\') ||
+      (mode & 0o170000) === 0o040000 ||
+      (madeBy === 0 && (external & 0x10) !== 0);
+    entries.push({
+      path: name,
+      size,
+      compressedSize,
+      isDirectory,
+      method,
+      flags,
+      crc,
+      offset,
+      mode,
+      nameBytes: nameLength,
+    });
     p = nameEnd + extraLength + commentLength;
   }
   return { entries, dataEnd: cdOffset };
@@ -459,7 +581,9 @@ function decodeName(bytes: Buffer, utf8: boolean): string {
 
 /** The name with its invisible and direction-changing characters written out (`\u202E`), so a message shows it as stored. */
 function printable(name: string): string {
-  return name.replace(/[\u0000-\u001f\u007f\u200e\u200f\u061c\u202a-\u202e\u2066-\u2069]/g, (c) => (c === '\0' ? '\\0' : `\\u${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`));
+  return name.replace(/[\u0000-\u001f\u007f\u200e\u200f\u061c\u202a-\u202e\u2066-\u2069]/g, (c) =>
+    c === '\0' ? '\\0' : `\\u${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`,
+  );
 }
 
 function summarize(items: string[]): string {

@@ -108,5 +108,8 @@ function confinedTo(pattern: string): string {
 
 /** The lines of an ignore file, each with its `file:line` source; a leading BOM is dropped. */
 export function ruleLines(text: string, fileName: string): RuleLine[] {
-  return text.replace(/^\uFEFF/, '').split(/\r?\n/).map((pattern, line) => ({ pattern, source: `${fileName}:${line + 1}` }));
+  return text
+    .replace(/^\uFEFF/, '')
+    .split(/\r?\n/)
+    .map((pattern, line) => ({ pattern, source: `${fileName}:${line + 1}` }));
 }

@@ -1,7 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import type { Stats } from 'node:fs';
-import { access, lstat, open, readdir, readlink, realpath, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
+import {
+  access,
+  lstat,
+  open,
+  readdir,
+  readlink,
+  realpath,
+  rename,
+  stat,
+  unlink,
+  type FileHandle,
+} from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -81,10 +92,21 @@ export interface PackManifest {
 }
 
 export type PackErrorCode =
-  | 'not-a-folder' | 'no-dependency-file' | 'too-large' | 'too-many-files' | 'unreadable' | 'changed' | 'cancelled' | 'write-failed';
+  | 'not-a-folder'
+  | 'no-dependency-file'
+  | 'too-large'
+  | 'too-many-files'
+  | 'unreadable'
+  | 'changed'
+  | 'cancelled'
+  | 'write-failed';
 
 export class PackError extends Error {
-  constructor(readonly code: PackErrorCode, message: string, options?: { cause?: unknown }) {
+  constructor(
+    readonly code: PackErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
     super(message, options);
     this.name = 'PackError';
   }
@@ -186,7 +208,11 @@ export async function packFolder(
   try {
     handle = await open(partPath, 'wx');
   } catch (error) {
-    throw new PackError('write-failed', `Cannot create ${partPath}: ${reasonOf(error)}. Choose another place for the zip.`, { cause: error });
+    throw new PackError(
+      'write-failed',
+      `Cannot create ${partPath}: ${reasonOf(error)}. Choose another place for the zip.`,
+      { cause: error },
+    );
   }
   try {
     const writer = new ZipWriter(handle);
@@ -206,18 +232,25 @@ export async function packFolder(
 
 function refuse(manifest: PackManifest, sources: Source[], options: PackOptions): void {
   if (manifest.dependencyFiles.length === 0 && !options.allowNoDependencyFile) {
-    const names = listOf(DEPENDENCY_FILE_NAMES.map((name) => `\`${name}\``), 'or');
+    const names = listOf(
+      DEPENDENCY_FILE_NAMES.map((name) => `\`${name}\``),
+      'or',
+    );
     const ignored = manifest.leftOutDependencyFiles.map(({ name, reason }) => ` \`${name}\` is there but ${reason}.`);
     throw new PackError(
       'no-dependency-file',
       `${manifest.folder} has no dependency file at its root (${names}), so UbiOps would have nothing to build.` +
-        (ignored.join('') || ' Add one, choose the folder that holds it, or pack anyway if the environment needs no packages.'),
+        (ignored.join('') ||
+          ' Add one, choose the folder that holds it, or pack anyway if the environment needs no packages.'),
     );
   }
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
   const huge = sources.find((source) => source.size > MAX_ENTRY_BYTES);
   if (manifest.totalBytes > maxBytes || huge) {
-    const largest = [...sources].sort((a, b) => b.size - a.size).slice(0, 3).map((s) => `${s.path} (${formatBytes(s.size)})`);
+    const largest = [...sources]
+      .sort((a, b) => b.size - a.size)
+      .slice(0, 3)
+      .map((s) => `${s.path} (${formatBytes(s.size)})`);
     const what = huge
       ? `${huge.path} is ${formatBytes(huge.size)}, more than a zip entry can hold without zip64`
       : `The files to pack come to ${formatBytes(manifest.totalBytes)}, over the ${formatBytes(maxBytes)} limit`;
@@ -237,7 +270,13 @@ function refuse(manifest: PackManifest, sources: Source[], options: PackOptions)
   }
 }
 
-async function writeEntries(writer: ZipWriter, root: string, sources: Source[], manifest: PackManifest, options: PackOptions): Promise<void> {
+async function writeEntries(
+  writer: ZipWriter,
+  root: string,
+  sources: Source[],
+  manifest: PackManifest,
+  options: PackOptions,
+): Promise<void> {
   const { signal, onProgress } = options;
   const progress: PackProgress = { files: 0, totalFiles: sources.length, bytes: 0, totalBytes: manifest.totalBytes };
   let lastReport = 0;
@@ -267,7 +306,9 @@ async function writeEntries(writer: ZipWriter, root: string, sources: Source[], 
         const deflated = await compressIfWorthIt(data);
         if (failure !== undefined) return;
         await writer.exclusive(() =>
-          deflated ? writer.addBuffered(info, DEFLATE, crc, data.length, deflated) : writer.addBuffered(info, STORE, crc, data.length, data),
+          deflated
+            ? writer.addBuffered(info, DEFLATE, crc, data.length, deflated)
+            : writer.addBuffered(info, STORE, crc, data.length, data),
         );
       } else {
         await writer.exclusive(() => streamLarge(writer, info, root, source, signal));
@@ -299,7 +340,11 @@ async function readWhole(root: string, source: Source, buffer: Buffer): Promise<
       length += read;
     }
   } catch (error) {
-    throw new PackError('unreadable', `Cannot read ${source.path}: ${reasonOf(error)}. Fix its permissions or add it to the ignore file.`, { cause: error });
+    throw new PackError(
+      'unreadable',
+      `Cannot read ${source.path}: ${reasonOf(error)}. Fix its permissions or add it to the ignore file.`,
+      { cause: error },
+    );
   } finally {
     await handle.close().catch(() => undefined);
   }
@@ -319,7 +364,13 @@ async function sampleCompresses(sample: Buffer): Promise<boolean> {
   return deflated.length < sample.length * STORE_RATIO;
 }
 
-async function streamLarge(writer: ZipWriter, info: { name: string; mtime: Date; mode: number }, root: string, source: Source, signal?: AbortSignal): Promise<void> {
+async function streamLarge(
+  writer: ZipWriter,
+  info: { name: string; mtime: Date; mode: number },
+  root: string,
+  source: Source,
+  signal?: AbortSignal,
+): Promise<void> {
   const handle = await openChecked(root, source);
   const sample = Buffer.alloc(SAMPLE_BYTES);
   const deflate = await sampleCompresses(sample.subarray(0, (await handle.read(sample, 0, SAMPLE_BYTES, 0)).bytesRead));
@@ -359,15 +410,29 @@ async function scan(folder: string, options: PackOptions): Promise<Scan> {
     rootInfo = await stat(root);
     if (!rootInfo.isDirectory()) throw new Error('not a directory');
   } catch (error) {
-    throw new PackError('not-a-folder', `${resolved} is not a folder (${reasonOf(error)}). Choose the folder that holds your requirements.txt or ubiops.yaml.`, { cause: error });
+    throw new PackError(
+      'not-a-folder',
+      `${resolved} is not a folder (${reasonOf(error)}). Choose the folder that holds your requirements.txt or ubiops.yaml.`,
+      { cause: error },
+    );
   }
   const ignoreFileName = options.ignoreFileName ?? DEFAULT_IGNORE_FILE;
   const rules = await loadRules(root, ignoreFileName, options);
   const maxFiles = options.maxFiles ?? DEFAULT_MAX_FILES;
 
   const manifest: PackManifest = {
-    folder: resolved, files: [], totalBytes: 0, dependencyFiles: [], problems: [], excluded: 0, excludedByDefault: 0, excludedFolders: [],
-    unreadable: [], skippedLinks: [], linkedFromOutside: [], leftOutDependencyFiles: [],
+    folder: resolved,
+    files: [],
+    totalBytes: 0,
+    dependencyFiles: [],
+    problems: [],
+    excluded: 0,
+    excludedByDefault: 0,
+    excludedFolders: [],
+    unreadable: [],
+    skippedLinks: [],
+    linkedFromOutside: [],
+    leftOutDependencyFiles: [],
   };
   const sources: Source[] = [];
   /** A dependency file at the root that will not be in the zip, and why: never left out silently. */
@@ -407,7 +472,9 @@ async function scan(folder: string, options: PackOptions): Promise<Scan> {
       throwIfCancelled(signal);
       // Stat a batch together: one at a time, a scan is bound by round trips to the threadpool; all at once, a
       // folder of 200,000 files holds 200,000 Stats.
-      const batch = await Promise.all(names.slice(at, at + STAT_BATCH).map((name) => look(root, dir.rel ? `${dir.rel}/${name}` : name)));
+      const batch = await Promise.all(
+        names.slice(at, at + STAT_BATCH).map((name) => look(root, dir.rel ? `${dir.rel}/${name}` : name)),
+      );
       for (const item of batch) {
         const { rel } = item;
         if ('error' in item) {
@@ -445,7 +512,14 @@ async function scan(folder: string, options: PackOptions): Promise<Scan> {
           leaveOut(rel, `cannot be read: ${item.denied}`);
         } else {
           if (link !== undefined && item.outside) manifest.linkedFromOutside.push({ path: rel, target: link });
-          const source: Source = { path: rel, size: info.size, mtimeMs: info.mtimeMs, mode: info.mode, dev: info.dev, ino: info.ino };
+          const source: Source = {
+            path: rel,
+            size: info.size,
+            mtimeMs: info.mtimeMs,
+            mode: info.mode,
+            dev: info.dev,
+            ino: info.ino,
+          };
           if (link !== undefined) source.link = true;
           sources.push(source);
         }
@@ -462,7 +536,8 @@ async function scan(folder: string, options: PackOptions): Promise<Scan> {
     manifest.dependencyFiles.push(name);
     if (source.size > MAX_VALIDATED_BYTES) continue;
     const text = await readScanned(root, source).catch(() => undefined);
-    if (text !== undefined) manifest.problems.push(...validateDependencyFile(name, text.toString('utf8').replace(/^\uFEFF/, '')));
+    if (text !== undefined)
+      manifest.problems.push(...validateDependencyFile(name, text.toString('utf8').replace(/^\uFEFF/, '')));
   }
   const result = { manifest, sources, root };
   scans.set(manifest, result);
@@ -504,7 +579,8 @@ async function look(root: string, rel: string): Promise<Looked> {
     if (!info.isFile()) return { rel, info, link };
     const real = await realpath(abs);
     const relative = path.relative(root, real);
-    const outside = relative === '' || relative === '..' || relative.startsWith(`..${path.sep}`) || path.isAbsolute(relative);
+    const outside =
+      relative === '' || relative === '..' || relative.startsWith(`..${path.sep}`) || path.isAbsolute(relative);
     return { rel, info, link, outside, denied: await readDenied(real, info) };
   } catch (error) {
     return { rel, error: reasonOf(error) };
@@ -514,7 +590,10 @@ async function look(root: string, rel: string): Promise<Looked> {
 /** Who this process is, for reading permission bits as access(2) would, read once. */
 const identity = ((): { uid: number; groups: Set<number> } | undefined => {
   if (typeof process.getuid !== 'function' || typeof process.getgid !== 'function') return undefined;
-  const groups = new Set<number>([process.getgid(), ...(typeof process.getgroups === 'function' ? process.getgroups() : [])]);
+  const groups = new Set<number>([
+    process.getgid(),
+    ...(typeof process.getgroups === 'function' ? process.getgroups() : []),
+  ]);
   return { uid: process.getuid(), groups };
 })();
 
@@ -537,7 +616,10 @@ async function readDenied(abs: string, info: Stats): Promise<string | undefined>
 async function checkSame(abs: string, seen: { dev: number; ino: number }, rel: string): Promise<void> {
   const now = await lstat(abs);
   if (now.isSymbolicLink() || now.dev !== seen.dev || now.ino !== seen.ino) {
-    throw new PackError('changed', `${rel || 'The folder'} was replaced while it was being read. Pack again once nothing is changing the folder.`);
+    throw new PackError(
+      'changed',
+      `${rel || 'The folder'} was replaced while it was being read. Pack again once nothing is changing the folder.`,
+    );
   }
 }
 
@@ -558,7 +640,11 @@ export async function openChecked(root: string, source: Source): Promise<FileHan
   } catch (error) {
     // O_NOFOLLOW refuses a link where the scan saw a file.
     if ((error as NodeJS.ErrnoException).code === 'ELOOP' && !source.link) throw changed(source);
-    throw new PackError('unreadable', `Cannot read ${source.path}: ${reasonOf(error)}. Fix its permissions or add it to the ignore file.`, { cause: error });
+    throw new PackError(
+      'unreadable',
+      `Cannot read ${source.path}: ${reasonOf(error)}. Fix its permissions or add it to the ignore file.`,
+      { cause: error },
+    );
   }
   try {
     const info = await handle.stat();
@@ -578,10 +664,17 @@ export async function openChecked(root: string, source: Source): Promise<FileHan
 export function readCheckedSync(root: string, source: Source, buffer: Buffer): Buffer {
   let fd: number;
   try {
-    fd = openSync(path.join(root, source.path), source.link ? constants.O_RDONLY : constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0));
+    fd = openSync(
+      path.join(root, source.path),
+      source.link ? constants.O_RDONLY : constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0),
+    );
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ELOOP' && !source.link) throw changed(source);
-    throw new PackError('unreadable', `Cannot read ${source.path}: ${reasonOf(error)}. Fix its permissions or add it to the ignore file.`, { cause: error });
+    throw new PackError(
+      'unreadable',
+      `Cannot read ${source.path}: ${reasonOf(error)}. Fix its permissions or add it to the ignore file.`,
+      { cause: error },
+    );
   }
   try {
     const info = fstatSync(fd);
@@ -596,7 +689,11 @@ export function readCheckedSync(root: string, source: Source, buffer: Buffer): B
     return buffer.subarray(0, length);
   } catch (error) {
     if (error instanceof PackError) throw error;
-    throw new PackError('unreadable', `Cannot read ${source.path}: ${reasonOf(error)}. Fix its permissions or add it to the ignore file.`, { cause: error });
+    throw new PackError(
+      'unreadable',
+      `Cannot read ${source.path}: ${reasonOf(error)}. Fix its permissions or add it to the ignore file.`,
+      { cause: error },
+    );
   } finally {
     closeSync(fd);
   }
@@ -634,7 +731,11 @@ async function loadRules(root: string, ignoreFileName: string, options: PackOpti
 async function readIgnoreFile(root: string, name: string): Promise<string | undefined> {
   const file = path.join(root, name);
   const refuse = (what: string, cause?: unknown) =>
-    new PackError('unreadable', `${name} ${what}. Make it a regular file of at most ${formatBytes(MAX_IGNORE_FILE_BYTES)} in the folder, or remove it.`, { cause });
+    new PackError(
+      'unreadable',
+      `${name} ${what}. Make it a regular file of at most ${formatBytes(MAX_IGNORE_FILE_BYTES)} in the folder, or remove it.`,
+      { cause },
+    );
   let info: Stats;
   try {
     info = await lstat(file);
@@ -654,7 +755,8 @@ async function readIgnoreFile(root: string, name: string): Promise<string | unde
   }
   try {
     const opened = await handle.stat();
-    if (!opened.isFile() || opened.dev !== info.dev || opened.ino !== info.ino) throw refuse('was replaced while it was being read');
+    if (!opened.isFile() || opened.dev !== info.dev || opened.ino !== info.ino)
+      throw refuse('was replaced while it was being read');
     const buffer = Buffer.alloc(MAX_IGNORE_FILE_BYTES + 1);
     let length = 0;
     for (let read = -1; read !== 0 && length < buffer.length;) {
@@ -676,7 +778,12 @@ function tooManyFiles(folder: string, maxFiles: number, ignoreFileName: string):
   );
 }
 
-function describeKind(info: { isFIFO(): boolean; isSocket(): boolean; isBlockDevice(): boolean; isCharacterDevice(): boolean }): string {
+function describeKind(info: {
+  isFIFO(): boolean;
+  isSocket(): boolean;
+  isBlockDevice(): boolean;
+  isCharacterDevice(): boolean;
+}): string {
   if (info.isFIFO()) return 'a named pipe (FIFO)';
   if (info.isSocket()) return 'a socket';
   if (info.isBlockDevice() || info.isCharacterDevice()) return 'a device';
@@ -692,19 +799,30 @@ function cancelled(signal: AbortSignal): PackError {
 }
 
 function changed(source: Source): PackError {
-  return new PackError('changed', `${source.path} changed while it was being packed. Pack again once nothing is changing the folder.`);
+  return new PackError(
+    'changed',
+    `${source.path} changed while it was being packed. Pack again once nothing is changing the folder.`,
+  );
 }
 
 function reasonOf(error: unknown): string {
   const e = error as NodeJS.ErrnoException;
   const known: Record<string, string> = {
-    EACCES: 'permission denied', EPERM: 'operation not permitted', ENOENT: 'no such file', ENOSPC: 'no space left on the disk',
-    EISDIR: 'is a folder', ENOTDIR: 'not a folder', ELOOP: 'too many levels of symbolic links', EIO: 'input/output error',
+    EACCES: 'permission denied',
+    EPERM: 'operation not permitted',
+    ENOENT: 'no such file',
+    ENOSPC: 'no space left on the disk',
+    EISDIR: 'is a folder',
+    ENOTDIR: 'not a folder',
+    ELOOP: 'too many levels of symbolic links',
+    EIO: 'input/output error',
   };
   const plain = e?.code ? known[e.code] : undefined;
   return plain ?? (error instanceof Error ? error.message : String(error));
 }
 
 function listOf(items: string[], conjunction: string): string {
-  return items.length < 2 ? items.join('') : `${items.slice(0, -1).join(', ')} ${conjunction} ${items[items.length - 1]}`;
+  return items.length < 2
+    ? items.join('')
+    : `${items.slice(0, -1).join(', ')} ${conjunction} ${items[items.length - 1]}`;
 }

@@ -32,7 +32,13 @@ export const MAX_CHECKED_CHARS = 1024 * 1024;
  */
 export function notCheckedProblem(file: string, reason: string): FileProblem {
   return {
-    file, line: 0, column: 0, endLine: 0, endColumn: 0, severity: 'warning', code: 'not-checked',
+    file,
+    line: 0,
+    column: 0,
+    endLine: 0,
+    endColumn: 0,
+    severity: 'warning',
+    code: 'not-checked',
     message: `${file} was not checked: ${reason}. UbiOps checks it when it builds`,
   };
 }

@@ -23,7 +23,11 @@ const ORDERED_VERSION = new RegExp(`^${RELEASE}${SUFFIXES}$`, 'i');
 const EQUALITY_VERSION = new RegExp(`^${RELEASE}(?:\\.\\*|${SUFFIXES}${LOCAL})$`, 'i');
 const COMPATIBLE_VERSION = new RegExp(`^v?(?:[0-9]+!)?[0-9]+(?:\\.[0-9]+)+${SUFFIXES}$`, 'i');
 
-const HASH_LENGTHS = new Map([['sha256', 64], ['sha384', 96], ['sha512', 128]]);
+const HASH_LENGTHS = new Map([
+  ['sha256', 64],
+  ['sha384', 96],
+  ['sha512', 128],
+]);
 
 type Check = (value: string) => [code: string, message: string] | undefined;
 
@@ -57,19 +61,29 @@ const OPTIONS: OptionSpec[] = [
     long: '--config-settings',
     value: '`KEY=VALUE`',
     scope: 'requirement',
-    check: (value) => (value.includes('=') ? undefined : ['option-value', 'Expected `KEY=VALUE` after `--config-settings`']),
+    check: (value) =>
+      value.includes('=') ? undefined : ['option-value', 'Expected `KEY=VALUE` after `--config-settings`'],
   },
   { long: '--global-option', value: 'a setup.py option', scope: 'requirement' },
 ];
 
 const ALLOWED_OPTIONS = [
-  OPTIONS.filter((o) => o.scope === 'file').map((o) => o.short ?? o.long).join(', '),
-  `and after a requirement ${OPTIONS.filter((o) => o.scope === 'requirement').map((o) => o.long).join(', ')}`,
+  OPTIONS.filter((o) => o.scope === 'file')
+    .map((o) => o.short ?? o.long)
+    .join(', '),
+  `and after a requirement ${OPTIONS.filter((o) => o.scope === 'requirement')
+    .map((o) => o.long)
+    .join(', ')}`,
 ].join(', ');
 
 /** Stops checking a requirement at its first error: what follows is usually an echo of it. */
 class LineError extends Error {
-  constructor(readonly start: number, readonly end: number, readonly code: string, message: string) {
+  constructor(
+    readonly start: number,
+    readonly end: number,
+    readonly code: string,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -80,12 +94,12 @@ class LineError extends Error {
  */
 export const MAX_MARKER_DEPTH = 500;
 
-
 type Report = (start: number, end: number, code: string, message: string, severity?: FileProblem['severity']) => void;
 
 /** Checks a pip requirements file; positions point into `text`. */
 export function validateRequirements(text: string, file = 'requirements.txt'): FileProblem[] {
-  if (text.length > MAX_CHECKED_CHARS) return [notCheckedProblem(file, `it is larger than ${MAX_CHECKED_CHARS / 1024 / 1024} MiB`)];
+  if (text.length > MAX_CHECKED_CHARS)
+    return [notCheckedProblem(file, `it is larger than ${MAX_CHECKED_CHARS / 1024 / 1024} MiB`)];
   const problems: FileProblem[] = [];
   for (const line of logicalLines(text)) {
     checkLine(line.text, (start, end, code, message, severity = 'error') => {
@@ -170,7 +184,8 @@ function checkLine(text: string, report: Report): void {
     }
   };
   if (args.length > 0) attempt(() => checkRequirement(content, args[0]!.start, args[args.length - 1]!.end));
-  if (firstOption >= 0) attempt(() => checkOptions(splitOptions(content, words[firstOption]!.start), args.length > 0, report));
+  if (firstOption >= 0)
+    attempt(() => checkOptions(splitOptions(content, words[firstOption]!.start), args.length > 0, report));
 }
 
 /** pip splits options like a POSIX shell (`shlex.split`): quotes group, a backslash escapes. */
@@ -207,8 +222,13 @@ function checkOptions(tokens: Token[], hasRequirement: boolean, report: Report):
   for (let k = 0; k < tokens.length; k++) {
     const token = tokens[k]!;
     if (!token.text.startsWith('-')) {
-      report(token.start, token.end, 'unexpected-argument',
-        `pip ignores \`${token.text}\` after an option; put each requirement on its own line`, 'warning');
+      report(
+        token.start,
+        token.end,
+        'unexpected-argument',
+        `pip ignores \`${token.text}\` after an option; put each requirement on its own line`,
+        'warning',
+      );
       continue;
     }
     const long = token.text.startsWith('--');
@@ -218,7 +238,12 @@ function checkOptions(tokens: Token[], hasRequirement: boolean, report: Report):
     const nameEnd = token.raw.startsWith(name) ? token.start + name.length : token.end;
     const spec = OPTIONS.find((option) => option.long === name || option.short === name);
     if (!spec) {
-      report(token.start, nameEnd, 'unknown-option', `Unknown option \`${name}\`; a requirements file accepts ${ALLOWED_OPTIONS}`);
+      report(
+        token.start,
+        nameEnd,
+        'unknown-option',
+        `Unknown option \`${name}\`; a requirements file accepts ${ALLOWED_OPTIONS}`,
+      );
       // Like optparse, stop: whether the next word is this option's value cannot be known.
       return;
     }
@@ -246,9 +271,21 @@ function checkOptions(tokens: Token[], hasRequirement: boolean, report: Report):
   const editable = !hasRequirement && seen.some((option) => option.spec.long === '--editable');
   for (const { spec, name, start, end } of seen) {
     if (hasRequirement && spec.scope === 'file') {
-      report(start, end, 'option-placement', `pip ignores \`${name}\` on a requirement's line; put it on a line of its own`, 'warning');
+      report(
+        start,
+        end,
+        'option-placement',
+        `pip ignores \`${name}\` on a requirement's line; put it on a line of its own`,
+        'warning',
+      );
     } else if (!hasRequirement && spec.scope === 'requirement' && !(editable && spec.long === '--config-settings')) {
-      report(start, end, 'option-placement', `\`${name}\` must follow a requirement on the same line; pip ignores it here`, 'warning');
+      report(
+        start,
+        end,
+        'option-placement',
+        `\`${name}\` must follow a requirement on the same line; pip ignores it here`,
+        'warning',
+      );
     }
   }
 }
@@ -266,7 +303,8 @@ function checkHash(value: string): ReturnType<Check> {
   const [, algorithm, digest] = match as unknown as [string, string, string];
   const length = HASH_LENGTHS.get(algorithm);
   if (!length) return ['invalid-hash', `Unsupported hash algorithm \`${algorithm}\`; use sha256, sha384 or sha512`];
-  if (!new RegExp(`^[0-9a-fA-F]{${length}}$`).test(digest)) return ['invalid-hash', `A ${algorithm} digest is ${length} hexadecimal digits`];
+  if (!new RegExp(`^[0-9a-fA-F]{${length}}$`).test(digest))
+    return ['invalid-hash', `A ${algorithm} digest is ${length} hexadecimal digits`];
   return undefined;
 }
 
@@ -276,8 +314,12 @@ function checkRequirement(text: string, start: number, end: number): void {
   const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):/.exec(args)?.[1];
   if (scheme && URL_SCHEME.test(scheme)) return checkUrlRequirement(text, start, end);
   if (scheme && scheme.length > 1 && args.startsWith(`${scheme}://`)) {
-    throw new LineError(start, start + scheme.length, 'url-scheme',
-      `Unsupported URL scheme \`${scheme}\`; use http, https, file or a VCS scheme such as git+https`);
+    throw new LineError(
+      start,
+      start + scheme.length,
+      'url-scheme',
+      `Unsupported URL scheme \`${scheme}\`; use http, https, file or a VCS scheme such as git+https`,
+    );
   }
   // `name @ url` is PEP 508 even though the URL looks like a path.
   const beforeAt = /^([^@;]*)@/.exec(args)?.[1];
@@ -298,7 +340,12 @@ function checkUrlRequirement(text: string, start: number, end: number): void {
   const egg = /[#&]egg=([^&]*)/.exec(url);
   if (egg && !NAME.test(egg[1]!)) {
     const eggStart = start + egg.index + '#egg='.length;
-    throw new LineError(eggStart, eggStart + egg[1]!.length, 'invalid-name', `\`#egg=\` needs a package name: ${NAME_RULE}`);
+    throw new LineError(
+      eggStart,
+      eggStart + egg[1]!.length,
+      'invalid-name',
+      `\`#egg=\` needs a package name: ${NAME_RULE}`,
+    );
   }
   checkWheelName(url.replace(/[?#].*$/, ''), start);
   const rest = new Parser(text.slice(0, end), urlEnd);
@@ -329,13 +376,20 @@ function checkWheelName(pathOrUrl: string, start: number): void {
   const parts = fileName.slice(0, -4).split('-').length;
   if (parts === 5 || parts === 6) return;
   const fileStart = start + pathOrUrl.length - fileName.length;
-  throw new LineError(fileStart, fileStart + fileName.length, 'invalid-wheel-name',
-    `\`${fileName}\` is not a wheel file name; expected \`name-version(-build)-python-abi-platform.whl\``);
+  throw new LineError(
+    fileStart,
+    fileStart + fileName.length,
+    'invalid-wheel-name',
+    `\`${fileName}\` is not a wheel file name; expected \`name-version(-build)-python-abi-platform.whl\``,
+  );
 }
 
 /** A cursor over one requirement's text; `text` ends where the part being parsed ends. */
 class Parser {
-  constructor(private readonly text: string, public pos: number) {}
+  constructor(
+    private readonly text: string,
+    public pos: number,
+  ) {}
 
   get done(): boolean {
     return this.pos >= this.text.length;
@@ -383,7 +437,8 @@ class Parser {
     const nameStart = this.pos;
     const name = this.take(/[A-Za-z0-9._-]+/y);
     if (!name) this.unexpected('invalid-name', 'Expected a package name');
-    if (!NAME.test(name)) this.fail(nameStart, this.pos, 'invalid-name', `\`${name}\` is not a valid package name: ${NAME_RULE}`);
+    if (!NAME.test(name))
+      this.fail(nameStart, this.pos, 'invalid-name', `\`${name}\` is not a valid package name: ${NAME_RULE}`);
     this.skipSpace();
     if (this.char === '[') this.extras();
     this.skipSpace();
@@ -412,7 +467,8 @@ class Parser {
       const start = this.pos;
       const extra = this.take(/[A-Za-z0-9._-]+/y);
       if (!extra) this.unexpected('syntax', 'Expected an extra name');
-      if (!NAME.test(extra)) this.fail(start, this.pos, 'invalid-name', `\`${extra}\` is not a valid extra name: ${NAME_RULE}`);
+      if (!NAME.test(extra))
+        this.fail(start, this.pos, 'invalid-name', `\`${extra}\` is not a valid extra name: ${NAME_RULE}`);
       this.skipSpace();
       const char = this.char;
       this.pos++;
@@ -448,15 +504,25 @@ class Parser {
       if (!op) {
         const word = this.word();
         if (/^v?[0-9]/.test(word.text)) {
-          this.fail(word.start, word.end, 'missing-operator', `Expected a version operator such as \`==\` before \`${word.text}\``);
+          this.fail(
+            word.start,
+            word.end,
+            'missing-operator',
+            `Expected a version operator such as \`==\` before \`${word.text}\``,
+          );
         }
         if (comma >= 0) this.unexpected('syntax', 'Expected another version specifier such as `<2.0` after `,`');
         this.unexpected('syntax', 'Expected a version specifier such as `==1.0`, `[extras]`, `@ URL` or `; marker`');
       }
       if (!VERSION_OPERATORS.includes(op)) {
-        this.fail(opStart, this.pos, 'invalid-operator', op === '='
-          ? '`=` is not a version operator; use `==`'
-          : `Unknown version operator \`${op}\`; expected one of ${VERSION_OPERATORS.join(', ')}`);
+        this.fail(
+          opStart,
+          this.pos,
+          'invalid-operator',
+          op === '='
+            ? '`=` is not a version operator; use `==`'
+            : `Unknown version operator \`${op}\`; expected one of ${VERSION_OPERATORS.join(', ')}`,
+        );
       }
       this.skipSpace();
       const versionStart = this.pos;
@@ -499,13 +565,18 @@ class Parser {
     if (this.char === '(') {
       const open = this.pos++;
       if (depth >= MAX_MARKER_DEPTH) {
-        this.fail(open, open + 1, 'marker-depth',
-          `This marker nests parentheses more than ${MAX_MARKER_DEPTH} deep; pip cannot read it (RecursionError). Remove the extra parentheses`);
+        this.fail(
+          open,
+          open + 1,
+          'marker-depth',
+          `This marker nests parentheses more than ${MAX_MARKER_DEPTH} deep; pip cannot read it (RecursionError). Remove the extra parentheses`,
+        );
       }
       this.markerOr(depth + 1);
       this.skipSpace();
       // Not `this.char`: TypeScript keeps it narrowed to '(' across the calls above.
-      if (this.text[this.pos] !== ')') this.fail(open, open + 1, 'invalid-marker', 'Expected `)` to close this parenthesis');
+      if (this.text[this.pos] !== ')')
+        this.fail(open, open + 1, 'invalid-marker', 'Expected `)` to close this parenthesis');
       this.pos++;
       return;
     }
@@ -518,7 +589,12 @@ class Parser {
       const op = this.take(/[<>=!~]+/y);
       if (!VERSION_OPERATORS.includes(op)) {
         if (!op) this.unexpected('invalid-marker', 'Expected a comparison such as `==`, `<`, `in` or `not in`');
-        this.fail(opStart, this.pos, 'invalid-operator', `Unknown marker operator \`${op}\`; expected one of ${VERSION_OPERATORS.join(', ')}, in, not in`);
+        this.fail(
+          opStart,
+          this.pos,
+          'invalid-operator',
+          `Unknown marker operator \`${op}\`; expected one of ${VERSION_OPERATORS.join(', ')}, in, not in`,
+        );
       }
     }
     this.markerValue();
@@ -530,15 +606,23 @@ class Parser {
     const quote = this.char;
     if (quote === '"' || quote === "'") {
       const close = this.text.indexOf(quote, start + 1);
-      if (close < 0) this.fail(start, this.text.length, 'invalid-marker', `Unterminated string: add the closing ${quote}`);
+      if (close < 0)
+        this.fail(start, this.text.length, 'invalid-marker', `Unterminated string: add the closing ${quote}`);
       this.pos = close + 1;
       return;
     }
     const word = this.take(/[A-Za-z0-9_.]+/y);
-    if (!word) this.unexpected('invalid-marker', 'Expected a marker variable such as `python_version` or a quoted string');
-    if (/^[0-9]/.test(word)) this.fail(start, this.pos, 'invalid-marker', `Marker values are quoted strings: write "${word}"`);
+    if (!word)
+      this.unexpected('invalid-marker', 'Expected a marker variable such as `python_version` or a quoted string');
+    if (/^[0-9]/.test(word))
+      this.fail(start, this.pos, 'invalid-marker', `Marker values are quoted strings: write "${word}"`);
     if (!MARKER_VARIABLE.test(word)) {
-      this.fail(start, this.pos, 'invalid-marker', `Unknown marker variable \`${word}\`; expected one such as ${MARKER_VARIABLES_HINT}`);
+      this.fail(
+        start,
+        this.pos,
+        'invalid-marker',
+        `Unknown marker variable \`${word}\`; expected one such as ${MARKER_VARIABLES_HINT}`,
+      );
     }
   }
 

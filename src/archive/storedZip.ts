@@ -5,9 +5,27 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import { ZIP_TOP_FOLDER } from './dependencyFiles';
-import { openChecked, readCheckedSync, type PackManifest, type PackOptions, type PackProgress, PackError, scanForPacking, type Source as ScannedSource } from './pack';
+import {
+  openChecked,
+  readCheckedSync,
+  type PackManifest,
+  type PackOptions,
+  type PackProgress,
+  PackError,
+  scanForPacking,
+  type Source as ScannedSource,
+} from './pack';
 import { readChunks, ZlibPump } from './streams';
-import { type CentralRecord, centralHeader, crc32, DEFLATE, endRecords, entryRecord, localHeader, STORE } from './zipWriter';
+import {
+  type CentralRecord,
+  centralHeader,
+  crc32,
+  DEFLATE,
+  endRecords,
+  entryRecord,
+  localHeader,
+  STORE,
+} from './zipWriter';
 
 // The zip an upload sends, streamed from the folder into the request as it goes, with no temporary zip.
 //
@@ -117,19 +135,35 @@ export async function prepareZipUpload(folder: string, options: ZipUploadOptions
   const scan = await scanForPacking(folder, options);
   const { manifest } = scan;
   const sources: Source[] = scan.sources.map((source) => ({ ...source, root: scan.root }));
-  const link = options.linkBytesPerSecond && options.linkBytesPerSecond > 0 ? options.linkBytesPerSecond : DEFAULT_LINK_BYTES_PER_SECOND;
+  const link =
+    options.linkBytesPerSecond && options.linkBytesPerSecond > 0
+      ? options.linkBytesPerSecond
+      : DEFAULT_LINK_BYTES_PER_SECOND;
   const worthIt = 1 - link / DEFLATE_BYTES_PER_SECOND;
   const level = link < LEVEL_6_BELOW_BYTES_PER_SECOND ? 6 : 1;
   const entries: Entry[] = sources.map((source) => {
-    const record = entryRecord({ name: `${ZIP_TOP_FOLDER}/${source.path}`, mtime: new Date(source.mtimeMs), mode: source.mode }, STORE, 0);
+    const record = entryRecord(
+      { name: `${ZIP_TOP_FOLDER}/${source.path}`, mtime: new Date(source.mtimeMs), mode: source.mode },
+      STORE,
+      0,
+    );
     Object.assign(record, { size: source.size, compressedSize: source.size });
     return { source, record };
   });
-  const temp = worthIt > 0 ? new TempData(path.join(options.tempDir ?? os.tmpdir(), `ubiops-upload-${randomUUID()}.deflated`)) : undefined;
+  const temp =
+    worthIt > 0
+      ? new TempData(path.join(options.tempDir ?? os.tmpdir(), `ubiops-upload-${randomUUID()}.deflated`))
+      : undefined;
   try {
     // On a fast link nothing is read before the upload starts.
     if (temp) await prepareEntries(entries, worthIt, level, temp, manifest, options);
-    else options.onProgress?.({ files: entries.length, totalFiles: entries.length, bytes: manifest.totalBytes, totalBytes: manifest.totalBytes });
+    else
+      options.onProgress?.({
+        files: entries.length,
+        totalFiles: entries.length,
+        bytes: manifest.totalBytes,
+        totalBytes: manifest.totalBytes,
+      });
     await temp?.finish();
   } catch (error) {
     await temp?.dispose();
@@ -138,7 +172,10 @@ export async function prepareZipUpload(folder: string, options: ZipUploadOptions
 
   // Small entries first, then the large ones: a large stored file's CRC, needed in its local header, is taken while
   // the small files go out. Small stored files are read once, as they are sent, their CRC taken from memory then.
-  const ordered = [...entries.filter(({ source }) => source.size <= SMALL_FILE), ...entries.filter(({ source }) => source.size > SMALL_FILE)];
+  const ordered = [
+    ...entries.filter(({ source }) => source.size <= SMALL_FILE),
+    ...entries.filter(({ source }) => source.size > SMALL_FILE),
+  ];
   let offset = 0;
   for (const { record } of ordered) {
     record.offset = offset;
@@ -156,7 +193,10 @@ export async function prepareZipUpload(folder: string, options: ZipUploadOptions
     deflated,
     linkBytesPerSecond: link,
     level,
-    entries: ordered.map(({ source, record }) => ({ path: source.path, method: record.method === DEFLATE ? 'deflate' : 'store' })),
+    entries: ordered.map(({ source, record }) => ({
+      path: source.path,
+      method: record.method === DEFLATE ? 'deflate' : 'store',
+    })),
     chunks: (signal) => {
       crcs ??= largeCrcs(largeStored, signal);
       return zipBytes(ordered, offset, deflated > 0 ? temp?.file : undefined, signal);
@@ -198,7 +238,14 @@ async function fileCrc(source: Source, signal?: AbortSignal): Promise<number> {
 }
 
 /** Deflates into `temp` the files where that pays by more than `worthIt`, filling in their CRC, size and method. */
-async function prepareEntries(entries: Entry[], worthIt: number, level: number, temp: TempData, manifest: PackManifest, options: PackOptions): Promise<void> {
+async function prepareEntries(
+  entries: Entry[],
+  worthIt: number,
+  level: number,
+  temp: TempData,
+  manifest: PackManifest,
+  options: PackOptions,
+): Promise<void> {
   const { signal, onProgress } = options;
   const progress: PackProgress = { files: 0, totalFiles: entries.length, bytes: 0, totalBytes: manifest.totalBytes };
   let lastReport = 0;
@@ -212,7 +259,8 @@ async function prepareEntries(entries: Entry[], worthIt: number, level: number, 
       if (source.size <= SMALL_FILE) {
         buffer ??= Buffer.allocUnsafeSlow(SMALL_FILE + 1);
         const data = readWhole(source, buffer);
-        const packed = data.length > 0 ? await deflateRaw(data, smallFileDeflateOptions(level, data.length)) : undefined;
+        const packed =
+          data.length > 0 ? await deflateRaw(data, smallFileDeflateOptions(level, data.length)) : undefined;
         if (packed && packed.length < data.length * worthIt) {
           entry.tempAt = await temp.append(packed);
           Object.assign(record, { method: DEFLATE, crc: crc32(data), compressedSize: packed.length });
@@ -230,17 +278,27 @@ async function prepareEntries(entries: Entry[], worthIt: number, level: number, 
     }
   };
   // One failure stops the others at their next file; the first error is the one reported.
-  const results = await Promise.allSettled(Array.from({ length: Math.min(CONCURRENCY, entries.length) }, () => worker().catch((error: unknown) => {
-    next = entries.length;
-    throw error;
-  })));
+  const results = await Promise.allSettled(
+    Array.from({ length: Math.min(CONCURRENCY, entries.length) }, () =>
+      worker().catch((error: unknown) => {
+        next = entries.length;
+        throw error;
+      }),
+    ),
+  );
   const failed = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
   if (failed) throw failed.reason;
   if (entries.length === 0) onProgress?.({ ...progress });
 }
 
 /** A large file: deflated into `temp`, its CRC taken on the way, when its first 64 KiB say it pays; else left alone. */
-async function prepareLarge(entry: Entry, worthIt: number, level: number, temp: TempData, signal?: AbortSignal): Promise<void> {
+async function prepareLarge(
+  entry: Entry,
+  worthIt: number,
+  level: number,
+  temp: TempData,
+  signal?: AbortSignal,
+): Promise<void> {
   const { source, record } = entry;
   const handle = await openSource(source);
   try {
@@ -278,7 +336,12 @@ async function prepareLarge(entry: Entry, worthIt: number, level: number, temp: 
  * The zip's bytes: each entry's local header and data, then the central directory (at `centralAt`) and the end
  * records. Small entries are read PREFETCH ahead, each whole into a buffer of its own; large ones stream.
  */
-async function* zipBytes(entries: Entry[], centralAt: number, tempFile: string | undefined, signal?: AbortSignal): AsyncGenerator<Buffer> {
+async function* zipBytes(
+  entries: Entry[],
+  centralAt: number,
+  tempFile: string | undefined,
+  signal?: AbortSignal,
+): AsyncGenerator<Buffer> {
   const ring = Array.from({ length: RING }, () => Buffer.allocUnsafeSlow(CHUNK_BYTES));
   let slot = 0;
   let fill = 0;
@@ -304,7 +367,10 @@ async function* zipBytes(entries: Entry[], centralAt: number, tempFile: string |
     if (index >= small) return;
     const { source, record, tempAt } = entries[index]!;
     const buffer = buffers[index % buffers.length]!;
-    const read = tempAt === undefined ? Promise.resolve().then(() => readWhole(source, buffer)) : readAt(temp!, buffer, tempAt, record.compressedSize, source);
+    const read =
+      tempAt === undefined
+        ? Promise.resolve().then(() => readWhole(source, buffer))
+        : readAt(temp!, buffer, tempAt, record.compressedSize, source);
     read.catch(() => undefined); // awaited in its turn; never unhandled
     reads[index] = read;
   };
@@ -461,11 +527,18 @@ async function checkEnd(handle: FileHandle, source: Source): Promise<void> {
 
 function asPackError(error: unknown, source: Source): PackError {
   if (error instanceof PackError) return error;
-  return new PackError('unreadable', `Cannot read ${source.path}: ${(error as Error).message}. Fix its permissions or add it to the ignore file.`, { cause: error });
+  return new PackError(
+    'unreadable',
+    `Cannot read ${source.path}: ${(error as Error).message}. Fix its permissions or add it to the ignore file.`,
+    { cause: error },
+  );
 }
 
 function changed(source: Source): PackError {
-  return new PackError('changed', `${source.path} changed while it was being uploaded. Upload again once nothing is writing to the folder.`);
+  return new PackError(
+    'changed',
+    `${source.path} changed while it was being uploaded. Upload again once nothing is writing to the folder.`,
+  );
 }
 
 function cancelled(signal: AbortSignal): PackError {

@@ -6,11 +6,21 @@ import type zlib from 'node:zlib';
  * handles the current one. A chunk is valid until the caller asks for the one after next: hand it on (write it,
  * `ZlibPump.push` it) before moving on. Reusing buffers keeps memory flat: see ZipWriter.write.
  */
-export async function* readChunks(handle: FileHandle, start: number, length: number, chunkBytes = 1 << 20): AsyncGenerator<Buffer> {
-  const buffers = [Buffer.allocUnsafeSlow(Math.min(chunkBytes, Math.max(length, 1))), Buffer.allocUnsafeSlow(Math.min(chunkBytes, Math.max(length, 1)))];
+export async function* readChunks(
+  handle: FileHandle,
+  start: number,
+  length: number,
+  chunkBytes = 1 << 20,
+): AsyncGenerator<Buffer> {
+  const buffers = [
+    Buffer.allocUnsafeSlow(Math.min(chunkBytes, Math.max(length, 1))),
+    Buffer.allocUnsafeSlow(Math.min(chunkBytes, Math.max(length, 1))),
+  ];
   const read = (index: number, at: number) => {
     const buffer = buffers[index % 2]!;
-    return handle.read(buffer, 0, Math.min(buffer.length, length - at), start + at).then(({ bytesRead }) => buffer.subarray(0, bytesRead));
+    return handle
+      .read(buffer, 0, Math.min(buffer.length, length - at), start + at)
+      .then(({ bytesRead }) => buffer.subarray(0, bytesRead));
   };
   let done = 0;
   let index = 0;

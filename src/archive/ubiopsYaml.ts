@@ -1,4 +1,16 @@
-import { isMap, isScalar, isSeq, LineCounter, Parser, parseDocument, visit, type CST, type Document, type Pair, type YAMLError } from 'yaml';
+import {
+  isMap,
+  isScalar,
+  isSeq,
+  LineCounter,
+  Parser,
+  parseDocument,
+  visit,
+  type CST,
+  type Document,
+  type Pair,
+  type YAMLError,
+} from 'yaml';
 import { notCheckedProblem, type FileProblem } from './problems';
 
 const TOP_KEYS = ['environment_variables', 'apt'];
@@ -20,16 +32,29 @@ export function validateUbiopsYaml(text: string, file = 'ubiops.yaml'): FileProb
     lineCounter.addNewLine(0);
     for (let at = text.indexOf('\n'); at >= 0; at = text.indexOf('\n', at + 1)) lineCounter.addNewLine(at + 1);
     const from = lineCounter.linePos(Math.min(depth.offset, text.length));
-    return [{
-      file, line: from.line - 1, column: from.col - 1, endLine: from.line - 1, endColumn: from.col, severity: 'error', code: 'too-deep',
-      message: `Lists and mappings are nested more than ${MAX_NESTING} levels deep here; ubiops.yaml holds at most four (\`apt\` → \`keys\` → \`urls\` → entries). The rest of the file was not checked`,
-    }];
+    return [
+      {
+        file,
+        line: from.line - 1,
+        column: from.col - 1,
+        endLine: from.line - 1,
+        endColumn: from.col,
+        severity: 'error',
+        code: 'too-deep',
+        message: `Lists and mappings are nested more than ${MAX_NESTING} levels deep here; ubiops.yaml holds at most four (\`apt\` → \`keys\` → \`urls\` → entries). The rest of the file was not checked`,
+      },
+    ];
   }
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false });
   const problems: FileProblem[] = [];
 
-  const report = (range: Range | null | undefined, code: string, message: string, severity: FileProblem['severity'] = 'error') => {
+  const report = (
+    range: Range | null | undefined,
+    code: string,
+    message: string,
+    severity: FileProblem['severity'] = 'error',
+  ) => {
     const start = Math.min(range?.[0] ?? 0, text.length);
     let end = Math.min(Math.max(range?.[1] ?? start, start), text.length);
     // Block nodes end after their trailing newline; a squiggle should not spill onto the next line.
@@ -37,13 +62,24 @@ export function validateUbiopsYaml(text: string, file = 'ubiops.yaml'): FileProb
     const from = lineCounter.linePos(start);
     const to = lineCounter.linePos(end);
     problems.push({
-      file, line: from.line - 1, column: from.col - 1, endLine: to.line - 1, endColumn: to.col - 1, message, severity, code,
+      file,
+      line: from.line - 1,
+      column: from.col - 1,
+      endLine: to.line - 1,
+      endColumn: to.col - 1,
+      message,
+      severity,
+      code,
     });
   };
 
   for (const error of doc.errors) {
     if (error.code === 'DUPLICATE_KEY') {
-      report(keyAt(doc, error.pos[0]) ?? error.pos, 'duplicate-key', 'Duplicate key: each key may appear only once in a mapping');
+      report(
+        keyAt(doc, error.pos[0]) ?? error.pos,
+        'duplicate-key',
+        'Duplicate key: each key may appear only once in a mapping',
+      );
     } else {
       report(error.pos, 'yaml-syntax', yamlMessage(error));
     }
@@ -74,7 +110,9 @@ export function validateUbiopsYaml(text: string, file = 'ubiops.yaml'): FileProb
       report(
         rangeOf(pair.key) ?? rangeOf(pair.value),
         'unknown-key',
-        where ? `${name} in \`${where}\`; allowed keys: ${allowedList}` : `${name} at the top level; allowed keys: ${allowedList}`,
+        where
+          ? `${name} in \`${where}\`; allowed keys: ${allowedList}`
+          : `${name} at the top level; allowed keys: ${allowedList}`,
       );
     }
     return found;
@@ -109,8 +147,10 @@ export function validateUbiopsYaml(text: string, file = 'ubiops.yaml'): FileProb
     }
   };
 
-  const nonEmpty = (path: string) => (value: string): [string, string] | undefined =>
-    value.trim() === '' ? ['empty-string', `\`${path}\` entries must not be empty`] : undefined;
+  const nonEmpty =
+    (path: string) =>
+    (value: string): [string, string] | undefined =>
+      value.trim() === '' ? ['empty-string', `\`${path}\` entries must not be empty`] : undefined;
 
   const top = keysOf(root.items, TOP_KEYS, '');
 
@@ -121,7 +161,10 @@ export function validateUbiopsYaml(text: string, file = 'ubiops.yaml'): FileProb
       if (equals < 0) return ['env-var-format', `\`${value}\` has no \`=\`; write each variable as \`NAME=value\``];
       const name = value.slice(0, equals);
       if (!ENV_VAR_NAME.test(name)) {
-        const subject = name === '' ? 'An environment variable needs a name before `=`' : `Invalid environment variable name \`${name}\``;
+        const subject =
+          name === ''
+            ? 'An environment variable needs a name before `=`'
+            : `Invalid environment variable name \`${name}\``;
         return ['env-var-name', `${subject}: ${ENV_VAR_NAME_RULE}`];
       }
       // The client's pattern ends in `.*$`, which stops at a line break.
@@ -134,7 +177,11 @@ export function validateUbiopsYaml(text: string, file = 'ubiops.yaml'): FileProb
 
   const apt = top.get('apt');
   if (apt && !isMap(apt.value)) {
-    report(valueTarget(apt), 'type', '`apt` must be a mapping with a `packages` list and optional `keys` and `sources`');
+    report(
+      valueTarget(apt),
+      'type',
+      '`apt` must be a mapping with a `packages` list and optional `keys` and `sources`',
+    );
   } else if (apt && isMap(apt.value)) {
     const aptKeys = keysOf(apt.value.items, APT_KEYS, 'apt');
     const packages = aptKeys.get('packages');
@@ -153,7 +200,9 @@ export function validateUbiopsYaml(text: string, file = 'ubiops.yaml'): FileProb
       const urls = sectionKeys.get('urls');
       if (urls) {
         stringList(urls, `${path}.urls`, 'URLs', (value) =>
-          /^https?:\/\//.test(value) ? undefined : ['url-scheme', `\`${path}.urls\` entries must start with http:// or https://`],
+          /^https?:\/\//.test(value)
+            ? undefined
+            : ['url-scheme', `\`${path}.urls\` entries must start with http:// or https://`],
         );
       }
       const items = sectionKeys.get('items');

@@ -83,7 +83,9 @@ function inflateText(entry: JSZip.JSZipObject, maxBytes: number): Promise<string
     const chunks: Uint8Array[] = [];
     let total = 0;
     let stopped = false;
-    const stream = (entry as unknown as { internalStream(type: 'uint8array'): InternalStream }).internalStream('uint8array');
+    const stream = (entry as unknown as { internalStream(type: 'uint8array'): InternalStream }).internalStream(
+      'uint8array',
+    );
     stream
       .on('data', (chunk) => {
         if (stopped) return;
@@ -98,7 +100,9 @@ function inflateText(entry: JSZip.JSZipObject, maxBytes: number): Promise<string
       })
       .on('error', (error) => {
         stopped = true;
-        reject(new NotAZipError(`Cannot unpack ${entry.name}: ${error instanceof Error ? error.message : String(error)}`));
+        reject(
+          new NotAZipError(`Cannot unpack ${entry.name}: ${error instanceof Error ? error.message : String(error)}`),
+        );
       })
       .on('end', () => {
         if (stopped) return;

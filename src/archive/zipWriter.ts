@@ -88,7 +88,12 @@ export class ZipWriter {
    * An entry streamed from `chunks` (already deflated when `method` is DEFLATE). The sizes and CRC go into the local
    * header afterwards, by position: no data descriptor, which some readers handle badly for stored entries.
    */
-  async addStreamed(info: EntryInfo, method: number, chunks: AsyncIterable<Buffer>, result: () => { crc: number; size: number }): Promise<void> {
+  async addStreamed(
+    info: EntryInfo,
+    method: number,
+    chunks: AsyncIterable<Buffer>,
+    result: () => { crc: number; size: number },
+  ): Promise<void> {
     const record = entryRecord(info, method, this.position);
     await this.write(localHeader(record));
     await this.flush();
@@ -96,7 +101,8 @@ export class ZipWriter {
     for await (const chunk of chunks) await this.write(chunk);
     const { crc, size } = result();
     const compressedSize = this.position - start;
-    if (compressedSize > MAX_32 || size > MAX_32) throw new RangeError(`${info.name} is too large for a zip entry without zip64 sizes`);
+    if (compressedSize > MAX_32 || size > MAX_32)
+      throw new RangeError(`${info.name} is too large for a zip entry without zip64 sizes`);
     Object.assign(record, { crc, size, compressedSize });
     const patch = Buffer.alloc(12);
     patch.writeUInt32LE(crc >>> 0, 0);
@@ -184,7 +190,7 @@ export function centralHeader(r: CentralRecord): Buffer {
   header.writeUInt16LE(r.name.length, 28);
   header.writeUInt16LE(zip64 ? 12 : 0, 30);
   // External attributes: unix mode in the high 16 bits, regular file, so unzip restores permissions (scripts).
-  header.writeUInt32LE((((0o100000 | (r.mode & 0o777)) << 16) >>> 0), 38);
+  header.writeUInt32LE(((0o100000 | (r.mode & 0o777)) << 16) >>> 0, 38);
   header.writeUInt32LE(Math.min(r.offset, MAX_32), 42);
   r.name.copy(header, 46);
   if (zip64) {

@@ -19,7 +19,10 @@ export const DIAGNOSTIC_SOURCE = 'UbiOps';
 const DEBOUNCE_MS = 250;
 
 export function isCheckedFile(uri: vscode.Uri): boolean {
-  return (uri.scheme === 'file' || uri.scheme === 'untitled' || uri.scheme === 'vscode-remote') && CHECKED_FILES.has(path.posix.basename(uri.path));
+  return (
+    (uri.scheme === 'file' || uri.scheme === 'untitled' || uri.scheme === 'vscode-remote') &&
+    CHECKED_FILES.has(path.posix.basename(uri.path))
+  );
 }
 
 export function toDiagnostic(problem: FileProblem): vscode.Diagnostic {

@@ -8,7 +8,11 @@ import { DIAGNOSTIC_SOURCE } from './diagnostics';
 export class DependencyFileQuickFixes implements vscode.CodeActionProvider {
   static readonly kinds = [vscode.CodeActionKind.QuickFix];
 
-  provideCodeActions(document: vscode.TextDocument, _range: vscode.Range, context: vscode.CodeActionContext): vscode.CodeAction[] {
+  provideCodeActions(
+    document: vscode.TextDocument,
+    _range: vscode.Range,
+    context: vscode.CodeActionContext,
+  ): vscode.CodeAction[] {
     const actions: vscode.CodeAction[] = [];
     for (const diagnostic of context.diagnostics) {
       if (diagnostic.source !== DIAGNOSTIC_SOURCE) {
@@ -35,10 +39,20 @@ export class DependencyFileQuickFixes implements vscode.CodeActionProvider {
           return undefined;
         }
         const start = diagnostic.range.start.translate(0, match[1].length);
-        return this.replace(document, `Change the name to ${fixed}`, new vscode.Range(start, start.translate(0, name.length)), fixed);
+        return this.replace(
+          document,
+          `Change the name to ${fixed}`,
+          new vscode.Range(start, start.translate(0, name.length)),
+          fixed,
+        );
       }
       case 'missing-operator':
-        return this.replace(document, `Pin the version: ==${text}`, new vscode.Range(diagnostic.range.start, diagnostic.range.start), '==');
+        return this.replace(
+          document,
+          `Pin the version: ==${text}`,
+          new vscode.Range(diagnostic.range.start, diagnostic.range.start),
+          '==',
+        );
       case 'invalid-operator':
         return text === '=' ? this.replace(document, 'Use == to pin the version', diagnostic.range, '==') : undefined;
       default:

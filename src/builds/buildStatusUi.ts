@@ -31,7 +31,13 @@ export class BuildStatusUi implements vscode.Disposable {
       tracker.onDidFinish(({ ref, build }) => void this.announce(ref, build)),
       tracker.onDidLose(({ ref }) => {
         void vscode.window.showWarningMessage(
-          inert(vscode.l10n.t('UbiOps: stopped following build {0} of {1}: it can no longer be read.', ref.build.slice(0, 8), ref.environment)),
+          inert(
+            vscode.l10n.t(
+              'UbiOps: stopped following build {0} of {1}: it can no longer be read.',
+              ref.build.slice(0, 8),
+              ref.environment,
+            ),
+          ),
         );
       }),
     ];
@@ -49,11 +55,17 @@ export class BuildStatusUi implements vscode.Disposable {
       this.item.hide();
       return;
     }
-    this.item.text = count === 1 ? vscode.l10n.t('$(sync~spin) 1 UbiOps build') : vscode.l10n.t('$(sync~spin) {0} UbiOps builds', count);
+    this.item.text =
+      count === 1
+        ? vscode.l10n.t('$(sync~spin) 1 UbiOps build')
+        : vscode.l10n.t('$(sync~spin) {0} UbiOps builds', count);
     this.item.tooltip =
       count === 1
         ? vscode.l10n.t('1 environment build is running (queued, processing or building). Click to show it.')
-        : vscode.l10n.t('{0} environment builds are running (queued, processing or building). Click to show them.', count);
+        : vscode.l10n.t(
+            '{0} environment builds are running (queued, processing or building). Click to show them.',
+            count,
+          );
     this.item.show();
   }
 
@@ -70,10 +82,19 @@ export class BuildStatusUi implements vscode.Disposable {
   }
 
   /** The notification of a finished build: its words by outcome, and the actions it offers (others may add some). */
-  notice(ref: BuildRef, build: EnvironmentBuild): { message: string; severity: 'info' | 'warning' | 'error'; actions: BuildAction[] } {
+  notice(
+    ref: BuildRef,
+    build: EnvironmentBuild,
+  ): { message: string; severity: 'info' | 'warning' | 'error'; actions: BuildAction[] } {
     const where = `${ref.environment} (${ref.project})`;
-    const showLog: BuildAction = { title: vscode.l10n.t('Show Log'), run: () => vscode.commands.executeCommand('ubiops.showBuildLog', ref) };
-    const rebuild: BuildAction = { title: vscode.l10n.t('Rebuild'), run: () => vscode.commands.executeCommand('ubiops.rebuildRevision', ref) };
+    const showLog: BuildAction = {
+      title: vscode.l10n.t('Show Log'),
+      run: () => vscode.commands.executeCommand('ubiops.showBuildLog', ref),
+    };
+    const rebuild: BuildAction = {
+      title: vscode.l10n.t('Rebuild'),
+      run: () => vscode.commands.executeCommand('ubiops.rebuildRevision', ref),
+    };
     switch (build.status) {
       case 'success':
         return {
@@ -82,7 +103,11 @@ export class BuildStatusUi implements vscode.Disposable {
           actions: [{ title: vscode.l10n.t('Show Dependency Files'), run: () => this.showFiles(ref) }, showLog],
         };
       case 'cancelled':
-        return { message: vscode.l10n.t('UbiOps: the build of {0} was cancelled; it made no image.', where), severity: 'warning', actions: [showLog, rebuild] };
+        return {
+          message: vscode.l10n.t('UbiOps: the build of {0} was cancelled; it made no image.', where),
+          severity: 'warning',
+          actions: [showLog, rebuild],
+        };
       default: {
         const reason = build.error_message ? inertFirstLine(build.error_message) : '';
         return {
@@ -105,7 +130,10 @@ export class BuildStatusUi implements vscode.Disposable {
   private async showFiles(ref: BuildRef): Promise<void> {
     const files = await this.documents.files(ref);
     for (const [index, file] of files.entries()) {
-      await vscode.window.showTextDocument(dependencyFileUri(ref, file.name), { preview: index === 0, preserveFocus: index > 0 });
+      await vscode.window.showTextDocument(dependencyFileUri(ref, file.name), {
+        preview: index === 0,
+        preserveFocus: index > 0,
+      });
     }
   }
 }

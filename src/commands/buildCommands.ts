@@ -22,15 +22,29 @@ export interface BuildCommandDeps {
 }
 
 /** "Open Dependency File": from a file row, a build row (asks which file), or the palette (walks the tree). */
-export async function openDependencyFile(deps: BuildCommandDeps, target?: DependencyFileNode | BuildNode): Promise<void> {
+export async function openDependencyFile(
+  deps: BuildCommandDeps,
+  target?: DependencyFileNode | BuildNode,
+): Promise<void> {
   let file: DependencyFileNode | undefined = target instanceof DependencyFileNode ? target : undefined;
   if (!file) {
-    const build = target instanceof BuildNode ? target : await pickNode<BuildNode>(deps.explorer, 'build', 'Open a Dependency File of a Build');
+    const build =
+      target instanceof BuildNode
+        ? target
+        : await pickNode<BuildNode>(deps.explorer, 'build', 'Open a Dependency File of a Build');
     if (!build) {
       return;
     }
     const names = (await deps.documents.files(build.ref)).map((entry) => entry.name);
-    const name = names.length === 1 ? names[0] : await pickName(names, { title: vscode.l10n.t('Open a Dependency File'), placeHolder: names.length ? vscode.l10n.t('Choose a file') : vscode.l10n.t('This build has no dependency files') });
+    const name =
+      names.length === 1
+        ? names[0]
+        : await pickName(names, {
+            title: vscode.l10n.t('Open a Dependency File'),
+            placeHolder: names.length
+              ? vscode.l10n.t('Choose a file')
+              : vscode.l10n.t('This build has no dependency files'),
+          });
     if (!name) {
       return;
     }
@@ -54,31 +68,52 @@ export async function compareWithPreviousBuild(deps: BuildCommandDeps, target?: 
       () => previousBuild(deps, build),
     );
     if (!previous) {
-      void vscode.window.showInformationMessage(inert(vscode.l10n.t('UbiOps: this is the first build of {0}; there is nothing before it to compare with.', build.ref.environment)));
+      void vscode.window.showInformationMessage(
+        inert(
+          vscode.l10n.t(
+            'UbiOps: this is the first build of {0}; there is nothing before it to compare with.',
+            build.ref.environment,
+          ),
+        ),
+      );
       return;
     }
     const [older, newer] = await Promise.all([deps.documents.files(previous), deps.documents.files(build.ref)]);
     const names = [...new Set([...older.map((file) => file.name), ...newer.map((file) => file.name)])].sort();
     if (names.length === 0) {
-      void vscode.window.showInformationMessage(vscode.l10n.t('UbiOps: neither build has dependency files to compare.'));
+      void vscode.window.showInformationMessage(
+        vscode.l10n.t('UbiOps: neither build has dependency files to compare.'),
+      );
       return;
     }
     const side = (ref: BuildRef, files: { name: string }[], name: string) =>
       files.some((file) => file.name === name) ? dependencyFileUri(ref, name) : absentFileUri(ref, name);
-    const pairs = names.map((name) => ({ name, left: side(previous, older, name), right: side(build.ref, newer, name) }));
+    const pairs = names.map((name) => ({
+      name,
+      left: side(previous, older, name),
+      right: side(build.ref, newer, name),
+    }));
     const title = `${build.ref.environment}: build ${previous.build.slice(0, 8)} ↔ ${build.ref.build.slice(0, 8)}`;
     await openDiffs(title, pairs);
     deps.walkthrough.complete('compare');
   } catch (error) {
-    void vscode.window.showErrorMessage(inert(vscode.l10n.t('UbiOps: could not compare the builds: {0}', describeError(error))));
+    void vscode.window.showErrorMessage(
+      inert(vscode.l10n.t('UbiOps: could not compare the builds: {0}', describeError(error))),
+    );
   }
 }
 
 /** "Compare with Workspace": a build's dependency file against the file of the same name in the open folder. */
-export async function compareWithWorkspace(deps: BuildCommandDeps, target?: DependencyFileNode | BuildNode): Promise<void> {
+export async function compareWithWorkspace(
+  deps: BuildCommandDeps,
+  target?: DependencyFileNode | BuildNode,
+): Promise<void> {
   let file = target instanceof DependencyFileNode ? target : undefined;
   if (!file) {
-    const build = target instanceof BuildNode ? target : await pickNode<BuildNode>(deps.explorer, 'build', 'Compare a Build with the Workspace');
+    const build =
+      target instanceof BuildNode
+        ? target
+        : await pickNode<BuildNode>(deps.explorer, 'build', 'Compare a Build with the Workspace');
     if (!build) {
       return;
     }
@@ -93,9 +128,15 @@ export async function compareWithWorkspace(deps: BuildCommandDeps, target?: Depe
     void vscode.window.showInformationMessage(vscode.l10n.t('UbiOps: open a folder to compare with its files.'));
     return;
   }
-  const found = await vscode.workspace.findFiles(`**/${file.fileName}`, '{**/node_modules/**,**/.git/**,**/.venv/**,**/venv/**}', 50);
+  const found = await vscode.workspace.findFiles(
+    `**/${file.fileName}`,
+    '{**/node_modules/**,**/.git/**,**/.venv/**,**/venv/**}',
+    50,
+  );
   if (found.length === 0) {
-    void vscode.window.showInformationMessage(inert(vscode.l10n.t('UbiOps: there is no {0} in the open folder.', file.fileName)));
+    void vscode.window.showInformationMessage(
+      inert(vscode.l10n.t('UbiOps: there is no {0} in the open folder.', file.fileName)),
+    );
     return;
   }
   let local = found[0];
@@ -118,7 +159,11 @@ export async function compareWithWorkspace(deps: BuildCommandDeps, target?: Depe
 }
 
 /** "Rebuild Revision": a new build of each chosen revision's file, followed until it finishes. */
-export async function rebuildRevisions(deps: BuildCommandDeps, target?: RevisionNode | BuildNode | BuildRef, targets?: readonly unknown[]): Promise<void> {
+export async function rebuildRevisions(
+  deps: BuildCommandDeps,
+  target?: RevisionNode | BuildNode | BuildRef,
+  targets?: readonly unknown[],
+): Promise<void> {
   const revisions: { project: string; environment: string; revision: string; node?: RevisionNode }[] = [];
   const chosen = targets?.length && targets.includes(target) ? targets : target ? [target] : [];
   for (const item of chosen) {
@@ -131,14 +176,23 @@ export async function rebuildRevisions(deps: BuildCommandDeps, target?: Revision
     }
   }
   if (revisions.length === 0) {
-    const node = await pickNode<RevisionNode>(deps.explorer, 'revision', 'Rebuild a Revision', (candidate) => !candidate.revision.expired);
+    const node = await pickNode<RevisionNode>(
+      deps.explorer,
+      'revision',
+      'Rebuild a Revision',
+      (candidate) => !candidate.revision.expired,
+    );
     if (!node) {
       return;
     }
     revisions.push({ project: node.projectName, environment: node.environmentName, revision: node.revisionId, node });
   }
   if (revisions.length > 1) {
-    const confirmed = await vscode.window.showWarningMessage(inert(vscode.l10n.t('Rebuild {0} revisions?', revisions.length)), { modal: true }, vscode.l10n.t('Rebuild'));
+    const confirmed = await vscode.window.showWarningMessage(
+      inert(vscode.l10n.t('Rebuild {0} revisions?', revisions.length)),
+      { modal: true },
+      vscode.l10n.t('Rebuild'),
+    );
     if (confirmed !== 'Rebuild') {
       return;
     }
@@ -152,7 +206,11 @@ export async function rebuildRevisions(deps: BuildCommandDeps, target?: Revision
   await Promise.all(
     revisions.map(async ({ node, ...revision }) => {
       try {
-        const build: EnvironmentBuild = await connection.client.rebuildRevision(revision.project, revision.environment, revision.revision);
+        const build: EnvironmentBuild = await connection.client.rebuildRevision(
+          revision.project,
+          revision.environment,
+          revision.revision,
+        );
         deps.tracker.follow({ host: connection.host, ...revision, build: build.id }, build);
         if (node) {
           deps.explorer.refresh(node);
@@ -166,7 +224,9 @@ export async function rebuildRevisions(deps: BuildCommandDeps, target?: Revision
     void vscode.window.showErrorMessage(inert(vscode.l10n.t('UbiOps: could not rebuild {0}', failures.join(' '))));
   } else {
     const what = revisions.length === 1 ? revisions[0].environment : `${revisions.length} revisions`;
-    void vscode.window.showInformationMessage(inert(vscode.l10n.t('UbiOps: rebuilding {0}; you will be told when the build finishes.', what)));
+    void vscode.window.showInformationMessage(
+      inert(vscode.l10n.t('UbiOps: rebuilding {0}; you will be told when the build finishes.', what)),
+    );
   }
 }
 
@@ -201,7 +261,11 @@ async function openDiffs(title: string, pairs: { name: string; left: vscode.Uri;
   if (pairs.length > 1) {
     try {
       // The multi-file diff editor: all files of the two builds in one view.
-      await vscode.commands.executeCommand('vscode.changes', title, pairs.map((pair) => [pair.right, pair.left, pair.right]));
+      await vscode.commands.executeCommand(
+        'vscode.changes',
+        title,
+        pairs.map((pair) => [pair.right, pair.left, pair.right]),
+      );
       return;
     } catch {
       // Older VS Code: one diff per file.

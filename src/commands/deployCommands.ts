@@ -16,7 +16,9 @@ const LAST_BASE = 'ubiops.lastBaseEnvironment';
 export const NEW_ENVIRONMENT_ITEM: LeadingItem = {
   under: 'project',
   label: vscode.l10n.t('$(add) New environment from this folder…'),
-  detail: vscode.l10n.t('Create an environment named after the folder, upload the folder to it and build it, in one go'),
+  detail: vscode.l10n.t(
+    'Create an environment named after the folder, upload the folder to it and build it, in one go',
+  ),
 };
 
 /**
@@ -46,11 +48,16 @@ export async function deployToNewEnvironment(deps: CommandDeps, project: Project
   const { client } = project.context.connection;
   let all: EnvironmentList[];
   try {
-    all = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: vscode.l10n.t('Loading environments…') }, () =>
-      client.listEnvironments(project.projectName, { environment_type: 'all' }),
+    all = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Window, title: vscode.l10n.t('Loading environments…') },
+      () => client.listEnvironments(project.projectName, { environment_type: 'all' }),
     );
   } catch (error) {
-    void vscode.window.showErrorMessage(inert(vscode.l10n.t('UbiOps: could not list the environments of {0}: {1}', project.projectName, describeError(error))));
+    void vscode.window.showErrorMessage(
+      inert(
+        vscode.l10n.t('UbiOps: could not list the environments of {0}: {1}', project.projectName, describeError(error)),
+      ),
+    );
     return;
   }
   const folderName = path.basename(folder);
@@ -59,7 +66,9 @@ export async function deployToNewEnvironment(deps: CommandDeps, project: Project
   const name = (
     await vscode.window.showInputBox({
       title: vscode.l10n.t('{0} (1/4): name', title),
-      prompt: vscode.l10n.t('Lowercase letters, digits and dashes, starting with a letter. Made from the folder\'s name.'),
+      prompt: vscode.l10n.t(
+        "Lowercase letters, digits and dashes, starting with a letter. Made from the folder's name.",
+      ),
       value: proposeEnvironmentName(folderName, taken),
       ignoreFocusOut: true,
       validateInput: (value) => environmentNameProblem(value.trim(), taken),
@@ -90,7 +99,13 @@ export async function deployToNewEnvironment(deps: CommandDeps, project: Project
   if (description === undefined) {
     return;
   }
-  if (!(await confirmUpload(folder, manifest, vscode.l10n.t('Create the environment {0} on {1} and upload {2} to it?', name, base.name, folderName)))) {
+  if (
+    !(await confirmUpload(
+      folder,
+      manifest,
+      vscode.l10n.t('Create the environment {0} on {1} and upload {2} to it?', name, base.name, folderName),
+    ))
+  ) {
     return;
   }
   let created: EnvironmentList;
@@ -102,7 +117,15 @@ export async function deployToNewEnvironment(deps: CommandDeps, project: Project
       ...(description.trim() ? { description: description.trim() } : {}),
     });
   } catch (error) {
-    void vscode.window.showErrorMessage(inert(vscode.l10n.t('UbiOps: could not create {0} (nothing was created or uploaded): {1}', name, describeError(error))));
+    void vscode.window.showErrorMessage(
+      inert(
+        vscode.l10n.t(
+          'UbiOps: could not create {0} (nothing was created or uploaded): {1}',
+          name,
+          describeError(error),
+        ),
+      ),
+    );
     return;
   }
   await deps.state.update(LAST_BASE, base.name);
@@ -113,9 +136,14 @@ export async function deployToNewEnvironment(deps: CommandDeps, project: Project
   await packAndUpload(deps, environment, folder, manifest, true);
 }
 
-async function pickBase(deps: CommandDeps, all: EnvironmentList[], title: string): Promise<EnvironmentList | undefined> {
+async function pickBase(
+  deps: CommandDeps,
+  all: EnvironmentList[],
+  title: string,
+): Promise<EnvironmentList | undefined> {
   const last = deps.state.get<string>(LAST_BASE);
-  const rank = (environment: EnvironmentList): number => (environment.name === last ? 0 : environment.deprecated ? 2 : 1);
+  const rank = (environment: EnvironmentList): number =>
+    environment.name === last ? 0 : environment.deprecated ? 2 : 1;
   const bases = all
     .filter((environment) => environment.project === null)
     .sort((a, b) => rank(a) - rank(b) || a.name.localeCompare(b.name));
@@ -132,7 +160,12 @@ async function pickBase(deps: CommandDeps, all: EnvironmentList[], title: string
         .join(' · '),
       environment,
     })),
-    { title, placeHolder: vscode.l10n.t('The runtime to build on; it cannot be changed later'), matchOnDescription: true, ignoreFocusOut: true },
+    {
+      title,
+      placeHolder: vscode.l10n.t('The runtime to build on; it cannot be changed later'),
+      matchOnDescription: true,
+      ignoreFocusOut: true,
+    },
   );
   return picked?.environment;
 }

@@ -27,7 +27,11 @@ export function validation(check: InputCheck | undefined): vscode.InputBoxValida
   );
 }
 
-async function environmentNode(deps: CommandDeps, node: TreeNode | undefined, title: string): Promise<EnvironmentNode | undefined> {
+async function environmentNode(
+  deps: CommandDeps,
+  node: TreeNode | undefined,
+  title: string,
+): Promise<EnvironmentNode | undefined> {
   if (node instanceof EnvironmentNode) {
     return node;
   }
@@ -47,7 +51,10 @@ export function selection<T>(node: T | undefined, nodes: readonly T[] | undefine
  * and labels; then offers to upload a folder into it.
  */
 export async function createEnvironment(deps: CommandDeps, node?: TreeNode): Promise<void> {
-  const project = node instanceof ProjectNode ? node : await pickNode<ProjectNode>(deps.explorer, 'project', 'Create an Environment in…');
+  const project =
+    node instanceof ProjectNode
+      ? node
+      : await pickNode<ProjectNode>(deps.explorer, 'project', 'Create an Environment in…');
   if (!project) {
     return;
   }
@@ -55,19 +62,24 @@ export async function createEnvironment(deps: CommandDeps, node?: TreeNode): Pro
   const title = vscode.l10n.t('Create an Environment in {0}', project.projectName);
   let all: EnvironmentList[];
   try {
-    all = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: vscode.l10n.t('Loading environments…') }, () =>
-      client.listEnvironments(project.projectName, { environment_type: 'all' }),
+    all = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Window, title: vscode.l10n.t('Loading environments…') },
+      () => client.listEnvironments(project.projectName, { environment_type: 'all' }),
     );
   } catch (error) {
     void vscode.window.showErrorMessage(
-      inert(vscode.l10n.t('UbiOps: could not list the environments of {0}: {1}', project.projectName, describeError(error))),
+      inert(
+        vscode.l10n.t('UbiOps: could not list the environments of {0}: {1}', project.projectName, describeError(error)),
+      ),
     );
     return;
   }
   const taken = new Set(all.map((environment) => environment.name));
   const name = await vscode.window.showInputBox({
     title: inert(vscode.l10n.t('{0} (1/5): name', title)),
-    prompt: vscode.l10n.t('Usually lowercase letters, digits and dashes, starting with a letter. It cannot be changed without renaming.'),
+    prompt: vscode.l10n.t(
+      'Usually lowercase letters, digits and dashes, starting with a letter. It cannot be changed without renaming.',
+    ),
     placeHolder: vscode.l10n.t('my-environment'),
     ignoreFocusOut: true,
     validateInput: (value) => validation(nameCheck(value.trim(), taken)),
@@ -82,12 +94,23 @@ export async function createEnvironment(deps: CommandDeps, node?: TreeNode): Pro
       .map((environment) => ({
         label: inert(environment.display_name || environment.name),
         description: inert(
-          [environment.name, environment.gpu_required ? 'GPU' : undefined, environment.deprecated ? 'deprecated' : undefined].filter(Boolean).join(' · '),
+          [
+            environment.name,
+            environment.gpu_required ? 'GPU' : undefined,
+            environment.deprecated ? 'deprecated' : undefined,
+          ]
+            .filter(Boolean)
+            .join(' · '),
         ),
         detail: environment.description ? inert(environment.description) : undefined,
         environment,
       })),
-    { title: inert(vscode.l10n.t('{0} (2/5): base environment', title)), placeHolder: vscode.l10n.t('The runtime to build on; it cannot be changed later'), matchOnDescription: true, ignoreFocusOut: true },
+    {
+      title: inert(vscode.l10n.t('{0} (2/5): base environment', title)),
+      placeHolder: vscode.l10n.t('The runtime to build on; it cannot be changed later'),
+      matchOnDescription: true,
+      ignoreFocusOut: true,
+    },
   );
   if (!base) {
     return;
@@ -131,7 +154,9 @@ export async function createEnvironment(deps: CommandDeps, node?: TreeNode): Pro
     });
   } catch (error) {
     // The server is the judge: its message is shown as it came, inert.
-    void vscode.window.showErrorMessage(inert(vscode.l10n.t('UbiOps: could not create {0}: {1}', name.trim(), describeError(error))));
+    void vscode.window.showErrorMessage(
+      inert(vscode.l10n.t('UbiOps: could not create {0}: {1}', name.trim(), describeError(error))),
+    );
     return;
   }
   deps.explorer.refresh(project);
@@ -203,7 +228,9 @@ export async function editEnvironment(deps: CommandDeps, node?: TreeNode): Promi
     update.labels = newLabels;
   }
   if (Object.keys(update).length === 0) {
-    void vscode.window.showInformationMessage(inert(vscode.l10n.t('UbiOps: nothing changed in {0}.', environment.name)));
+    void vscode.window.showInformationMessage(
+      inert(vscode.l10n.t('UbiOps: nothing changed in {0}.', environment.name)),
+    );
     return;
   }
   await applyUpdate(deps, target, update);
@@ -217,14 +244,17 @@ export async function renameEnvironment(deps: CommandDeps, node?: TreeNode): Pro
   }
   const siblings = await deps.explorer.getChildren(target.parent);
   const taken = new Set(
-    siblings.filter((child): child is EnvironmentNode => child instanceof EnvironmentNode && child !== target).map((child) => child.environmentName),
+    siblings
+      .filter((child): child is EnvironmentNode => child instanceof EnvironmentNode && child !== target)
+      .map((child) => child.environmentName),
   );
   const name = await vscode.window.showInputBox({
     title: inert(vscode.l10n.t('Rename {0}', target.environmentName)),
     prompt: vscode.l10n.t('Deployment versions that use it follow the new name.'),
     value: target.environmentName,
     ignoreFocusOut: true,
-    validateInput: (value) => (value.trim() === target.environmentName ? undefined : validation(nameCheck(value.trim(), taken))),
+    validateInput: (value) =>
+      value.trim() === target.environmentName ? undefined : validation(nameCheck(value.trim(), taken)),
   });
   if (name === undefined || name.trim() === target.environmentName) {
     return;
@@ -236,20 +266,31 @@ async function applyUpdate(deps: CommandDeps, target: EnvironmentNode, update: E
   try {
     await target.context.connection.client.updateEnvironment(target.projectName, target.environmentName, update);
   } catch (error) {
-    void vscode.window.showErrorMessage(inert(vscode.l10n.t('UbiOps: could not update {0}: {1}', target.environmentName, describeError(error))));
+    void vscode.window.showErrorMessage(
+      inert(vscode.l10n.t('UbiOps: could not update {0}: {1}', target.environmentName, describeError(error))),
+    );
     return;
   }
   // The environment's row is its project's child: reloading the project shows the new name, labels, description.
   deps.explorer.refresh(target.parent);
-  void vscode.window.setStatusBarMessage(vscode.l10n.t('$(check) Updated {0}', inert(update.name ?? target.environmentName)), 3000);
+  void vscode.window.setStatusBarMessage(
+    vscode.l10n.t('$(check) Updated {0}', inert(update.name ?? target.environmentName)),
+    3000,
+  );
 }
 
 /**
  * "Delete Environment": one modal confirmation naming the environments. When deployment versions use one, the
  * refusal lists them.
  */
-export async function deleteEnvironments(deps: CommandDeps, node?: TreeNode, nodes?: readonly TreeNode[]): Promise<void> {
-  let targets = selection(node, nodes).filter((item): item is EnvironmentNode => item instanceof EnvironmentNode && !item.isBase);
+export async function deleteEnvironments(
+  deps: CommandDeps,
+  node?: TreeNode,
+  nodes?: readonly TreeNode[],
+): Promise<void> {
+  let targets = selection(node, nodes).filter(
+    (item): item is EnvironmentNode => item instanceof EnvironmentNode && !item.isBase,
+  );
   if (targets.length === 0) {
     const picked = await environmentNode(deps, undefined, 'Delete an Environment');
     if (!picked) {
@@ -258,9 +299,14 @@ export async function deleteEnvironments(deps: CommandDeps, node?: TreeNode, nod
     targets = [picked];
   }
   const names = targets.map((target) => target.environmentName);
-  const what = names.length === 1 ? vscode.l10n.t('the environment "{0}"', names[0]) : `${names.length} environments (${names.join(', ')})`;
+  const what =
+    names.length === 1
+      ? vscode.l10n.t('the environment "{0}"', names[0])
+      : `${names.length} environments (${names.join(', ')})`;
   const confirmed = await vscode.window.showWarningMessage(
-    inert(vscode.l10n.t('Delete {0}? Its revisions, builds and files are deleted with it. This cannot be undone.', what)),
+    inert(
+      vscode.l10n.t('Delete {0}? Its revisions, builds and files are deleted with it. This cannot be undone.', what),
+    ),
     { modal: true },
     vscode.l10n.t('Delete'),
   );
@@ -300,7 +346,10 @@ export async function deleteEnvironments(deps: CommandDeps, node?: TreeNode, nod
 
 /** "Show Usage": the deployment versions that use an environment. */
 export async function showUsage(deps: CommandDeps, node?: TreeNode): Promise<void> {
-  const target = node instanceof EnvironmentNode ? node : await pickNode<EnvironmentNode>(deps.explorer, 'environment', 'Show the Usage of an Environment');
+  const target =
+    node instanceof EnvironmentNode
+      ? node
+      : await pickNode<EnvironmentNode>(deps.explorer, 'environment', 'Show the Usage of an Environment');
   if (!target) {
     return;
   }
@@ -308,11 +357,17 @@ export async function showUsage(deps: CommandDeps, node?: TreeNode): Promise<voi
   try {
     usage = await target.context.connection.client.listEnvironmentUsage(target.projectName, target.environmentName);
   } catch (error) {
-    void vscode.window.showErrorMessage(inert(vscode.l10n.t('UbiOps: could not read the usage of {0}: {1}', target.environmentName, describeError(error))));
+    void vscode.window.showErrorMessage(
+      inert(
+        vscode.l10n.t('UbiOps: could not read the usage of {0}: {1}', target.environmentName, describeError(error)),
+      ),
+    );
     return;
   }
   if (usage.length === 0) {
-    void vscode.window.showInformationMessage(inert(vscode.l10n.t('UbiOps: no deployment version uses {0}.', target.environmentName)));
+    void vscode.window.showInformationMessage(
+      inert(vscode.l10n.t('UbiOps: no deployment version uses {0}.', target.environmentName)),
+    );
     return;
   }
   await vscode.window.showQuickPick(
@@ -321,14 +376,27 @@ export async function showUsage(deps: CommandDeps, node?: TreeNode): Promise<voi
       description: inert(vscode.l10n.t('version {0}', item.version)),
       detail: inert(vscode.l10n.t('status: {0}', item.status)),
     })),
-    { title: inert(usage.length === 1 ? vscode.l10n.t('1 deployment version uses {0}', target.environmentName) : vscode.l10n.t('{0} deployment versions use {1}', usage.length, target.environmentName)), canPickMany: false },
+    {
+      title: inert(
+        usage.length === 1
+          ? vscode.l10n.t('1 deployment version uses {0}', target.environmentName)
+          : vscode.l10n.t('{0} deployment versions use {1}', usage.length, target.environmentName),
+      ),
+      canPickMany: false,
+    },
   );
 }
 
 /** "Copy Name": the name of a project or environment. */
 export async function copyName(deps: CommandDeps, node?: TreeNode): Promise<void> {
-  const target = node ?? (await pickNode<EnvironmentNode>(deps.explorer, 'environment', 'Copy the Name of an Environment'));
-  const name = target instanceof EnvironmentNode ? target.environmentName : target instanceof ProjectNode ? target.projectName : undefined;
+  const target =
+    node ?? (await pickNode<EnvironmentNode>(deps.explorer, 'environment', 'Copy the Name of an Environment'));
+  const name =
+    target instanceof EnvironmentNode
+      ? target.environmentName
+      : target instanceof ProjectNode
+        ? target.projectName
+        : undefined;
   if (name) {
     await vscode.env.clipboard.writeText(name);
     vscode.window.setStatusBarMessage(vscode.l10n.t('$(clippy) Copied {0}', inert(name)), 3000);

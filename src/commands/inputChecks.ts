@@ -34,7 +34,10 @@ export function nameCheck(name: string, taken: ReadonlySet<string> = new Set()):
     return { message: l10n.t('Enter a name.'), blocking: true };
   }
   if (name.length > OFFICIAL_NAME_MAX) {
-    return { message: l10n.t('A name has at most {0} characters (this is {1}).', OFFICIAL_NAME_MAX, name.length), blocking: true };
+    return {
+      message: l10n.t('A name has at most {0} characters (this is {1}).', OFFICIAL_NAME_MAX, name.length),
+      blocking: true,
+    };
   }
   if (taken.has(name)) {
     return { message: l10n.t('An environment named "{0}" already exists in this project.', name), blocking: true };
@@ -44,7 +47,10 @@ export function nameCheck(name: string, taken: ReadonlySet<string> = new Set()):
 
 export function displayNameCheck(text: string): InputCheck | undefined {
   if (text.length > OFFICIAL_NAME_MAX) {
-    return { message: l10n.t('A display name has at most {0} characters (this is {1}).', OFFICIAL_NAME_MAX, text.length), blocking: true };
+    return {
+      message: l10n.t('A display name has at most {0} characters (this is {1}).', OFFICIAL_NAME_MAX, text.length),
+      blocking: true,
+    };
   }
   return warning(displayNameProblem(text));
 }
@@ -60,13 +66,18 @@ export function descriptionCheck(text: string): InputCheck | undefined {
  */
 export function parseLabelInput(text: string): { labels?: Record<string, string>; check?: InputCheck } {
   const labels: Record<string, string> = {};
-  const pairs = text.split(',').map((part) => part.trim()).filter(Boolean);
+  const pairs = text
+    .split(',')
+    .map((part) => part.trim())
+    .filter(Boolean);
   let rule: string | undefined;
   for (const pair of pairs) {
     const separator = pair.indexOf(':');
     if (separator <= 0 || separator === pair.length - 1) {
       const shown = pair.length > 30 ? `${pair.slice(0, 30)}…` : pair;
-      return { check: { message: l10n.t('"{0}" is not a key:value pair. Separate pairs with commas.', shown), blocking: true } };
+      return {
+        check: { message: l10n.t('"{0}" is not a key:value pair. Separate pairs with commas.', shown), blocking: true },
+      };
     }
     const key = pair.slice(0, separator).trim();
     const value = pair.slice(separator + 1).trim();

@@ -22,7 +22,9 @@ export async function showBuildLog(
 ): Promise<void> {
   const node = target instanceof BuildNode ? target : undefined;
   const ref = node?.ref ?? (isBuildRef(target) ? target : undefined);
-  const picked = ref ? undefined : await pickNode<BuildNode>(deps.explorer, 'build', vscode.l10n.t('Show the Log of a Build'));
+  const picked = ref
+    ? undefined
+    : await pickNode<BuildNode>(deps.explorer, 'build', vscode.l10n.t('Show the Log of a Build'));
   const chosen = ref ?? picked?.ref;
   if (!chosen) {
     return;
@@ -31,7 +33,9 @@ export async function showBuildLog(
   try {
     await deps.logs.show(chosen, { running });
   } catch (error) {
-    void vscode.window.showErrorMessage(inert(vscode.l10n.t('UbiOps: could not open the build log: {0}', describeError(error))));
+    void vscode.window.showErrorMessage(
+      inert(vscode.l10n.t('UbiOps: could not open the build log: {0}', describeError(error))),
+    );
   }
 }
 
@@ -42,12 +46,17 @@ export async function showBuildLog(
 export function offerBuildLog(deps: { logs: BuildLogDocuments }, ref: BuildRef, what: string): void {
   if (vscode.workspace.getConfiguration('ubiops').get<boolean>('builds.openLogAfterUpload', false)) {
     void deps.logs.show(ref, { running: true, preserveFocus: true }).catch(() => undefined);
-    void vscode.window.showInformationMessage(inert(vscode.l10n.t('UbiOps: {0}. The build has started; its log follows it.', what)));
+    void vscode.window.showInformationMessage(
+      inert(vscode.l10n.t('UbiOps: {0}. The build has started; its log follows it.', what)),
+    );
     return;
   }
   const showLog = vscode.l10n.t('Show Log');
   void vscode.window
-    .showInformationMessage(inert(vscode.l10n.t('UbiOps: {0}. The build has started; you will be told when it finishes.', what)), showLog)
+    .showInformationMessage(
+      inert(vscode.l10n.t('UbiOps: {0}. The build has started; you will be told when it finishes.', what)),
+      showLog,
+    )
     .then(async (choice) => {
       if (choice === showLog) {
         await deps.logs.show(ref, { running: true });

@@ -53,29 +53,53 @@ export async function pickNode<T extends TreeNode>(
       () => explorer.getChildren(parent),
     );
     if (!parent && children.length === 0) {
-      const choice = await vscode.window.showInformationMessage(vscode.l10n.t('UbiOps: sign in first, or try the local emulator.'), vscode.l10n.t('Sign In'), vscode.l10n.t('Try the Local Emulator'));
+      const choice = await vscode.window.showInformationMessage(
+        vscode.l10n.t('UbiOps: sign in first, or try the local emulator.'),
+        vscode.l10n.t('Sign In'),
+        vscode.l10n.t('Try the Local Emulator'),
+      );
       if (choice) {
         await vscode.commands.executeCommand(choice === 'Sign In' ? 'ubiops.signIn' : 'ubiops.tryEmulator');
       }
       return undefined;
     }
-    const candidates = children.filter((child) => (kindOf(child) === wanted ? accept(child as T) : !!child.loadChildren));
+    const candidates = children.filter((child) =>
+      kindOf(child) === wanted ? accept(child as T) : !!child.loadChildren,
+    );
     const messages = children.filter((child) => !kindOf(child));
     const lead = leading && parent && kindOf(parent) === leading.under ? { ...leading, node: undefined } : undefined;
     if (candidates.length === 0 && !lead) {
       const reason = messages.map((message) => String(message.getTreeItem().label)).join('; ');
-      void vscode.window.showWarningMessage(inert(reason ? vscode.l10n.t('UbiOps: nothing to choose here: {0}.', reason) : vscode.l10n.t('UbiOps: nothing to choose here.')));
+      void vscode.window.showWarningMessage(
+        inert(
+          reason
+            ? vscode.l10n.t('UbiOps: nothing to choose here: {0}.', reason)
+            : vscode.l10n.t('UbiOps: nothing to choose here.'),
+        ),
+      );
       return undefined;
     }
     const picked = await vscode.window.showQuickPick(
-      [...(lead ? [lead] : []), ...candidates.map((node) => {
-        const item = node.getTreeItem();
-        const label = typeof item.label === 'string' ? item.label : item.label?.label ?? node.id;
-        const icon = item.iconPath instanceof vscode.ThemeIcon ? `$(${item.iconPath.id.replace('~spin', '')}) ` : '';
-        // The row's label and description are server text: inert, while the row's own icon stays an icon.
-        return { label: `${icon}${inert(label)}`, description: typeof item.description === 'string' ? inert(item.description) : undefined, node };
-      })],
-      { title, placeHolder: vscode.l10n.t('Choose a {0}', levelName(lead ? wanted : kindOf(candidates[0]))), matchOnDescription: true, ignoreFocusOut: true },
+      [
+        ...(lead ? [lead] : []),
+        ...candidates.map((node) => {
+          const item = node.getTreeItem();
+          const label = typeof item.label === 'string' ? item.label : (item.label?.label ?? node.id);
+          const icon = item.iconPath instanceof vscode.ThemeIcon ? `$(${item.iconPath.id.replace('~spin', '')}) ` : '';
+          // The row's label and description are server text: inert, while the row's own icon stays an icon.
+          return {
+            label: `${icon}${inert(label)}`,
+            description: typeof item.description === 'string' ? inert(item.description) : undefined,
+            node,
+          };
+        }),
+      ],
+      {
+        title,
+        placeHolder: vscode.l10n.t('Choose a {0}', levelName(lead ? wanted : kindOf(candidates[0]))),
+        matchOnDescription: true,
+        ignoreFocusOut: true,
+      },
     );
     if (!picked) {
       return undefined;
@@ -91,7 +115,10 @@ export async function pickNode<T extends TreeNode>(
 }
 
 /** One of several names (from a server, or file names) in a QuickPick, shown inert; the name as it was, or undefined. */
-export async function pickName(names: readonly string[], options: vscode.QuickPickOptions): Promise<string | undefined> {
+export async function pickName(
+  names: readonly string[],
+  options: vscode.QuickPickOptions,
+): Promise<string | undefined> {
   const picked = await vscode.window.showQuickPick(
     names.map((name) => ({ label: inert(name), name })),
     options,

@@ -40,7 +40,10 @@ export async function rememberFolder(deps: CommandDeps, environment: Environment
 }
 
 async function isFolder(fsPath: string): Promise<boolean> {
-  return fs.stat(fsPath).then((stat) => stat.isDirectory(), () => false);
+  return fs.stat(fsPath).then(
+    (stat) => stat.isDirectory(),
+    () => false,
+  );
 }
 
 async function chooseFolder(deps: CommandDeps, environment: EnvironmentNode): Promise<string | undefined> {
@@ -70,7 +73,7 @@ async function chooseFolder(deps: CommandDeps, environment: EnvironmentNode): Pr
     canSelectFiles: false,
     canSelectMany: false,
     openLabel: vscode.l10n.t('Upload to {0}', environment.environmentName),
-    title: inert(vscode.l10n.t('Choose the folder with {0}\'s dependency files', environment.environmentName)),
+    title: inert(vscode.l10n.t("Choose the folder with {0}'s dependency files", environment.environmentName)),
     defaultUri: workspaceFolderOnDisk(),
   });
   const refused = picked?.[0] && notOnDisk(picked[0], 'upload');
@@ -85,7 +88,11 @@ const DEFAULT_EXCLUSIONS_SETTING = 'upload.defaultExclusions';
 
 /** The packer's options from the settings of `folder`. */
 function packOptions(folder: string): { defaultExclusions: boolean } {
-  return { defaultExclusions: vscode.workspace.getConfiguration('ubiops', vscode.Uri.file(folder)).get<boolean>(DEFAULT_EXCLUSIONS_SETTING, true) };
+  return {
+    defaultExclusions: vscode.workspace
+      .getConfiguration('ubiops', vscode.Uri.file(folder))
+      .get<boolean>(DEFAULT_EXCLUSIONS_SETTING, true),
+  };
 }
 
 /** Up to three names, then "…". */
@@ -99,31 +106,39 @@ function summary(manifest: PackManifest): string {
     `${manifest.files.length} file${manifest.files.length === 1 ? '' : 's'}, ${formatBytes(manifest.totalBytes)}; dependency files: ${manifest.dependencyFiles.join(', ')}.`,
   ];
   const named = (byDefault: boolean) => {
-    const folders = manifest.excludedFolders.filter((folder) => folder.rule.startsWith('default:') === byDefault).map((folder) => `${folder.path}/`);
+    const folders = manifest.excludedFolders
+      .filter((folder) => folder.rule.startsWith('default:') === byDefault)
+      .map((folder) => `${folder.path}/`);
     return folders.length ? `: ${firstNames(folders)}` : '';
   };
   if (manifest.excludedByDefault) {
-    lines.push(vscode.l10n.t(
-      'The default exclusions (setting ubiops.upload.defaultExclusions) leave out {0} (a folder counts once){1}.',
-      manifest.excludedByDefault,
-      named(true),
-    ));
+    lines.push(
+      vscode.l10n.t(
+        'The default exclusions (setting ubiops.upload.defaultExclusions) leave out {0} (a folder counts once){1}.',
+        manifest.excludedByDefault,
+        named(true),
+      ),
+    );
   }
   const byRules = manifest.excluded - manifest.excludedByDefault;
   if (byRules) {
     lines.push(vscode.l10n.t('.ubiops-ignore leaves out {0} (a folder counts once){1}.', byRules, named(false)));
   }
   if (manifest.linkedFromOutside.length) {
-    lines.push(vscode.l10n.t(
-      'Packed from outside the folder through symbolic links: {0}.',
-      firstNames(manifest.linkedFromOutside.map((link) => `${link.path} → ${link.target}`)),
-    ));
+    lines.push(
+      vscode.l10n.t(
+        'Packed from outside the folder through symbolic links: {0}.',
+        firstNames(manifest.linkedFromOutside.map((link) => `${link.path} → ${link.target}`)),
+      ),
+    );
   }
   if (manifest.skippedLinks.length) {
-    lines.push(vscode.l10n.t(
-      'Symbolic links left out (to a folder, which is not followed, or to nothing): {0}.',
-      firstNames(manifest.skippedLinks.map((link) => link.path)),
-    ));
+    lines.push(
+      vscode.l10n.t(
+        'Symbolic links left out (to a folder, which is not followed, or to nothing): {0}.',
+        firstNames(manifest.skippedLinks.map((link) => link.path)),
+      ),
+    );
   }
   return inert(lines.join('\n'));
 }
@@ -139,11 +154,21 @@ async function confirmLeftOutDependencyFiles(manifest: PackManifest, folder: str
   }
   const uploadAnyway = vscode.l10n.t('Upload Anyway');
   const choice = await vscode.window.showWarningMessage(
-    inert(vscode.l10n.t('{0} will not be in the upload of {1}.', leftOut.map((file) => file.name).join(', '), path.basename(folder))),
+    inert(
+      vscode.l10n.t(
+        '{0} will not be in the upload of {1}.',
+        leftOut.map((file) => file.name).join(', '),
+        path.basename(folder),
+      ),
+    ),
     {
       modal: true,
-      detail: inert(leftOut.map((file) => `${file.name}: ${file.reason}.`).join('\n')) + '\n\n' +
-        vscode.l10n.t('UbiOps builds only the dependency files in the zip. Fix the rule, link or file, or upload without it.'),
+      detail:
+        inert(leftOut.map((file) => `${file.name}: ${file.reason}.`).join('\n')) +
+        '\n\n' +
+        vscode.l10n.t(
+          'UbiOps builds only the dependency files in the zip. Fix the rule, link or file, or upload without it.',
+        ),
     },
     uploadAnyway,
   );
@@ -181,12 +206,24 @@ export async function uploadFolder(deps: CommandDeps, target?: vscode.Uri | Tree
     environment = picked;
   }
   if (environment.isBase) {
-    void vscode.window.showErrorMessage(inert(vscode.l10n.t('UbiOps: {0} is a base environment provided by UbiOps; it cannot take uploads. Create a custom environment on it instead.', environment.environmentName)));
+    void vscode.window.showErrorMessage(
+      inert(
+        vscode.l10n.t(
+          'UbiOps: {0} is a base environment provided by UbiOps; it cannot take uploads. Create a custom environment on it instead.',
+          environment.environmentName,
+        ),
+      ),
+    );
     return;
   }
   if (environment.environment.implicit) {
     void vscode.window.showErrorMessage(
-      inert(vscode.l10n.t('UbiOps: {0} is an implicit environment: its files come from its deployment package. Upload a new deployment package, or create a custom environment.', environment.environmentName)),
+      inert(
+        vscode.l10n.t(
+          'UbiOps: {0} is an implicit environment: its files come from its deployment package. Upload a new deployment package, or create a custom environment.',
+          environment.environmentName,
+        ),
+      ),
     );
     return;
   }
@@ -195,7 +232,14 @@ export async function uploadFolder(deps: CommandDeps, target?: vscode.Uri | Tree
     return;
   }
   const manifest = await scanForUpload(folder);
-  if (manifest && (await confirmUpload(folder, manifest, `Upload ${path.basename(folder)} to ${environment.environmentName} as a new revision?`))) {
+  if (
+    manifest &&
+    (await confirmUpload(
+      folder,
+      manifest,
+      `Upload ${path.basename(folder)} to ${environment.environmentName} as a new revision?`,
+    ))
+  ) {
     await packAndUpload(deps, environment, folder, manifest);
   }
 }
@@ -203,7 +247,9 @@ export async function uploadFolder(deps: CommandDeps, target?: vscode.Uri | Tree
 /** Reads a folder about to be uploaded (after the Restricted Mode question); undefined, having said why, if not. */
 export async function scanForUpload(folder: string): Promise<PackManifest | undefined> {
   if (!(await isFolder(folder))) {
-    void vscode.window.showErrorMessage(inert(vscode.l10n.t('UbiOps: {0} is not a folder. Choose the folder that holds the dependency files.', folder)));
+    void vscode.window.showErrorMessage(
+      inert(vscode.l10n.t('UbiOps: {0} is not a folder. Choose the folder that holds the dependency files.', folder)),
+    );
     return undefined;
   }
   if (!(await confirmUntrustedUpload(folder))) {
@@ -211,7 +257,11 @@ export async function scanForUpload(folder: string): Promise<PackManifest | unde
   }
   try {
     return await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: inert(vscode.l10n.t('Reading {0}…', path.basename(folder))), cancellable: true },
+      {
+        location: vscode.ProgressLocation.Notification,
+        title: inert(vscode.l10n.t('Reading {0}…', path.basename(folder))),
+        cancellable: true,
+      },
       (_progress, cancellation) => {
         const controller = new AbortController();
         cancellation.onCancellationRequested(() => controller.abort());
@@ -222,7 +272,9 @@ export async function scanForUpload(folder: string): Promise<PackManifest | unde
     if (error instanceof loadArchive().PackError && error.code === 'cancelled') {
       return undefined;
     }
-    void vscode.window.showErrorMessage(inert(vscode.l10n.t('UbiOps: cannot read {0}: {1}', folder, describeError(error))));
+    void vscode.window.showErrorMessage(
+      inert(vscode.l10n.t('UbiOps: cannot read {0}: {1}', folder, describeError(error))),
+    );
     return undefined;
   }
 }
@@ -233,22 +285,39 @@ export async function scanForUpload(folder: string): Promise<PackManifest | unde
  */
 export async function confirmUpload(folder: string, manifest: PackManifest, question: string): Promise<boolean> {
   if (manifest.dependencyFiles.length === 0) {
-    const leftOut = manifest.leftOutDependencyFiles.map((file) => vscode.l10n.t(' {0} is there but {1}.', file.name, file.reason)).join('');
+    const leftOut = manifest.leftOutDependencyFiles
+      .map((file) => vscode.l10n.t(' {0} is there but {1}.', file.name, file.reason))
+      .join('');
     void vscode.window.showErrorMessage(
       inert(
-        vscode.l10n.t('UbiOps: {0} has no dependency file ({1}) at its top level, so a build would fail.', path.basename(folder), DEPENDENCY_FILE_NAMES.join(', ')) +
-          (leftOut || vscode.l10n.t(' Choose the folder that holds them.')),
+        vscode.l10n.t(
+          'UbiOps: {0} has no dependency file ({1}) at its top level, so a build would fail.',
+          path.basename(folder),
+          DEPENDENCY_FILE_NAMES.join(', '),
+        ) + (leftOut || vscode.l10n.t(' Choose the folder that holds them.')),
       ),
     );
     return false;
   }
   if (manifest.unreadable.length) {
-    const names = manifest.unreadable.slice(0, 3).map((file) => `${file.path} (${file.reason})`).join(', ');
+    const names = manifest.unreadable
+      .slice(0, 3)
+      .map((file) => `${file.path} (${file.reason})`)
+      .join(', ');
     void vscode.window.showErrorMessage(
       inert(
         manifest.unreadable.length === 1
-          ? vscode.l10n.t('UbiOps: 1 file in {0} cannot be read: {1}. Fix its permissions or add it to .ubiops-ignore.', path.basename(folder), names)
-          : vscode.l10n.t('UbiOps: {0} files in {1} cannot be read: {2}. Fix their permissions or add them to .ubiops-ignore.', manifest.unreadable.length, path.basename(folder), names),
+          ? vscode.l10n.t(
+              'UbiOps: 1 file in {0} cannot be read: {1}. Fix its permissions or add it to .ubiops-ignore.',
+              path.basename(folder),
+              names,
+            )
+          : vscode.l10n.t(
+              'UbiOps: {0} files in {1} cannot be read: {2}. Fix their permissions or add them to .ubiops-ignore.',
+              manifest.unreadable.length,
+              path.basename(folder),
+              names,
+            ),
       ),
     );
     return false;
@@ -288,10 +357,17 @@ export async function confirmUntrustedUpload(folder: string): Promise<boolean> {
     return true;
   }
   const choice = await vscode.window.showWarningMessage(
-    inert(vscode.l10n.t('{0} belongs to a workspace in Restricted Mode. Upload its files to UbiOps anyway?', path.basename(folder))),
+    inert(
+      vscode.l10n.t(
+        '{0} belongs to a workspace in Restricted Mode. Upload its files to UbiOps anyway?',
+        path.basename(folder),
+      ),
+    ),
     {
       modal: true,
-      detail: vscode.l10n.t('You have not trusted this workspace. Its files, and anything its .ubiops-ignore lets through, would be sent to UbiOps and built there.'),
+      detail: vscode.l10n.t(
+        'You have not trusted this workspace. Its files, and anything its .ubiops-ignore lets through, would be sent to UbiOps and built there.',
+      ),
     },
     vscode.l10n.t('Upload Anyway'),
   );
@@ -314,7 +390,11 @@ export async function packAndUpload(
   const name = environment.environmentName;
   try {
     const created = await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: inert(vscode.l10n.t('Uploading {0} to {1}', path.basename(folder), name)), cancellable: true },
+      {
+        location: vscode.ProgressLocation.Notification,
+        title: inert(vscode.l10n.t('Uploading {0} to {1}', path.basename(folder), name)),
+        cancellable: true,
+      },
       async (progress, cancellation) => {
         const controller = new AbortController();
         cancellation.onCancellationRequested(() => controller.abort());
@@ -332,14 +412,20 @@ export async function packAndUpload(
           signal: controller.signal,
           linkBytesPerSecond: connection.client.uploadBytesPerSecond(),
           onProgress: ({ files, totalFiles, bytes, totalBytes }) =>
-            step((totalBytes ? bytes / totalBytes : files / Math.max(1, totalFiles)) * 0.2, `packing ${files} of ${totalFiles} files`),
+            step(
+              (totalBytes ? bytes / totalBytes : files / Math.max(1, totalFiles)) * 0.2,
+              `packing ${files} of ${totalFiles} files`,
+            ),
         });
         try {
           return await connection.client.uploadRevision(environment.projectName, name, upload, {
             signal: controller.signal,
             fileName: `${path.basename(folder) || name}.zip`,
             onProgress: ({ bytes, total }) =>
-              step(0.2 + 0.8 * (total ? bytes / total : 0), `sending ${formatBytes(bytes)} of ${formatBytes(total ?? upload.length)}`),
+              step(
+                0.2 + 0.8 * (total ? bytes / total : 0),
+                `sending ${formatBytes(bytes)} of ${formatBytes(total ?? upload.length)}`,
+              ),
           });
         } finally {
           await upload.dispose();
@@ -349,8 +435,14 @@ export async function packAndUpload(
     await rememberFolder(deps, environment, folder);
     afterNewRevision(deps, environment, created, `Uploaded ${path.basename(folder)} to ${name}`);
   } catch (error) {
-    if ((error as Error).name === 'AbortError' || (error instanceof loadArchive().PackError && error.code === 'cancelled')) {
-      void vscode.window.setStatusBarMessage(inert(vscode.l10n.t('Upload to {0} cancelled; nothing was created.', name)), 5000);
+    if (
+      (error as Error).name === 'AbortError' ||
+      (error instanceof loadArchive().PackError && error.code === 'cancelled')
+    ) {
+      void vscode.window.setStatusBarMessage(
+        inert(vscode.l10n.t('Upload to {0} cancelled; nothing was created.', name)),
+        5000,
+      );
       return;
     }
     const sent = error instanceof UbiOpsApiError && error.status !== undefined;
@@ -365,7 +457,13 @@ export async function packAndUpload(
               outcome,
               describeError(error),
             )
-          : vscode.l10n.t('UbiOps: the upload of {0} to {1} failed ({2}): {3}', path.basename(folder), name, outcome, describeError(error)),
+          : vscode.l10n.t(
+              'UbiOps: the upload of {0} to {1} failed ({2}): {3}',
+              path.basename(folder),
+              name,
+              outcome,
+              describeError(error),
+            ),
       ),
       vscode.l10n.t('Retry'),
     );
@@ -375,7 +473,12 @@ export async function packAndUpload(
   }
 }
 
-export function afterNewRevision(deps: CommandDeps, environment: EnvironmentNode, created: EnvironmentRevisionCreate, what: string): void {
+export function afterNewRevision(
+  deps: CommandDeps,
+  environment: EnvironmentNode,
+  created: EnvironmentRevisionCreate,
+  what: string,
+): void {
   const ref = {
     host: environment.context.connection.host,
     project: environment.projectName,
@@ -391,7 +494,15 @@ export function afterNewRevision(deps: CommandDeps, environment: EnvironmentNode
 
 /** "Copy Files from Another Environment": a new revision with the files of another environment of the project. */
 export async function copyFromEnvironment(deps: CommandDeps, node?: TreeNode): Promise<void> {
-  const target = node instanceof EnvironmentNode ? node : await pickNode<EnvironmentNode>(deps.explorer, 'environment', 'Copy Files into…', (candidate) => !candidate.isBase && !candidate.environment.implicit);
+  const target =
+    node instanceof EnvironmentNode
+      ? node
+      : await pickNode<EnvironmentNode>(
+          deps.explorer,
+          'environment',
+          'Copy Files into…',
+          (candidate) => !candidate.isBase && !candidate.environment.implicit,
+        );
   if (!target) {
     return;
   }
@@ -402,11 +513,15 @@ export async function copyFromEnvironment(deps: CommandDeps, node?: TreeNode): P
       (environment) => environment.name !== target.environmentName,
     );
   } catch (error) {
-    void vscode.window.showErrorMessage(inert(vscode.l10n.t('UbiOps: could not list the environments: {0}', describeError(error))));
+    void vscode.window.showErrorMessage(
+      inert(vscode.l10n.t('UbiOps: could not list the environments: {0}', describeError(error))),
+    );
     return;
   }
   if (sources.length === 0) {
-    void vscode.window.showInformationMessage(inert(vscode.l10n.t('UbiOps: {0} has no other custom environment to copy from.', target.projectName)));
+    void vscode.window.showInformationMessage(
+      inert(vscode.l10n.t('UbiOps: {0} has no other custom environment to copy from.', target.projectName)),
+    );
     return;
   }
   const source = await vscode.window.showQuickPick(
@@ -415,34 +530,57 @@ export async function copyFromEnvironment(deps: CommandDeps, node?: TreeNode): P
       description: inert([environment.name, foundation(environment)].filter(Boolean).join(' · ')),
       environment,
     })),
-    { title: inert(vscode.l10n.t('Copy files into {0} from…', target.environmentName)), placeHolder: vscode.l10n.t('Its active revision is copied as a new revision, and built'), ignoreFocusOut: true },
+    {
+      title: inert(vscode.l10n.t('Copy files into {0} from…', target.environmentName)),
+      placeHolder: vscode.l10n.t('Its active revision is copied as a new revision, and built'),
+      ignoreFocusOut: true,
+    },
   );
   if (!source) {
     return;
   }
   try {
     const created = await client.copyRevision(target.projectName, target.environmentName, source.environment.name);
-    afterNewRevision(deps, target, created, `Copied the files of ${source.environment.name} into ${target.environmentName}`);
+    afterNewRevision(
+      deps,
+      target,
+      created,
+      `Copied the files of ${source.environment.name} into ${target.environmentName}`,
+    );
   } catch (error) {
-    void vscode.window.showErrorMessage(inert(vscode.l10n.t('UbiOps: could not copy from {0}: {1}', source.environment.name, describeError(error))));
+    void vscode.window.showErrorMessage(
+      inert(vscode.l10n.t('UbiOps: could not copy from {0}: {1}', source.environment.name, describeError(error))),
+    );
   }
 }
 
 /** "Download Revision": the revision's zip, streamed to a file with a cancellable progress; optionally extracted. */
 export async function downloadRevision(deps: CommandDeps, node?: TreeNode): Promise<void> {
-  const revision = node instanceof RevisionNode ? node : await pickNode<RevisionNode>(deps.explorer, 'revision', 'Download a Revision', (candidate) => !candidate.revision.expired);
+  const revision =
+    node instanceof RevisionNode
+      ? node
+      : await pickNode<RevisionNode>(
+          deps.explorer,
+          'revision',
+          'Download a Revision',
+          (candidate) => !candidate.revision.expired,
+        );
   if (!revision) {
     return;
   }
   if (revision.revision.expired) {
-    void vscode.window.showErrorMessage(vscode.l10n.t('UbiOps: the file of this revision has expired; it can no longer be downloaded.'));
+    void vscode.window.showErrorMessage(
+      vscode.l10n.t('UbiOps: the file of this revision has expired; it can no longer be downloaded.'),
+    );
     return;
   }
   const folder = workspaceFolderOnDisk()?.fsPath ?? os.homedir();
   const date = revision.revision.creation_date.slice(0, 10);
   const target = await vscode.window.showSaveDialog({
     title: inert(vscode.l10n.t('Download the revision of {0}', revision.environmentName)),
-    defaultUri: vscode.Uri.file(path.join(folder, `${revision.environmentName}-${date}-${revision.revisionId.slice(0, 8)}.zip`)),
+    defaultUri: vscode.Uri.file(
+      path.join(folder, `${revision.environmentName}-${date}-${revision.revisionId.slice(0, 8)}.zip`),
+    ),
     filters: { 'Zip archives': ['zip'] },
     saveLabel: vscode.l10n.t('Download'),
   });
@@ -458,20 +596,34 @@ export async function downloadRevision(deps: CommandDeps, node?: TreeNode): Prom
   let saved: string;
   try {
     saved = await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: inert(vscode.l10n.t('Downloading {0}', revision.environmentName)), cancellable: true },
+      {
+        location: vscode.ProgressLocation.Notification,
+        title: inert(vscode.l10n.t('Downloading {0}', revision.environmentName)),
+        cancellable: true,
+      },
       async (progress, cancellation) => {
         const controller = new AbortController();
         cancellation.onCancellationRequested(() => controller.abort());
         let reported = 0;
-        const result = await client.downloadRevision(revision.projectName, revision.environmentName, revision.revisionId, {
-          filePath: target.fsPath,
-          signal: controller.signal,
-          onProgress: ({ bytes, total }) => {
-            const percent = total ? Math.round((bytes / total) * 100) : 0;
-            progress.report({ increment: percent - reported, message: total ? vscode.l10n.t('{0} of {1}', formatBytes(bytes), formatBytes(total)) : formatBytes(bytes) });
-            reported = percent;
+        const result = await client.downloadRevision(
+          revision.projectName,
+          revision.environmentName,
+          revision.revisionId,
+          {
+            filePath: target.fsPath,
+            signal: controller.signal,
+            onProgress: ({ bytes, total }) => {
+              const percent = total ? Math.round((bytes / total) * 100) : 0;
+              progress.report({
+                increment: percent - reported,
+                message: total
+                  ? vscode.l10n.t('{0} of {1}', formatBytes(bytes), formatBytes(total))
+                  : formatBytes(bytes),
+              });
+              reported = percent;
+            },
           },
-        });
+        );
         return result.path;
       },
     );
@@ -479,11 +631,17 @@ export async function downloadRevision(deps: CommandDeps, node?: TreeNode): Prom
     if ((error as Error).name === 'AbortError') {
       void vscode.window.setStatusBarMessage(vscode.l10n.t('Download cancelled; no file was left behind.'), 5000);
     } else {
-      void vscode.window.showErrorMessage(inert(vscode.l10n.t('UbiOps: the download failed: {0}', describeError(error))));
+      void vscode.window.showErrorMessage(
+        inert(vscode.l10n.t('UbiOps: the download failed: {0}', describeError(error))),
+      );
     }
     return;
   }
-  const next = await vscode.window.showInformationMessage(inert(vscode.l10n.t('UbiOps: saved {0}.', path.basename(saved))), vscode.l10n.t('Extract…'), vscode.l10n.t('Reveal'));
+  const next = await vscode.window.showInformationMessage(
+    inert(vscode.l10n.t('UbiOps: saved {0}.', path.basename(saved))),
+    vscode.l10n.t('Extract…'),
+    vscode.l10n.t('Reveal'),
+  );
   if (next === 'Reveal') {
     await vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(saved));
   } else if (next === 'Extract…') {
@@ -528,7 +686,9 @@ async function extractDownloaded(zipPath: string): Promise<void> {
       ),
     );
   } catch (error) {
-    void vscode.window.showErrorMessage(inert(vscode.l10n.t('UbiOps: could not extract {0}: {1}', path.basename(zipPath), describeError(error))));
+    void vscode.window.showErrorMessage(
+      inert(vscode.l10n.t('UbiOps: could not extract {0}: {1}', path.basename(zipPath), describeError(error))),
+    );
   }
 }
 
@@ -536,14 +696,23 @@ async function extractDownloaded(zipPath: string): Promise<void> {
 export async function cancelBuilds(deps: CommandDeps, node?: TreeNode, nodes?: readonly TreeNode[]): Promise<void> {
   let targets = selection(node, nodes).filter((item): item is BuildNode => item instanceof BuildNode);
   if (targets.length === 0) {
-    const picked = await pickNode<BuildNode>(deps.explorer, 'build', 'Cancel a Build', (candidate) => candidate.cancellable);
+    const picked = await pickNode<BuildNode>(
+      deps.explorer,
+      'build',
+      'Cancel a Build',
+      (candidate) => candidate.cancellable,
+    );
     if (!picked) {
       return;
     }
     targets = [picked];
   }
   if (targets.length > 1) {
-    const confirmed = await vscode.window.showWarningMessage(inert(vscode.l10n.t('Cancel {0} builds?', targets.length)), { modal: true }, vscode.l10n.t('Cancel Builds'));
+    const confirmed = await vscode.window.showWarningMessage(
+      inert(vscode.l10n.t('Cancel {0} builds?', targets.length)),
+      { modal: true },
+      vscode.l10n.t('Cancel Builds'),
+    );
     if (confirmed !== 'Cancel Builds') {
       return;
     }
@@ -553,7 +722,12 @@ export async function cancelBuilds(deps: CommandDeps, node?: TreeNode, nodes?: r
     targets.map(async (target) => {
       const { ref } = target;
       try {
-        const build = await target.context.connection.client.cancelBuild(ref.project, ref.environment, ref.revision, ref.build);
+        const build = await target.context.connection.client.cancelBuild(
+          ref.project,
+          ref.environment,
+          ref.revision,
+          ref.build,
+        );
         deps.explorer.updateBuild(build);
       } catch (error) {
         refused.push(`${ref.environment} build ${ref.build.slice(0, 8)}: ${describeError(error)}`);

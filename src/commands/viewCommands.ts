@@ -22,19 +22,34 @@ export async function copyId(explorer: EnvironmentsProvider, node?: TreeNode): P
     return;
   }
   await vscode.env.clipboard.writeText(id);
-  vscode.window.setStatusBarMessage(vscode.l10n.t('$(clippy) Copied the {0} id {1}', kindOf(target) ?? '', inert(id)), 3000);
+  vscode.window.setStatusBarMessage(
+    vscode.l10n.t('$(clippy) Copied the {0} id {1}', kindOf(target) ?? '', inert(id)),
+    3000,
+  );
 }
 
 /** "Filter Environments…": custom, base or all, and labels, using the API's own query parameters. */
 export async function filterEnvironments(explorer: EnvironmentsProvider): Promise<void> {
   const current = explorer.currentFilter;
   const types: { label: string; description: string; type: EnvironmentFilter['type'] }[] = [
-    { label: vscode.l10n.t('Custom environments'), description: vscode.l10n.t('the ones of your projects'), type: 'custom' },
-    { label: vscode.l10n.t('Base environments'), description: vscode.l10n.t('provided by UbiOps, read-only'), type: 'base' },
+    {
+      label: vscode.l10n.t('Custom environments'),
+      description: vscode.l10n.t('the ones of your projects'),
+      type: 'custom',
+    },
+    {
+      label: vscode.l10n.t('Base environments'),
+      description: vscode.l10n.t('provided by UbiOps, read-only'),
+      type: 'base',
+    },
     { label: vscode.l10n.t('All environments'), description: vscode.l10n.t('custom and base'), type: 'all' },
   ];
   const type = await vscode.window.showQuickPick(
-    types.map((item) => ({ ...item, picked: item.type === current.type, detail: item.type === current.type ? vscode.l10n.t('current') : undefined })),
+    types.map((item) => ({
+      ...item,
+      picked: item.type === current.type,
+      detail: item.type === current.type ? vscode.l10n.t('current') : undefined,
+    })),
     { title: vscode.l10n.t('Filter Environments (1/2): which kind?'), ignoreFocusOut: true },
   );
   if (!type) {
@@ -42,9 +57,13 @@ export async function filterEnvironments(explorer: EnvironmentsProvider): Promis
   }
   const labels = await vscode.window.showInputBox({
     title: vscode.l10n.t('Filter Environments (2/2): labels'),
-    prompt: vscode.l10n.t('Show environments with any of these labels, as key:value pairs separated by commas. Leave empty for no label filter.'),
+    prompt: vscode.l10n.t(
+      'Show environments with any of these labels, as key:value pairs separated by commas. Leave empty for no label filter.',
+    ),
     placeHolder: vscode.l10n.t('team:data, stage:production'),
-    value: Object.entries(current.labels).map(([key, value]) => `${key}:${value}`).join(', '),
+    value: Object.entries(current.labels)
+      .map(([key, value]) => `${key}:${value}`)
+      .join(', '),
     ignoreFocusOut: true,
     // Labels outside the documented rule still filter: the server matches them or not.
     validateInput: (value) => validation(parseLabelInput(value).check),

@@ -19,7 +19,9 @@ export interface Connection {
 /** Raised when a token is refused by the host it was entered for. */
 export class TokenRejectedError extends Error {
   constructor(readonly host: string) {
-    super(`${new URL(host).host} refused the token (401). Check that you copied the whole token and that it has not been revoked.`);
+    super(
+      `${new URL(host).host} refused the token (401). Check that you copied the whole token and that it has not been revoked.`,
+    );
     this.name = vscode.l10n.t('TokenRejectedError');
   }
 }
@@ -188,11 +190,13 @@ export class ConnectionManager implements vscode.Disposable {
     } catch (error) {
       // A malformed host setting: say so, and show the sign-in content rather than a broken tree.
       this.log.error(`Cannot connect: ${(error as Error).message}`);
-      void vscode.window.showErrorMessage(inert(vscode.l10n.t('UbiOps: {0}', (error as Error).message)), vscode.l10n.t('Open Settings')).then((choice) => {
-        if (choice) {
-          void vscode.commands.executeCommand('workbench.action.openSettings', 'ubiops.apiHost');
-        }
-      });
+      void vscode.window
+        .showErrorMessage(inert(vscode.l10n.t('UbiOps: {0}', (error as Error).message)), vscode.l10n.t('Open Settings'))
+        .then((choice) => {
+          if (choice) {
+            void vscode.commands.executeCommand('workbench.action.openSettings', 'ubiops.apiHost');
+          }
+        });
     }
     await vscode.commands.executeCommand('setContext', 'ubiops.connection', connection?.source ?? 'none');
     return connection;

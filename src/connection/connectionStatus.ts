@@ -13,7 +13,10 @@ export class ConnectionStatus implements vscode.Disposable {
     this.item.command = 'ubiops.connectionMenu';
     this.subscription = connections.onDidChange((connection) => this.show(connection));
     // Reads the stored token's presence only; no request is sent.
-    void connections.get().then((connection) => this.show(connection), () => this.show(undefined));
+    void connections.get().then(
+      (connection) => this.show(connection),
+      () => this.show(undefined),
+    );
   }
 
   dispose(): void {
@@ -24,16 +27,27 @@ export class ConnectionStatus implements vscode.Disposable {
   private show(connection: Connection | undefined): void {
     if (!connection) {
       this.item.text = vscode.l10n.t('$(cloud) UbiOps: sign in');
-      this.item.tooltip = vscode.l10n.t('Not connected to UbiOps. Click to sign in, switch host or try the local emulator.');
+      this.item.tooltip = vscode.l10n.t(
+        'Not connected to UbiOps. Click to sign in, switch host or try the local emulator.',
+      );
     } else if (connection.source === 'emulator') {
       this.item.text = vscode.l10n.t('$(beaker) UbiOps: local emulator');
-      this.item.tooltip = vscode.l10n.t('Connected to the local UbiOps emulator at {0}: demo data, nothing leaves this machine.', connection.host);
+      this.item.tooltip = vscode.l10n.t(
+        'Connected to the local UbiOps emulator at {0}: demo data, nothing leaves this machine.',
+        connection.host,
+      );
     } else {
       const url = new URL(connection.host);
       const host = url.host;
       // A UbiOps on this machine is an emulator (npm start, or one a user runs): say so.
-      this.item.text = isLoopbackHost(url.hostname) ? vscode.l10n.t('$(beaker) UbiOps: local ({0})', host) : vscode.l10n.t('$(cloud) UbiOps: {0}', host);
-      this.item.tooltip = vscode.l10n.t('Connected to {0}{1}. Click for sign-in options.', connection.host, connection.source === 'environment' ? ' with the token of UBIOPS_API_TOKEN' : '');
+      this.item.text = isLoopbackHost(url.hostname)
+        ? vscode.l10n.t('$(beaker) UbiOps: local ({0})', host)
+        : vscode.l10n.t('$(cloud) UbiOps: {0}', host);
+      this.item.tooltip = vscode.l10n.t(
+        'Connected to {0}{1}. Click for sign-in options.',
+        connection.host,
+        connection.source === 'environment' ? ' with the token of UBIOPS_API_TOKEN' : '',
+      );
     }
     this.item.show();
   }
@@ -43,18 +57,35 @@ export class ConnectionStatus implements vscode.Disposable {
 export async function connectionMenu(connections: ConnectionManager): Promise<void> {
   const connection = await connections.get();
   const items: (vscode.QuickPickItem & { command: string })[] = [
-    { label: vscode.l10n.t('$(sign-in) Sign In…'), description: new URL(normaliseHost(configuredHost())).host, command: 'ubiops.signIn' },
-    { label: vscode.l10n.t('$(server) Switch Host…'), description: vscode.l10n.t('an on-premise install, or back to api.ubiops.com'), command: 'ubiops.switchHost' },
+    {
+      label: vscode.l10n.t('$(sign-in) Sign In…'),
+      description: new URL(normaliseHost(configuredHost())).host,
+      command: 'ubiops.signIn',
+    },
+    {
+      label: vscode.l10n.t('$(server) Switch Host…'),
+      description: vscode.l10n.t('an on-premise install, or back to api.ubiops.com'),
+      command: 'ubiops.switchHost',
+    },
   ];
   if (connection?.source !== 'emulator') {
-    items.push({ label: vscode.l10n.t('$(beaker) Try the Local Emulator'), description: vscode.l10n.t('demo data, no account'), command: 'ubiops.tryEmulator' });
+    items.push({
+      label: vscode.l10n.t('$(beaker) Try the Local Emulator'),
+      description: vscode.l10n.t('demo data, no account'),
+      command: 'ubiops.tryEmulator',
+    });
   }
   if (connection) {
     items.push({ label: vscode.l10n.t('$(sign-out) Sign Out'), command: 'ubiops.signOut' });
   }
   items.push({ label: vscode.l10n.t('$(output) Show Log'), command: 'ubiops.showLog' });
   const picked = await vscode.window.showQuickPick(items, {
-    title: connection ? vscode.l10n.t('UbiOps: connected to {0}', connection.source === 'emulator' ? 'the local emulator' : new URL(connection.host).host) : vscode.l10n.t('UbiOps: not connected'),
+    title: connection
+      ? vscode.l10n.t(
+          'UbiOps: connected to {0}',
+          connection.source === 'emulator' ? 'the local emulator' : new URL(connection.host).host,
+        )
+      : vscode.l10n.t('UbiOps: not connected'),
   });
   if (picked) {
     await vscode.commands.executeCommand(picked.command);
@@ -66,7 +97,10 @@ export async function switchHost(connections: ConnectionManager): Promise<void> 
   const current = configuredHost();
   const input = await vscode.window.showInputBox({
     title: vscode.l10n.t('UbiOps API host'),
-    prompt: vscode.l10n.t('The API to use, e.g. {0} or an on-premise install\'s URL. Tokens are kept per host.', DEFAULT_API_HOST),
+    prompt: vscode.l10n.t(
+      "The API to use, e.g. {0} or an on-premise install's URL. Tokens are kept per host.",
+      DEFAULT_API_HOST,
+    ),
     value: current,
     ignoreFocusOut: true,
     validateInput: (value) => {
@@ -82,7 +116,9 @@ export async function switchHost(connections: ConnectionManager): Promise<void> 
     return;
   }
   const host = normaliseHost(input);
-  await vscode.workspace.getConfiguration('ubiops').update('apiHost', host === DEFAULT_API_HOST ? undefined : host, vscode.ConfigurationTarget.Global);
+  await vscode.workspace
+    .getConfiguration('ubiops')
+    .update('apiHost', host === DEFAULT_API_HOST ? undefined : host, vscode.ConfigurationTarget.Global);
   const connection = await connections.get();
   if (!connection || connection.host !== host) {
     await vscode.commands.executeCommand('ubiops.signIn');

@@ -15,7 +15,11 @@ export const BUILD_LOG_SCHEME = 'ubiops-build-log';
  */
 export function buildLogUri(ref: BuildRef): vscode.Uri {
   const query = new URLSearchParams({ host: ref.host, revision: ref.revision, build: ref.build }).toString();
-  return vscode.Uri.from({ scheme: BUILD_LOG_SCHEME, path: `/${ref.project}/${ref.environment}/build-${ref.build.slice(0, 8)}.log`, query });
+  return vscode.Uri.from({
+    scheme: BUILD_LOG_SCHEME,
+    path: `/${ref.project}/${ref.environment}/build-${ref.build.slice(0, 8)}.log`,
+    query,
+  });
 }
 
 export function parseBuildLogUri(uri: vscode.Uri): BuildRef | undefined {
@@ -24,7 +28,9 @@ export function parseBuildLogUri(uri: vscode.Uri): BuildRef | undefined {
   const host = query.get('host');
   const revision = query.get('revision');
   const build = query.get('build');
-  return project && environment && host && revision && build ? { host, project, environment, revision, build } : undefined;
+  return project && environment && host && revision && build
+    ? { host, project, environment, revision, build }
+    : undefined;
 }
 
 interface OpenLog {
@@ -81,7 +87,9 @@ export class BuildLogDocuments implements vscode.TextDocumentContentProvider, vs
       vscode.workspace.onDidOpenTextDocument((document) => this.catchUp(document)),
       vscode.workspace.onDidChangeTextDocument((event) => this.changed(event.document)),
       vscode.window.onDidChangeVisibleTextEditors((editors) => editors.forEach((editor) => this.decorate(editor))),
-      vscode.window.onDidChangeTextEditorVisibleRanges(({ textEditor, visibleRanges }) => this.scrolled(textEditor, visibleRanges)),
+      vscode.window.onDidChangeTextEditorVisibleRanges(({ textEditor, visibleRanges }) =>
+        this.scrolled(textEditor, visibleRanges),
+      ),
       connections.onDidChange(() => [...this.logs.keys()].forEach((key) => this.close(vscode.Uri.parse(key)))),
     ];
   }
@@ -92,7 +100,10 @@ export class BuildLogDocuments implements vscode.TextDocumentContentProvider, vs
     this.start(uri, ref, options.running);
     const document = await vscode.workspace.openTextDocument(uri);
     this.catchUp(document);
-    const editor = await vscode.window.showTextDocument(document, { preview: false, preserveFocus: options.preserveFocus });
+    const editor = await vscode.window.showTextDocument(document, {
+      preview: false,
+      preserveFocus: options.preserveFocus,
+    });
     this.decorate(editor);
     this.revealFirstError(uri.toString());
     return editor;
@@ -149,7 +160,14 @@ export class BuildLogDocuments implements vscode.TextDocumentContentProvider, vs
         }
         if (!connection || connection.host !== ref.host) {
           log.state = 'failed';
-          void vscode.window.showWarningMessage(inert(vscode.l10n.t('UbiOps: the log of build {0} is on {1}; sign in there to read it.', ref.build.slice(0, 8), new URL(ref.host).host)),
+          void vscode.window.showWarningMessage(
+            inert(
+              vscode.l10n.t(
+                'UbiOps: the log of build {0} is on {1}; sign in there to read it.',
+                ref.build.slice(0, 8),
+                new URL(ref.host).host,
+              ),
+            ),
           );
           return;
         }
@@ -164,18 +182,30 @@ export class BuildLogDocuments implements vscode.TextDocumentContentProvider, vs
           return;
         }
         log.state = follows ? 'following' : 'reading';
-        log.handle = this.follower.follow(ref, connection.client.buildLogReader(ref.project, ref.environment, ref.build), {
-          append: (lines) => this.append(key, log, lines),
-          end: () => {
-            log.state = 'done';
-            this.revealFirstError(key);
+        log.handle = this.follower.follow(
+          ref,
+          connection.client.buildLogReader(ref.project, ref.environment, ref.build),
+          {
+            append: (lines) => this.append(key, log, lines),
+            end: () => {
+              log.state = 'done';
+              this.revealFirstError(key);
+            },
+            fail: (error) => {
+              log.state = log.state === 'done' ? 'done' : 'failed';
+              void vscode.window.showWarningMessage(
+                inert(
+                  vscode.l10n.t(
+                    'UbiOps: could not read the log of build {0}: {1}',
+                    ref.build.slice(0, 8),
+                    describeError(error),
+                  ),
+                ),
+              );
+            },
           },
-          fail: (error) => {
-            log.state = log.state === 'done' ? 'done' : 'failed';
-            void vscode.window.showWarningMessage(inert(vscode.l10n.t('UbiOps: could not read the log of build {0}: {1}', ref.build.slice(0, 8), describeError(error))),
-            );
-          },
-        }, follows);
+          follows,
+        );
       },
       () => undefined,
     );
@@ -218,7 +248,8 @@ export class BuildLogDocuments implements vscode.TextDocumentContentProvider, vs
 
   /** The user scrolled: above the line last revealed, the editor stops following; back at it, it follows again. */
   private scrolled(editor: vscode.TextEditor, visibleRanges: readonly vscode.Range[]): void {
-    const log = editor.document.uri.scheme === BUILD_LOG_SCHEME ? this.logs.get(editor.document.uri.toString()) : undefined;
+    const log =
+      editor.document.uri.scheme === BUILD_LOG_SCHEME ? this.logs.get(editor.document.uri.toString()) : undefined;
     if (!log) {
       return;
     }
@@ -245,7 +276,9 @@ export class BuildLogDocuments implements vscode.TextDocumentContentProvider, vs
     if (!log || first === undefined || log.revealedError) {
       return;
     }
-    const editors = vscode.window.visibleTextEditors.filter((e) => e.document.uri.toString() === key && e.document.lineCount > first);
+    const editors = vscode.window.visibleTextEditors.filter(
+      (e) => e.document.uri.toString() === key && e.document.lineCount > first,
+    );
     if (editors.length === 0) {
       return;
     }
@@ -258,11 +291,13 @@ export class BuildLogDocuments implements vscode.TextDocumentContentProvider, vs
   }
 
   private decorate(editor: vscode.TextEditor): void {
-    const log = editor.document.uri.scheme === BUILD_LOG_SCHEME ? this.logs.get(editor.document.uri.toString()) : undefined;
+    const log =
+      editor.document.uri.scheme === BUILD_LOG_SCHEME ? this.logs.get(editor.document.uri.toString()) : undefined;
     if (!log) {
       return;
     }
-    const ranges = (lines: number[]) => lines.filter((l) => l < editor.document.lineCount).map((l) => new vscode.Range(l, 0, l, 0));
+    const ranges = (lines: number[]) =>
+      lines.filter((l) => l < editor.document.lineCount).map((l) => new vscode.Range(l, 0, l, 0));
     editor.setDecorations(this.errorDecoration, ranges(log.errors));
     editor.setDecorations(this.warningDecoration, ranges(log.warnings));
   }

@@ -111,7 +111,9 @@ export class DependencyFileDocuments implements vscode.FileSystemProvider, vscod
     }
     const file = (await this.files(parsed.ref)).find((candidate) => candidate.name === parsed.fileName);
     if (!file) {
-      throw vscode.FileSystemError.FileNotFound(`Build ${parsed.ref.build} of ${parsed.ref.environment} has no ${parsed.fileName}.`);
+      throw vscode.FileSystemError.FileNotFound(
+        `Build ${parsed.ref.build} of ${parsed.ref.environment} has no ${parsed.fileName}.`,
+      );
     }
     // Nullable in the official models: a file the server sends without content reads as empty.
     return file.content ?? '';
@@ -137,7 +139,10 @@ export class DependencyFileDocuments implements vscode.FileSystemProvider, vscod
   invalidate(ref: BuildRef): void {
     this.cache.delete(`${ref.host}|${ref.build}`);
     for (const document of vscode.workspace.textDocuments) {
-      if (document.uri.scheme === DEPENDENCY_FILE_SCHEME && new URLSearchParams(document.uri.query).get('build') === ref.build) {
+      if (
+        document.uri.scheme === DEPENDENCY_FILE_SCHEME &&
+        new URLSearchParams(document.uri.query).get('build') === ref.build
+      ) {
         this.changeEmitter.fire([{ type: vscode.FileChangeType.Changed, uri: document.uri }]);
       }
     }

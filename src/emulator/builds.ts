@@ -149,7 +149,12 @@ export class BuildRunner {
    * Adds a queued build of the revision to the state. `durationMs` overrides the configured build time (the seed's
    * long-running builds); `start` backdates it.
    */
-  create(revision: RevisionRecord, trigger: string, durationMs = this.buildSeconds * 1000, start = Date.now()): BuildRecord {
+  create(
+    revision: RevisionRecord,
+    trigger: string,
+    durationMs = this.buildSeconds * 1000,
+    start = Date.now(),
+  ): BuildRecord {
     const build: BuildRecord = {
       id: randomUUID(),
       revisionId: revision.id,

@@ -166,14 +166,18 @@ async function main(): Promise<number> {
     return 1;
   }
   process.stdout.write(`UbiOps emulator serving ${emulator.url}\n`);
-  process.stdout.write(`Accepted token${tokens.length > 1 ? 's' : ''}: ${tokens.join(', ')} (send "Authorization: Token <token>")\n`);
+  process.stdout.write(
+    `Accepted token${tokens.length > 1 ? 's' : ''}: ${tokens.join(', ')} (send "Authorization: Token <token>")\n`,
+  );
   if (tokens.includes(DEFAULT_TOKEN)) {
     process.stdout.write(
       `Note: "${DEFAULT_TOKEN}" is the well-known default token: any program on this machine can use it. ` +
         'Pass --token with a secret of your own to keep the emulator to yourself.\n',
     );
   }
-  process.stdout.write(options.dataDir ? `Data kept in ${options.dataDir}\n` : 'Data kept in memory until the emulator stops\n');
+  process.stdout.write(
+    options.dataDir ? `Data kept in ${options.dataDir}\n` : 'Data kept in memory until the emulator stops\n',
+  );
   process.stdout.write('Press Ctrl+C to stop.\n');
 
   return new Promise<number>((resolve) => {

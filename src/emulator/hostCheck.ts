@@ -11,11 +11,14 @@ export function hostAllowed(header: string | undefined, boundHost: string): bool
   if (header === undefined) return true;
   const name = hostName(header);
   if (name === undefined) return false;
-  if (name === 'localhost' || name.endsWith('.localhost') || name === '::1' || /^127(\.\d{1,3}){3}$/.test(name)) return true;
+  if (name === 'localhost' || name.endsWith('.localhost') || name === '::1' || /^127(\.\d{1,3}){3}$/.test(name))
+    return true;
   const bound = boundHost.replace(/^\[|\]$/g, '').toLowerCase();
   if (name === bound) return true;
   if (bound === '0.0.0.0' || bound === '::' || bound === '') {
-    return Object.values(os.networkInterfaces()).some((list) => list?.some((iface) => iface.address.toLowerCase() === name));
+    return Object.values(os.networkInterfaces()).some((list) =>
+      list?.some((iface) => iface.address.toLowerCase() === name),
+    );
   }
   return false;
 }

@@ -81,7 +81,12 @@ export interface LogFilter {
   environment_revision_id?: string;
   level?: string;
 }
-const FILTER_KEYS: (keyof LogFilter)[] = ['environment_name', 'environment_build_id', 'environment_revision_id', 'level'];
+const FILTER_KEYS: (keyof LogFilter)[] = [
+  'environment_name',
+  'environment_build_id',
+  'environment_revision_id',
+  'level',
+];
 const QUERY_FORM = '| environment_name=`<environment>` and environment_build_id=`<build id>`';
 
 /**
@@ -104,11 +109,15 @@ export function parseLogQuery(raw: string | null): LogFilter {
   for (;;) {
     const m = condition.exec(rest);
     if (!m) {
-      throw new LogQueryError(`Cannot read the query "${raw}": write conditions as key=\`value\` joined by "and", as in ${QUERY_FORM}.`);
+      throw new LogQueryError(
+        `Cannot read the query "${raw}": write conditions as key=\`value\` joined by "and", as in ${QUERY_FORM}.`,
+      );
     }
     const key = m[1] as keyof LogFilter;
     if (!FILTER_KEYS.includes(key)) {
-      throw new LogQueryError(`The query filters on "${m[1]}", which the emulator does not know; it knows ${FILTER_KEYS.join(', ')}.`);
+      throw new LogQueryError(
+        `The query filters on "${m[1]}", which the emulator does not know; it knows ${FILTER_KEYS.join(', ')}.`,
+      );
     }
     filter[key] = m[2] ?? m[3];
     rest = rest.slice(m[0].length);
@@ -117,7 +126,9 @@ export function parseLogQuery(raw: string | null): LogFilter {
     }
     const and = /^and\s+/i.exec(rest);
     if (!and) {
-      throw new LogQueryError(`Cannot read the query "${raw}" from "${rest}": join conditions with "and", as in ${QUERY_FORM}.`);
+      throw new LogQueryError(
+        `Cannot read the query "${raw}" from "${rest}": join conditions with "and", as in ${QUERY_FORM}.`,
+      );
     }
     rest = rest.slice(and[0].length);
   }
@@ -280,7 +291,10 @@ export class BuildLogs {
     const early: Draft[] = [
       system(createdMs, `Build ${build.id} queued (${build.trigger}).`),
       system(build.buildingAt, `Build ${build.id} started.`),
-      system(build.buildingAt, `Pulling base image ${env?.base_environment ?? 'unknown'}${env?.gpu_required ? ' (GPU)' : ''}…`),
+      system(
+        build.buildingAt,
+        `Pulling base image ${env?.base_environment ?? 'unknown'}${env?.gpu_required ? ' (GPU)' : ''}…`,
+      ),
     ];
     const steps: Omit<Draft, 'atMs'>[] = [{ log: 'Base image ready.', level: 'info', system: true }];
     const byName = new Map((files ?? []).map((f) => [f.name, f.content ?? '']));
@@ -317,7 +331,10 @@ export class BuildLogs {
     }
     // Spread over processing, ending a little before its end; "Collecting"/"Downloading" pairs share a moment.
     const span = Math.max(0, build.finishAt - build.processingAt) * 0.95;
-    const spread = steps.map((step, i) => ({ ...step, atMs: build.processingAt + (span * (i + 1)) / (steps.length + 1) }));
+    const spread = steps.map((step, i) => ({
+      ...step,
+      atMs: build.processingAt + (span * (i + 1)) / (steps.length + 1),
+    }));
     for (let i = 1; i < spread.length; i++) {
       if (spread[i].log.startsWith('  Downloading ')) {
         spread[i].atMs = spread[i - 1].atMs;

@@ -36,7 +36,12 @@ interface BaseSpec {
 }
 
 const BASES: BaseSpec[] = [
-  { name: 'python3-11', display_name: 'Python 3.11', description: 'Base environment containing Python 3.11', gpu: false },
+  {
+    name: 'python3-11',
+    display_name: 'Python 3.11',
+    description: 'Base environment containing Python 3.11',
+    gpu: false,
+  },
   {
     name: 'python3-12',
     display_name: 'Ubuntu 24.04 + Python 3.12',
@@ -219,11 +224,18 @@ export async function seed(store: Store, runner: BuildRunner, buildSeconds: numb
     description: 'pandas, scikit-learn and friends for the churn and forecast models',
     labels: { team: 'data', stage: 'production' },
   });
-  const ds1 = await revision(dataScience, { 'requirements.txt': requirements('pandas==2.1.4', 'scikit-learn==1.3.2') }, 20 * DAY);
+  const ds1 = await revision(
+    dataScience,
+    { 'requirements.txt': requirements('pandas==2.1.4', 'scikit-learn==1.3.2') },
+    20 * DAY,
+  );
   await finished(dataScience, ds1, 20 * DAY);
   const ds2 = await revision(
     dataScience,
-    { 'requirements.txt': requirements('pandas==2.2.2', 'scikit-learn==1.4.2', 'joblib==1.4.2'), 'ubiops.yaml': UBIOPS_YAML },
+    {
+      'requirements.txt': requirements('pandas==2.2.2', 'scikit-learn==1.4.2', 'joblib==1.4.2'),
+      'ubiops.yaml': UBIOPS_YAML,
+    },
     12 * DAY,
     'data-team@example.com',
   );
@@ -241,9 +253,17 @@ export async function seed(store: Store, runner: BuildRunner, buildSeconds: numb
 
   // A failed build (a broken requirements line), then the fix.
   const scraper = env(DEMO_PROJECT, 'web-scraper', 'python3-11', 9 * DAY, { labels: { team: 'growth' } });
-  const sc1 = await revision(scraper, { 'requirements.txt': requirements('requests==2.32.3', 'beautifulsoup4 ==> 4.12') }, 8 * DAY);
+  const sc1 = await revision(
+    scraper,
+    { 'requirements.txt': requirements('requests==2.32.3', 'beautifulsoup4 ==> 4.12') },
+    8 * DAY,
+  );
   await finished(scraper, sc1, 8 * DAY);
-  const sc2 = await revision(scraper, { 'requirements.txt': requirements('requests==2.32.3', 'beautifulsoup4==4.12.3') }, 7 * DAY);
+  const sc2 = await revision(
+    scraper,
+    { 'requirements.txt': requirements('requests==2.32.3', 'beautifulsoup4==4.12.3') },
+    7 * DAY,
+  );
   await finished(scraper, sc2, 7 * DAY);
 
   // Latest build processing, on the real clock.
@@ -251,7 +271,11 @@ export async function seed(store: Store, runner: BuildRunner, buildSeconds: numb
     display_name: 'NLP with transformers',
     description: 'Tokenizers and transformer models for the support-ticket classifier',
   });
-  const nlp1 = await revision(nlp, { 'requirements.txt': requirements('transformers==4.44.2', 'tokenizers==0.19.1') }, 5 * DAY);
+  const nlp1 = await revision(
+    nlp,
+    { 'requirements.txt': requirements('transformers==4.44.2', 'tokenizers==0.19.1') },
+    5 * DAY,
+  );
   await finished(nlp, nlp1, 5 * DAY);
   const nlp2 = await revision(
     nlp,
@@ -270,7 +294,10 @@ export async function seed(store: Store, runner: BuildRunner, buildSeconds: numb
   });
   const img1 = await revision(
     imageTools,
-    { 'requirements.txt': requirements('opencv-python-headless==4.10.0.84', 'pillow==11.0.0'), 'ubiops.yaml': UBIOPS_YAML },
+    {
+      'requirements.txt': requirements('opencv-python-headless==4.10.0.84', 'pillow==11.0.0'),
+      'ubiops.yaml': UBIOPS_YAML,
+    },
     10_000,
   );
   runner.create(img1.rev, TRIGGER_UPLOAD, longBuild + longBuild / 2, now);
@@ -315,7 +342,11 @@ export async function seed(store: Store, runner: BuildRunner, buildSeconds: numb
     labels: null,
     supports_request_format: false,
   });
-  const di1 = await revision(dockerImage, { 'requirements.txt': requirements('fastapi==0.115.5'), 'ubiops.yaml': UBIOPS_YAML }, 8 * DAY);
+  const di1 = await revision(
+    dockerImage,
+    { 'requirements.txt': requirements('fastapi==0.115.5'), 'ubiops.yaml': UBIOPS_YAML },
+    8 * DAY,
+  );
   const diBuild = await finished(dockerImage, di1, 8 * DAY);
   diBuild.files = diBuild.files.map((f) => (f.name === 'ubiops.yaml' ? { ...f, content: null } : f));
 

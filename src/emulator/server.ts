@@ -333,18 +333,21 @@ class App {
 
   listen(port: number, host: string): Promise<Emulator> {
     const headersTimeout = this.options.headersTimeoutMs ?? 20_000;
-    const server = http.createServer({
-      keepAlive: true,
-      // A whole request may take long (a 2 GiB upload), its headers not; a kept-alive connection idles 5 s at most.
-      requestTimeout: 30 * 60_000,
-      headersTimeout,
-      keepAliveTimeout: 5_000,
-      connectionsCheckingInterval: Math.max(50, Math.min(5_000, headersTimeout / 4)),
-    }, (req, res) => {
-      const p = this.handle(req, res);
-      this.background.add(p);
-      void p.finally(() => this.background.delete(p));
-    });
+    const server = http.createServer(
+      {
+        keepAlive: true,
+        // A whole request may take long (a 2 GiB upload), its headers not; a kept-alive connection idles 5 s at most.
+        requestTimeout: 30 * 60_000,
+        headersTimeout,
+        keepAliveTimeout: 5_000,
+        connectionsCheckingInterval: Math.max(50, Math.min(5_000, headersTimeout / 4)),
+      },
+      (req, res) => {
+        const p = this.handle(req, res);
+        this.background.add(p);
+        void p.finally(() => this.background.delete(p));
+      },
+    );
     // Also closes a connection that never sends a request, which no timeout above covers.
     server.timeout = this.options.idleTimeoutMs ?? 60_000;
     server.on('connection', () => this.counts.connections++);
@@ -502,12 +505,17 @@ class App {
       }
       return;
     }
-    sendJson(res, 500, { error: `Internal error in the emulator: ${err instanceof Error ? err.message : String(err)}` });
+    sendJson(res, 500, {
+      error: `Internal error in the emulator: ${err instanceof Error ? err.message : String(err)}`,
+    });
   }
 
   private async dispatch(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     if (!hostAllowed(req.headers.host, this.options.host ?? '127.0.0.1')) {
-      throw new HttpError(421, 'This emulator answers only requests addressed to this machine (Host: localhost, 127.0.0.1, [::1] or its --host).');
+      throw new HttpError(
+        421,
+        'This emulator answers only requests addressed to this machine (Host: localhost, 127.0.0.1, [::1] or its --host).',
+      );
     }
     const latency = this.faults.latencyMs ?? 0;
     if (latency > 0) {
@@ -550,7 +558,9 @@ class App {
     this.authenticate(req);
     const handler = match.route.methods[method];
     if (!handler) {
-      throw new HttpError(405, `Method "${method}" not allowed.`, { Allow: Object.keys(match.route.methods).join(', ') });
+      throw new HttpError(405, `Method "${method}" not allowed.`, {
+        Allow: Object.keys(match.route.methods).join(', '),
+      });
     }
     await handler({ req, res, params: match.params, query: url.searchParams });
   }
@@ -623,7 +633,10 @@ class App {
   /** The project's custom environment of that name, else the base environment of that name. */
   private findEnvironment(project: string, name: string): EnvironmentRecord | undefined {
     const envs = this.store.state.environments;
-    return envs.find((e) => e.project === project && e.name === name) ?? envs.find((e) => e.project === null && e.name === name);
+    return (
+      envs.find((e) => e.project === project && e.name === name) ??
+      envs.find((e) => e.project === null && e.name === name)
+    );
   }
 
   private requireEnvironment(params: Params): EnvironmentRecord {
@@ -716,7 +729,8 @@ class App {
     // Optional: absent, null or empty means an environment on a custom Docker image, without a base.
     const baseName = optionalString(body, 'base_environment') || null;
     this.checkName(params.project, name, null);
-    const base = baseName === null ? null : this.store.state.environments.find((e) => e.name === baseName && e.project === null);
+    const base =
+      baseName === null ? null : this.store.state.environments.find((e) => e.name === baseName && e.project === null);
     if (base === undefined) {
       const custom = this.store.state.environments.some((e) => e.name === baseName && e.project === params.project);
       throw new HttpError(
@@ -847,7 +861,9 @@ class App {
     const users = state.environments.filter(
       (e) => e === env || (env.project === null && e.project === params.project && e.base_environment === env.name),
     );
-    const byId = new Map(users.filter((e) => type === 'all' || (type === 'base') === (e.project === null)).map((e) => [e.id, e]));
+    const byId = new Map(
+      users.filter((e) => type === 'all' || (type === 'base') === (e.project === null)).map((e) => [e.id, e]),
+    );
     const list: EnvironmentUsage[] = [];
     for (const v of state.deploymentVersions) {
       const used = byId.get(v.environmentId);
@@ -978,7 +994,9 @@ class App {
     }
     const state = this.store.state;
     const bySeq = (a: { seq: number }, b: { seq: number }): number => b.seq - a.seq;
-    const activeBuild = state.builds.filter((b) => b.environmentId === source.id && b.status === 'success').sort(bySeq)[0];
+    const activeBuild = state.builds
+      .filter((b) => b.environmentId === source.id && b.status === 'success')
+      .sort(bySeq)[0];
     const revision =
       (activeBuild && state.revisions.find((r) => r.id === activeBuild.revisionId)) ??
       state.revisions.filter((r) => r.environmentId === source.id).sort(bySeq)[0];
@@ -986,7 +1004,10 @@ class App {
       throw new HttpError(400, `Source environment "${sourceName}" has no revision to copy.`);
     }
     if (revision.expired) {
-      throw new HttpError(400, `The file of source environment "${sourceName}" (revision "${revision.id}") has expired.`);
+      throw new HttpError(
+        400,
+        `The file of source environment "${sourceName}" (revision "${revision.id}") has expired.`,
+      );
     }
     return revision;
   }
@@ -1003,7 +1024,9 @@ class App {
   }
 
   /** Streams the multipart body: the file to a temp file, counted, never whole in memory. */
-  private readUpload(req: http.IncomingMessage): Promise<{ file?: { tempPath: string; name: string }; source?: string }> {
+  private readUpload(
+    req: http.IncomingMessage,
+  ): Promise<{ file?: { tempPath: string; name: string }; source?: string }> {
     const type = (req.headers['content-type'] ?? '').toLowerCase();
     if (!type.startsWith('multipart/form-data') && !type.startsWith('application/x-www-form-urlencoded')) {
       throw new HttpError(415, `Unsupported media type "${type || 'none'}": send multipart/form-data.`);
@@ -1093,7 +1116,9 @@ class App {
           source = value;
         }
       });
-      parser.on('error', (err: Error) => settle(new HttpError(400, `Malformed multipart body: ${err.message}`, {}, true)));
+      parser.on('error', (err: Error) =>
+        settle(new HttpError(400, `Malformed multipart body: ${err.message}`, {}, true)),
+      );
       parser.on('close', () => {
         void Promise.all(writes).then(
           () => {
@@ -1161,7 +1186,10 @@ class App {
     const { build } = this.requireBuild(params);
     const body = asObject(await readJson(req));
     if (body.status !== 'cancelled') {
-      throw new HttpError(400, `A build can only be updated to status "cancelled", not ${JSON.stringify(body.status ?? null)}.`);
+      throw new HttpError(
+        400,
+        `A build can only be updated to status "cancelled", not ${JSON.stringify(body.status ?? null)}.`,
+      );
     }
     if (!isUnfinished(build)) {
       throw new HttpError(
@@ -1380,7 +1408,10 @@ function optionalString(body: Record<string, unknown>, field: string): string | 
 
 function checkDescription(description: string): void {
   if (description.length > MAX_DESCRIPTION) {
-    throw new HttpError(400, `description may be at most ${MAX_DESCRIPTION} characters (it has ${description.length}).`);
+    throw new HttpError(
+      400,
+      `description may be at most ${MAX_DESCRIPTION} characters (it has ${description.length}).`,
+    );
   }
 }
 
@@ -1402,7 +1433,10 @@ function nameProblem(name: string): string | undefined {
 
 function checkDisplayName(displayName: string | undefined): void {
   if (displayName !== undefined && displayName.length > MAX_DISPLAY_NAME) {
-    throw new HttpError(400, `display_name may be at most ${MAX_DISPLAY_NAME} characters (it has ${displayName.length}).`);
+    throw new HttpError(
+      400,
+      `display_name may be at most ${MAX_DISPLAY_NAME} characters (it has ${displayName.length}).`,
+    );
   }
 }
 
@@ -1435,7 +1469,9 @@ function parseLabelFilter(raw: string | null): [string, string][] {
 }
 
 function matchesLabels(labels: Record<string, string>, wanted: [string, string][]): boolean {
-  return wanted.length === 0 || wanted.some(([k, v]) => Object.prototype.hasOwnProperty.call(labels, k) && labels[k] === v);
+  return (
+    wanted.length === 0 || wanted.some(([k, v]) => Object.prototype.hasOwnProperty.call(labels, k) && labels[k] === v)
+  );
 }
 
 function parseBool(raw: string | null, name: string): boolean | undefined {

@@ -98,7 +98,16 @@ export interface State {
 }
 
 function emptyState(): State {
-  return { format: 1, seq: 0, projects: [], environments: [], revisions: [], builds: [], deploymentVersions: [], logs: {} };
+  return {
+    format: 1,
+    seq: 0,
+    projects: [],
+    environments: [],
+    revisions: [],
+    builds: [],
+    deploymentVersions: [],
+    logs: {},
+  };
 }
 
 const STATE_FILE = 'state.json';
@@ -328,7 +337,8 @@ export function upgrade(state: State): void {
       e.system = e.project === null;
     }
     if (e.base_environment_display_name === undefined) {
-      e.base_environment_display_name = e.base_environment === null ? null : (bases.get(e.base_environment)?.display_name ?? null);
+      e.base_environment_display_name =
+        e.base_environment === null ? null : (bases.get(e.base_environment)?.display_name ?? null);
     }
   }
   for (const p of state.projects) {

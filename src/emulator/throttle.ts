@@ -14,7 +14,10 @@ export class TokenBucket {
   private paidUntil = -Infinity;
   readonly burstBytes: number;
 
-  constructor(readonly bytesPerSecond: number, burstBytes?: number) {
+  constructor(
+    readonly bytesPerSecond: number,
+    burstBytes?: number,
+  ) {
     // 10 ms of the link, at least 16 KiB: enough for the headers and a small answer to go at once.
     this.burstBytes = burstBytes ?? Math.max(16 * 1024, Math.round(bytesPerSecond / 100));
   }

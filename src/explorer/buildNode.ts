@@ -70,7 +70,9 @@ export class BuildNode implements TreeNode {
     item.contextValue = buildContextValue(build.status);
     const tooltip = markdownTable(`Build of **${escapeMarkdown(this.parent.environmentName)}**`, build);
     if (buildErrorLine(build)) {
-      tooltip.appendMarkdown(`\n**${build.status === 'failed' ? vscode.l10n.t('Why it failed') : vscode.l10n.t('Message')}**\n\n`);
+      tooltip.appendMarkdown(
+        `\n**${build.status === 'failed' ? vscode.l10n.t('Why it failed') : vscode.l10n.t('Message')}**\n\n`,
+      );
       appendServerText(tooltip, build.error_message ?? '');
     }
     item.tooltip = tooltip;
@@ -86,7 +88,9 @@ export class BuildNode implements TreeNode {
       { signal },
     );
     if (files.length === 0) {
-      const why = this.running ? vscode.l10n.t('The dependency files appear when the build has finished') : vscode.l10n.t('No dependency files');
+      const why = this.running
+        ? vscode.l10n.t('The dependency files appear when the build has finished')
+        : vscode.l10n.t('No dependency files');
       return [new MessageNode(`${this.id}#empty`, this, why, { icon: 'info' })];
     }
     return files.map((file) => new DependencyFileNode(this, file.name));

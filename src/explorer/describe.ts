@@ -93,7 +93,15 @@ export function foundationSentence(environment: EnvironmentList): string | undef
 }
 
 /** Statuses the tree knows by name; any other is shown as it came and counts as running. */
-const KNOWN_BUILD_STATUSES = ['queued', 'processing', 'building', 'success', 'failed', 'cancelled', 'cancelled_pending'];
+const KNOWN_BUILD_STATUSES = [
+  'queued',
+  'processing',
+  'building',
+  'success',
+  'failed',
+  'cancelled',
+  'cancelled_pending',
+];
 
 export function buildStatusLabel(status: string): string {
   if (status === 'cancelled_pending') {

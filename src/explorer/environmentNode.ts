@@ -1,14 +1,27 @@
 import * as vscode from 'vscode';
 import type { EnvironmentList } from '../api';
 import type { ExplorerContext } from './context';
-import { type EnvironmentKind, environmentDescription, environmentHeading, environmentKind, environmentLabel, foundationSentence, isBaseEnvironment } from './describe';
+import {
+  type EnvironmentKind,
+  environmentDescription,
+  environmentHeading,
+  environmentKind,
+  environmentLabel,
+  foundationSentence,
+  isBaseEnvironment,
+} from './describe';
 import { newestFirst } from './format';
 import type { ProjectNode } from './projectNode';
 import { RevisionNode } from './revisionNode';
 import { escapeMarkdown, markdownTable } from './tooltip';
 import { MessageNode, type TreeNode } from './treeNode';
 
-const KIND_ICONS: Record<EnvironmentKind, string> = { base: 'library', implicit: 'lock', image: 'vm', custom: 'package' };
+const KIND_ICONS: Record<EnvironmentKind, string> = {
+  base: 'library',
+  implicit: 'lock',
+  image: 'vm',
+  custom: 'package',
+};
 
 /**
  * An environment. Base environments are read-only (context value `ubiops.environment.base`); implicit ones get
@@ -51,7 +64,11 @@ export class EnvironmentNode implements TreeNode {
     const gpu = environment.gpu_required && (kind === 'custom' || kind === 'image');
     item.iconPath = new vscode.ThemeIcon(environment.deprecated ? 'warning' : gpu ? 'circuit-board' : KIND_ICONS[kind]);
     // An environment on a custom Docker image takes uploads as any custom one does: `custom` keeps its menus.
-    item.contextValue = ['ubiops.environment', kind === 'image' ? 'custom' : kind, environment.deprecated ? 'deprecated' : undefined]
+    item.contextValue = [
+      'ubiops.environment',
+      kind === 'image' ? 'custom' : kind,
+      environment.deprecated ? 'deprecated' : undefined,
+    ]
       .filter(Boolean)
       .join('.');
     const sentence = foundationSentence(environment);
@@ -73,7 +90,9 @@ export class EnvironmentNode implements TreeNode {
       client.getEnvironment(this.projectName, this.environmentName, { signal }),
     ]);
     if (revisions.length === 0) {
-      return [new MessageNode(`${this.id}#empty`, this, 'No revisions yet: upload a folder to create one', { icon: 'info' })];
+      return [
+        new MessageNode(`${this.id}#empty`, this, 'No revisions yet: upload a folder to create one', { icon: 'info' }),
+      ];
     }
     const sorted = newestFirst(revisions);
     const latest = detail.latest_revision ?? sorted[0].id;

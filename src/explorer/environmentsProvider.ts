@@ -186,7 +186,9 @@ function errorNode(parent: TreeNode | undefined, error: unknown): TreeNode {
 
 function shortReason(error: unknown): string {
   if (error instanceof UbiOpsApiError) {
-    return error.status === undefined ? vscode.l10n.t('cannot reach {0}', error.host) : `${error.status} ${error.serverMessage ?? ''}`.trim();
+    return error.status === undefined
+      ? vscode.l10n.t('cannot reach {0}', error.host)
+      : `${error.status} ${error.serverMessage ?? ''}`.trim();
   }
   return error instanceof Error ? error.message : String(error);
 }

@@ -41,7 +41,12 @@ export class ProjectNode implements TreeNode {
       { signal },
     );
     if (environments.length === 0) {
-      const what = filter.type === 'base' ? vscode.l10n.t('base environments') : filter.type === 'custom' ? vscode.l10n.t('custom environments') : 'environments';
+      const what =
+        filter.type === 'base'
+          ? vscode.l10n.t('base environments')
+          : filter.type === 'custom'
+            ? vscode.l10n.t('custom environments')
+            : 'environments';
       const filtered = Object.keys(filter.labels).length ? vscode.l10n.t(' with these labels') : '';
       return [new MessageNode(`${this.id}#empty`, this, `No ${what}${filtered}`, { icon: 'info' })];
     }

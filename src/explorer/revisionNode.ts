@@ -35,7 +35,10 @@ export class RevisionNode implements TreeNode {
 
   getTreeItem(): vscode.TreeItem {
     const { revision, marks } = this;
-    const item = new vscode.TreeItem(formatDate(revision.creation_date) || revision.id, vscode.TreeItemCollapsibleState.Collapsed);
+    const item = new vscode.TreeItem(
+      formatDate(revision.creation_date) || revision.id,
+      vscode.TreeItemCollapsibleState.Collapsed,
+    );
     item.id = this.id;
     item.description = [
       marks.active ? 'active' : undefined,
@@ -57,13 +60,20 @@ export class RevisionNode implements TreeNode {
     ]
       .filter(Boolean)
       .join('.');
-    const note = revision.expired ? vscode.l10n.t('\n\nThe file of this revision has expired: it can no longer be downloaded or rebuilt.') : '';
+    const note = revision.expired
+      ? vscode.l10n.t('\n\nThe file of this revision has expired: it can no longer be downloaded or rebuilt.')
+      : '';
     item.tooltip = markdownTable(`Revision of **${escapeMarkdown(this.environmentName)}**${note}`, revision);
     return item;
   }
 
   async loadChildren(signal: AbortSignal): Promise<TreeNode[]> {
-    const builds = await this.context.connection.client.listBuilds(this.projectName, this.environmentName, this.revisionId, { signal });
+    const builds = await this.context.connection.client.listBuilds(
+      this.projectName,
+      this.environmentName,
+      this.revisionId,
+      { signal },
+    );
     if (builds.length === 0) {
       return [new MessageNode(`${this.id}#empty`, this, 'No builds', { icon: 'info' })];
     }

@@ -19,7 +19,8 @@ export function markdownTable(title: string, fields: Record<string, unknown>): v
   const markdown = untrustedMarkdown();
   markdown.appendMarkdown(`${title}\n\n`);
   for (const [key, value] of Object.entries(fields)) {
-    const text = value === null || value === undefined ? '—' : typeof value === 'object' ? JSON.stringify(value) : String(value);
+    const text =
+      value === null || value === undefined ? '—' : typeof value === 'object' ? JSON.stringify(value) : String(value);
     markdown.appendMarkdown(`- ${escapeMarkdown(key)}: ${codeSpan(text)}\n`);
   }
   return markdown;

@@ -20,7 +20,9 @@ const inHost = vscodeL10n();
 
 /** `{0}`, `{1}`, … replaced by the arguments, as vscode.l10n.t does. */
 export function fillPlaceholders(message: string, args: readonly (string | number | boolean)[]): string {
-  return message.replace(/\{(\d+)\}/g, (placeholder, index: string) => (Number(index) < args.length ? String(args[Number(index)]) : placeholder));
+  return message.replace(/\{(\d+)\}/g, (placeholder, index: string) =>
+    Number(index) < args.length ? String(args[Number(index)]) : placeholder,
+  );
 }
 
 export const l10n = {

@@ -39,6 +39,10 @@ describe('UbiOps Environments in the workbench', () => {
     const view = '.part.sidebar';
     await page.locator(`${view} .title-label`, { hasText: 'UbiOps' }).waitFor({ state: 'visible', timeout: 20_000 });
     const rows = await rowsUntil(page, view, (texts) => projects.every((name) => texts.includes(name)));
-    assert.deepEqual(rows.filter((row) => projects.includes(row)).sort(), projects, `Environments rows: ${rows.join(', ')}`);
+    assert.deepEqual(
+      rows.filter((row) => projects.includes(row)).sort(),
+      projects,
+      `Environments rows: ${rows.join(', ')}`,
+    );
   });
 });

@@ -63,7 +63,10 @@ async function main() {
   await mkdir(RESULTS_DIR, { recursive: true });
   let step = Date.now();
   if (!options['no-package']) {
-    const packaged = spawnSync('npm', ['run', '--silent', 'package'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+    const packaged = spawnSync('npm', ['run', '--silent', 'package'], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     if (packaged.status !== 0) {
       process.stdout.write(packaged.stdout);
       throw new Error('npm run package failed');
@@ -94,7 +97,11 @@ async function main() {
   log(`code-server and Chromium ready in ${seconds(step)}`);
 
   step = Date.now();
-  const mochaArgs = [join(ROOT, 'node_modules', 'mocha', 'bin', 'mocha.js'), '--config', join('test', 'e2e', '.mocharc.json')];
+  const mochaArgs = [
+    join(ROOT, 'node_modules', 'mocha', 'bin', 'mocha.js'),
+    '--config',
+    join('test', 'e2e', '.mocharc.json'),
+  ];
   if (options.grep) mochaArgs.push('--grep', options.grep);
   let output = '';
   const exitCode = await new Promise((resolveExit, reject) => {

@@ -8,7 +8,8 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 
 function required(name: string): string {
   const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set: run the end-to-end suite with "npm run test:e2e" (test/e2e/run.mjs).`);
+  if (!value)
+    throw new Error(`${name} is not set: run the end-to-end suite with "npm run test:e2e" (test/e2e/run.mjs).`);
   return value;
 }
 
@@ -72,11 +73,13 @@ export async function rowsUntil(
   const deadline = Date.now() + timeoutMs;
   let rows: string[] = [];
   for (;;) {
-    rows = await page.locator(`${container} .monaco-list-row`).evaluateAll((elements) =>
-      elements
-        .filter((element) => element.checkVisibility())
-        .map((element) => (element.querySelector('.label-name') ?? element).textContent?.trim() ?? ''),
-    );
+    rows = await page
+      .locator(`${container} .monaco-list-row`)
+      .evaluateAll((elements) =>
+        elements
+          .filter((element) => element.checkVisibility())
+          .map((element) => (element.querySelector('.label-name') ?? element).textContent?.trim() ?? ''),
+      );
     if (done(rows) || Date.now() > deadline) return rows;
     await page.waitForTimeout(250);
   }
@@ -94,5 +97,8 @@ export async function showView(page: Page, label: string): Promise<void> {
   if (!shown.toUpperCase().includes(label.toUpperCase())) {
     await item.click();
   }
-  await page.locator('.part.sidebar .title-label', { hasText: new RegExp(label, 'i') }).first().waitFor({ state: 'visible', timeout: 20_000 });
+  await page
+    .locator('.part.sidebar .title-label', { hasText: new RegExp(label, 'i') })
+    .first()
+    .waitFor({ state: 'visible', timeout: 20_000 });
 }

@@ -95,13 +95,16 @@ describe('Working with environments in the workbench', function () {
     await row(page, 'ubiops\\.yaml').click();
     const tab = page.locator('.tabs-container .tab', { hasText: 'ubiops.yaml' }).first();
     await tab.waitFor({ state: 'visible', timeout: 20_000 });
-    await page.locator('.editor-instance .view-lines', { hasText: 'apt' }).first().waitFor({ state: 'visible', timeout: 20_000 });
+    await page
+      .locator('.editor-instance .view-lines', { hasText: 'apt' })
+      .first()
+      .waitFor({ state: 'visible', timeout: 20_000 });
     const text = await page.locator('.editor-instance .view-lines').first().innerText();
     assert.match(text, /packages/);
     await screenshot(page, 'dependency-file-open');
   });
 
-  it('opens a failed build\'s log from its row, at its first error', async () => {
+  it("opens a failed build's log from its row, at its first error", async () => {
     await showView(page, 'UbiOps');
     await page.locator(`${SIDEBAR} .title-actions [aria-label^="Collapse All"]`).first().click();
     await expand(page, PROJECT, 'web-scraper');
@@ -144,7 +147,10 @@ describe('Working with environments in the workbench', function () {
     // Project, then environment, in the QuickPicks; then the confirmation that shows what will be uploaded.
     const quickInput = page.locator('.quick-input-widget input');
     for (const answer of [PROJECT, 'e2e-upload']) {
-      await page.locator('.quick-input-widget .monaco-list-row', { hasText: answer }).first().waitFor({ state: 'visible', timeout: 20_000 });
+      await page
+        .locator('.quick-input-widget .monaco-list-row', { hasText: answer })
+        .first()
+        .waitFor({ state: 'visible', timeout: 20_000 });
       await quickInput.fill(answer);
       await page.keyboard.press('Enter');
     }
@@ -160,7 +166,10 @@ describe('Working with environments in the workbench', function () {
       return list.length ? list : undefined;
     });
     await pollUntil(async () => {
-      const builds = (await api('GET', `/projects/${PROJECT}/environments/e2e-upload/revisions/${revisions[0].id}/builds`)) as { status: string }[];
+      const builds = (await api(
+        'GET',
+        `/projects/${PROJECT}/environments/e2e-upload/revisions/${revisions[0].id}/builds`,
+      )) as { status: string }[];
       return builds[0]?.status === 'success' ? builds : undefined;
     });
     await showView(page, 'UbiOps');
@@ -193,15 +202,23 @@ describe('The getting-started walkthrough in the workbench', function () {
       const input = page.locator('.quick-input-widget input');
       await input.waitFor({ state: 'visible', timeout: 20_000 });
       await input.fill('>Welcome: Open Walkthrough');
-      await page.locator('.quick-input-widget .monaco-list-row', { hasText: 'Open Walkthrough' }).first().waitFor({ state: 'visible', timeout: 20_000 });
+      await page
+        .locator('.quick-input-widget .monaco-list-row', { hasText: 'Open Walkthrough' })
+        .first()
+        .waitFor({ state: 'visible', timeout: 20_000 });
       await page.keyboard.press('Enter');
-      const ours = page.locator('.quick-input-widget .monaco-list-row', { hasText: 'Get Started with UbiOps Environments' }).first();
+      const ours = page
+        .locator('.quick-input-widget .monaco-list-row', { hasText: 'Get Started with UbiOps Environments' })
+        .first();
       await ours.waitFor({ state: 'visible', timeout: 20_000 });
       await ours.click();
       const steps = page.locator('button.getting-started-step');
       await steps.first().waitFor({ state: 'visible', timeout: 20_000 });
       const titles = await steps.locator('.step-title').allInnerTexts();
-      assert.ok(titles.some((title) => /Connect to UbiOps/.test(title)), `steps: ${titles.join(' | ')}`);
+      assert.ok(
+        titles.some((title) => /Connect to UbiOps/.test(title)),
+        `steps: ${titles.join(' | ')}`,
+      );
       assert.ok(titles.some((title) => /Upload a folder/.test(title)));
       // The window is connected (UBIOPS_API_TOKEN): the first step ticks itself once the extension has activated.
       await page

@@ -12,7 +12,10 @@ describe('The extension in a real VS Code', () => {
     const manifest = vscode.extensions.getExtension(EXTENSION_ID)!.packageJSON as { engines: { vscode: string } };
     const floor = /^\^(\d+)\.(\d+)\.(\d+)$/.exec(manifest.engines.vscode)!.slice(1).map(Number);
     const running = vscode.version.split('.').map(Number);
-    assert.ok(running[0] === floor[0] && (running[1] > floor[1] || (running[1] === floor[1] && running[2] >= floor[2])), `${vscode.version} satisfies ${manifest.engines.vscode}`);
+    assert.ok(
+      running[0] === floor[0] && (running[1] > floor[1] || (running[1] === floor[1] && running[2] >= floor[2])),
+      `${vscode.version} satisfies ${manifest.engines.vscode}`,
+    );
   });
 
   it('is installed under its id, with the manifest it was built with', () => {
@@ -33,8 +36,9 @@ describe('The extension in a real VS Code', () => {
   it('ships the icons its manifest names', async () => {
     const extension = vscode.extensions.getExtension(EXTENSION_ID);
     assert.ok(extension);
-    const containers = (extension.packageJSON as { contributes?: { viewsContainers?: Record<string, { icon?: string }[]> } })
-      .contributes?.viewsContainers ?? {};
+    const containers =
+      (extension.packageJSON as { contributes?: { viewsContainers?: Record<string, { icon?: string }[]> } }).contributes
+        ?.viewsContainers ?? {};
     for (const { icon } of Object.values(containers).flat()) {
       if (!icon) continue;
       const bytes = await vscode.workspace.fs.readFile(vscode.Uri.joinPath(extension.extensionUri, icon));

@@ -39,9 +39,16 @@ describe('Writing environment files in the editor', function () {
   async function quickFix(document: vscode.TextDocument, code: string, title: RegExp): Promise<vscode.CodeAction> {
     const diagnostic = vscode.languages.getDiagnostics(document.uri).find((item) => item.code === code);
     assert.ok(diagnostic, `a ${code} problem is shown`);
-    const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', document.uri, diagnostic.range);
+    const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>(
+      'vscode.executeCodeActionProvider',
+      document.uri,
+      diagnostic.range,
+    );
     const fix = actions.find((action) => title.test(action.title) && action.kind?.value === 'quickfix');
-    assert.ok(fix?.edit, `a quick fix is offered for ${code} (got ${actions.map((action) => action.title).join(', ')})`);
+    assert.ok(
+      fix?.edit,
+      `a quick fix is offered for ${code} (got ${actions.map((action) => action.title).join(', ')})`,
+    );
     return fix;
   }
 
@@ -54,7 +61,8 @@ describe('Writing environment files in the editor', function () {
     // that nobody answers and that blocks every later closeAllEditors of the other suites. Each is saved into the
     // temporary folder; where VS Code declines to save (1.96 does for some), it is reverted and closed in its own
     // editor, which is made the active one first.
-    const mine = (item: vscode.TextDocument): boolean => item.isDirty && item.uri.scheme === 'file' && item.uri.fsPath.startsWith(dir);
+    const mine = (item: vscode.TextDocument): boolean =>
+      item.isDirty && item.uri.scheme === 'file' && item.uri.fsPath.startsWith(dir);
     for (const document of vscode.workspace.textDocuments.filter(mine)) {
       if (await document.save()) continue;
       await vscode.window.showTextDocument(document);
@@ -67,13 +75,22 @@ describe('Writing environment files in the editor', function () {
   });
 
   it('underlines ubiops.yaml problems with exact ranges, and clears them when fixed', async () => {
-    const document = await open('ubiops.yaml', 'environment_variables:\n  - pip_index=1\napt:\n  packages: libgomp1\nconda: []\n');
-    const shown = await until('the problems', () => (problems(document.uri).length >= 3 ? problems(document.uri) : undefined));
-    assert.deepEqual(
-      shown.map(({ code, range }) => `${code} ${range}`).sort(),
-      ['env-var-name 1:4-1:15', 'type 3:12-3:20', 'unknown-key 4:0-4:5'],
+    const document = await open(
+      'ubiops.yaml',
+      'environment_variables:\n  - pip_index=1\napt:\n  packages: libgomp1\nconda: []\n',
     );
-    assert.match(shown.find((problem) => problem.code === 'env-var-name')!.message, /upper-case letters, digits and underscores/);
+    const shown = await until('the problems', () =>
+      problems(document.uri).length >= 3 ? problems(document.uri) : undefined,
+    );
+    assert.deepEqual(shown.map(({ code, range }) => `${code} ${range}`).sort(), [
+      'env-var-name 1:4-1:15',
+      'type 3:12-3:20',
+      'unknown-key 4:0-4:5',
+    ]);
+    assert.match(
+      shown.find((problem) => problem.code === 'env-var-name')!.message,
+      /upper-case letters, digits and underscores/,
+    );
 
     await replaceAll(document, 'environment_variables:\n  - PIP_INDEX=1\napt:\n  packages:\n    - libgomp1\n');
     await until('the problems to clear', () => problems(document.uri).length === 0);
@@ -85,37 +102,64 @@ describe('Writing environment files in the editor', function () {
     // The second check in one process is the one that aborted Node 20.
     await replaceAll(yaml, '['.repeat(2_000));
     await replaceAll(yaml, `apt:\n  packages:\n    - ${'['.repeat(1_000)}\n`);
-    await until('the nesting problem on line 3', () => problems(yaml.uri).some((problem) => problem.code === 'too-deep' && problem.range.startsWith('2:')));
+    await until('the nesting problem on line 3', () =>
+      problems(yaml.uri).some((problem) => problem.code === 'too-deep' && problem.range.startsWith('2:')),
+    );
     const requirements = await open('requirements.txt', `numpy; ${'('.repeat(5_000)}`);
-    const [problem] = await until('the marker problem', () => (problems(requirements.uri).length ? problems(requirements.uri) : undefined));
+    const [problem] = await until('the marker problem', () =>
+      problems(requirements.uri).length ? problems(requirements.uri) : undefined,
+    );
     assert.equal(problem!.code, 'marker-depth');
     await replaceAll(yaml, 'apt:\n  packages:\n    - libgomp1\n');
     await until('the problems to clear', () => problems(yaml.uri).length === 0);
   });
 
   it('underlines requirements.txt problems line by line', async () => {
-    const document = await open('requirements.txt', 'numpy 1.26.4\npandas=2.2.0\nrequests>=\n-r\n# a comment\nscikit-learn~=1.5.2\n');
-    const shown = await until('the problems', () => (problems(document.uri).length >= 4 ? problems(document.uri) : undefined));
+    const document = await open(
+      'requirements.txt',
+      'numpy 1.26.4\npandas=2.2.0\nrequests>=\n-r\n# a comment\nscikit-learn~=1.5.2\n',
+    );
+    const shown = await until('the problems', () =>
+      problems(document.uri).length >= 4 ? problems(document.uri) : undefined,
+    );
     const byCode = new Map(shown.map((problem) => [problem.code, problem]));
     assert.equal(byCode.get('missing-operator')?.range, '0:6-0:12');
     assert.equal(byCode.get('invalid-operator')?.range, '1:6-1:7');
-    assert.ok(shown.some((problem) => problem.range.startsWith('2:')), 'requests>= is flagged');
-    assert.ok(shown.some((problem) => problem.range.startsWith('3:') && /file name/.test(problem.message)), '-r without a file is flagged');
+    assert.ok(
+      shown.some((problem) => problem.range.startsWith('2:')),
+      'requests>= is flagged',
+    );
+    assert.ok(
+      shown.some((problem) => problem.range.startsWith('3:') && /file name/.test(problem.message)),
+      '-r without a file is flagged',
+    );
     assert.ok(!shown.some((problem) => /^[45]:/.test(problem.range)), 'comments and valid lines are not flagged');
   });
 
   it('quick-fixes a lower-case variable name, a missing operator and a single =', async () => {
     const yaml = await open('ubiops.yaml', 'environment_variables:\n  - pip_index_url=https://example.com\n');
     await until('the problem', () => problems(yaml.uri).length > 0);
-    assert.ok(await vscode.workspace.applyEdit((await quickFix(yaml, 'env-var-name', /^Change the name to PIP_INDEX_URL$/)).edit!));
+    assert.ok(
+      await vscode.workspace.applyEdit(
+        (await quickFix(yaml, 'env-var-name', /^Change the name to PIP_INDEX_URL$/)).edit!,
+      ),
+    );
     assert.equal(yaml.getText(), 'environment_variables:\n  - PIP_INDEX_URL=https://example.com\n');
     await until('the problem to clear', () => problems(yaml.uri).length === 0);
 
     const requirements = await open('requirements.txt', 'numpy 1.26.4\npandas=2.2.0\n');
     await until('the problems', () => problems(requirements.uri).length === 2);
-    assert.ok(await vscode.workspace.applyEdit((await quickFix(requirements, 'missing-operator', /^Pin the version: ==1\.26\.4$/)).edit!));
+    assert.ok(
+      await vscode.workspace.applyEdit(
+        (await quickFix(requirements, 'missing-operator', /^Pin the version: ==1\.26\.4$/)).edit!,
+      ),
+    );
     await until('the first fix to be checked', () => problems(requirements.uri).length === 1);
-    assert.ok(await vscode.workspace.applyEdit((await quickFix(requirements, 'invalid-operator', /^Use == to pin the version$/)).edit!));
+    assert.ok(
+      await vscode.workspace.applyEdit(
+        (await quickFix(requirements, 'invalid-operator', /^Use == to pin the version$/)).edit!,
+      ),
+    );
     assert.equal(requirements.getText(), 'numpy ==1.26.4\npandas==2.2.0\n');
     await until('the problems to clear', () => problems(requirements.uri).length === 0);
   });
@@ -128,11 +172,15 @@ describe('Writing environment files in the editor', function () {
   it('can be switched off', async () => {
     const document = await open('requirements.txt', 'numpy 1.2\n');
     await until('the problem', () => problems(document.uri).length === 1);
-    await vscode.workspace.getConfiguration('ubiops').update('validation.enabled', false, vscode.ConfigurationTarget.Global);
+    await vscode.workspace
+      .getConfiguration('ubiops')
+      .update('validation.enabled', false, vscode.ConfigurationTarget.Global);
     try {
       await until('the problems to go', () => problems(document.uri).length === 0);
     } finally {
-      await vscode.workspace.getConfiguration('ubiops').update('validation.enabled', undefined, vscode.ConfigurationTarget.Global);
+      await vscode.workspace
+        .getConfiguration('ubiops')
+        .update('validation.enabled', undefined, vscode.ConfigurationTarget.Global);
     }
     await until('the problem to come back', () => problems(document.uri).length === 1);
   });

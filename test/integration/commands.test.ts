@@ -17,7 +17,10 @@ const PROJECT = 'demo-project';
 
 function nameOf(node: TreeNode): string {
   const item = node.getTreeItem();
-  return (node as Partial<EnvironmentNode>).environment?.name ?? (typeof item.label === 'string' ? item.label : item.label?.label ?? '');
+  return (
+    (node as Partial<EnvironmentNode>).environment?.name ??
+    (typeof item.label === 'string' ? item.label : (item.label?.label ?? ''))
+  );
 }
 
 describe('Environment commands, from the tree and from the palette', function () {
@@ -71,25 +74,39 @@ describe('Environment commands, from the tree and from the palette', function ()
       assert.equal(name.length, 66);
       // What this server decides, asked beside the extension: the extension must not decide in its place.
       const probe = `probe-${'p'.repeat(60)}`;
-      const accepted = await client.createEnvironment(PROJECT, { name: probe, base_environment: 'python3-12', labels: { team: 'data science' } }).then(
-        () => true,
-        () => false,
-      );
+      const accepted = await client
+        .createEnvironment(PROJECT, { name: probe, base_environment: 'python3-12', labels: { team: 'data science' } })
+        .then(
+          () => true,
+          () => false,
+        );
       const serverSays = accepted
         ? undefined
-        : await client.createEnvironment(PROJECT, { name, base_environment: 'python3-12', labels: { team: 'data science' } }).then(
-            () => undefined,
-            (error: UbiOpsApiError) => error.serverMessage,
-          );
+        : await client
+            .createEnvironment(PROJECT, { name, base_environment: 'python3-12', labels: { team: 'data science' } })
+            .then(
+              () => undefined,
+              (error: UbiOpsApiError) => error.serverMessage,
+            );
       requests.length = 0;
       const { transcript } = await withAnswers(
-        [{ input: name }, { pick: 'python3-12' }, { input: '' }, { input: '' }, { input: 'team:data science' }, ...(accepted ? [{ button: undefined }] : [])],
+        [
+          { input: name },
+          { pick: 'python3-12' },
+          { input: '' },
+          { input: '' },
+          { input: 'team:data science' },
+          ...(accepted ? [{ button: undefined }] : []),
+        ],
         async () => vscode.commands.executeCommand('ubiops.createEnvironment', await project()),
       );
       assert.match(transcript.validations[0] ?? '', /At most 64 characters/, 'the rule is explained');
       assert.equal(transcript.severities[0], 'warning', 'as a warning');
       assert.equal(transcript.severities[3], 'warning', 'the label rule too');
-      assert.ok(requests.some((line) => /^POST \/v2\.1\/projects\/demo-project\/environments /.test(line)), `the server was asked: ${requests.join(', ')}`);
+      assert.ok(
+        requests.some((line) => /^POST \/v2\.1\/projects\/demo-project\/environments /.test(line)),
+        `the server was asked: ${requests.join(', ')}`,
+      );
       if (accepted) {
         assert.deepEqual((await client.getEnvironment(PROJECT, name)).labels, { team: 'data science' });
       } else {
@@ -101,7 +118,14 @@ describe('Environment commands, from the tree and from the palette', function ()
 
     it('creates an environment from a project row, with base, description and labels', async () => {
       const { transcript } = await withAnswers(
-        [{ input: 'made-in-tree' }, { pick: 'python3-12' }, { input: 'Made in the tree' }, { input: 'for the tests' }, { input: 'team:ml, stage:dev' }, { button: undefined }],
+        [
+          { input: 'made-in-tree' },
+          { pick: 'python3-12' },
+          { input: 'Made in the tree' },
+          { input: 'for the tests' },
+          { input: 'team:ml, stage:dev' },
+          { button: undefined },
+        ],
         async () => vscode.commands.executeCommand('ubiops.createEnvironment', await project()),
       );
       const created = await client.getEnvironment(PROJECT, 'made-in-tree');
@@ -115,7 +139,15 @@ describe('Environment commands, from the tree and from the palette', function ()
 
     it('creates an environment from the palette, walking to the project', async () => {
       await withAnswers(
-        [{ pick: PROJECT }, { input: 'made-in-palette' }, { pick: 'python3-11' }, { input: '' }, { input: '' }, { input: '' }, { button: undefined }],
+        [
+          { pick: PROJECT },
+          { input: 'made-in-palette' },
+          { pick: 'python3-11' },
+          { input: '' },
+          { input: '' },
+          { input: '' },
+          { button: undefined },
+        ],
         () => vscode.commands.executeCommand('ubiops.createEnvironment'),
       );
       const created = await client.getEnvironment(PROJECT, 'made-in-palette');
@@ -138,8 +170,9 @@ describe('Environment commands, from the tree and from the palette', function ()
       const labels = { 'my team': 'data science' };
       await client.createEnvironment(PROJECT, { name: 'odd-labels', base_environment: 'python3-12', labels });
       api.explorer.refresh();
-      const { transcript } = await withAnswers([{ input: 'Odd labels' }, { input: '' }, { input: 'my team:data science' }], async () =>
-        vscode.commands.executeCommand('ubiops.editEnvironment', await environment('odd-labels')),
+      const { transcript } = await withAnswers(
+        [{ input: 'Odd labels' }, { input: '' }, { input: 'my team:data science' }],
+        async () => vscode.commands.executeCommand('ubiops.editEnvironment', await environment('odd-labels')),
       );
       assert.equal(transcript.severities[2], 'warning', 'the rule is explained, not enforced');
       assert.match(transcript.validations[2] ?? '', /Label keys and values/);
@@ -172,7 +205,10 @@ describe('Environment commands, from the tree and from the palette', function ()
         vscode.commands.executeCommand('ubiops.deleteEnvironment', await environment('data-science')),
       );
       const refusal = transcript.messages.find((message) => message.kind === 'error');
-      assert.match(refusal?.text ?? '', /not deleted\. data-science is used by churn-model\/v1.*move those deployment versions/);
+      assert.match(
+        refusal?.text ?? '',
+        /not deleted\. data-science is used by churn-model\/v1.*move those deployment versions/,
+      );
       assert.ok(await client.getEnvironment(PROJECT, 'data-science'));
     });
 
@@ -191,20 +227,31 @@ describe('Environment commands, from the tree and from the palette', function ()
     });
 
     it('uploads a folder right-clicked in the Explorer, and follows its build to success', async () => {
-      const folder = await folderWith('good-folder', { 'requirements.txt': 'numpy==1.26.4\n', 'ubiops.yaml': 'apt:\n  packages:\n    - libgomp1\n', 'train.py': 'print(1)\n' });
+      const folder = await folderWith('good-folder', {
+        'requirements.txt': 'numpy==1.26.4\n',
+        'ubiops.yaml': 'apt:\n  packages:\n    - libgomp1\n',
+        'train.py': 'print(1)\n',
+      });
       await fs.mkdir(path.join(folder.fsPath, '.venv'), { recursive: true });
       await fs.writeFile(path.join(folder.fsPath, '.venv', 'big.bin'), 'x'.repeat(1000));
-      const { transcript } = await withAnswers([{ pick: PROJECT }, { pick: 'upload-target' }, { button: 'Upload' }], () =>
-        vscode.commands.executeCommand('ubiops.uploadFolder', folder),
+      const { transcript } = await withAnswers(
+        [{ pick: PROJECT }, { pick: 'upload-target' }, { button: 'Upload' }],
+        () => vscode.commands.executeCommand('ubiops.uploadFolder', folder),
       );
       const question = transcript.messages.find((message) => /Upload good-folder to upload-target/.test(message.text));
       assert.match(question?.detail ?? '', /3 files.*dependency files: requirements\.txt, ubiops\.yaml/s);
-      assert.match(question?.detail ?? '', /default exclusions \(setting ubiops\.upload\.defaultExclusions\) leave out 1 \(a folder counts once\): \.venv\//);
+      assert.match(
+        question?.detail ?? '',
+        /default exclusions \(setting ubiops\.upload\.defaultExclusions\) leave out 1 \(a folder counts once\): \.venv\//,
+      );
       const revisions = await client.listRevisions(PROJECT, 'upload-target');
       assert.equal(revisions.length, 1);
       const [build] = await client.listBuilds(PROJECT, 'upload-target', revisions[0].id);
       assert.ok(api.tracker.isFollowing(build.id) || build.status === 'success');
-      await until('the build to succeed', async () => (await client.getBuild(PROJECT, 'upload-target', revisions[0].id, build.id)).status === 'success');
+      await until(
+        'the build to succeed',
+        async () => (await client.getBuild(PROJECT, 'upload-target', revisions[0].id, build.id)).status === 'success',
+      );
       const files = await client.listBuildDependencyFiles(PROJECT, 'upload-target', revisions[0].id, build.id);
       assert.deepEqual(files.map((file) => file.name).sort(), ['requirements.txt', 'ubiops.yaml']);
     });
@@ -219,9 +266,14 @@ describe('Environment commands, from the tree and from the palette', function ()
 
     it('refuses a folder with no dependency file, saying what to do', async () => {
       const folder = await folderWith('no-deps', { 'train.py': 'print(1)\n' });
-      const result = await withAnswers([{ pick: PROJECT }, { pick: 'upload-target' }], () => vscode.commands.executeCommand('ubiops.uploadFolder', folder));
+      const result = await withAnswers([{ pick: PROJECT }, { pick: 'upload-target' }], () =>
+        vscode.commands.executeCommand('ubiops.uploadFolder', folder),
+      );
       const error = result.transcript.messages.find((message) => message.kind === 'error');
-      assert.match(error?.text ?? '', /no-deps has no dependency file \(requirements\.txt, .*\) at its top level.*Choose the folder that holds them/);
+      assert.match(
+        error?.text ?? '',
+        /no-deps has no dependency file \(requirements\.txt, .*\) at its top level.*Choose the folder that holds them/,
+      );
       assert.equal((await client.listRevisions(PROJECT, 'upload-target')).length, 2, 'nothing was uploaded');
     });
 
@@ -229,7 +281,9 @@ describe('Environment commands, from the tree and from the palette', function ()
       await client.createEnvironment(PROJECT, { name: 'ignore-target', base_environment: 'python3-12' });
       api.explorer.refresh();
       const folder = await folderWith('ignored-deps', {
-        'requirements.txt': 'numpy\n', 'ubiops.yaml': 'environment_variables: []\n', '.ubiops-ignore': 'requirements.txt\n',
+        'requirements.txt': 'numpy\n',
+        'ubiops.yaml': 'environment_variables: []\n',
+        '.ubiops-ignore': 'requirements.txt\n',
       });
       await fs.mkdir(path.join(folder.fsPath, '.venv'));
       await fs.writeFile(path.join(folder.fsPath, '.venv', 'x.py'), 'x\n');
@@ -238,21 +292,31 @@ describe('Environment commands, from the tree and from the palette', function ()
       );
       const warning = cancelled.transcript.messages.find((message) => message.kind === 'warning');
       assert.match(warning?.text ?? '', /requirements\.txt will not be in the upload of ignored-deps/);
-      assert.match(warning?.detail ?? '', /requirements\.txt: left out by the rule `\.ubiops-ignore:1: requirements\.txt`/);
+      assert.match(
+        warning?.detail ?? '',
+        /requirements\.txt: left out by the rule `\.ubiops-ignore:1: requirements\.txt`/,
+      );
       assert.equal((await client.listRevisions(PROJECT, 'ignore-target')).length, 0, 'nothing was sent');
 
-      await vscode.workspace.getConfiguration('ubiops').update('upload.defaultExclusions', false, vscode.ConfigurationTarget.Global);
+      await vscode.workspace
+        .getConfiguration('ubiops')
+        .update('upload.defaultExclusions', false, vscode.ConfigurationTarget.Global);
       try {
-        const { transcript } = await withAnswers([{ pick: PROJECT }, { pick: 'ignore-target' }, { button: 'Upload Anyway' }, { button: 'Upload' }], () =>
-          vscode.commands.executeCommand('ubiops.uploadFolder', folder),
+        const { transcript } = await withAnswers(
+          [{ pick: PROJECT }, { pick: 'ignore-target' }, { button: 'Upload Anyway' }, { button: 'Upload' }],
+          () => vscode.commands.executeCommand('ubiops.uploadFolder', folder),
         );
-        const question = transcript.messages.find((message) => /Upload ignored-deps to ignore-target/.test(message.text));
+        const question = transcript.messages.find((message) =>
+          /Upload ignored-deps to ignore-target/.test(message.text),
+        );
         // .ubiops-ignore, .venv/x.py and ubiops.yaml: nothing left out by default.
         assert.match(question?.detail ?? '', /^3 files/);
         assert.doesNotMatch(question?.detail ?? '', /default exclusions/);
         assert.match(question?.detail ?? '', /\.ubiops-ignore leaves out 1 \(a folder counts once\)\./);
       } finally {
-        await vscode.workspace.getConfiguration('ubiops').update('upload.defaultExclusions', undefined, vscode.ConfigurationTarget.Global);
+        await vscode.workspace
+          .getConfiguration('ubiops')
+          .update('upload.defaultExclusions', undefined, vscode.ConfigurationTarget.Global);
       }
       assert.equal((await client.listRevisions(PROJECT, 'ignore-target')).length, 1);
     });
@@ -270,7 +334,9 @@ describe('Environment commands, from the tree and from the palette', function ()
     it('downloads a revision to the chosen file, the very bytes uploaded', async () => {
       const target = vscode.Uri.file(path.join(dir, 'downloaded.zip'));
       const [revision] = (await children(await environment('upload-target'))) as RevisionNode[];
-      await withAnswers([{ save: target }, { button: undefined }], () => vscode.commands.executeCommand('ubiops.downloadRevision', revision));
+      await withAnswers([{ save: target }, { button: undefined }], () =>
+        vscode.commands.executeCommand('ubiops.downloadRevision', revision),
+      );
       const expected = path.join(dir, 'expected.zip');
       await client.downloadRevision(PROJECT, 'upload-target', revision.revisionId, { filePath: expected });
       assert.deepEqual(await fs.readFile(target.fsPath), await fs.readFile(expected));
@@ -284,9 +350,15 @@ describe('Environment commands, from the tree and from the palette', function ()
         upload.transcript.messages.find((message) => message.kind === 'error')?.text ?? '',
         /vscode-vfs:\/\/github\/example\/repo\/env is not on disk \(this workspace is virtual\): uploading packs a folder from disk\. Open a local copy/,
       );
-      assert.equal((await client.listRevisions(PROJECT, 'upload-target')).length, revisionsBefore, 'nothing was uploaded');
+      assert.equal(
+        (await client.listRevisions(PROJECT, 'upload-target')).length,
+        revisionsBefore,
+        'nothing was uploaded',
+      );
 
-      const revision = ((await children(await environment('data-science'))) as RevisionNode[]).find((node) => !node.revision.expired);
+      const revision = ((await children(await environment('data-science'))) as RevisionNode[]).find(
+        (node) => !node.revision.expired,
+      );
       assert.ok(revision, 'data-science has a revision to download');
       const download = await withAnswers([{ save: vscode.Uri.parse('vscode-vfs://github/example/repo/env.zip') }], () =>
         vscode.commands.executeCommand('ubiops.downloadRevision', revision),
@@ -300,9 +372,13 @@ describe('Environment commands, from the tree and from the palette', function ()
     it('rebuilds a revision from the palette', async () => {
       const [revision] = await client.listRevisions(PROJECT, 'upload-target').then((list) => list.slice(-1));
       const before = (await client.listBuilds(PROJECT, 'upload-target', revision.id)).length;
-      await withAnswers([{ pick: PROJECT }, { pick: 'upload-target' }, { pick: /./ }], () => vscode.commands.executeCommand('ubiops.rebuildRevision'));
+      await withAnswers([{ pick: PROJECT }, { pick: 'upload-target' }, { pick: /./ }], () =>
+        vscode.commands.executeCommand('ubiops.rebuildRevision'),
+      );
       const revisions = await client.listRevisions(PROJECT, 'upload-target');
-      const counts = await Promise.all(revisions.map((item) => client.listBuilds(PROJECT, 'upload-target', item.id).then((builds) => builds.length)));
+      const counts = await Promise.all(
+        revisions.map((item) => client.listBuilds(PROJECT, 'upload-target', item.id).then((builds) => builds.length)),
+      );
       assert.ok(counts.reduce((a, b) => a + b, 0) > revisions.length, `a new build exists (before: ${before})`);
     });
   });
@@ -321,16 +397,34 @@ describe('Environment commands, from the tree and from the palette', function ()
       const cancelled = await withAnswers([], async (seen) => {
         await vscode.commands.executeCommand('ubiops.cancelBuild', build);
         // A cancel may pass through `cancelled_pending` on its way to `cancelled`.
-        assert.match(api.explorer.buildNode(build.build.id)?.build.status ?? '', /^cancelled(_pending)?$/, 'the row shows the cancel at once');
-        await until('the build to be cancelled', async () => (await client.getBuild(PROJECT, 'cancel-target', revision.revisionId, build.build.id)).status === 'cancelled');
-        await until('the notification of the cancel', () => seen.messages.find((message) => message.text.includes('cancel-target')));
+        assert.match(
+          api.explorer.buildNode(build.build.id)?.build.status ?? '',
+          /^cancelled(_pending)?$/,
+          'the row shows the cancel at once',
+        );
+        await until(
+          'the build to be cancelled',
+          async () =>
+            (await client.getBuild(PROJECT, 'cancel-target', revision.revisionId, build.build.id)).status ===
+            'cancelled',
+        );
+        await until('the notification of the cancel', () =>
+          seen.messages.find((message) => message.text.includes('cancel-target')),
+        );
       });
       const notice = cancelled.transcript.messages.find((message) => message.text.includes('cancel-target'))!;
-      assert.match(notice.text, /the build of cancel-target \(demo-project\) was cancelled/, 'its own words, not "succeeded" or "failed"');
+      assert.match(
+        notice.text,
+        /the build of cancel-target \(demo-project\) was cancelled/,
+        'its own words, not "succeeded" or "failed"',
+      );
       assert.equal(notice.kind, 'warning');
 
       const { transcript } = await withAnswers([], () => vscode.commands.executeCommand('ubiops.cancelBuild', build));
-      assert.match(transcript.messages.find((message) => message.kind === 'error')?.text ?? '', /could not cancel .*already finished/i);
+      assert.match(
+        transcript.messages.find((message) => message.kind === 'error')?.text ?? '',
+        /could not cancel .*already finished/i,
+      );
     });
 
     it('copies ids and names', async () => {

@@ -9,10 +9,12 @@ const TOKEN = 'integration-token-7d1e';
 
 function labelOf(node: TreeNode): string {
   const label = node.getTreeItem().label;
-  return typeof label === 'string' ? label : label?.label ?? '';
+  return typeof label === 'string' ? label : (label?.label ?? '');
 }
 
-type WindowStubs = Partial<Pick<typeof vscode.window, 'showInputBox' | 'showErrorMessage' | 'showInformationMessage' | 'showWarningMessage'>>;
+type WindowStubs = Partial<
+  Pick<typeof vscode.window, 'showInputBox' | 'showErrorMessage' | 'showInformationMessage' | 'showWarningMessage'>
+>;
 
 /** Replaces some `vscode.window` functions for the duration of `body`: how a test answers prompts. */
 async function withWindow<T>(stubs: WindowStubs, body: () => Thenable<T>): Promise<T> {
@@ -37,7 +39,9 @@ describe('UbiOps connection and the Environments view', function () {
     emulator = await start({ port: 0, tokens: [TOKEN], buildSeconds: 1 });
     const response = await fetch(`${emulator.url}/projects`, { headers: { authorization: `Token ${TOKEN}` } });
     expectedProjects = ((await response.json()) as { name: string }[]).map((project) => project.name).sort();
-    await vscode.workspace.getConfiguration('ubiops').update('apiHost', emulator.url, vscode.ConfigurationTarget.Global);
+    await vscode.workspace
+      .getConfiguration('ubiops')
+      .update('apiHost', emulator.url, vscode.ConfigurationTarget.Global);
   });
 
   after(async () => {
@@ -48,7 +52,13 @@ describe('UbiOps connection and the Environments view', function () {
 
   it('registers its commands and its view', async () => {
     const commands = await vscode.commands.getCommands(true);
-    for (const command of ['ubiops.signIn', 'ubiops.signOut', 'ubiops.tryEmulator', 'ubiops.refresh', 'ubiops.showLog']) {
+    for (const command of [
+      'ubiops.signIn',
+      'ubiops.signOut',
+      'ubiops.tryEmulator',
+      'ubiops.refresh',
+      'ubiops.showLog',
+    ]) {
       assert.ok(commands.includes(command), `${command} is registered`);
     }
     // Focusing a view that is not contributed throws.
@@ -114,16 +124,18 @@ describe('UbiOps connection and the Environments view', function () {
   });
 
   it('signs out: the token is forgotten and the view offers to sign in again', async () => {
-    await withWindow({ showInformationMessage: (async () => undefined) as typeof vscode.window.showInformationMessage }, () =>
-      vscode.commands.executeCommand('ubiops.signOut'),
+    await withWindow(
+      { showInformationMessage: (async () => undefined) as typeof vscode.window.showInformationMessage },
+      () => vscode.commands.executeCommand('ubiops.signOut'),
     );
     assert.equal(await api.connections.get(), undefined);
     assert.deepEqual(await api.explorer.getChildren(), []);
   });
 
   it('tries the local emulator with no account and shows its demo projects', async () => {
-    await withWindow({ showInformationMessage: (async () => undefined) as typeof vscode.window.showInformationMessage }, () =>
-      vscode.commands.executeCommand('ubiops.tryEmulator'),
+    await withWindow(
+      { showInformationMessage: (async () => undefined) as typeof vscode.window.showInformationMessage },
+      () => vscode.commands.executeCommand('ubiops.tryEmulator'),
     );
     const connection = await api.connections.get();
     assert.equal(connection?.source, 'emulator');
@@ -139,7 +151,9 @@ describe('UbiOps connection and the Environments view', function () {
     // Application scope: VS Code itself refuses a workspace value for it.
     await assert.rejects(
       Promise.resolve(
-        vscode.workspace.getConfiguration('ubiops').update('apiHost', 'https://evil.example.com', vscode.ConfigurationTarget.Workspace),
+        vscode.workspace
+          .getConfiguration('ubiops')
+          .update('apiHost', 'https://evil.example.com', vscode.ConfigurationTarget.Workspace),
       ),
       (error: Error) => {
         assert.match(error.message, /apiHost/);

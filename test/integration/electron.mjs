@@ -31,12 +31,20 @@ try {
     version: VSCODE_VERSION,
     extensionDevelopmentPath: ROOT,
     extensionTestsPath: join(outDir, 'index.js'),
-    launchArgs: [workspace, '--disable-extensions', '--disable-workspace-trust', '--skip-welcome', '--skip-release-notes'],
+    launchArgs: [
+      workspace,
+      '--disable-extensions',
+      '--disable-workspace-trust',
+      '--skip-welcome',
+      '--skip-release-notes',
+    ],
     // A developer's own credentials must not leak into the suite: the tests set up their connections.
     extensionTestsEnv: { UBIOPS_API_HOST: undefined, UBIOPS_API_TOKEN: undefined },
   });
 } catch (err) {
-  process.stderr.write(`[electron] ${err instanceof Error ? err.message : err} (code-server ${CODE_SERVER_VERSION} runs the same suite: npm run test:integration)\n`);
+  process.stderr.write(
+    `[electron] ${err instanceof Error ? err.message : err} (code-server ${CODE_SERVER_VERSION} runs the same suite: npm run test:integration)\n`,
+  );
   process.exitCode = 1;
 } finally {
   await rm(tmp, { recursive: true, force: true });

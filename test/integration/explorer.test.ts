@@ -22,7 +22,7 @@ const PROJECT = 'demo-project';
 
 function labelOf(node: TreeNode): string {
   const label = node.getTreeItem().label;
-  return typeof label === 'string' ? label : label?.label ?? '';
+  return typeof label === 'string' ? label : (label?.label ?? '');
 }
 
 function environmentName(node: TreeNode): string | undefined {
@@ -43,7 +43,9 @@ describe('The Environments explorer', function () {
 
   const children = (node?: TreeNode) => api.explorer.getChildren(node);
   const child = async (node: TreeNode | undefined, label: string) => {
-    const found = (await children(node)).find((candidate) => labelOf(candidate) === label || environmentName(candidate) === label);
+    const found = (await children(node)).find(
+      (candidate) => labelOf(candidate) === label || environmentName(candidate) === label,
+    );
     assert.ok(found, `${label} is a child of ${node ? labelOf(node) : 'the root'}`);
     return found;
   };
@@ -89,7 +91,10 @@ describe('The Environments explorer', function () {
     await api.explorer.setFilter({ type: 'custom', labels: { hardware: 'gpu' } });
     const gpu = await children(await child(undefined, PROJECT));
     assert.deepEqual(gpu.map(environmentName), ['gpu-training']);
-    assert.ok(requests.some((line) => /labels=hardware(%3A|:)gpu/.test(line)), 'the label filter is the API query');
+    assert.ok(
+      requests.some((line) => /labels=hardware(%3A|:)gpu/.test(line)),
+      'the label filter is the API query',
+    );
     await api.explorer.setFilter({ type: 'custom', labels: {} });
   });
 
@@ -154,7 +159,8 @@ describe('The Environments explorer', function () {
     const environment = await child(project, 'web-scraper');
     // Only this environment's requests count: a project list still on its way from an earlier test's refresh
     // (seen once on a loaded machine) is not this expansion's.
-    const mine = (): string[] => requests.filter((line) => line.includes(`/projects/${PROJECT}/environments/web-scraper`));
+    const mine = (): string[] =>
+      requests.filter((line) => line.includes(`/projects/${PROJECT}/environments/web-scraper`));
     requests.length = 0;
     api.explorer.refresh(environment);
     const [first, second] = await Promise.all([children(environment), children(environment)]);
@@ -171,7 +177,12 @@ describe('The Environments explorer', function () {
     const [revision] = await children(await child(project, 'data-science'));
     const [build] = (await children(revision)).filter((node) => kind(node) === 'build') as BuildNode[];
     const files = (await children(build)) as DependencyFileNode[];
-    const expected = await client.listBuildDependencyFiles(PROJECT, 'data-science', build.ref.revision, build.ref.build);
+    const expected = await client.listBuildDependencyFiles(
+      PROJECT,
+      'data-science',
+      build.ref.revision,
+      build.ref.build,
+    );
     assert.deepEqual(files.map((file) => file.fileName).sort(), expected.map((file) => file.name).sort());
 
     const yamlNode = files.find((file) => file.fileName === 'ubiops.yaml')!;
@@ -179,8 +190,15 @@ describe('The Environments explorer', function () {
     assert.equal(document.getText(), expected.find((file) => file.name === 'ubiops.yaml')!.content);
     assert.equal(document.languageId, 'yaml');
     assert.match(document.uri.path, /\/demo-project\/data-science\/build-[0-9a-f]{8}\/ubiops\.yaml$/);
-    assert.equal(vscode.workspace.fs.isWritableFileSystem(document.uri.scheme), false, 'VS Code treats the files as read-only');
-    await assert.rejects(Promise.resolve(vscode.workspace.fs.writeFile(document.uri, Buffer.from('x'))), 'a write is refused');
+    assert.equal(
+      vscode.workspace.fs.isWritableFileSystem(document.uri.scheme),
+      false,
+      'VS Code treats the files as read-only',
+    );
+    await assert.rejects(
+      Promise.resolve(vscode.workspace.fs.writeFile(document.uri, Buffer.from('x'))),
+      'a write is refused',
+    );
 
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
     await vscode.commands.executeCommand('ubiops.compareWithPreviousBuild', build);
@@ -188,7 +206,10 @@ describe('The Environments explorer', function () {
       const open = vscode.window.tabGroups.all.flatMap((group) => group.tabs);
       return open.length ? open : undefined;
     });
-    assert.ok(tabs.some((tab) => /↔/.test(tab.label)), `a diff of the builds is open (${tabs.map((tab) => tab.label).join(', ')})`);
+    assert.ok(
+      tabs.some((tab) => /↔/.test(tab.label)),
+      `a diff of the builds is open (${tabs.map((tab) => tab.label).join(', ')})`,
+    );
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   });
 
@@ -204,7 +225,10 @@ describe('The Environments explorer', function () {
         const [build] = (await children(revision)) as BuildNode[];
         assert.ok(['queued', 'building', 'processing'].includes(build.build.status));
         assert.ok(api.tracker.isFollowing(created.build), 'a running build on screen is followed');
-        await until(`the build to finish as ${outcome}`, () => api.explorer.buildNode(created.build)?.build.status === outcome);
+        await until(
+          `the build to finish as ${outcome}`,
+          () => api.explorer.buildNode(created.build)?.build.status === outcome,
+        );
         assert.equal(build.getTreeItem().contextValue, `ubiops.build.${outcome}`, 'the row changed in place');
         await until('the notification', () => seen.messages.find((message) => message.text.includes(name)));
       });
@@ -216,7 +240,10 @@ describe('The Environments explorer', function () {
 
   it("tells a failed build's hostile first line as text: no link in the notification, none out of the tooltip's code", async () => {
     const name = 'followed-hostile';
-    const created = await environmentWithRequirements(name, '--[Details](command:workbench.action.quit)\n    ```\n[y](command:workbench.action.quit)\n');
+    const created = await environmentWithRequirements(
+      name,
+      '--[Details](command:workbench.action.quit)\n    ```\n[y](command:workbench.action.quit)\n',
+    );
     const { transcript } = await withAnswers([], async (seen) => {
       const project = await child(undefined, PROJECT);
       api.explorer.refresh(project);
@@ -239,8 +266,18 @@ describe('The Environments explorer', function () {
 
   it('shows image-based environments, null fields and the building and cancelling statuses without a throw or "null"', async () => {
     const project = (await child(undefined, PROJECT)) as ProjectNode;
-    const data = ((await children(project)).find((node) => environmentName(node) === 'data-science') as EnvironmentNode).environment;
-    const image: EnvironmentList = { ...data, name: 'on-an-image', display_name: null, description: null, labels: null, base_environment: null, base_environment_display_name: null, system: false };
+    const data = ((await children(project)).find((node) => environmentName(node) === 'data-science') as EnvironmentNode)
+      .environment;
+    const image: EnvironmentList = {
+      ...data,
+      name: 'on-an-image',
+      display_name: null,
+      description: null,
+      labels: null,
+      base_environment: null,
+      base_environment_display_name: null,
+      system: false,
+    };
     const item = new EnvironmentNode(project.context, project, image).getTreeItem();
     assert.equal(item.label, 'on-an-image');
     assert.match(String(item.description), /custom Docker image/);
@@ -250,14 +287,20 @@ describe('The Environments explorer', function () {
     assert.match(tooltip, /custom Docker image/);
     assert.doesNotMatch(tooltip.split('\n\n')[0], /null|undefined/);
 
-    const system = new EnvironmentNode(project.context, project, { ...image, name: 'platform-base', project: 'demo-project', system: true });
+    const system = new EnvironmentNode(project.context, project, {
+      ...image,
+      name: 'platform-base',
+      project: 'demo-project',
+      system: true,
+    });
     assert.equal(system.isBase, true, '`system` marks a base environment');
     assert.match(String(system.getTreeItem().contextValue), /^ubiops\.environment\.base/);
 
     const environment = (await child(project, 'data-science')) as EnvironmentNode;
     const [revision] = (await children(environment)) as RevisionNode[];
     const [real] = (await children(revision)).filter((node) => kind(node) === 'build') as BuildNode[];
-    const row = (fields: Partial<EnvironmentBuild>) => new BuildNode(revision.context, revision, { ...real.build, ...fields }).getTreeItem();
+    const row = (fields: Partial<EnvironmentBuild>) =>
+      new BuildNode(revision.context, revision, { ...real.build, ...fields }).getTreeItem();
     const building = row({ status: 'building', error_message: null, size: null });
     assert.equal(building.label, 'Building');
     assert.equal(building.contextValue, 'ubiops.build.building');

@@ -19,7 +19,10 @@ const PROJECT = 'demo-project';
 
 function nameOf(node: TreeNode): string {
   const item = node.getTreeItem();
-  return (node as Partial<EnvironmentNode>).environment?.name ?? (typeof item.label === 'string' ? item.label : item.label?.label ?? '');
+  return (
+    (node as Partial<EnvironmentNode>).environment?.name ??
+    (typeof item.label === 'string' ? item.label : (item.label?.label ?? ''))
+  );
 }
 
 async function folderWith(dir: string, name: string, files: Record<string, string>): Promise<vscode.Uri> {
@@ -44,7 +47,9 @@ async function newestBuild(api: ExtensionApi, environment: string): Promise<Buil
 
 function logEditor(ref: BuildRef): vscode.TextEditor | undefined {
   return vscode.window.visibleTextEditors.find(
-    (editor) => editor.document.uri.scheme === BUILD_LOG_SCHEME && new URLSearchParams(editor.document.uri.query).get('build') === ref.build,
+    (editor) =>
+      editor.document.uri.scheme === BUILD_LOG_SCHEME &&
+      new URLSearchParams(editor.document.uri.query).get('build') === ref.build,
   );
 }
 
@@ -68,15 +73,23 @@ describe('Build logs in the editor', function () {
     await fs.rm(dir, { recursive: true, force: true });
   });
 
-  it('opens a failed upload\'s log at its first error, with errors marked', async () => {
+  it("opens a failed upload's log at its first error, with errors marked", async () => {
     await client.createEnvironment(PROJECT, { name: 'log-failing', base_environment: 'python3-12' });
-    const folder = await folderWith(dir, 'failing', { 'requirements.txt': 'numpy==1.26.4\npandas ==> 2\n', 'ubiops.yaml': 'apt:\n  packages:\n    - curl\n' });
+    const folder = await folderWith(dir, 'failing', {
+      'requirements.txt': 'numpy==1.26.4\npandas ==> 2\n',
+      'ubiops.yaml': 'apt:\n  packages:\n    - curl\n',
+    });
     api.explorer.refresh();
     await withAnswers([{ pick: PROJECT }, { pick: 'log-failing' }, { button: 'Upload Anyway' }], () =>
       vscode.commands.executeCommand('ubiops.uploadFolder', folder),
     );
     const build = await newestBuild(api, 'log-failing');
-    await until('the build to fail', async () => (await client.getBuild(PROJECT, 'log-failing', build.ref.revision, build.ref.build)).status === 'failed', 30_000);
+    await until(
+      'the build to fail',
+      async () =>
+        (await client.getBuild(PROJECT, 'log-failing', build.ref.revision, build.ref.build)).status === 'failed',
+      30_000,
+    );
     const failed = await newestBuild(api, 'log-failing');
     assert.equal(failed.build.status, 'failed');
     await vscode.commands.executeCommand('ubiops.showBuildLog', failed);
@@ -92,14 +105,20 @@ describe('Build logs in the editor', function () {
     for (let i = 0; i < editor.selection.active.line; i++) {
       assert.doesNotMatch(document.lineAt(i).text, /\d  ERROR  /);
     }
-    assert.ok(editor.visibleRanges.some((range) => range.contains(editor.selection.active)), 'the error is in view');
+    assert.ok(
+      editor.visibleRanges.some((range) => range.contains(editor.selection.active)),
+      'the error is in view',
+    );
     const snapshot = api.logs.snapshot(failed.ref);
     assert.equal(snapshot?.errors[0], editor.selection.active.line);
     assert.equal(snapshot?.state, 'done');
     // One document line per log line, with its time.
     const all = await client.listLogs(PROJECT, { query: buildLogQuery('log-failing', failed.ref.build), limit: 5000 });
     assert.equal(document.lineCount, all.length);
-    assert.match(document.lineAt(0).text, /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{3}  INFO   Build [0-9a-f-]+ queued/);
+    assert.match(
+      document.lineAt(0).text,
+      /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{3}  INFO   Build [0-9a-f-]+ queued/,
+    );
     assert.ok(document.isUntitled === false && !document.isDirty);
   });
 
@@ -109,7 +128,9 @@ describe('Build logs in the editor', function () {
       'requirements.txt': Array.from({ length: 60 }, (_, i) => `package-${i}==1.${i}`).join('\n'),
     });
     api.explorer.refresh();
-    await withAnswers([{ pick: PROJECT }, { pick: 'log-live' }, { button: 'Upload' }], () => vscode.commands.executeCommand('ubiops.uploadFolder', zipFolder));
+    await withAnswers([{ pick: PROJECT }, { pick: 'log-live' }, { button: 'Upload' }], () =>
+      vscode.commands.executeCommand('ubiops.uploadFolder', zipFolder),
+    );
     const build = await newestBuild(api, 'log-live');
     assert.ok(build.running, `the build runs (${build.build.status})`);
     await vscode.commands.executeCommand('ubiops.showBuildLog', build);
@@ -141,7 +162,11 @@ describe('Build logs in the editor', function () {
     assert.equal(editor.document.lineCount, all.length, 'every line once');
     assert.match(editor.document.lineAt(editor.document.lineCount - 1).text, /Build succeeded\.$/);
     // The editor scrolls after the text changed; the extension host hears of it a moment later.
-    await until('the view to follow to the bottom', () => (editor.visibleRanges.at(-1)?.end.line ?? 0) >= editor.document.lineCount - 2, 5000);
+    await until(
+      'the view to follow to the bottom',
+      () => (editor.visibleRanges.at(-1)?.end.line ?? 0) >= editor.document.lineCount - 2,
+      5000,
+    );
     assert.equal(api.tracker.isFollowing(build.ref.build), false);
   });
 
@@ -151,25 +176,37 @@ describe('Build logs in the editor', function () {
       'requirements.txt': Array.from({ length: 300 }, (_, i) => `package-${i}==1.${i}`).join('\n'),
     });
     api.explorer.refresh();
-    await withAnswers([{ pick: PROJECT }, { pick: 'log-scrolled' }, { button: 'Upload' }], () => vscode.commands.executeCommand('ubiops.uploadFolder', folder));
+    await withAnswers([{ pick: PROJECT }, { pick: 'log-scrolled' }, { button: 'Upload' }], () =>
+      vscode.commands.executeCommand('ubiops.uploadFolder', folder),
+    );
     const build = await newestBuild(api, 'log-scrolled');
     await vscode.commands.executeCommand('ubiops.showBuildLog', build);
     // Once the log is longer than the view, the user scrolls to its top.
-    const editor = await until('a log longer than the view', () => {
-      const found = logEditor(build.ref);
-      return found && found.document.lineCount > 100 && found;
-    }, 30_000);
+    const editor = await until(
+      'a log longer than the view',
+      () => {
+        const found = logEditor(build.ref);
+        return found && found.document.lineCount > 100 && found;
+      },
+      30_000,
+    );
     const grownTo = editor.document.lineCount;
     editor.revealRange(new vscode.Range(0, 0, 0, 0), vscode.TextEditorRevealType.AtTop);
     await until('the view at the top', () => editor.visibleRanges[0]?.start.line === 0, 5000);
     await until('the build and its log to finish', () => api.logs.snapshot(build.ref)?.state === 'done', 40_000);
-    await until('the last lines', () => editor.document.lineCount > grownTo && editor.document.lineCount === api.logs.snapshot(build.ref)?.lines);
+    await until(
+      'the last lines',
+      () => editor.document.lineCount > grownTo && editor.document.lineCount === api.logs.snapshot(build.ref)?.lines,
+    );
     await new Promise((resolve) => setTimeout(resolve, 500));
     assert.equal(editor.visibleRanges[0]?.start.line, 0, 'the view stayed where the user put it');
   });
 
   it('deploys a folder to a new environment from the Explorer menu, and builds it', async () => {
-    const folder = await folderWith(dir, 'My Model_v2', { 'requirements.txt': 'requests==2.32.3\n', 'ubiops.yaml': 'apt:\n  packages:\n    - curl\n' });
+    const folder = await folderWith(dir, 'My Model_v2', {
+      'requirements.txt': 'requests==2.32.3\n',
+      'ubiops.yaml': 'apt:\n  packages:\n    - curl\n',
+    });
     api.explorer.refresh();
     const { transcript } = await withAnswers(
       [
@@ -185,13 +222,22 @@ describe('Build logs in the editor', function () {
     );
     assert.match(transcript.prompts[2], /New Environment from My Model_v2 in demo-project \(1\/4\): name/);
     assert.deepEqual(transcript.validations, [undefined, undefined, undefined]);
-    assert.ok(transcript.messages.some((m) => /Create the environment my-model-v2 on python3-12 and upload My Model_v2/.test(m.text)));
+    assert.ok(
+      transcript.messages.some((m) =>
+        /Create the environment my-model-v2 on python3-12 and upload My Model_v2/.test(m.text),
+      ),
+    );
     const created = await client.getEnvironment(PROJECT, 'my-model-v2');
     assert.equal(created.base_environment, 'python3-12');
     assert.equal(created.display_name, 'My model');
     const build = await newestBuild(api, 'my-model-v2');
     assert.ok(api.tracker.isFollowing(build.ref.build) || build.build.status === 'success', 'the build is followed');
-    await until('the new environment to be built', async () => (await client.getBuild(PROJECT, 'my-model-v2', build.ref.revision, build.ref.build)).status === 'success', 40_000);
+    await until(
+      'the new environment to be built',
+      async () =>
+        (await client.getBuild(PROJECT, 'my-model-v2', build.ref.revision, build.ref.build)).status === 'success',
+      40_000,
+    );
     // The folder is remembered for it, as for existing environments.
     const again = await withAnswers([{ pick: 'My Model_v2' }, { button: undefined }], async () =>
       vscode.commands.executeCommand('ubiops.uploadFolder', (await newestBuild(api, 'my-model-v2')).parent.parent),
@@ -200,7 +246,15 @@ describe('Build logs in the editor', function () {
     // The base used last comes first next time.
     const next = await folderWith(dir, 'second', { 'requirements.txt': 'numpy==1.26.4\n' });
     const second = await withAnswers(
-      [{ pick: PROJECT }, { pick: 'New environment from this folder' }, { input: 'second' }, { pick: /used last/ }, { input: '' }, { input: '' }, { button: undefined }],
+      [
+        { pick: PROJECT },
+        { pick: 'New environment from this folder' },
+        { input: 'second' },
+        { pick: /used last/ },
+        { input: '' },
+        { input: '' },
+        { button: undefined },
+      ],
       () => vscode.commands.executeCommand('ubiops.uploadFolder', next),
     );
     assert.ok(second.transcript.prompts.some((p) => /base environment/.test(p)));
@@ -228,11 +282,23 @@ describe('Build logs in the editor: deploying to a new environment when the uplo
     const folder = await folderWith(dir, 'too-big', { 'requirements.txt': 'numpy==1.26.4\n' });
     session.api.explorer.refresh();
     const { transcript } = await withAnswers(
-      [{ pick: PROJECT }, { pick: 'New environment from this folder' }, { input: 'too-big' }, { pick: 'python3-11' }, { input: '' }, { input: '' }, { button: 'Upload' }, { button: undefined }],
+      [
+        { pick: PROJECT },
+        { pick: 'New environment from this folder' },
+        { input: 'too-big' },
+        { pick: 'python3-11' },
+        { input: '' },
+        { input: '' },
+        { button: 'Upload' },
+        { button: undefined },
+      ],
       () => vscode.commands.executeCommand('ubiops.uploadFolder', folder),
     );
     const error = transcript.messages.find((m) => m.kind === 'error');
-    assert.match(error?.text ?? '', /the environment too-big was created, but the upload of too-big to it failed .*The environment stays/);
+    assert.match(
+      error?.text ?? '',
+      /the environment too-big was created, but the upload of too-big to it failed .*The environment stays/,
+    );
     const kept = await session.client.getEnvironment(PROJECT, 'too-big');
     assert.equal(kept.base_environment, 'python3-11');
     assert.equal((await session.client.listRevisions(PROJECT, 'too-big')).length, 0);

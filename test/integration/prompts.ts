@@ -37,7 +37,8 @@ export async function withAnswers<T>(
     assert.ok(answer && key in answer, `expected an answer for ${what}, had ${JSON.stringify(answer)}`);
     return (answer as Record<K, unknown>)[key];
   };
-  const message = (kind: 'info' | 'warning' | 'error') =>
+  const message =
+    (kind: 'info' | 'warning' | 'error') =>
     async (text: string, ...rest: unknown[]) => {
       const options = typeof rest[0] === 'object' && rest[0] !== null ? (rest[0] as vscode.MessageOptions) : undefined;
       transcript.messages.push({ kind, text, detail: options?.detail });
@@ -65,15 +66,23 @@ export async function withAnswers<T>(
       transcript.severities.push(text ? (blocks ? 'error' : 'warning') : undefined);
       return text && blocks ? undefined : value;
     },
-    showQuickPick: async (items: readonly (string | vscode.QuickPickItem)[] | Thenable<readonly (string | vscode.QuickPickItem)[]>, options?: vscode.QuickPickOptions) => {
+    showQuickPick: async (
+      items: readonly (string | vscode.QuickPickItem)[] | Thenable<readonly (string | vscode.QuickPickItem)[]>,
+      options?: vscode.QuickPickOptions,
+    ) => {
       transcript.prompts.push(options?.title ?? options?.placeHolder ?? 'pick');
       const wanted = next('pick', `the quick pick "${options?.title}"`) as string | RegExp;
       const list = await items;
       transcript.offered.push(
-        ...list.map((item) => (typeof item === 'string' ? item : [item.label, item.description, item.detail].filter(Boolean).join(' | '))),
+        ...list.map((item) =>
+          typeof item === 'string' ? item : [item.label, item.description, item.detail].filter(Boolean).join(' | '),
+        ),
       );
-      const label = (item: string | vscode.QuickPickItem) => (typeof item === 'string' ? item : `${item.label} ${item.description ?? ''}`);
-      const found = list.find((item) => (typeof wanted === 'string' ? label(item).includes(wanted) : wanted.test(label(item))));
+      const label = (item: string | vscode.QuickPickItem) =>
+        typeof item === 'string' ? item : `${item.label} ${item.description ?? ''}`;
+      const found = list.find((item) =>
+        typeof wanted === 'string' ? label(item).includes(wanted) : wanted.test(label(item)),
+      );
       assert.ok(found, `"${wanted}" is offered in "${options?.title}": ${list.map(label).join(' | ')}`);
       return found;
     },
@@ -92,7 +101,11 @@ export async function withAnswers<T>(
   }
 }
 
-export async function until<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 15_000): Promise<T> {
+export async function until<T>(
+  what: string,
+  probe: () => T | undefined | false | Promise<T | undefined | false>,
+  timeoutMs = 15_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();

@@ -27,7 +27,14 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { launchChromium, VIEWPORT } from '../../scripts/chromium.mjs';
 import { ensureDemoWorkspace } from '../../scripts/demo-workspace.mjs';
-import { copyDevExtension, ensureCodeServer, extensionId, launchCodeServer, ROOT, VSCODE_TARGETS } from '../../scripts/vscode-server.mjs';
+import {
+  copyDevExtension,
+  ensureCodeServer,
+  extensionId,
+  launchCodeServer,
+  ROOT,
+  VSCODE_TARGETS,
+} from '../../scripts/vscode-server.mjs';
 import { bundleIntegrationTests } from './bundle.mjs';
 import { readSummary, reportFailure, runMain } from '../../scripts/suite-runner.mjs';
 
@@ -41,7 +48,11 @@ const { values: options } = parseArgs({
   },
 });
 // Each VS Code version keeps its own evidence: a `both` run must not wipe the first version's with the second's.
-const RESULTS_DIR = join(ROOT, 'test-results', options.vscode === 'newest' ? 'integration' : `integration-${options.vscode}`);
+const RESULTS_DIR = join(
+  ROOT,
+  'test-results',
+  options.vscode === 'newest' ? 'integration' : `integration-${options.vscode}`,
+);
 /** The token security.test.ts signs in with (CANARY_TOKEN there): it must not be written anywhere. */
 const CANARY_TOKEN = 'canary-7f3e9b2c-never-written-anywhere';
 
@@ -216,12 +227,19 @@ async function main() {
     leaked = found;
     // The extension's own log (context.logUri, the "UbiOps" LogOutputChannel) must be among what was scanned.
     const extensionLogs = files.filter((file) => /ubiops-environments[^/]*\/.*\.log$/i.test(file));
-    if (extensionLogs.length === 0) leaked = ['(the extension\'s log was not found under the user data: the scan misses it)'];
-    else log(`token scan covered the extension's log: ${extensionLogs.map((file) => file.replace(codeServer.userDataDir, '<user-data>')).join(', ')}`);
+    if (extensionLogs.length === 0)
+      leaked = ["(the extension's log was not found under the user data: the scan misses it)"];
+    else
+      log(
+        `token scan covered the extension's log: ${extensionLogs.map((file) => file.replace(codeServer.userDataDir, '<user-data>')).join(', ')}`,
+      );
     // A positive control: the scan must find the token where it is known to be, in the bundled suite's source.
     const control = await filesContaining([codeServer.extensionsDir], CANARY_TOKEN);
-    if (control.found.length === 0) leaked = ['(the scan did not even find the token in the bundled suite: it is broken)'];
-    log(`token scan: ${scanned} files written during the suite (user data, logs, global storage, settings, workspace), ${found.length} holding the test token`);
+    if (control.found.length === 0)
+      leaked = ['(the scan did not even find the token in the bundled suite: it is broken)'];
+    log(
+      `token scan: ${scanned} files written during the suite (user data, logs, global storage, settings, workspace), ${found.length} holding the test token`,
+    );
   }
 
   const summary = readSummary(output);
@@ -231,7 +249,8 @@ async function main() {
   else if (!summary) failure = 'the suite printed no "N passed, N failed, N skipped" line';
   else if (failed > 0) failure = `${failed} failed`;
   else if (passed === 0) failure = 'no test ran';
-  else if (leaked.length) failure = `the test token was written to ${leaked.map((file) => file.replace(tmp, '<tmp>')).join(', ')}`;
+  else if (leaked.length)
+    failure = `the test token was written to ${leaked.map((file) => file.replace(tmp, '<tmp>')).join(', ')}`;
   if (failure) {
     await keepEvidence(page);
     if (pageErrors.length) log(`errors in the workbench page:\n  ${pageErrors.join('\n  ')}`);
@@ -247,13 +266,19 @@ async function main() {
 
 /** `--vscode both`: this script once per VS Code version, in turn; the exit code is the worst of them. */
 async function runEach() {
-  const rest = process.argv.slice(2).filter((arg, i, all) => arg !== '--vscode' && all[i - 1] !== '--vscode' && !arg.startsWith('--vscode='));
+  const rest = process.argv
+    .slice(2)
+    .filter((arg, i, all) => arg !== '--vscode' && all[i - 1] !== '--vscode' && !arg.startsWith('--vscode='));
   let code = 0;
   const outcomes = [];
   for (const vscode of Object.keys(VSCODE_TARGETS)) {
-    log(`--- VS Code ${VSCODE_TARGETS[vscode].vscode} (${vscode}, code-server ${VSCODE_TARGETS[vscode].codeServer}) ---`);
+    log(
+      `--- VS Code ${VSCODE_TARGETS[vscode].vscode} (${vscode}, code-server ${VSCODE_TARGETS[vscode].codeServer}) ---`,
+    );
     const child = spawn(process.execPath, [process.argv[1], '--vscode', vscode, ...rest], { stdio: 'inherit' });
-    const status = await new Promise((done) => child.once('exit', (exitCode, signal) => done(exitCode ?? (signal ? 1 : 0))));
+    const status = await new Promise((done) =>
+      child.once('exit', (exitCode, signal) => done(exitCode ?? (signal ? 1 : 0))),
+    );
     outcomes.push(`VS Code ${VSCODE_TARGETS[vscode].vscode}: ${status === 0 ? 'passed' : 'FAILED'}`);
     code = Math.max(code, status);
   }

@@ -39,7 +39,12 @@ describe('Security: the token, untrusted text and Restricted Mode', function () 
     emulator = await start({ port: 0, tokens: [CANARY_TOKEN], buildSeconds: 0 });
     other = await start({ port: 0, tokens: [CANARY_TOKEN], buildSeconds: 0 });
     client = new UbiOpsClient({ host: emulator.url, token: CANARY_TOKEN });
-    await client.createEnvironment(PROJECT, { name: 'hostile-text', base_environment: 'python3-12', display_name: 'Hostile **display**', description: HOSTILE });
+    await client.createEnvironment(PROJECT, {
+      name: 'hostile-text',
+      base_environment: 'python3-12',
+      display_name: 'Hostile **display**',
+      description: HOSTILE,
+    });
     await settings().update('apiHost', emulator.url, vscode.ConfigurationTarget.Global);
     await withAnswers([{ input: `Token ${CANARY_TOKEN}` }], () => vscode.commands.executeCommand('ubiops.signIn'));
     assert.equal((await api.connections.get())?.host, emulator.url, 'signed in with the canary token');
@@ -55,8 +60,12 @@ describe('Security: the token, untrusted text and Restricted Mode', function () 
 
   async function environmentNode(name: string): Promise<EnvironmentNode> {
     api.explorer.refresh();
-    const [project] = (await api.explorer.getChildren()).filter((node) => (node as { projectName?: string }).projectName === PROJECT);
-    const found = (await api.explorer.getChildren(project)).find((node) => (node as Partial<EnvironmentNode>).environment?.name === name);
+    const [project] = (await api.explorer.getChildren()).filter(
+      (node) => (node as { projectName?: string }).projectName === PROJECT,
+    );
+    const found = (await api.explorer.getChildren(project)).find(
+      (node) => (node as Partial<EnvironmentNode>).environment?.name === name,
+    );
     assert.ok(found, `${name} is in the tree`);
     return found as EnvironmentNode;
   }
@@ -80,16 +89,29 @@ describe('Security: the token, untrusted text and Restricted Mode', function () 
     // The description sits inside a code span, where neither links nor HTML nor emphasis are interpreted.
     const line = tooltip.value.split('\n').find((text) => text.includes('command:workbench.action.quit'));
     assert.ok(line, 'the description is shown');
-    assert.match(line, /^- description: `\[x\]\(command:workbench\.action\.quit\) <img src=x onerror=alert\(1\)> \*\*bold\*\* 'tick'`$/);
+    assert.match(
+      line,
+      /^- description: `\[x\]\(command:workbench\.action\.quit\) <img src=x onerror=alert\(1\)> \*\*bold\*\* 'tick'`$/,
+    );
     assert.ok(!/(^|[^`])\[x\]\(command:/.test(line.replace(/`[^`]*`/g, '')), 'no link outside a code span');
-    assert.equal(typeof item.label === 'string' ? item.label : item.label?.label, 'Hostile **display**', 'the label is plain text');
+    assert.equal(
+      typeof item.label === 'string' ? item.label : item.label?.label,
+      'Hostile **display**',
+      'the label is plain text',
+    );
   });
 
   it('offers server names in QuickPicks as text: no icon, no link', async () => {
     const shown = '$(alert) [x](command:workbench.action.quit)';
-    await client.createEnvironment(PROJECT, { name: 'hostile-pick', base_environment: 'python3-12', display_name: shown });
+    await client.createEnvironment(PROJECT, {
+      name: 'hostile-pick',
+      base_environment: 'python3-12',
+      display_name: shown,
+    });
     api.explorer.refresh();
-    const { transcript } = await withAnswers([{ pick: PROJECT }, { pick: 'hostile-pick' }], () => vscode.commands.executeCommand('ubiops.copyName'));
+    const { transcript } = await withAnswers([{ pick: PROJECT }, { pick: 'hostile-pick' }], () =>
+      vscode.commands.executeCommand('ubiops.copyName'),
+    );
     const offered = transcript.offered.find((item) => item.includes('hostile-pick'));
     assert.ok(offered, `the environment is offered: ${transcript.offered.join(' / ')}`);
     assert.equal(offered.replace(/\u200b/g, '').includes(shown), true, 'the display name reads as it is');
@@ -107,25 +129,42 @@ describe('Security: the token, untrusted text and Restricted Mode', function () 
     await fs.writeFile(file, await archive.generateAsync({ type: 'nodebuffer' }));
     const created = await client.uploadRevision(PROJECT, 'hostile-text', file);
     await fs.rm(file, { force: true });
-    const ref = { host: emulator.url, project: PROJECT, environment: 'hostile-text', revision: created.revision, build: created.build };
-    await until('the build to finish', async () => ['success', 'failed'].includes((await client.getBuild(PROJECT, 'hostile-text', ref.revision, ref.build)).status));
+    const ref = {
+      host: emulator.url,
+      project: PROJECT,
+      environment: 'hostile-text',
+      revision: created.revision,
+      build: created.build,
+    };
+    await until('the build to finish', async () =>
+      ['success', 'failed'].includes((await client.getBuild(PROJECT, 'hostile-text', ref.revision, ref.build)).status),
+    );
     const uri = dependencyFileUri(ref, 'requirements.txt');
     const document = await vscode.workspace.openTextDocument(uri);
     assert.equal(document.getText(), `# ${HOSTILE}\nnumpy==1.26.4\n`, 'shown exactly as it is, as text');
-    assert.ok(['plaintext', 'pip-requirements'].includes(document.languageId), `a text language, not Markdown or HTML (${document.languageId})`);
+    assert.ok(
+      ['plaintext', 'pip-requirements'].includes(document.languageId),
+      `a text language, not Markdown or HTML (${document.languageId})`,
+    );
     assert.equal(vscode.workspace.fs.isWritableFileSystem(uri.scheme), false, 'read-only');
   });
 
   it('binds the token to its host: another host shows signed-out and asks again', async () => {
     await settings().update('apiHost', other.url, vscode.ConfigurationTarget.Global);
-    await until('the connection to follow the setting', async () => (await api.connections.get()) === undefined || undefined);
+    await until(
+      'the connection to follow the setting',
+      async () => (await api.connections.get()) === undefined || undefined,
+    );
     assert.deepEqual(await api.explorer.getChildren(), [], 'the view shows its sign-in content');
     // Signing in asks for a token for the new host, naming it.
     const { transcript } = await withAnswers([{ input: '' }], () => vscode.commands.executeCommand('ubiops.signIn'));
     assert.match(transcript.prompts[0] ?? '', new RegExp(`Sign in to UbiOps \\(127\\.0\\.0\\.1:${other.port}\\)`));
     // Back to the first host: its token is still there.
     await settings().update('apiHost', emulator.url, vscode.ConfigurationTarget.Global);
-    const back = await until('the first host to be signed in again', async () => (await api.connections.get())?.host === emulator.url || undefined);
+    const back = await until(
+      'the first host to be signed in again',
+      async () => (await api.connections.get())?.host === emulator.url || undefined,
+    );
     assert.ok(back);
   });
 
@@ -135,7 +174,10 @@ describe('Security: the token, untrusted text and Restricted Mode', function () 
       const { transcript } = await withAnswers([], () => vscode.commands.executeCommand('ubiops.signIn'));
       assert.deepEqual(transcript.prompts, [], 'no token was asked for');
       const error = transcript.messages.find((message) => message.kind === 'error');
-      assert.match(error?.text ?? '', /ubiops\.example\.com is set with http:\/\/\. A token is sent over plain http only to a server on this machine/);
+      assert.match(
+        error?.text ?? '',
+        /ubiops\.example\.com is set with http:\/\/\. A token is sent over plain http only to a server on this machine/,
+      );
     } finally {
       await settings().update('apiHost', emulator.url, vscode.ConfigurationTarget.Global);
       await until('signed in again', async () => (await api.connections.get())?.host === emulator.url || undefined);

@@ -27,7 +27,10 @@ export interface Session {
  * A fresh emulator with its demo data, the extension's host setting pointed at it, and (unless told otherwise)
  * the extension signed in to it, with the view's filter at its default.
  */
-export async function emulatorSession(token: string, options: EmulatorOptions & { signIn?: boolean } = {}): Promise<Session> {
+export async function emulatorSession(
+  token: string,
+  options: EmulatorOptions & { signIn?: boolean } = {},
+): Promise<Session> {
   const { signIn = true, ...emulatorOptions } = options;
   const api = await extensionApi();
   const emulator = await start({ port: 0, tokens: [token], buildSeconds: 1, ...emulatorOptions });

@@ -38,7 +38,10 @@ describe('The getting-started walkthrough', function () {
       contributes: { walkthroughs: { id: string; steps: { id: string; completionEvents: string[] }[] }[] };
     };
     const [walkthrough] = manifest.contributes.walkthroughs;
-    assert.deepEqual(walkthrough.steps.map((step) => step.id), ['connect', 'create', 'upload', 'watch', 'compare']);
+    assert.deepEqual(
+      walkthrough.steps.map((step) => step.id),
+      ['connect', 'create', 'upload', 'watch', 'compare'],
+    );
     for (const step of walkthrough.steps) {
       assert.deepEqual(step.completionEvents, [`onContext:ubiops.walkthrough.${step.id}`]);
     }
@@ -49,8 +52,16 @@ describe('The getting-started walkthrough', function () {
     assert.ok(api.walkthrough.completed.has('connect'));
 
     const project = (await api.explorer.getChildren()).find((node) => node.getTreeItem().label === PROJECT)!;
-    await withAnswers([{ input: 'walkthrough-env' }, { pick: 'python3-12' }, { input: '' }, { input: '' }, { input: '' }, { button: undefined }], () =>
-      vscode.commands.executeCommand('ubiops.createEnvironment', project),
+    await withAnswers(
+      [
+        { input: 'walkthrough-env' },
+        { pick: 'python3-12' },
+        { input: '' },
+        { input: '' },
+        { input: '' },
+        { button: undefined },
+      ],
+      () => vscode.commands.executeCommand('ubiops.createEnvironment', project),
     );
     assert.ok(api.walkthrough.completed.has('create'));
 
@@ -66,12 +77,19 @@ describe('The getting-started walkthrough', function () {
     const [revision] = await client.listRevisions(PROJECT, 'walkthrough-env');
     assert.ok(revision, 'the folder holding the file was uploaded');
 
-    await withAnswers([], () => until('the build to be watched to its end', () => api.walkthrough.completed.has('watch'), 20_000));
+    await withAnswers([], () =>
+      until('the build to be watched to its end', () => api.walkthrough.completed.has('watch'), 20_000),
+    );
 
     // A second build, then the comparison of the two.
     const second = await client.rebuildRevision(PROJECT, 'walkthrough-env', revision.id);
-    await until('the rebuild', async () => (await client.getBuild(PROJECT, 'walkthrough-env', revision.id, second.id)).status === 'success');
-    const environment = (await api.explorer.getChildren(project)).find((node) => (node as { environmentName?: string }).environmentName === 'walkthrough-env')!;
+    await until(
+      'the rebuild',
+      async () => (await client.getBuild(PROJECT, 'walkthrough-env', revision.id, second.id)).status === 'success',
+    );
+    const environment = (await api.explorer.getChildren(project)).find(
+      (node) => (node as { environmentName?: string }).environmentName === 'walkthrough-env',
+    )!;
     api.explorer.refresh(environment);
     const [revisionNode] = await api.explorer.getChildren(environment);
     const builds = (await api.explorer.getChildren(revisionNode)) as (TreeNode & BuildNode)[];

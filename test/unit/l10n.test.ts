@@ -7,12 +7,12 @@ describe('localisation', () => {
   it('finds a hard-coded message, prompt, pick item, tree item and status-bar text, and accepts l10n.t', () => {
     const sample = [
       "vscode.window.showErrorMessage('UbiOps: the upload failed.');",
-      'vscode.window.showWarningMessage(`Delete ${name}?`, { modal: true, detail: `It is used by ${n} versions.` }, \'Delete\');',
+      "vscode.window.showWarningMessage(`Delete ${name}?`, { modal: true, detail: `It is used by ${n} versions.` }, 'Delete');",
       "await vscode.window.showInputBox({ title: 'New Environment', prompt: vscode.l10n.t('Its name') });",
       "const items = [{ label: '$(folder) Choose Another Folder…' }, { label: `$(folder) ${base}` }];",
       "const item = new vscode.TreeItem('Loading…');",
       "status.text = ok ? '$(cloud) Connected' : vscode.l10n.t('Signed out');",
-      "await vscode.window.withProgress({ location, title: `Uploading ${name}` }, task);",
+      'await vscode.window.withProgress({ location, title: `Uploading ${name}` }, task);',
       "vscode.window.showInformationMessage(vscode.l10n.t('Uploaded {0}.', name), vscode.l10n.t('Show Build'));",
       "const id = 'ubiops.environments'; item.contextValue = 'ubiops.build.success';",
       "tooltip.appendMarkdown(`**${failed ? 'Why it failed' : vscode.l10n.t('Message')}**`);",
@@ -39,7 +39,7 @@ describe('localisation', () => {
     assert.deepEqual(
       found.map((hit) => `${hit.file}:${hit.line} ${hit.where} "${hit.text}"`),
       [],
-      'wrap these in vscode.l10n.t(\'Text {0}\', value)',
+      "wrap these in vscode.l10n.t('Text {0}', value)",
     );
   });
 
@@ -75,15 +75,26 @@ describe('localisation', () => {
       check(command.category, `${command.command} category`);
     }
     for (const container of contributes.viewsContainers.activitybar) check(container.title, `${container.id} title`);
-    for (const view of Object.values(contributes.views).flat() as { id: string; name: string; contextualTitle?: string }[]) {
+    for (const view of Object.values(contributes.views).flat() as {
+      id: string;
+      name: string;
+      contextualTitle?: string;
+    }[]) {
       check(view.name, `${view.id} name`);
       check(view.contextualTitle, `${view.id} contextualTitle`);
     }
     for (const welcome of contributes.viewsWelcome) check(welcome.contents, `${welcome.view} welcome`);
     check(contributes.configuration.title, 'configuration title');
-    for (const [key, setting] of Object.entries(contributes.configuration.properties) as [string, Record<string, unknown>][]) {
-      for (const field of ['description', 'markdownDescription', 'deprecationMessage', 'markdownDeprecationMessage']) check(setting[field], `${key} ${field}`);
-      for (const [i, text] of ((setting.enumDescriptions ?? setting.markdownEnumDescriptions ?? []) as string[]).entries()) check(text, `${key} enum ${i}`);
+    for (const [key, setting] of Object.entries(contributes.configuration.properties) as [
+      string,
+      Record<string, unknown>,
+    ][]) {
+      for (const field of ['description', 'markdownDescription', 'deprecationMessage', 'markdownDeprecationMessage'])
+        check(setting[field], `${key} ${field}`);
+      for (const [i, text] of (
+        (setting.enumDescriptions ?? setting.markdownEnumDescriptions ?? []) as string[]
+      ).entries())
+        check(text, `${key} enum ${i}`);
     }
     for (const walkthrough of contributes.walkthroughs ?? []) {
       check(walkthrough.title, `${walkthrough.id} title`);
@@ -96,6 +107,10 @@ describe('localisation', () => {
     }
     check(manifest.capabilities?.untrustedWorkspaces?.description, 'untrustedWorkspaces description');
     assert.deepEqual(literal, [], 'manifest strings are %key%s of package.nls.json');
-    assert.deepEqual(Object.keys(nls).filter((key) => !used.has(key)), [], 'package.nls.json has no unused key');
+    assert.deepEqual(
+      Object.keys(nls).filter((key) => !used.has(key)),
+      [],
+      'package.nls.json has no unused key',
+    );
   });
 });

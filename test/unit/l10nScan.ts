@@ -12,11 +12,30 @@ const NOT_UI = ['src/log.ts'];
 
 /** Object properties whose string the user reads: prompts, pick items, progress, dialogs, messages' details. */
 const VISIBLE_PROPERTIES = new Set([
-  'title', 'placeHolder', 'prompt', 'label', 'description', 'detail', 'tooltip', 'message', 'openLabel', 'saveLabel',
+  'title',
+  'placeHolder',
+  'prompt',
+  'label',
+  'description',
+  'detail',
+  'tooltip',
+  'message',
+  'openLabel',
+  'saveLabel',
   'validationMessage',
 ]);
 /** Properties whose assignment changes what the user reads (status-bar items, tree items, views, quick picks). */
-const VISIBLE_ASSIGNMENTS = new Set(['text', 'tooltip', 'description', 'label', 'title', 'placeholder', 'message', 'detail', 'name']);
+const VISIBLE_ASSIGNMENTS = new Set([
+  'text',
+  'tooltip',
+  'description',
+  'label',
+  'title',
+  'placeholder',
+  'message',
+  'detail',
+  'name',
+]);
 const MESSAGE_CALLS = /^(show(Information|Warning|Error)Message|appendMarkdown|setStatusBarMessage)$/;
 
 export interface HardCoded {
@@ -42,7 +61,8 @@ function isPhrase(text: string): boolean {
 /** The literal text of a string, a template's fixed parts, or undefined when `node` is not a literal. */
 function literalText(node: ts.Expression): string | undefined {
   if (ts.isStringLiteral(node) || ts.isNoSubstitutionTemplateLiteral(node)) return node.text;
-  if (ts.isTemplateExpression(node)) return [node.head.text, ...node.templateSpans.map((span) => span.literal.text)].join(' ');
+  if (ts.isTemplateExpression(node))
+    return [node.head.text, ...node.templateSpans.map((span) => span.literal.text)].join(' ');
   return undefined;
 }
 
@@ -50,11 +70,21 @@ function literalText(node: ts.Expression): string | undefined {
 function literalsOf(node: ts.Expression): ts.Expression[] {
   if (ts.isParenthesizedExpression(node)) return literalsOf(node.expression);
   // inert(…) (src/ui/text.ts) makes outside text inert; what it wraps must still be translated.
-  if (ts.isCallExpression(node) && ts.isIdentifier(node.expression) && node.expression.text === 'inert' && node.arguments[0]) {
+  if (
+    ts.isCallExpression(node) &&
+    ts.isIdentifier(node.expression) &&
+    node.expression.text === 'inert' &&
+    node.arguments[0]
+  ) {
     return literalsOf(node.arguments[0]);
   }
   if (ts.isConditionalExpression(node)) return [...literalsOf(node.whenTrue), ...literalsOf(node.whenFalse)];
-  if (ts.isBinaryExpression(node) && [ts.SyntaxKind.PlusToken, ts.SyntaxKind.QuestionQuestionToken, ts.SyntaxKind.BarBarToken].includes(node.operatorToken.kind)) {
+  if (
+    ts.isBinaryExpression(node) &&
+    [ts.SyntaxKind.PlusToken, ts.SyntaxKind.QuestionQuestionToken, ts.SyntaxKind.BarBarToken].includes(
+      node.operatorToken.kind,
+    )
+  ) {
     return [...literalsOf(node.left), ...literalsOf(node.right)];
   }
   // What a template puts in its gaps is shown too: `${failed ? 'Why it failed' : 'Message'}`.
@@ -71,14 +101,24 @@ export function hardCodedStrings(file: string, source: string): HardCoded[] {
     for (const literal of literalsOf(value)) {
       const text = literalText(literal)!;
       if (hasWords(text) && (!sentencesOnly || isPhrase(text))) {
-        found.push({ file, line: sf.getLineAndCharacterOfPosition(literal.getStart()).line + 1, where, text, node: literal });
+        found.push({
+          file,
+          line: sf.getLineAndCharacterOfPosition(literal.getStart()).line + 1,
+          where,
+          text,
+          node: literal,
+        });
       }
     }
   };
   const visit = (node: ts.Node): void => {
     if (ts.isCallExpression(node)) {
       const callee = node.expression;
-      const name = ts.isPropertyAccessExpression(callee) ? callee.name.text : ts.isIdentifier(callee) ? callee.text : '';
+      const name = ts.isPropertyAccessExpression(callee)
+        ? callee.name.text
+        : ts.isIdentifier(callee)
+          ? callee.text
+          : '';
       if (MESSAGE_CALLS.test(name)) {
         node.arguments.forEach((argument, i) => report(argument, i === 0 ? `${name} message` : `${name} button`));
       }
@@ -114,10 +154,10 @@ export function uiSources(): string[] {
     for (const entry of readdirSync(path.join(root, folder), { withFileTypes: true })) {
       const relative = `${folder}/${entry.name}`;
       if (entry.isDirectory()) walk(relative);
-      else if (entry.name.endsWith('.ts') && ![...CORE, ...NOT_UI].some((core) => relative.startsWith(core))) files.push(relative);
+      else if (entry.name.endsWith('.ts') && ![...CORE, ...NOT_UI].some((core) => relative.startsWith(core)))
+        files.push(relative);
     }
   };
   walk('src');
   return files.sort();
 }
-

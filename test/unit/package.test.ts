@@ -25,7 +25,9 @@ function imagesOf(markdown: string): string[] {
 
 /** Links to a file by a relative path (no scheme, not an anchor): broken on the details page. */
 function relativeLinksOf(markdown: string): string[] {
-  return [...withoutCode(markdown).matchAll(/\]\(\s*<?([^)\s>]+)/g)].map((m) => m[1]).filter((link) => !/^[a-z][a-z0-9+.-]*:|^#/i.test(link));
+  return [...withoutCode(markdown).matchAll(/\]\(\s*<?([^)\s>]+)/g)]
+    .map((m) => m[1])
+    .filter((link) => !/^[a-z][a-z0-9+.-]*:|^#/i.test(link));
 }
 
 /**
@@ -46,7 +48,8 @@ function brokenImages(readme: string, repositoryUrl: string): string[] {
   const problems: string[] = [];
   for (const image of imagesOf(readme)) {
     if (!/^https:\/\//i.test(image)) problems.push(`${image}: not an https URL (the details page loads none other)`);
-    else if (!base || !image.startsWith(base)) problems.push(`${image}: not a file of the repository (${repositoryUrl || 'repository.url unset'})`);
+    else if (!base || !image.startsWith(base))
+      problems.push(`${image}: not a file of the repository (${repositoryUrl || 'repository.url unset'})`);
     else if (!existsSync(path.join(root, decodeURIComponent(image.slice(base.length))))) {
       problems.push(`${image}: the repository has no ${image.slice(base.length)}`);
     }
@@ -78,23 +81,30 @@ describe('npm run package', function () {
         `${expected} is in the .vsix (has: ${entries.join(', ')})`,
       );
     }
-    assert.ok(entries.some((entry) => entry.startsWith('extension/media/')), 'media is in the .vsix');
+    assert.ok(
+      entries.some((entry) => entry.startsWith('extension/media/')),
+      'media is in the .vsix',
+    );
   });
 
   it('ships a README whose images all load: none while repository.url is unset, never a relative or broken one', async () => {
     const manifest = JSON.parse(await fs.readFile(path.join(root, 'package.json'), 'utf8'));
-    const repositoryUrl: string = (typeof manifest.repository === 'string' ? manifest.repository : manifest.repository?.url) ?? '';
+    const repositoryUrl: string =
+      (typeof manifest.repository === 'string' ? manifest.repository : manifest.repository?.url) ?? '';
     const readme = await zip.file('extension/readme.md')!.async('string');
     assert.deepEqual(brokenImages(readme, repositoryUrl), []);
     assert.deepEqual(relativeLinksOf(readme), [], 'links to repository files are absolute, or plain text');
     if (!repositoryUrl) {
       assert.deepEqual(imagesOf(readme), [], 'without a repository URL the README goes without its images');
-      assert.ok(imagesOf(await fs.readFile(path.join(root, 'README.md'), 'utf8')).length > 0, 'the README itself has screenshots');
+      assert.ok(
+        imagesOf(await fs.readFile(path.join(root, 'README.md'), 'utf8')).length > 0,
+        'the README itself has screenshots',
+      );
       assert.match(readme, /^## Settings$/m, 'the rest of the README is still there');
     }
   });
 
-  it('with repository.url set, ships the README\'s images as https URLs of files the repository has', async function () {
+  it("with repository.url set, ships the README's images as https URLs of files the repository has", async function () {
     // A copy of what packaging reads, with a URL in package.json (the one place it comes from); dist/ is the
     // build of before().
     const copy = await fs.mkdtemp(path.join(tmpdir(), 'ubiops-package-'));
@@ -104,7 +114,17 @@ describe('npm run package', function () {
       manifest.repository = { type: 'git', url: repositoryUrl };
       delete manifest.scripts['vscode:prepublish'];
       await fs.writeFile(path.join(copy, 'package.json'), JSON.stringify(manifest, null, 2));
-      for (const item of ['dist', 'media', 'docs', 'scripts', 'package.nls.json', 'README.md', 'CHANGELOG.md', 'LICENSE', '.vscodeignore']) {
+      for (const item of [
+        'dist',
+        'media',
+        'docs',
+        'scripts',
+        'package.nls.json',
+        'README.md',
+        'CHANGELOG.md',
+        'LICENSE',
+        '.vscodeignore',
+      ]) {
         await fs.cp(path.join(root, item), path.join(copy, item), { recursive: true });
       }
       await fs.symlink(path.join(root, 'node_modules'), path.join(copy, 'node_modules'));
@@ -112,25 +132,55 @@ describe('npm run package', function () {
       const packaged = await JSZip.loadAsync(await fs.readFile(path.join(copy, 'ubiops-environments.vsix')));
       const readme = await packaged.file('extension/readme.md')!.async('string');
       const images = imagesOf(readme);
-      assert.equal(images.length, imagesOf(await fs.readFile(path.join(root, 'README.md'), 'utf8')).length, 'every screenshot is kept');
-      assert.ok(images.every((image) => image.startsWith(`${repositoryUrl}/raw/HEAD/`)), images.join(', '));
+      assert.equal(
+        images.length,
+        imagesOf(await fs.readFile(path.join(root, 'README.md'), 'utf8')).length,
+        'every screenshot is kept',
+      );
+      assert.ok(
+        images.every((image) => image.startsWith(`${repositoryUrl}/raw/HEAD/`)),
+        images.join(', '),
+      );
       assert.deepEqual(brokenImages(readme, repositoryUrl), []);
       assert.deepEqual(relativeLinksOf(readme), []);
       // The check itself: an image the repository does not have, and a relative one, are reported.
-      assert.equal(brokenImages(`![x](${repositoryUrl}/raw/HEAD/docs/missing.png) ![y](docs/tree-with-builds.png)`, repositoryUrl).length, 2);
+      assert.equal(
+        brokenImages(`![x](${repositoryUrl}/raw/HEAD/docs/missing.png) ![y](docs/tree-with-builds.png)`, repositoryUrl)
+          .length,
+        2,
+      );
     } finally {
       await fs.rm(copy, { recursive: true, force: true });
     }
   });
 
   it('lists in `vsce ls` exactly what is meant to ship', async () => {
-    const { stdout } = await run(process.execPath, [vsce, 'ls', '--no-dependencies', '--readme-path', 'out/package/README.md'], { cwd: root });
-    const listed = stdout.split('\n').map((line) => line.trim()).filter(Boolean).sort();
-    const walkthrough = (await fs.readdir(path.join(root, 'media', 'walkthrough'))).map((name) => `media/walkthrough/${name}`);
+    const { stdout } = await run(
+      process.execPath,
+      [vsce, 'ls', '--no-dependencies', '--readme-path', 'out/package/README.md'],
+      { cwd: root },
+    );
+    const listed = stdout
+      .split('\n')
+      .map((line) => line.trim())
+      .filter(Boolean)
+      .sort();
+    const walkthrough = (await fs.readdir(path.join(root, 'media', 'walkthrough'))).map(
+      (name) => `media/walkthrough/${name}`,
+    );
     const expected = [
-      'package.json', 'LICENSE', 'CHANGELOG.md', 'out/package/README.md',
-      'dist/extension.js', 'dist/undici-lib.js', 'dist/archive-lib.js', 'dist/emulator-lib.js',
-      'media/icon.png', 'media/ubiops.svg', 'media/ubiops-yaml.schema.json', ...walkthrough,
+      'package.json',
+      'LICENSE',
+      'CHANGELOG.md',
+      'out/package/README.md',
+      'dist/extension.js',
+      'dist/undici-lib.js',
+      'dist/archive-lib.js',
+      'dist/emulator-lib.js',
+      'media/icon.png',
+      'media/ubiops.svg',
+      'media/ubiops-yaml.schema.json',
+      ...walkthrough,
       ...(existsSync(path.join(root, 'package.nls.json')) ? ['package.nls.json'] : []),
     ].sort();
     assert.deepEqual(listed, expected);
@@ -146,23 +196,37 @@ describe('npm run package', function () {
     assert.ok(manifest.keywords.includes('ubiops'));
     for (const field of ['repository', 'bugs', 'homepage']) assert.ok(field in manifest, `${field} is ready to fill`);
     const changelog = await zip.file('extension/changelog.md')!.async('string');
-    assert.match(changelog, new RegExp(`^## ${manifest.version.replace(/\./g, '\\.')}\\b`, 'm'), 'the CHANGELOG has this version');
+    assert.match(
+      changelog,
+      new RegExp(`^## ${manifest.version.replace(/\./g, '\\.')}\\b`, 'm'),
+      'the CHANGELOG has this version',
+    );
   });
 
   it('holds no sources, tests, source maps or node_modules', () => {
-    const unwanted = entries.filter((entry) =>
-      /^extension\/(src|test|bench|node_modules|\.ci)\//.test(entry) || /\.(map|ts)$/.test(entry) || entry.includes('emulator.js'),
+    const unwanted = entries.filter(
+      (entry) =>
+        /^extension\/(src|test|bench|node_modules|\.ci)\//.test(entry) ||
+        /\.(map|ts)$/.test(entry) ||
+        entry.includes('emulator.js'),
     );
     assert.deepEqual(unwanted, []);
   });
 
   it('ships the emulator, the packer and the HTTP client as bundles of their own, outside what activation loads', async () => {
-    for (const lazy of ['extension/dist/emulator-lib.js', 'extension/dist/archive-lib.js', 'extension/dist/undici-lib.js']) {
+    for (const lazy of [
+      'extension/dist/emulator-lib.js',
+      'extension/dist/archive-lib.js',
+      'extension/dist/undici-lib.js',
+    ]) {
       assert.ok(entries.includes(lazy), `${lazy} is in the .vsix (has: ${entries.join(', ')})`);
     }
     const bundle = await zip.file('extension/dist/extension.js')!.async('string');
     // What the on-demand bundles hold must not be in extension.js too: the emulator's server, the YAML parser.
-    assert.ok(['emulator-lib.js', 'archive-lib.js', 'undici-lib.js'].every((name) => bundle.includes(name)), 'extension.js loads them by name');
+    assert.ok(
+      ['emulator-lib.js', 'archive-lib.js', 'undici-lib.js'].every((name) => bundle.includes(name)),
+      'extension.js loads them by name',
+    );
     assert.ok(!bundle.includes('Implicit keys need to be on a single line'), 'the YAML parser is not in extension.js');
     assert.ok(!bundle.includes('Malformed part header'), 'the emulator (busboy) is not in extension.js');
     assert.ok(!bundle.includes('llhttp_alloc'), 'undici (its HTTP parser) is not in extension.js');

@@ -104,7 +104,11 @@ describe('UbiOpsClient against the emulator', function () {
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
       const port = (server.address() as net.AddressInfo).port;
       await new Promise((resolve) => server.close(resolve));
-      const offline = new UbiOpsClient({ host: `http://127.0.0.1:${port}`, token: TOKEN, retry: { maxAttempts: 2, baseDelayMs: 10 } });
+      const offline = new UbiOpsClient({
+        host: `http://127.0.0.1:${port}`,
+        token: TOKEN,
+        retry: { maxAttempts: 2, baseDelayMs: 10 },
+      });
       try {
         const error = await rejection(offline.listProjects());
         assert.ok(error instanceof UbiOpsApiError);
@@ -234,7 +238,11 @@ describe('UbiOpsClient against the emulator', function () {
       });
       assert.equal(created.success, true);
       assert.equal(progress.at(-1), zip.length, 'progress reaches the file size');
-      assert.deepEqual([...progress].sort((a, b) => a - b), progress, 'progress only grows');
+      assert.deepEqual(
+        [...progress].sort((a, b) => a - b),
+        progress,
+        'progress only grows',
+      );
 
       const revision = await client.getRevision(PROJECT, 'client-builds', created.revision);
       assert.equal(revision.environment, 'client-builds');
@@ -252,10 +260,10 @@ describe('UbiOpsClient against the emulator', function () {
       );
 
       const files = await client.listBuildDependencyFiles(PROJECT, 'client-builds', created.revision, created.build);
-      assert.deepEqual(
-        files.map((file) => [file.name, file.content]).sort(),
-        [['requirements.txt', requirements], ['ubiops.yaml', ubiopsYaml]],
-      );
+      assert.deepEqual(files.map((file) => [file.name, file.content]).sort(), [
+        ['requirements.txt', requirements],
+        ['ubiops.yaml', ubiopsYaml],
+      ]);
 
       const environment = await client.getEnvironment(PROJECT, 'client-builds');
       assert.equal(environment.latest_revision, created.revision);
@@ -348,7 +356,10 @@ describe('UbiOpsClient against the emulator', function () {
       assert.ok(projects.length > 0);
       const limited = events.filter((event) => event.status === 429);
       assert.ok(limited.length >= 1, 'a 429 was met');
-      assert.ok(limited[0].retryInMs! >= 1000, `waited for the reset, not a blind backoff (${limited[0].retryInMs} ms)`);
+      assert.ok(
+        limited[0].retryInMs! >= 1000,
+        `waited for the reset, not a blind backoff (${limited[0].retryInMs} ms)`,
+      );
       assert.ok(Date.now() - started >= 1000);
     });
 
@@ -401,10 +412,15 @@ describe('UbiOpsClient against the emulator', function () {
       });
       try {
         assert.ok((await flaky.listProjects()).length > 0);
-        assert.deepEqual(seen.map((event) => event.status), [500, 200]);
+        assert.deepEqual(
+          seen.map((event) => event.status),
+          [500, 200],
+        );
         emulator.setFaults({ errorRate: 1, errorStatuses: [500] });
         seen.length = 0;
-        const error = await rejection(flaky.createEnvironment(PROJECT, { name: 'client-500', base_environment: 'python3-12' }));
+        const error = await rejection(
+          flaky.createEnvironment(PROJECT, { name: 'client-500', base_environment: 'python3-12' }),
+        );
         assert.equal(error.status, 500);
         assert.equal(seen.length, 1, 'a POST answered 500 is not sent again: the server may have acted on it');
       } finally {
@@ -500,7 +516,18 @@ describe('UbiOpsClient against odd servers', () => {
   it('keeps fields it does not know', async () => {
     handler = (_request, response) => {
       response.setHeader('content-type', 'application/json');
-      response.end(JSON.stringify({ id: 'b1', revision: 'r1', creation_date: 'x', status: 'building', error_message: '', trigger: 't', size: null, log_url: 'https://logs' }));
+      response.end(
+        JSON.stringify({
+          id: 'b1',
+          revision: 'r1',
+          creation_date: 'x',
+          status: 'building',
+          error_message: '',
+          trigger: 't',
+          size: null,
+          log_url: 'https://logs',
+        }),
+      );
     };
     const client = new UbiOpsClient({ host: url, token: TOKEN });
     const build = await client.getBuild('p', 'e', 'r1', 'b1');
@@ -555,7 +582,12 @@ describe('UbiOpsClient against odd servers', () => {
     });
     await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
     const proxyUrl = `http://127.0.0.1:${(proxy.address() as net.AddressInfo).port}`;
-    const proxied = new UbiOpsClient({ host: 'https://api.ubiops.invalid', token: TOKEN, network: { proxy: proxyUrl }, retry: { maxAttempts: 1 } });
+    const proxied = new UbiOpsClient({
+      host: 'https://api.ubiops.invalid',
+      token: TOKEN,
+      network: { proxy: proxyUrl },
+      retry: { maxAttempts: 1 },
+    });
     try {
       await rejection(proxied.listProjects());
       assert.deepEqual(targets, ['api.ubiops.invalid:443'], 'the request went through the proxy');

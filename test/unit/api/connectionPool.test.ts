@@ -28,19 +28,29 @@ describe('UbiOpsClient connection pool', () => {
       assert.equal(await client.getStatus().then((status) => status.status), 'ok');
       const after = emulator.stats();
       assert.equal(after.requests - before.requests, 2);
-      assert.equal(after.connections - before.connections, 1, 'one kept-alive connection for calls one after the other');
+      assert.equal(
+        after.connections - before.connections,
+        1,
+        'one kept-alive connection for calls one after the other',
+      );
     } finally {
       await client.close();
     }
   });
 
   it('refuses a malformed proxy setting when created, as before', () => {
-    assert.throws(() => new UbiOpsClient({ host: emulator.url, token: TOKEN, network: { proxy: 'not a url' } }), TypeError);
+    assert.throws(
+      () => new UbiOpsClient({ host: emulator.url, token: TOKEN, network: { proxy: 'not a url' } }),
+      TypeError,
+    );
   });
 
   it('closes without having connected, and calls after close() still fail', async () => {
     const client = new UbiOpsClient({ host: emulator.url, token: TOKEN, retry: { maxAttempts: 1 } });
     await client.close();
-    await assert.rejects(client.getStatus(), (error: unknown) => error instanceof UbiOpsApiError && /closed/i.test(error.message));
+    await assert.rejects(
+      client.getStatus(),
+      (error: unknown) => error instanceof UbiOpsApiError && /closed/i.test(error.message),
+    );
   });
 });

@@ -35,7 +35,10 @@ describe('UbiOpsClient: logs against the emulator', function () {
     client = new UbiOpsClient({ host: emulator.url, token: TOKEN, onRequest: (event) => events.push(event) });
     await client.createEnvironment(PROJECT, { name: 'paged', base_environment: 'python3-12' });
     const zip = new JSZip();
-    zip.file('environment_package/requirements.txt', Array.from({ length: 40 }, (_, i) => `pkg-${i}==2.${i}`).join('\n'));
+    zip.file(
+      'environment_package/requirements.txt',
+      Array.from({ length: 40 }, (_, i) => `pkg-${i}==2.${i}`).join('\n'),
+    );
     const file = path.join(dir, 'paged.zip');
     await fs.writeFile(file, await zip.generateAsync({ type: 'nodebuffer' }));
     build = (await client.uploadRevision(PROJECT, 'paged', file)).build;
@@ -51,14 +54,20 @@ describe('UbiOpsClient: logs against the emulator', function () {
     events = [];
   });
 
-  it('reads timestamps past 2^53 exactly, with the query UbiOps\' client sends', async () => {
+  it("reads timestamps past 2^53 exactly, with the query UbiOps' client sends", async () => {
     const lines = await client.listLogs(PROJECT, { query: buildLogQuery('paged', build), limit: 5000 });
     assert.ok(lines.length > 80);
-    const raw = await fetch(`${emulator.url}/projects/${PROJECT}/logs?${new URLSearchParams({ query: buildLogQuery('paged', build), limit: '5000' })}`, {
-      headers: { Authorization: `Token ${TOKEN}` },
-    }).then((r) => r.text());
+    const raw = await fetch(
+      `${emulator.url}/projects/${PROJECT}/logs?${new URLSearchParams({ query: buildLogQuery('paged', build), limit: '5000' })}`,
+      {
+        headers: { Authorization: `Token ${TOKEN}` },
+      },
+    ).then((r) => r.text());
     const exact = [...raw.matchAll(/"timestamp":(\d+)/g)].map((m) => BigInt(m[1]));
-    assert.deepEqual(lines.map((l) => l.timestamp), exact);
+    assert.deepEqual(
+      lines.map((l) => l.timestamp),
+      exact,
+    );
     // JSON.parse would have merged lines one nanosecond apart.
     const rounded = (JSON.parse(raw) as { timestamp: number }[]).map((l) => l.timestamp);
     assert.ok(new Set(rounded).size < rounded.length, 'the test data has timestamps a number cannot tell apart');
@@ -69,10 +78,24 @@ describe('UbiOpsClient: logs against the emulator', function () {
 
   it('sends start and end as nanoseconds, a Date or ISO text, and limit', async () => {
     const all = await client.listLogs(PROJECT, { query: buildLogQuery('paged', build), limit: 5000 });
-    const from = await client.listLogs(PROJECT, { query: buildLogQuery('paged', build), start: all[10].timestamp, end: all[20].timestamp });
-    assert.deepEqual(from.map((l) => l.log), all.slice(10, 20).map((l) => l.log));
-    const byDate = await client.listLogs(PROJECT, { query: buildLogQuery('paged', build), start: new Date(0), limit: 3 });
-    assert.deepEqual(byDate.map((l) => l.timestamp), all.slice(0, 3).map((l) => l.timestamp));
+    const from = await client.listLogs(PROJECT, {
+      query: buildLogQuery('paged', build),
+      start: all[10].timestamp,
+      end: all[20].timestamp,
+    });
+    assert.deepEqual(
+      from.map((l) => l.log),
+      all.slice(10, 20).map((l) => l.log),
+    );
+    const byDate = await client.listLogs(PROJECT, {
+      query: buildLogQuery('paged', build),
+      start: new Date(0),
+      limit: 3,
+    });
+    assert.deepEqual(
+      byDate.map((l) => l.timestamp),
+      all.slice(0, 3).map((l) => l.timestamp),
+    );
     const error = await client.listLogs(PROJECT, { query: 'environment_name=`paged`' }).then(
       () => assert.fail('expected a 400'),
       (e: unknown) => e as UbiOpsApiError,
@@ -81,12 +104,16 @@ describe('UbiOpsClient: logs against the emulator', function () {
     assert.match(error.message, /query must start with "\|"/);
   });
 
-  it('pages through a build\'s log at every page size without losing or repeating a line', async () => {
+  it("pages through a build's log at every page size without losing or repeating a line", async () => {
     const all = await client.listLogs(PROJECT, { query: buildLogQuery('paged', build), limit: 5000 });
     for (const limit of [1, 2, 3, 7, 50]) {
       events = [];
       const read = await client.buildLogReader(PROJECT, 'paged', build, limit).rest();
-      assert.deepEqual(read.map((l) => l.timestamp), all.map((l) => l.timestamp), `limit ${limit}`);
+      assert.deepEqual(
+        read.map((l) => l.timestamp),
+        all.map((l) => l.timestamp),
+        `limit ${limit}`,
+      );
       assert.equal(events.length, Math.floor(all.length / limit) + 1, `one request per page at limit ${limit}`);
     }
   });
@@ -109,11 +136,22 @@ describe('BuildLogReader at nanosecond boundaries', () => {
   const base = 1_795_384_491_760_000_000n;
 
   it('keeps lines that share the last nanosecond of a page, where "last plus one" would lose them', async () => {
-    const lines = [line(base, 'a'), line(base + 1n, 'b'), line(base + 1n, 'c'), line(base + 1n, 'd'), line(base + 2n, 'e'), line(base + 2n, 'f')];
+    const lines = [
+      line(base, 'a'),
+      line(base + 1n, 'b'),
+      line(base + 1n, 'c'),
+      line(base + 1n, 'd'),
+      line(base + 2n, 'e'),
+      line(base + 2n, 'f'),
+    ];
     for (const limit of [1, 2, 3, 4, 5]) {
       const { list } = server(lines);
       const read = await new BuildLogReader(list, 'q', limit).rest();
-      assert.deepEqual(read.map((l) => l.log), ['a', 'b', 'c', 'd', 'e', 'f'], `limit ${limit}`);
+      assert.deepEqual(
+        read.map((l) => l.log),
+        ['a', 'b', 'c', 'd', 'e', 'f'],
+        `limit ${limit}`,
+      );
     }
   });
 
@@ -121,17 +159,24 @@ describe('BuildLogReader at nanosecond boundaries', () => {
     const lines = [line(base, 'a'), line(base + 5n, 'b')];
     const { list, calls } = server(lines);
     const reader = new BuildLogReader(list, 'q', 10);
-    assert.deepEqual((await reader.next()).lines.map((l) => l.log), ['a', 'b']);
+    assert.deepEqual(
+      (await reader.next()).lines.map((l) => l.log),
+      ['a', 'b'],
+    );
     assert.deepEqual((await reader.next()).lines, []);
     lines.push(line(base + 5n, 'c'), line(base + 9n, 'd'));
-    assert.deepEqual((await reader.next()).lines.map((l) => l.log), ['c', 'd']);
+    assert.deepEqual(
+      (await reader.next()).lines.map((l) => l.log),
+      ['c', 'd'],
+    );
     assert.equal(calls[0].start, undefined);
     assert.equal(calls[1].start, base + 5n);
     assert.equal(calls[2].start, base + 5n);
   });
 
   it('parses exact integers only where they are timestamps, and falls back to timestamp_str', () => {
-    const text = '[{"timestamp": 1795384491760000001, "timestamp_str": "x", "log": "\\"timestamp\\":12345678901234567891,", "metadata": {}}]';
+    const text =
+      '[{"timestamp": 1795384491760000001, "timestamp_str": "x", "log": "\\"timestamp\\":12345678901234567891,", "metadata": {}}]';
     const parsed = (parseLogsText(text) as unknown[]).map(toLogLine);
     assert.equal(parsed[0]?.timestamp, 1795384491760000001n);
     assert.equal(parsed[0]?.log, '"timestamp":12345678901234567891,');
@@ -151,7 +196,10 @@ describe('formatLogLine', () => {
       metadata: { level: 'error' },
     });
     assert.match(line, /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.760  ERROR  red ⏎ second line$/);
-    assert.match(formatLogLine({ timestamp: 0n, timestamp_str: '', log: 'x', metadata: { level: 'warning' } }), /  WARN   x$/);
+    assert.match(
+      formatLogLine({ timestamp: 0n, timestamp_str: '', log: 'x', metadata: { level: 'warning' } }),
+      /  WARN   x$/,
+    );
     assert.match(formatLogLine({ timestamp: 0n, timestamp_str: '', log: 'x', metadata: {} }), /  INFO   x$/);
   });
 });

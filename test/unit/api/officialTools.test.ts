@@ -21,7 +21,14 @@ describe("UbiOpsClient and UbiOps' own tools' calls", () => {
 
   before(async () => {
     dir = await fs.mkdtemp(path.join(os.tmpdir(), 'ubiops-official-'));
-    emulator = await start({ port: 0, tokens: [TOKEN], buildSeconds: 0, user: 'grace@example.com', userName: 'Grace', userSurname: 'Hopper' });
+    emulator = await start({
+      port: 0,
+      tokens: [TOKEN],
+      buildSeconds: 0,
+      user: 'grace@example.com',
+      userName: 'Grace',
+      userSurname: 'Hopper',
+    });
     client = new UbiOpsClient({ host: emulator.url, token: TOKEN, retry: { maxAttempts: 1 } });
   });
 
@@ -59,11 +66,18 @@ describe("UbiOpsClient and UbiOps' own tools' calls", () => {
     await client.createEnvironment(SANDBOX, { name: 'usage-typed', base_environment: 'python3-11' });
     emulator.addDeploymentVersion(SANDBOX, 'usage-typed', { deployment: 'typed', version: 'v1' });
     emulator.addDeploymentVersion(SANDBOX, 'python3-11', { deployment: 'direct', version: 'v1' });
-    const names = (list: { deployment: string; version: string }[]) => list.map((u) => `${u.deployment}/${u.version}`).sort();
+    const names = (list: { deployment: string; version: string }[]) =>
+      list.map((u) => `${u.deployment}/${u.version}`).sort();
     assert.deepEqual(names(await client.listEnvironmentUsage(SANDBOX, 'python3-11')), ['direct/v1', 'typed/v1']);
-    assert.deepEqual(names(await client.listEnvironmentUsage(SANDBOX, 'python3-11', { environment_type: 'base' })), ['direct/v1']);
-    assert.deepEqual(names(await client.listEnvironmentUsage(SANDBOX, 'python3-11', { environment_type: 'custom' })), ['typed/v1']);
-    assert.deepEqual(names(await client.listEnvironmentUsage(SANDBOX, 'usage-typed', { environment_type: 'all' })), ['typed/v1']);
+    assert.deepEqual(names(await client.listEnvironmentUsage(SANDBOX, 'python3-11', { environment_type: 'base' })), [
+      'direct/v1',
+    ]);
+    assert.deepEqual(names(await client.listEnvironmentUsage(SANDBOX, 'python3-11', { environment_type: 'custom' })), [
+      'typed/v1',
+    ]);
+    assert.deepEqual(names(await client.listEnvironmentUsage(SANDBOX, 'usage-typed', { environment_type: 'all' })), [
+      'typed/v1',
+    ]);
   });
 
   it('creates an environment without a base environment (custom Docker image)', async () => {

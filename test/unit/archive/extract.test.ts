@@ -1,5 +1,16 @@
 import assert from 'node:assert/strict';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import JSZip from 'jszip';
@@ -46,11 +57,14 @@ describe('listZip', () => {
       { name: 'environment_package/big.txt', data: Buffer.from('a'.repeat(10000)), deflate: true },
     ]);
     const entries = await listZip(file);
-    assert.deepEqual(entries.map(({ path: p, size, isDirectory }) => [p, size, isDirectory]), [
-      ['environment_package/', 0, true],
-      ['environment_package/requirements.txt', 6, false],
-      ['environment_package/big.txt', 10000, false],
-    ]);
+    assert.deepEqual(
+      entries.map(({ path: p, size, isDirectory }) => [p, size, isDirectory]),
+      [
+        ['environment_package/', 0, true],
+        ['environment_package/requirements.txt', 6, false],
+        ['environment_package/big.txt', 10000, false],
+      ],
+    );
     assert.ok(entries[2]!.compressedSize < 100);
   });
 
@@ -104,7 +118,10 @@ describe('extractZip', () => {
   ];
   for (const [name, reason] of escapes) {
     it(`refuses the whole zip for an entry named ${JSON.stringify(name)}`, async () => {
-      const file = zipFile([{ name: 'fine.txt', data: Buffer.from('ok') }, { name, data: Buffer.from('pwned') }]);
+      const file = zipFile([
+        { name: 'fine.txt', data: Buffer.from('ok') },
+        { name, data: Buffer.from('pwned') },
+      ]);
       await rejectsWith(extractZip(file, dest), 'unsafe-entry', new RegExp(reason));
       assert.deepEqual(contents(dest), []);
       assert.deepEqual(readdirSync(work).sort(), ['dest', 'in.zip']);
@@ -112,7 +129,10 @@ describe('extractZip', () => {
   }
 
   it('refuses symbolic link entries', async () => {
-    const file = zipFile([{ name: 'passwd', data: Buffer.from('/etc/passwd'), mode: 0o120777 }, { name: 'passwd2', data: Buffer.from('x') }]);
+    const file = zipFile([
+      { name: 'passwd', data: Buffer.from('/etc/passwd'), mode: 0o120777 },
+      { name: 'passwd2', data: Buffer.from('x') },
+    ]);
     await rejectsWith(extractZip(file, dest), 'unsafe-entry', /`passwd` is a symbolic link/);
     assert.deepEqual(contents(dest), []);
   });
@@ -124,22 +144,36 @@ describe('extractZip', () => {
     symlinkSync(outside, path.join(dest, 'link'));
     symlinkSync(path.join(outside, 'victim.txt'), path.join(dest, 'victim.txt'));
 
-    await rejectsWith(extractZip(zipFile([{ name: 'link/new.txt', data: Buffer.from('pwned') }]), dest), 'unsafe-entry', /`link` in the destination is a symbolic link/);
+    await rejectsWith(
+      extractZip(zipFile([{ name: 'link/new.txt', data: Buffer.from('pwned') }]), dest),
+      'unsafe-entry',
+      /`link` in the destination is a symbolic link/,
+    );
     assert.ok(!existsSync(path.join(outside, 'new.txt')));
 
     const overwrite = { onConflict: async () => 'overwrite' as const };
-    await rejectsWith(extractZip(zipFile([{ name: 'victim.txt', data: Buffer.from('pwned') }]), dest, overwrite), 'unsafe-entry', /victim\.txt/);
+    await rejectsWith(
+      extractZip(zipFile([{ name: 'victim.txt', data: Buffer.from('pwned') }]), dest, overwrite),
+      'unsafe-entry',
+      /victim\.txt/,
+    );
     assert.equal(readFileSync(path.join(outside, 'victim.txt'), 'utf8'), 'original');
     assert.ok(lstatSync(path.join(dest, 'victim.txt')).isSymbolicLink());
   });
 
   it('refuses a zip that lists the same file twice', async () => {
-    const file = zipFile([{ name: 'a.txt', data: Buffer.from('1') }, { name: './a.txt', data: Buffer.from('2') }]);
+    const file = zipFile([
+      { name: 'a.txt', data: Buffer.from('1') },
+      { name: './a.txt', data: Buffer.from('2') },
+    ]);
     await rejectsWith(extractZip(file, dest), 'unsafe-entry', /more than once/);
   });
 
   describe('existing files', () => {
-    const entries = [{ name: 'top/a.txt', data: Buffer.from('new a') }, { name: 'top/b.txt', data: Buffer.from('new b') }];
+    const entries = [
+      { name: 'top/a.txt', data: Buffer.from('new a') },
+      { name: 'top/b.txt', data: Buffer.from('new b') },
+    ];
     beforeEach(() => writeFileSync(path.join(dest, 'a.txt'), 'old a'));
 
     it('skips and reports them by default', async () => {
@@ -163,7 +197,10 @@ describe('extractZip', () => {
     });
 
     it('writes nothing when onConflict cancels', async () => {
-      await rejectsWith(extractZip(zipFile(entries), dest, { stripTopFolder: true, onConflict: async () => 'cancel' }), 'cancelled');
+      await rejectsWith(
+        extractZip(zipFile(entries), dest, { stripTopFolder: true, onConflict: async () => 'cancel' }),
+        'cancelled',
+      );
       assert.deepEqual(contents(dest), ['a.txt']);
       assert.equal(readFileSync(path.join(dest, 'a.txt'), 'utf8'), 'old a');
     });
@@ -171,8 +208,15 @@ describe('extractZip', () => {
 
   describe('zip bombs and damage', () => {
     it('refuses a zip that declares more than maxTotalBytes', async () => {
-      const file = zipFile([{ name: 'a.bin', data: Buffer.alloc(3000) }, { name: 'b.bin', data: Buffer.alloc(3000) }]);
-      await rejectsWith(extractZip(file, dest, { maxTotalBytes: 5000 }), 'too-large', /6000 bytes, over the 5000-byte limit/);
+      const file = zipFile([
+        { name: 'a.bin', data: Buffer.alloc(3000) },
+        { name: 'b.bin', data: Buffer.alloc(3000) },
+      ]);
+      await rejectsWith(
+        extractZip(file, dest, { maxTotalBytes: 5000 }),
+        'too-large',
+        /6000 bytes, over the 5000-byte limit/,
+      );
       assert.deepEqual(contents(dest), []);
       await extractZip(file, dest, { maxTotalBytes: 6000 });
     });
@@ -190,18 +234,28 @@ describe('extractZip', () => {
         { name: 'first.txt', data: Buffer.from('fine') },
         { name: 'sub/liar.bin', data: Buffer.alloc(1 << 20), deflate: true, declaredSize: 1000 },
       ]);
-      await rejectsWith(extractZip(file, dest, { maxRatio: 10000 }), 'too-large', /inflates to more than the 1000 bytes it declares/);
+      await rejectsWith(
+        extractZip(file, dest, { maxRatio: 10000 }),
+        'too-large',
+        /inflates to more than the 1000 bytes it declares/,
+      );
       assert.deepEqual(contents(dest), []);
     });
 
     it('refuses entries that share compressed data (the overlapping zip bomb)', async () => {
-      const file = zipFile([{ name: 'a.bin', data: Buffer.alloc(1000), deflate: true }, { name: 'b.bin', sameDataAs: 0 }]);
+      const file = zipFile([
+        { name: 'a.bin', data: Buffer.alloc(1000), deflate: true },
+        { name: 'b.bin', sameDataAs: 0 },
+      ]);
       await rejectsWith(extractZip(file, dest), 'corrupt', /overlaps another entry/);
       assert.deepEqual(contents(dest), []);
     });
 
     it('refuses an entry whose CRC does not match, leaving nothing', async () => {
-      const file = zipFile([{ name: 'ok.txt', data: Buffer.from('ok') }, { name: 'bad.txt', data: Buffer.from('data'), crc: 1234 }]);
+      const file = zipFile([
+        { name: 'ok.txt', data: Buffer.from('ok') },
+        { name: 'bad.txt', data: Buffer.from('data'), crc: 1234 },
+      ]);
       await rejectsWith(extractZip(file, dest), 'corrupt', /`bad\.txt` does not match its checksum/);
       assert.deepEqual(contents(dest), []);
     });

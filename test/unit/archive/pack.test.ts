@@ -1,7 +1,20 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { appendFileSync, chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import ignore from 'ignore';
@@ -74,12 +87,18 @@ describe('scanFolder: ignore rules', () => {
   it('leaves out version control, virtual environments, caches and the ignore file by default', async () => {
     const folder = tree(junk);
     const manifest = await scanFolder(folder);
-    assert.deepEqual(manifest.files.map((f) => f.path), ['main.py', 'requirements.txt', 'src/a.py']);
     assert.deepEqual(
-      manifest.excludedFolders.map((f) => `${f.path} <- ${f.rule}`).sort(),
-      ['.git <- default: .git/', '.venv <- default: .venv/', '__pycache__ <- default: __pycache__/', 'node_modules <- default: node_modules/',
-        'src/__pycache__ <- default: __pycache__/', 'venv <- default: venv/'],
+      manifest.files.map((f) => f.path),
+      ['main.py', 'requirements.txt', 'src/a.py'],
     );
+    assert.deepEqual(manifest.excludedFolders.map((f) => `${f.path} <- ${f.rule}`).sort(), [
+      '.git <- default: .git/',
+      '.venv <- default: .venv/',
+      '__pycache__ <- default: __pycache__/',
+      'node_modules <- default: node_modules/',
+      'src/__pycache__ <- default: __pycache__/',
+      'venv <- default: venv/',
+    ]);
     // Six folders, plus .DS_Store twice, stray.pyc and .ubiops-ignore.
     assert.equal(manifest.excluded, 10);
     assert.equal(manifest.totalBytes, 'numpy\n'.length + 'print(1)\n'.length + 'a\n'.length);
@@ -88,9 +107,19 @@ describe('scanFolder: ignore rules', () => {
   it('packs everything when the defaults are switched off', async () => {
     const folder = tree(junk);
     assert.deepEqual(await paths(folder, { defaultExclusions: false }), [
-      '.DS_Store', '.git/HEAD', '.ubiops-ignore', '.venv/bin/python', '__pycache__/main.cpython-312.pyc', 'main.py',
-      'node_modules/left-pad/index.js', 'requirements.txt', 'src/.DS_Store', 'src/__pycache__/a.cpython-312.pyc', 'src/a.py',
-      'src/stray.pyc', 'venv/lib/site.py',
+      '.DS_Store',
+      '.git/HEAD',
+      '.ubiops-ignore',
+      '.venv/bin/python',
+      '__pycache__/main.cpython-312.pyc',
+      'main.py',
+      'node_modules/left-pad/index.js',
+      'requirements.txt',
+      'src/.DS_Store',
+      'src/__pycache__/a.cpython-312.pyc',
+      'src/a.py',
+      'src/stray.pyc',
+      'venv/lib/site.py',
     ]);
   });
 
@@ -143,7 +172,15 @@ describe('scanFolder: ignore rules', () => {
     {
       name: 'a leading slash anchors to the root; a slash inside anchors too',
       ignore: '/build\ndocs/*.md\n',
-      files: ['requirements.txt', 'build/out.o', 'sub/build/kept.o', 'docs/a.md', 'docs/deep/b.md', 'x/docs/c.md', 'build.txt'],
+      files: [
+        'requirements.txt',
+        'build/out.o',
+        'sub/build/kept.o',
+        'docs/a.md',
+        'docs/deep/b.md',
+        'x/docs/c.md',
+        'build.txt',
+      ],
       packed: ['.ubiops-ignore', 'build.txt', 'docs/deep/b.md', 'requirements.txt', 'sub/build/kept.o', 'x/docs/c.md'],
     },
     {
@@ -155,7 +192,16 @@ describe('scanFolder: ignore rules', () => {
     {
       name: '** at the start, in the middle and at the end',
       ignore: '**/logs\na/**/z.txt\ncache/**\n',
-      files: ['requirements.txt', 'logs/1', 'deep/er/logs/2', 'a/z.txt', 'a/b/c/z.txt', 'b/a/z.txt', 'cache/x/y', 'cache.txt'],
+      files: [
+        'requirements.txt',
+        'logs/1',
+        'deep/er/logs/2',
+        'a/z.txt',
+        'a/b/c/z.txt',
+        'b/a/z.txt',
+        'cache/x/y',
+        'cache.txt',
+      ],
       packed: ['.ubiops-ignore', 'b/a/z.txt', 'cache.txt', 'requirements.txt'],
     },
     {
@@ -185,12 +231,21 @@ describe('scanFolder: ignore rules', () => {
       assert.deepEqual(await paths(folder, { defaultExclusions: false }), row.packed);
       // The zip holds exactly those, under environment_package/.
       const { zipPath } = await packFolder(folder, { defaultExclusions: false, outFile: path.join(work, 'out.zip') });
-      assert.deepEqual((await listZip(zipPath)).map((entry) => entry.path).sort(), row.packed.map((p) => `environment_package/${p}`).sort());
+      assert.deepEqual(
+        (await listZip(zipPath)).map((entry) => entry.path).sort(),
+        row.packed.map((p) => `environment_package/${p}`).sort(),
+      );
     });
   }
 
-  it('matches case-sensitively whatever the platform says (git folds case on macOS and Windows; UbiOps\' CLI does not)', async () => {
-    const folder = tree({ 'requirements.txt': 'x\n', '.ubiops-ignore': '*.TXT\nData/\n', 'notes.txt': '', 'data/a': '', 'Data/b': '' });
+  it("matches case-sensitively whatever the platform says (git folds case on macOS and Windows; UbiOps' CLI does not)", async () => {
+    const folder = tree({
+      'requirements.txt': 'x\n',
+      '.ubiops-ignore': '*.TXT\nData/\n',
+      'notes.txt': '',
+      'data/a': '',
+      'Data/b': '',
+    });
     const real = Object.getOwnPropertyDescriptor(process, 'platform')!;
     for (const platform of ['darwin', 'win32']) {
       Object.defineProperty(process, 'platform', { ...real, value: platform });
@@ -203,8 +258,44 @@ describe('scanFolder: ignore rules', () => {
   });
 
   it('matches each rule alone as the ignore package does for one path: the rule, or a folder above it', () => {
-    const patterns = ['data/', 'data', '/data', '*.txt', 'a/*.txt', 'a/**/b', '**/b', 'b/**', '\\#x', '\\!x', 'x\\ ', 'x  ', '[a-c]?', 'sub/d*/', '**', '*'];
-    const candidates = ['data', 'data/x', 'x/data', 'x/data/y', 'a.txt', 'a/b.txt', 'a/c/b.txt', 'a/b', 'a/x/y/b', 'b/q', 'q/b/r', '#x', '!x', 'x ', 'x', 'ab', 'sub/dd/e', 'sub/dd'];
+    const patterns = [
+      'data/',
+      'data',
+      '/data',
+      '*.txt',
+      'a/*.txt',
+      'a/**/b',
+      '**/b',
+      'b/**',
+      '\\#x',
+      '\\!x',
+      'x\\ ',
+      'x  ',
+      '[a-c]?',
+      'sub/d*/',
+      '**',
+      '*',
+    ];
+    const candidates = [
+      'data',
+      'data/x',
+      'x/data',
+      'x/data/y',
+      'a.txt',
+      'a/b.txt',
+      'a/c/b.txt',
+      'a/b',
+      'a/x/y/b',
+      'b/q',
+      'q/b/r',
+      '#x',
+      '!x',
+      'x ',
+      'x',
+      'ab',
+      'sub/dd/e',
+      'sub/dd',
+    ];
     for (const pattern of patterns) {
       for (const negated of [false, true]) {
         const rules = new IgnoreRules([{ pattern: negated ? `!${pattern}` : pattern, source: 't' }]);
@@ -219,25 +310,56 @@ describe('scanFolder: ignore rules', () => {
   });
 
   it('lets the ignore file and extra patterns override the defaults, and extra patterns come last', async () => {
-    const folder = tree({ 'requirements.txt': 'x\n', '.ubiops-ignore': '!venv/\n', 'venv/a.py': '', 'notes.txt': '', 'tmp/x': '' });
+    const folder = tree({
+      'requirements.txt': 'x\n',
+      '.ubiops-ignore': '!venv/\n',
+      'venv/a.py': '',
+      'notes.txt': '',
+      'tmp/x': '',
+    });
     assert.deepEqual(await paths(folder), ['notes.txt', 'requirements.txt', 'tmp/x', 'venv/a.py']);
-    assert.deepEqual(await paths(folder, { extraPatterns: ['*.txt', '!requirements.txt', 'tmp/'] }), ['requirements.txt', 'venv/a.py']);
+    assert.deepEqual(await paths(folder, { extraPatterns: ['*.txt', '!requirements.txt', 'tmp/'] }), [
+      'requirements.txt',
+      'venv/a.py',
+    ]);
   });
 
   it('reads another ignore file when told, and leaves that one out', async () => {
-    const folder = tree({ 'requirements.txt': 'x\n', '.gitignore': '*.csv\n', 'a.csv': '', '.ubiops-ignore': '*.py\n', 'b.py': '' });
-    assert.deepEqual(await paths(folder, { ignoreFileName: '.gitignore' }), ['.ubiops-ignore', 'b.py', 'requirements.txt']);
+    const folder = tree({
+      'requirements.txt': 'x\n',
+      '.gitignore': '*.csv\n',
+      'a.csv': '',
+      '.ubiops-ignore': '*.py\n',
+      'b.py': '',
+    });
+    assert.deepEqual(await paths(folder, { ignoreFileName: '.gitignore' }), [
+      '.ubiops-ignore',
+      'b.py',
+      'requirements.txt',
+    ]);
   });
 
   it('reads a folder left out only when a later negation could bring something in it back', async () => {
-    const folder = tree({ 'requirements.txt': 'x\n', '.ubiops-ignore': 'big/\ndata/\n!data/*.json\n', 'big/a': '', 'data/a.csv': '', 'data/b.json': '' });
+    const folder = tree({
+      'requirements.txt': 'x\n',
+      '.ubiops-ignore': 'big/\ndata/\n!data/*.json\n',
+      'big/a': '',
+      'data/a.csv': '',
+      'data/b.json': '',
+    });
     chmodSync(path.join(folder, 'big'), 0o000);
     try {
       // `big/` is never read (as root could, the permission cannot show it); `data/` is, for the negation.
       const manifest = await scanFolder(folder, { maxFiles: 6 });
-      assert.deepEqual(manifest.files.map((f) => f.path), ['data/b.json', 'requirements.txt']);
+      assert.deepEqual(
+        manifest.files.map((f) => f.path),
+        ['data/b.json', 'requirements.txt'],
+      );
       assert.deepEqual(manifest.unreadable, []);
-      assert.deepEqual(manifest.excludedFolders, [{ path: 'big', rule: '.ubiops-ignore:1: big/' }, { path: 'data', rule: '.ubiops-ignore:2: data/' }]);
+      assert.deepEqual(manifest.excludedFolders, [
+        { path: 'big', rule: '.ubiops-ignore:1: big/' },
+        { path: 'data', rule: '.ubiops-ignore:2: data/' },
+      ]);
     } finally {
       chmodSync(path.join(folder, 'big'), 0o755);
     }
@@ -248,7 +370,11 @@ describe('scanFolder: the ignore file itself', () => {
   it('refuses an ignore file that is a link, at once, without reading through it', async () => {
     const folder = tree({ 'requirements.txt': 'x\n' });
     symlinkSync('/dev/urandom', path.join(folder, '.ubiops-ignore'));
-    await rejectsWith(scanFolder(folder), 'unreadable', /\.ubiops-ignore is a symbolic link, which is not followed\. Make it a regular file of at most 1\.0 MB/);
+    await rejectsWith(
+      scanFolder(folder),
+      'unreadable',
+      /\.ubiops-ignore is a symbolic link, which is not followed\. Make it a regular file of at most 1\.0 MB/,
+    );
   });
 
   it('refuses an ignore file that is a FIFO rather than waiting on it for ever', async () => {
@@ -267,7 +393,7 @@ describe('scanFolder: the ignore file itself', () => {
 });
 
 describe('scanFolder: links, dependency files, bounds', () => {
-  it('packs a link to a file with its target\'s content, wherever it lies, and says so; never descends a link to a folder', async () => {
+  it("packs a link to a file with its target's content, wherever it lies, and says so; never descends a link to a folder", async () => {
     const common = tree({ 'requirements.txt': 'pandas==2.2\n', 'lib/helper.py': 'h' }, 'common');
     const folder = tree({ 'real/inner.txt': 'inner', 'src/a.py': 'a' });
     symlinkSync('../common/requirements.txt', path.join(folder, 'requirements.txt'));
@@ -278,25 +404,51 @@ describe('scanFolder: links, dependency files, bounds', () => {
     symlinkSync('missing.txt', path.join(folder, 'dangling'));
 
     const manifest = await scanFolder(folder);
-    assert.deepEqual(manifest.files, [
-      { path: 'alias.py', size: 1 }, { path: 'real/inner.txt', size: 5 }, { path: 'requirements.txt', size: 12 }, { path: 'src/a.py', size: 1 },
-    ].map((file) => ({ ...manifest.files.find((f) => f.path === file.path), ...file })));
-    assert.deepEqual(manifest.files.map((f) => f.path), ['alias.py', 'real/inner.txt', 'requirements.txt', 'src/a.py']);
+    assert.deepEqual(
+      manifest.files,
+      [
+        { path: 'alias.py', size: 1 },
+        { path: 'real/inner.txt', size: 5 },
+        { path: 'requirements.txt', size: 12 },
+        { path: 'src/a.py', size: 1 },
+      ].map((file) => ({ ...manifest.files.find((f) => f.path === file.path), ...file })),
+    );
+    assert.deepEqual(
+      manifest.files.map((f) => f.path),
+      ['alias.py', 'real/inner.txt', 'requirements.txt', 'src/a.py'],
+    );
     assert.deepEqual(manifest.dependencyFiles, ['requirements.txt']);
     assert.deepEqual(manifest.linkedFromOutside, [{ path: 'requirements.txt', target: '../common/requirements.txt' }]);
-    assert.deepEqual(manifest.skippedLinks.map(({ path: p, reason }) => `${p} ${reason}`), ['dangling broken', 'lib folder', 'linked folder', 'real/loop folder']);
+    assert.deepEqual(
+      manifest.skippedLinks.map(({ path: p, reason }) => `${p} ${reason}`),
+      ['dangling broken', 'lib folder', 'linked folder', 'real/loop folder'],
+    );
     assert.deepEqual(manifest.leftOutDependencyFiles, []);
 
     const { zipPath } = await packFolder(folder, { outFile: path.join(work, 'out.zip') });
     const zip = await JSZip.loadAsync(readFileSync(zipPath));
     assert.equal(await zip.file('environment_package/requirements.txt')?.async('string'), 'pandas==2.2\n');
     assert.equal(await zip.file('environment_package/alias.py')?.async('string'), 'a');
-    assert.deepEqual(Object.keys(zip.files).filter((name) => !zip.files[name]!.dir).sort(),
-      ['environment_package/alias.py', 'environment_package/real/inner.txt', 'environment_package/requirements.txt', 'environment_package/src/a.py']);
+    assert.deepEqual(
+      Object.keys(zip.files)
+        .filter((name) => !zip.files[name]!.dir)
+        .sort(),
+      [
+        'environment_package/alias.py',
+        'environment_package/real/inner.txt',
+        'environment_package/requirements.txt',
+        'environment_package/src/a.py',
+      ],
+    );
   });
 
   it('never leaves a dependency file out silently: a rule, a link or an unreadable file is reported with its reason', async () => {
-    const folder = tree({ 'ubiops.yaml': 'environment_variables: []\n', 'requirements.txt': 'x\n', '.ubiops-ignore': '*.txt\n', 'elsewhere/': null });
+    const folder = tree({
+      'ubiops.yaml': 'environment_variables: []\n',
+      'requirements.txt': 'x\n',
+      '.ubiops-ignore': '*.txt\n',
+      'elsewhere/': null,
+    });
     symlinkSync('nowhere.R', path.join(folder, 'install_packages.R'));
     symlinkSync('elsewhere', path.join(folder, 'renv.lock'));
     execFileSync('mkfifo', [path.join(folder, 'environment.yaml')]);
@@ -313,7 +465,11 @@ describe('scanFolder: links, dependency files, bounds', () => {
     assert.deepEqual((await scanFolder(nested)).leftOutDependencyFiles, []);
     // With none left, the refusal gives the reason.
     const none = tree({ 'requirements.txt': 'x\n', '.ubiops-ignore': '*.txt\n' }, 'none');
-    await rejectsWith(packFolder(none), 'no-dependency-file', /`requirements\.txt` is there but left out by the rule `\.ubiops-ignore:1: \*\.txt`/);
+    await rejectsWith(
+      packFolder(none),
+      'no-dependency-file',
+      /`requirements\.txt` is there but left out by the rule `\.ubiops-ignore:1: \*\.txt`/,
+    );
   });
 
   it('reads each real folder once, however links to folders are arranged', async () => {
@@ -343,7 +499,11 @@ describe('scanFolder: links, dependency files, bounds', () => {
     const folder = tree(files);
     // requirements.txt, node_modules, src and its 8 files: 11.
     assert.equal((await scanFolder(folder, { maxFiles: 11 })).files.length, 9);
-    await rejectsWith(scanFolder(folder, { maxFiles: 10 }), 'too-many-files', /holds more than 10 files and folders .*Leave data and build output out with \.ubiops-ignore/);
+    await rejectsWith(
+      scanFolder(folder, { maxFiles: 10 }),
+      'too-many-files',
+      /holds more than 10 files and folders .*Leave data and build output out with \.ubiops-ignore/,
+    );
     await rejectsWith(scanFolder(folder, { maxFiles: 11, defaultExclusions: false }), 'too-many-files');
     assert.equal(DEFAULT_MAX_FILES, 100_000);
   });
@@ -360,11 +520,20 @@ describe('scanFolder: links, dependency files, bounds', () => {
 
   it('counts and names what the default exclusions leave out', async () => {
     const folder = tree({
-      'requirements.txt': 'x\n', '.git/HEAD': '', '.git/objects/ab': '', 'venv/lib/a.py': '', 'src/__pycache__/a.pyc': '', 'stray.pyc': '',
-      '.ubiops-ignore': 'data/\n', 'data/a.csv': '',
+      'requirements.txt': 'x\n',
+      '.git/HEAD': '',
+      '.git/objects/ab': '',
+      'venv/lib/a.py': '',
+      'src/__pycache__/a.pyc': '',
+      'stray.pyc': '',
+      '.ubiops-ignore': 'data/\n',
+      'data/a.csv': '',
     });
     const manifest = await scanFolder(folder);
-    assert.deepEqual(manifest.files.map((f) => f.path), ['requirements.txt']);
+    assert.deepEqual(
+      manifest.files.map((f) => f.path),
+      ['requirements.txt'],
+    );
     // .git, venv, src/__pycache__, stray.pyc, .ubiops-ignore by default; data by the ignore file.
     assert.equal(manifest.excluded, 6);
     assert.equal(manifest.excludedByDefault, 5);
@@ -385,7 +554,11 @@ describe('packFolder: what is packed is what was scanned', () => {
     const scanned = await scanFolder(folder);
     renameSync(path.join(folder, 'sub'), path.join(work, 'sub-moved'));
     symlinkSync(path.join(outside, 'sub'), path.join(folder, 'sub'));
-    await rejectsWith(packFolder(folder, { scanned, outFile: out }), 'changed', /sub\/a\.py changed while it was being packed/);
+    await rejectsWith(
+      packFolder(folder, { scanned, outFile: out }),
+      'changed',
+      /sub\/a\.py changed while it was being packed/,
+    );
     assert.ok(!existsSync(out));
     // Scanned afresh, the link is not followed.
     const { zipPath } = await packFolder(folder, { outFile: out });
@@ -414,11 +587,18 @@ describe('scanFolder: unreadable files', () => {
     const folder = tree({ 'requirements.txt': 'x\n', 'ok.py': '' });
     execFileSync('mkfifo', [path.join(folder, 'pipe')]);
     const manifest = await scanFolder(folder);
-    assert.deepEqual(manifest.files.map((f) => f.path), ['ok.py', 'requirements.txt']);
+    assert.deepEqual(
+      manifest.files.map((f) => f.path),
+      ['ok.py', 'requirements.txt'],
+    );
     assert.equal(manifest.unreadable.length, 1);
     assert.equal(manifest.unreadable[0]!.path, 'pipe');
     assert.match(manifest.unreadable[0]!.reason, /named pipe/);
-    await rejectsWith(packFolder(folder, { outFile: path.join(work, 'out.zip') }), 'unreadable', /pipe \(a named pipe.*\.ubiops-ignore/);
+    await rejectsWith(
+      packFolder(folder, { outFile: path.join(work, 'out.zip') }),
+      'unreadable',
+      /pipe \(a named pipe.*\.ubiops-ignore/,
+    );
     assert.deepEqual(readdirSync(work), ['env']);
     // Leaving it out is the way through.
     await packFolder(folder, { outFile: path.join(work, 'out.zip'), extraPatterns: ['pipe'] });
@@ -441,24 +621,32 @@ describe('scanFolder: unreadable files', () => {
     const folder = tree(files);
     const outFile = path.join(work, 'out.zip');
     let once = false;
-    await rejectsWith(packFolder(folder, {
-      outFile,
-      onProgress: () => {
-        if (!once) unlinkSync(path.join(folder, 'requirements.txt'));
-        once = true;
-      },
-    }), 'unreadable', /requirements\.txt: no such file/);
+    await rejectsWith(
+      packFolder(folder, {
+        outFile,
+        onProgress: () => {
+          if (!once) unlinkSync(path.join(folder, 'requirements.txt'));
+          once = true;
+        },
+      }),
+      'unreadable',
+      /requirements\.txt: no such file/,
+    );
     assert.deepEqual(readdirSync(work), ['env']);
 
     writeFileSync(path.join(folder, 'requirements.txt'), 'x\n');
     once = false;
-    await rejectsWith(packFolder(folder, {
-      outFile,
-      onProgress: () => {
-        if (!once) appendFileSync(path.join(folder, 'requirements.txt'), 'more\n');
-        once = true;
-      },
-    }), 'changed', /requirements\.txt changed while it was being packed/);
+    await rejectsWith(
+      packFolder(folder, {
+        outFile,
+        onProgress: () => {
+          if (!once) appendFileSync(path.join(folder, 'requirements.txt'), 'more\n');
+          once = true;
+        },
+      }),
+      'changed',
+      /requirements\.txt changed while it was being packed/,
+    );
     assert.deepEqual(readdirSync(work), ['env']);
   });
 });
@@ -536,16 +724,23 @@ describe('packFolder', () => {
 
   it('refuses a folder with no dependency file at its root, saying what to do, unless told to go on', async () => {
     const folder = tree({ 'src/requirements.txt': 'x\n', 'main.py': '' });
-    await rejectsWith(packFolder(folder), 'no-dependency-file', /no dependency file at its root \(`requirements\.txt`, .*Add one/);
+    await rejectsWith(
+      packFolder(folder),
+      'no-dependency-file',
+      /no dependency file at its root \(`requirements\.txt`, .*Add one/,
+    );
     const { zipPath } = await packFolder(folder, { allowNoDependencyFile: true });
     rmSync(zipPath);
-
   });
 
   it('refuses more than maxBytes, naming the largest files', async () => {
     const folder = tree({ 'requirements.txt': 'x\n', 'data/huge.bin': Buffer.alloc(5000), 'small.py': 'x' });
     const before = strayTempZips();
-    await rejectsWith(packFolder(folder, { maxBytes: 4096 }), 'too-large', /over the 4\.0 KB limit\. Largest: data\/huge\.bin \(4\.9 KB\)/);
+    await rejectsWith(
+      packFolder(folder, { maxBytes: 4096 }),
+      'too-large',
+      /over the 4\.0 KB limit\. Largest: data\/huge\.bin \(4\.9 KB\)/,
+    );
     assert.deepEqual(strayTempZips(), before);
     assert.equal((await scanFolder(folder, { maxBytes: 4096 })).totalBytes, 5000 + 2 + 1);
   });
@@ -563,17 +758,24 @@ describe('packFolder', () => {
     const controller = new AbortController();
     const before = strayTempZips();
     let reports = 0;
-    await rejectsWith(packFolder(folder, {
-      signal: controller.signal,
-      onProgress: () => {
-        reports++;
-        controller.abort();
-      },
-    }), 'cancelled', /cancelled/);
+    await rejectsWith(
+      packFolder(folder, {
+        signal: controller.signal,
+        onProgress: () => {
+          reports++;
+          controller.abort();
+        },
+      }),
+      'cancelled',
+      /cancelled/,
+    );
     assert.equal(reports, 1);
     assert.deepEqual(strayTempZips(), before);
 
-    await rejectsWith(packFolder(folder, { outFile: path.join(work, 'out.zip'), signal: AbortSignal.abort() }), 'cancelled');
+    await rejectsWith(
+      packFolder(folder, { outFile: path.join(work, 'out.zip'), signal: AbortSignal.abort() }),
+      'cancelled',
+    );
     assert.deepEqual(readdirSync(work), ['env']);
   });
 
@@ -582,7 +784,10 @@ describe('packFolder', () => {
     for (let i = 0; i < 50; i++) files[`m${i}.py`] = 'x\n'.repeat(i);
     const folder = tree(files);
     const seen: PackProgress[] = [];
-    const { manifest } = await packFolder(folder, { outFile: path.join(work, 'out.zip'), onProgress: (p) => seen.push(p) });
+    const { manifest } = await packFolder(folder, {
+      outFile: path.join(work, 'out.zip'),
+      onProgress: (p) => seen.push(p),
+    });
     const last = seen[seen.length - 1]!;
     assert.deepEqual(last, { files: 52, totalFiles: 52, bytes: manifest.totalBytes, totalBytes: manifest.totalBytes });
     for (let i = 1; i < seen.length; i++) {

@@ -26,18 +26,42 @@ describe('validateRequirements', () => {
       ['several specifiers and spaces', 'requests >= 2.8.1, == 2.8.* ; python_version < "2.7"'],
       ['parenthesised specifiers', 'numpy (>=1.0, <2)'],
       ['extras', 'requests[security,socks]\nuvicorn [ standard ] >= 0.20\nx[]'],
-      ['markers', 'a; python_version < "3.9"\nb ; sys_platform == \'win32\' and (platform_machine == "x86_64" or os_name not in "nt")\nc; extra == "gpu"'],
+      [
+        'markers',
+        'a; python_version < "3.9"\nb ; sys_platform == \'win32\' and (platform_machine == "x86_64" or os_name not in "nt")\nc; extra == "gpu"',
+      ],
       ['an empty marker, which pip drops', 'numpy ;'],
-      ['name @ URL', 'urllib3 @ https://github.com/urllib3/urllib3/archive/refs/tags/1.26.8.zip\npip @ file:///tmp/pip ; python_version >= "3"'],
-      ['URL requirements', 'https://example.com/pkgs/torch-2.1.0-cp311-cp311-linux_x86_64.whl\nhttp://example.com/x.tar.gz'],
-      ['VCS URLs', 'git+https://github.com/org/repo.git@v1.2#egg=repo\ngit+ssh://git@github.com/org/repo.git\nhg+https://hg.example.com/repo#egg=repo ; python_version > "3"'],
+      [
+        'name @ URL',
+        'urllib3 @ https://github.com/urllib3/urllib3/archive/refs/tags/1.26.8.zip\npip @ file:///tmp/pip ; python_version >= "3"',
+      ],
+      [
+        'URL requirements',
+        'https://example.com/pkgs/torch-2.1.0-cp311-cp311-linux_x86_64.whl\nhttp://example.com/x.tar.gz',
+      ],
+      [
+        'VCS URLs',
+        'git+https://github.com/org/repo.git@v1.2#egg=repo\ngit+ssh://git@github.com/org/repo.git\nhg+https://hg.example.com/repo#egg=repo ; python_version > "3"',
+      ],
       ['local paths', './pkg\n../libs/thing[extra]\n/abs/path/x-1.0-py3-none-any.whl\n.\nlocal/dist/x-1.0.tar.gz'],
-      ['option lines', '-r other.txt\n--requirement=other.txt\n-rother.txt\n-c constraints.txt\n--constraint constraints.txt\n-i https://pypi.org/simple\n--index-url=https://pypi.org/simple\n--extra-index-url https://x/simple\n--no-index\n-f ./wheels\n--find-links https://x/links\n--pre\n--trusted-host example.com\n--prefer-binary\n--only-binary :all:\n--no-binary numpy,scipy\n--require-hashes\n--use-feature truststore'],
-      ['editables', '-e ./pkg\n--editable=git+https://github.com/org/repo#egg=repo\n-e ./pkg --config-settings editable_mode=compat'],
-      ['per-requirement options', `numpy==1.26.4 --hash=sha256:${SHA256} --hash sha512:${'b'.repeat(128)}\nx --config-settings="--build-option=--cpp"\ny --global-option=build_ext`],
+      [
+        'option lines',
+        '-r other.txt\n--requirement=other.txt\n-rother.txt\n-c constraints.txt\n--constraint constraints.txt\n-i https://pypi.org/simple\n--index-url=https://pypi.org/simple\n--extra-index-url https://x/simple\n--no-index\n-f ./wheels\n--find-links https://x/links\n--pre\n--trusted-host example.com\n--prefer-binary\n--only-binary :all:\n--no-binary numpy,scipy\n--require-hashes\n--use-feature truststore',
+      ],
+      [
+        'editables',
+        '-e ./pkg\n--editable=git+https://github.com/org/repo#egg=repo\n-e ./pkg --config-settings editable_mode=compat',
+      ],
+      [
+        'per-requirement options',
+        `numpy==1.26.4 --hash=sha256:${SHA256} --hash sha512:${'b'.repeat(128)}\nx --config-settings="--build-option=--cpp"\ny --global-option=build_ext`,
+      ],
       ['comments and blank lines', '# top\n\n   \nnumpy  # trailing comment\n\t# indented comment\n'],
       ['a # inside a URL, which is no comment', 'git+https://github.com/org/repo#egg=repo'],
-      ['continuations', `numpy==1.26.4 \\\n    --hash=sha256:${SHA256} \\\n    --hash=sha256:${'c'.repeat(64)}\nscipy==1.\\\n11`],
+      [
+        'continuations',
+        `numpy==1.26.4 \\\n    --hash=sha256:${SHA256} \\\n    --hash=sha256:${'c'.repeat(64)}\nscipy==1.\\\n11`,
+      ],
       ['CRLF and a BOM', '\uFEFFnumpy==1.0\r\nscipy\r\n'],
       ['an empty file', ''],
     ];
@@ -57,7 +81,10 @@ describe('validateRequirements', () => {
 
     it('reports a missing version after the operator', () => {
       const problem = only('numpy==');
-      assert.deepEqual([problem.code, problem.columns, problem.message], ['missing-version', [5, 7], 'Expected a version after `==`']);
+      assert.deepEqual(
+        [problem.code, problem.columns, problem.message],
+        ['missing-version', [5, 7], 'Expected a version after `==`'],
+      );
       assert.deepEqual(only('numpy>= ; python_version > "3"').columns, [5, 7]);
     });
 
@@ -110,7 +137,10 @@ describe('validateRequirements', () => {
     it('checks name @ URL', () => {
       assert.deepEqual([only('x @').code, only('x @').columns], ['missing-url', [2, 3]]);
       assert.deepEqual([only('x @ ./local').code, only('x @ ./local').columns], ['invalid-url', [4, 11]]);
-      assert.deepEqual([only('x @ https://h/x.whl').code, only('x @ https://h/x.whl').columns], ['invalid-wheel-name', [14, 19]]);
+      assert.deepEqual(
+        [only('x @ https://h/x.whl').code, only('x @ https://h/x.whl').columns],
+        ['invalid-wheel-name', [14, 19]],
+      );
       assert.deepEqual(only('x @ https://h/x.zip y').columns, [20, 21]);
     });
 
@@ -142,18 +172,30 @@ describe('validateRequirements', () => {
 
     it('checks #egg= names', () => {
       assert.deepEqual([only('git+https://h/r#egg=my pkg').code], ['syntax']);
-      assert.deepEqual([only('git+https://h/r#egg=-x').code, only('git+https://h/r#egg=-x').columns], ['invalid-name', [20, 22]]);
+      assert.deepEqual(
+        [only('git+https://h/r#egg=-x').code, only('git+https://h/r#egg=-x').columns],
+        ['invalid-name', [20, 22]],
+      );
     });
 
     it('checks wheel file names', () => {
-      assert.deepEqual([only('./dist/mypkg.whl').code, only('./dist/mypkg.whl').columns], ['invalid-wheel-name', [7, 16]]);
+      assert.deepEqual(
+        [only('./dist/mypkg.whl').code, only('./dist/mypkg.whl').columns],
+        ['invalid-wheel-name', [7, 16]],
+      );
       assert.deepEqual(only('https://h/a/b-1.whl?x=1').columns, [12, 19]);
     });
 
-    it('checks a path requirement\'s extras and marker', () => {
+    it("checks a path requirement's extras and marker", () => {
       assert.deepEqual([only('./pkg[a b]').code, only('./pkg[a b]').columns], ['syntax', [8, 9]]);
-      assert.deepEqual([only('./pkg; bogus == "1"').code, only('./pkg; bogus == "1"').columns], ['invalid-marker', [7, 12]]);
-      assert.deepEqual([only('git+https://h/r ; bogus == "1"').code, only('git+https://h/r ; bogus == "1"').columns], ['invalid-marker', [18, 23]]);
+      assert.deepEqual(
+        [only('./pkg; bogus == "1"').code, only('./pkg; bogus == "1"').columns],
+        ['invalid-marker', [7, 12]],
+      );
+      assert.deepEqual(
+        [only('git+https://h/r ; bogus == "1"').code, only('git+https://h/r ; bogus == "1"').columns],
+        ['invalid-marker', [18, 23]],
+      );
     });
   });
 
@@ -204,7 +246,10 @@ describe('validateRequirements', () => {
     });
 
     it('checks --config-settings and -e values', () => {
-      assert.deepEqual([only('x --config-settings=foo').code, only('x --config-settings=foo').columns], ['option-value', [20, 23]]);
+      assert.deepEqual(
+        [only('x --config-settings=foo').code, only('x --config-settings=foo').columns],
+        ['option-value', [20, 23]],
+      );
       const editable = only('-e https://example.com/pkg.tar.gz');
       assert.deepEqual([editable.code, editable.columns], ['editable-url', [3, 33]]);
       assert.deepEqual(validateRequirements('-e C:\\src\\pkg'), []);
@@ -220,7 +265,10 @@ describe('validateRequirements', () => {
     });
 
     it('reports an unterminated quote', () => {
-      assert.deepEqual([only('x --config-settings="a=b').code, only('x --config-settings="a=b').columns], ['syntax', [20, 24]]);
+      assert.deepEqual(
+        [only('x --config-settings="a=b').code, only('x --config-settings="a=b').columns],
+        ['syntax', [20, 24]],
+      );
     });
   });
 
@@ -255,7 +303,10 @@ describe('validateRequirements', () => {
     });
 
     it('reports a bad requirement and a bad option on the same line', () => {
-      assert.deepEqual(rows(validateRequirements('numpy 1 --hash=x')), [['missing-operator', 0, 6, 0, 7], ['invalid-hash', 0, 15, 0, 16]]);
+      assert.deepEqual(rows(validateRequirements('numpy 1 --hash=x')), [
+        ['missing-operator', 0, 6, 0, 7],
+        ['invalid-hash', 0, 15, 0, 16],
+      ]);
     });
 
     it('names the file it was given', () => {

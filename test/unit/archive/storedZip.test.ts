@@ -6,7 +6,14 @@ import * as path from 'node:path';
 import zlib from 'node:zlib';
 import JSZip from 'jszip';
 import { UbiOpsClient } from '../../../src/api';
-import { DEFLATE_BYTES_PER_SECOND, PackError, prepareZipUpload, smallFileDeflateOptions, scanForPacking, type ZipUpload } from '../../../src/archive';
+import {
+  DEFLATE_BYTES_PER_SECOND,
+  PackError,
+  prepareZipUpload,
+  smallFileDeflateOptions,
+  scanForPacking,
+  type ZipUpload,
+} from '../../../src/archive';
 import { readChunks } from '../../../src/archive/streams';
 import { crc32, DEFLATE, STORE, ZipWriter } from '../../../src/archive/zipWriter';
 import { type Emulator, start } from '../../../src/emulator';
@@ -18,7 +25,11 @@ const MB = 1024 * 1024;
 /** Source-like text: compresses to about a third, as code does. */
 function sourceText(lines: number, seed: number): string {
   const words = ['import', 'numpy', 'def', 'return', 'self', 'model', 'data', 'for', 'in', 'range', 'value', 'config'];
-  return Array.from({ length: lines }, (_, i) => `${words[(i * seed) % words.length]} ${words[(i + seed) % words.length]}_${(i * 7919 + seed) % 100000} = ${i}`).join('\n');
+  return Array.from(
+    { length: lines },
+    (_, i) =>
+      `${words[(i * seed) % words.length]} ${words[(i + seed) % words.length]}_${(i * 7919 + seed) % 100000} = ${i}`,
+  ).join('\n');
 }
 
 /**
@@ -38,7 +49,8 @@ async function writtenByPacker(folder: string, file: string, upload: ZipUpload):
       const data = await fs.readFile(path.join(root, source.path));
       if (deflated(source.path)) {
         // Small files with the window they need, large ones with deflate's default, as the upload chose.
-        const options = data.length <= MB ? smallFileDeflateOptions(upload.level, data.length) : { level: upload.level };
+        const options =
+          data.length <= MB ? smallFileDeflateOptions(upload.level, data.length) : { level: upload.level };
         await writer.addBuffered(info, DEFLATE, crc32(data), data.length, zlib.deflateRawSync(data, options));
       } else {
         const input = await fs.open(path.join(root, source.path), 'r');
@@ -105,8 +117,15 @@ describe('streamed zip upload (prepareZipUpload)', function () {
 
   async function assertContents(zipBytes: Buffer): Promise<void> {
     const zip = await JSZip.loadAsync(zipBytes, { checkCRC32: true });
-    const names = Object.keys(zip.files).filter((name) => !zip.files[name]!.dir).sort();
-    assert.deepEqual(names, Object.keys(files).map((name) => `environment_package/${name}`).sort());
+    const names = Object.keys(zip.files)
+      .filter((name) => !zip.files[name]!.dir)
+      .sort();
+    assert.deepEqual(
+      names,
+      Object.keys(files)
+        .map((name) => `environment_package/${name}`)
+        .sort(),
+    );
     for (const [name, data] of Object.entries(files)) {
       assert.ok((await zip.file(`environment_package/${name}`)!.async('nodebuffer')).equals(data), name);
     }
@@ -118,7 +137,13 @@ describe('streamed zip upload (prepareZipUpload)', function () {
       assert.equal(upload.deflated, 0);
       assert.equal(upload.stored, Object.keys(files).length);
       // Small files first, then the large ones (whose CRCs are taken while the small ones go out).
-      assert.deepEqual(upload.entries.slice(-2).map(({ path: p }) => p).sort(), ['corpus.txt', 'weights.bin']);
+      assert.deepEqual(
+        upload.entries
+          .slice(-2)
+          .map(({ path: p }) => p)
+          .sort(),
+        ['corpus.txt', 'weights.bin'],
+      );
       const { received, status } = await uploadAndFetch('stored-fast', upload);
       assert.equal(received.length, upload.length, 'the Content-Length announced is the zip the server got');
       const expected = await writtenByPacker(folder, path.join(work, 'packer-stored.zip'), upload);
@@ -130,7 +155,10 @@ describe('streamed zip upload (prepareZipUpload)', function () {
     }
   });
 
-  for (const { link, level } of [{ link: 1_000_000, level: 6 }, { link: 12_500_000, level: 1 }]) {
+  for (const { link, level } of [
+    { link: 1_000_000, level: 6 },
+    { link: 12_500_000, level: 1 },
+  ]) {
     it(`at ${link / 1e6} MB/s deflates what pays (source files) at level ${level} and stores the rest, again byte-identical to the packer`, async () => {
       const upload = await prepareZipUpload(folder, { linkBytesPerSecond: link });
       try {
@@ -138,15 +166,31 @@ describe('streamed zip upload (prepareZipUpload)', function () {
         // small that deflate makes them no smaller.
         assert.equal(upload.level, level);
         const worthIt = 1 - link / DEFLATE_BYTES_PER_SECOND;
-        const deflated = (name: string) => files[name]!.length > 0 && zlib.deflateRawSync(files[name]!, { level }).length < files[name]!.length * worthIt;
-        assert.ok(deflated('corpus.txt') && deflated('src/pkg1/module_1.py') && !deflated('weights.bin') && !deflated('small.bin'));
+        const deflated = (name: string) =>
+          files[name]!.length > 0 &&
+          zlib.deflateRawSync(files[name]!, { level }).length < files[name]!.length * worthIt;
+        assert.ok(
+          deflated('corpus.txt') &&
+            deflated('src/pkg1/module_1.py') &&
+            !deflated('weights.bin') &&
+            !deflated('small.bin'),
+        );
         assert.equal(upload.deflated, Object.keys(files).filter(deflated).length);
-        assert.deepEqual(upload.entries.filter(({ method }) => method === 'deflate').map(({ path: p }) => p).sort(), Object.keys(files).filter(deflated).sort());
+        assert.deepEqual(
+          upload.entries
+            .filter(({ method }) => method === 'deflate')
+            .map(({ path: p }) => p)
+            .sort(),
+          Object.keys(files).filter(deflated).sort(),
+        );
         const { received, status } = await uploadAndFetch(`mixed-${level}`, upload);
         const expected = await writtenByPacker(folder, path.join(work, `packer-mixed-${level}.zip`), upload);
         assert.equal(received.length, upload.length);
         assert.ok(received.equals(expected), 'the emulator received the bytes the packer writes to disk');
-        assert.ok(upload.length < Object.values(files).reduce((sum, data) => sum + data.length, 0) * 0.8, 'smaller than the files');
+        assert.ok(
+          upload.length < Object.values(files).reduce((sum, data) => sum + data.length, 0) * 0.8,
+          'smaller than the files',
+        );
         assert.equal(status, 'success');
         await assertContents(received);
         // A second attempt streams the same bytes again.
@@ -166,7 +210,10 @@ describe('streamed zip upload (prepareZipUpload)', function () {
       await uploadAndFetch('learns-link', first);
       await first.dispose();
       const measured = client.uploadBytesPerSecond();
-      assert.ok(measured !== undefined && measured <= 10_000_000, `measured ${measured} bytes a second through an 80 Mbit/s link`);
+      assert.ok(
+        measured !== undefined && measured <= 10_000_000,
+        `measured ${measured} bytes a second through an 80 Mbit/s link`,
+      );
       const second = await prepareZipUpload(folder, { linkBytesPerSecond: measured });
       assert.ok(second.deflated > 0, 'at the measured speed, source files are deflated');
       await second.dispose();
@@ -184,7 +231,10 @@ describe('streamed zip upload (prepareZipUpload)', function () {
       await client.createEnvironment(PROJECT, { name: 'changed-files', base_environment: 'python3-12' });
       await assert.rejects(
         client.uploadRevision(PROJECT, 'changed-files', upload),
-        (error: Error) => error instanceof PackError && error.code === 'changed' && /weights\.bin changed while it was being uploaded/.test(error.message),
+        (error: Error) =>
+          error instanceof PackError &&
+          error.code === 'changed' &&
+          /weights\.bin changed while it was being uploaded/.test(error.message),
       );
       assert.deepEqual(await client.listRevisions(PROJECT, 'changed-files'), []);
     } finally {

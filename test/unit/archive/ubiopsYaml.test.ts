@@ -53,7 +53,10 @@ describe('validateUbiopsYaml', () => {
 
     it('reports a duplicate key on the whole second key and still checks the schema', () => {
       const problems = validateUbiopsYaml('apt:\n  packages: [git]\napt:\n  packages: [git]\nbar: 1\n');
-      assert.deepEqual(rows(problems), [['duplicate-key', 2, 0, 2, 3], ['unknown-key', 4, 0, 4, 3]]);
+      assert.deepEqual(rows(problems), [
+        ['duplicate-key', 2, 0, 2, 3],
+        ['unknown-key', 4, 0, 4, 3],
+      ]);
     });
 
     it('reports a second document', () => {
@@ -79,13 +82,18 @@ describe('validateUbiopsYaml', () => {
 
   describe('environment_variables', () => {
     it('rejects an invalid name with env-var-name and says what names may hold', () => {
-      const problems = validateUbiopsYaml('environment_variables:\n  - pip_index=https://x\n  - 9LIVES=1\n  - =empty\n');
+      const problems = validateUbiopsYaml(
+        'environment_variables:\n  - pip_index=https://x\n  - 9LIVES=1\n  - =empty\n',
+      );
       assert.deepEqual(rows(problems), [
         ['env-var-name', 1, 4, 1, 23],
         ['env-var-name', 2, 4, 2, 12],
         ['env-var-name', 3, 4, 3, 10],
       ]);
-      assert.match(problems[0]!.message, /`pip_index`.*upper-case letters, digits and underscores, not starting with a digit/);
+      assert.match(
+        problems[0]!.message,
+        /`pip_index`.*upper-case letters, digits and underscores, not starting with a digit/,
+      );
     });
 
     it('rejects an item without = with env-var-format', () => {
@@ -98,7 +106,10 @@ describe('validateUbiopsYaml', () => {
 
     it('rejects non-strings with type, hinting at NAME=value for a mapping', () => {
       const problems = validateUbiopsYaml('environment_variables:\n  - 42\n  - DEBUG: 1\n');
-      assert.deepEqual(rows(problems), [['type', 1, 4, 1, 6], ['type', 2, 4, 2, 12]]);
+      assert.deepEqual(rows(problems), [
+        ['type', 1, 4, 1, 6],
+        ['type', 2, 4, 2, 12],
+      ]);
       assert.match(problems[1]!.message, /`NAME=value`, not `NAME: value`/);
     });
 
@@ -108,7 +119,10 @@ describe('validateUbiopsYaml', () => {
     });
 
     it('counts columns in UTF-16 units, as the editor does', () => {
-      assert.deepEqual(check('environment_variables: ["É=1", "😀=1"]\n'), [['env-var-name', 0, 24, 0, 29], ['env-var-name', 0, 31, 0, 37]]);
+      assert.deepEqual(check('environment_variables: ["É=1", "😀=1"]\n'), [
+        ['env-var-name', 0, 24, 0, 29],
+        ['env-var-name', 0, 31, 0, 37],
+      ]);
     });
   });
 
@@ -146,12 +160,17 @@ describe('validateUbiopsYaml', () => {
         const indent = 2 + section.length + 2;
 
         it('must be a mapping', () => {
-          assert.deepEqual(check(`apt:\n  packages: [git]\n  ${section}: [https://k]\n`), [['type', 2, indent, 2, indent + 11]]);
+          assert.deepEqual(check(`apt:\n  packages: [git]\n  ${section}: [https://k]\n`), [
+            ['type', 2, indent, 2, indent + 11],
+          ]);
         });
 
         it('takes http(s) URLs only', () => {
           const problems = validateUbiopsYaml(at('    urls:\n      - https://ok\n      - ftp://no\n      - 3\n'));
-          assert.deepEqual(rows(problems), [['url-scheme', 5, 8, 5, 16], ['type', 6, 8, 6, 9]]);
+          assert.deepEqual(rows(problems), [
+            ['url-scheme', 5, 8, 5, 16],
+            ['type', 6, 8, 6, 9],
+          ]);
           assert.match(problems[0]!.message, new RegExp(`apt\\.${section}\\.urls.*http:// or https://`));
         });
 

@@ -33,7 +33,12 @@ describe('readDependencyFilesFromZip', () => {
       { name: 'requirements.txt', content: 'numpy\n' },
       { name: 'ubiops.yaml', content: 'apt:\n  packages: [git]\n' },
     ]);
-    assert.deepEqual([...result.entries].sort(), ['requirements.txt', 'src/main.py', 'src/requirements.txt', 'ubiops.yaml']);
+    assert.deepEqual([...result.entries].sort(), [
+      'requirements.txt',
+      'src/main.py',
+      'src/requirements.txt',
+      'ubiops.yaml',
+    ]);
   });
 
   it('reads the CLI layout under a single top folder', async () => {
@@ -58,14 +63,21 @@ describe('readDependencyFilesFromZip', () => {
   });
 
   it('does not look deeper than the single top folder', async () => {
-    const data = await zipOf({ 'environment_package/inner/requirements.txt': 'deep\n', 'environment_package/README.md': '' });
+    const data = await zipOf({
+      'environment_package/inner/requirements.txt': 'deep\n',
+      'environment_package/README.md': '',
+    });
     const result = await readDependencyFilesFromZip(data);
     assert.equal(result.root, 'environment_package');
     assert.deepEqual(result.files, []);
   });
 
   it('reads the CLI layout when a stray file sits at the root beside it (a README)', async () => {
-    const data = await zipOf({ 'README.md': '# env\n', 'environment_package/requirements.txt': 'scipy\n', 'notes/todo.txt': '' });
+    const data = await zipOf({
+      'README.md': '# env\n',
+      'environment_package/requirements.txt': 'scipy\n',
+      'notes/todo.txt': '',
+    });
     const result = await readDependencyFilesFromZip(data);
     assert.equal(result.root, 'environment_package');
     assert.deepEqual(result.files, [{ name: 'requirements.txt', content: 'scipy\n' }]);

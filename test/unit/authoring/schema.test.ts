@@ -44,7 +44,9 @@ describe('the ubiops.yaml JSON Schema', () => {
   const validate = new Ajv({ allErrors: true, strict: false }).compile(schema);
 
   it('is contributed for ubiops.yaml files and ships in media/', () => {
-    const contribution = manifest.contributes.yamlValidation?.find((entry) => entry.url === './media/ubiops-yaml.schema.json');
+    const contribution = manifest.contributes.yamlValidation?.find(
+      (entry) => entry.url === './media/ubiops-yaml.schema.json',
+    );
     assert.ok(contribution, 'yamlValidation points at the schema');
     assert.ok([contribution.fileMatch].flat().some((match) => match.endsWith('ubiops.yaml')));
   });
@@ -58,7 +60,11 @@ describe('the ubiops.yaml JSON Schema', () => {
     it(`agrees with the extension's own validator on ${name}`, () => {
       const schemaSays = validate(parse(text) ?? null);
       const validatorSays = validateUbiopsYaml(text).every((problem) => problem.severity !== 'error');
-      assert.equal(schemaSays, validatorSays, `schema: ${JSON.stringify(validate.errors)}; validator: ${JSON.stringify(validateUbiopsYaml(text))}`);
+      assert.equal(
+        schemaSays,
+        validatorSays,
+        `schema: ${JSON.stringify(validate.errors)}; validator: ${JSON.stringify(validateUbiopsYaml(text))}`,
+      );
     });
   }
 });

@@ -41,7 +41,10 @@ describe('BuildTracker against the emulator', function () {
     );
   }
 
-  async function upload(environment: string, files: Record<string, string>): Promise<{ ref: BuildRef; build: EnvironmentBuild }> {
+  async function upload(
+    environment: string,
+    files: Record<string, string>,
+  ): Promise<{ ref: BuildRef; build: EnvironmentBuild }> {
     await client.createEnvironment(PROJECT, { name: environment, base_environment: 'python3-12' });
     const zip = new JSZip();
     for (const [name, content] of Object.entries(files)) {
@@ -143,7 +146,13 @@ describe('BuildTracker against the emulator', function () {
         },
         { initialIntervalMs: 50, maxIntervalMs: 400, backoff: 2 },
       );
-      followed.follow({ host: slow.url, project: PROJECT, environment: 'long-build', revision: created.revision, build: created.build });
+      followed.follow({
+        host: slow.url,
+        project: PROJECT,
+        environment: 'long-build',
+        revision: created.revision,
+        build: created.build,
+      });
       await new Promise((resolve) => setTimeout(resolve, 1500));
       followed.dispose();
       const polls = times.length;
@@ -153,7 +162,10 @@ describe('BuildTracker against the emulator', function () {
       // 50, 100, 200, 400, 400…: growing, then capped.
       assert.ok(polls >= 4 && polls <= 8, `polled ${polls} times in 1.5 s`);
       assert.ok(gaps[0] < gaps[2], `the waits grow (${gaps.join(', ')} ms)`);
-      assert.ok(gaps.every((gap) => gap < 600), `the waits are capped (${gaps.join(', ')} ms)`);
+      assert.ok(
+        gaps.every((gap) => gap < 600),
+        `the waits are capped (${gaps.join(', ')} ms)`,
+      );
     } finally {
       await slowClient.close();
       await slow.close();
@@ -194,9 +206,19 @@ describe('BuildTracker against the emulator', function () {
         new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 8000)),
       ]);
       assert.equal(outcome?.status, 'success', 'the healthy build was followed to its end beside the stuck one');
-      assert.ok(asked.filter((build) => build === healthy.ref.build).length >= 2, `the healthy build was checked again and again (${asked.join(', ')})`);
-      assert.equal(asked.filter((build) => build === 'stuck-build-id').length, 1, 'the stuck check is still waiting for its answer');
-      assert.deepEqual(followed.running.map((ref) => ref.build), ['stuck-build-id']);
+      assert.ok(
+        asked.filter((build) => build === healthy.ref.build).length >= 2,
+        `the healthy build was checked again and again (${asked.join(', ')})`,
+      );
+      assert.equal(
+        asked.filter((build) => build === 'stuck-build-id').length,
+        1,
+        'the stuck check is still waiting for its answer',
+      );
+      assert.deepEqual(
+        followed.running.map((ref) => ref.build),
+        ['stuck-build-id'],
+      );
       followed.dispose();
     } finally {
       for (const socket of sockets) {

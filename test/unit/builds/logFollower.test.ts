@@ -61,11 +61,16 @@ describe('LogFollower against the emulator', function () {
     let ended = false;
     events = [];
     // Small pages, so that catching up takes several polls.
-    follower.follow(ref, client.buildLogReader(PROJECT, ref.environment, ref.build, 7), {
-      append: (lines) => received.push(lines),
-      end: () => (ended = true),
-      fail: (error) => assert.fail(String(error)),
-    }, true);
+    follower.follow(
+      ref,
+      client.buildLogReader(PROJECT, ref.environment, ref.build, 7),
+      {
+        append: (lines) => received.push(lines),
+        end: () => (ended = true),
+        fail: (error) => assert.fail(String(error)),
+      },
+      true,
+    );
     const deadline = Date.now() + 10_000;
     while (!ended && Date.now() < deadline) {
       await sleep(50);
@@ -73,7 +78,11 @@ describe('LogFollower against the emulator', function () {
     assert.ok(ended, 'the follower ended with the build');
     const all = await client.listLogs(PROJECT, { query: buildLogQuery(ref.environment, ref.build), limit: 5000 });
     const got = received.flat();
-    assert.deepEqual(got.map((l) => l.timestamp), all.map((l) => l.timestamp), 'no line lost or repeated');
+    assert.deepEqual(
+      got.map((l) => l.timestamp),
+      all.map((l) => l.timestamp),
+      'no line lost or repeated',
+    );
     assert.ok(received.length >= 3, `the log arrived in several steps (${received.length})`);
     assert.equal(got.at(-1)?.log, 'Build succeeded.');
     // While running: the opening read, then at most one per poll; the rest only once the build had finished.
@@ -93,11 +102,16 @@ describe('LogFollower against the emulator', function () {
     const builds = tracker();
     const follower = new LogFollower(builds);
     events = [];
-    const handle = follower.follow(ref, client.buildLogReader(PROJECT, ref.environment, ref.build), {
-      append: () => undefined,
-      end: () => assert.fail('closed before the end'),
-      fail: () => undefined,
-    }, true);
+    const handle = follower.follow(
+      ref,
+      client.buildLogReader(PROJECT, ref.environment, ref.build),
+      {
+        append: () => undefined,
+        end: () => assert.fail('closed before the end'),
+        fail: () => undefined,
+      },
+      true,
+    );
     await sleep(300);
     handle.dispose();
     await sleep(100); // a request already on its way when the log closed is aborted, and logged as it ends
@@ -110,7 +124,7 @@ describe('LogFollower against the emulator', function () {
     builds.dispose();
   });
 
-  it('reads a finished build\'s log once, whole, and ends', async () => {
+  it("reads a finished build's log once, whole, and ends", async () => {
     const ref = await upload('follow-done', 'numpy==1.26.4\nbroken ==> 1\n');
     const builds = tracker();
     const follower = new LogFollower(builds);
@@ -118,11 +132,16 @@ describe('LogFollower against the emulator', function () {
       builds.follow(ref);
       builds.onDidFinish(() => {
         const lines: LogLine[] = [];
-        follower.follow(ref, client.buildLogReader(PROJECT, ref.environment, ref.build, 2), {
-          append: (page) => lines.push(...page),
-          end: () => resolve(lines),
-          fail: (error) => assert.fail(String(error)),
-        }, false);
+        follower.follow(
+          ref,
+          client.buildLogReader(PROJECT, ref.environment, ref.build, 2),
+          {
+            append: (page) => lines.push(...page),
+            end: () => resolve(lines),
+            fail: (error) => assert.fail(String(error)),
+          },
+          false,
+        );
       });
     });
     assert.match(done.find((l) => l.metadata.level === 'error')?.log ?? '', /requirements\.txt, line 2/);

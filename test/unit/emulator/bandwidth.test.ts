@@ -28,16 +28,25 @@ describe('emulator bandwidth limit', function () {
     const created = await upload(emu, 'throttled', data);
     const uploadMs = performance.now() - started;
     assert.equal(created.status, 201, created.text);
-    assert.ok(uploadMs >= least, `the upload of ${SIZE} bytes took ${uploadMs.toFixed(0)} ms, under the ${least.toFixed(0)} ms the limit implies`);
+    assert.ok(
+      uploadMs >= least,
+      `the upload of ${SIZE} bytes took ${uploadMs.toFixed(0)} ms, under the ${least.toFixed(0)} ms the limit implies`,
+    );
 
     started = performance.now();
-    const answer = await fetch(`${emu.url}/projects/${PROJECT}/environments/throttled/revisions/${created.body.revision}/download`, {
-      headers: { Authorization: `Token ${TOKEN}` },
-    });
+    const answer = await fetch(
+      `${emu.url}/projects/${PROJECT}/environments/throttled/revisions/${created.body.revision}/download`,
+      {
+        headers: { Authorization: `Token ${TOKEN}` },
+      },
+    );
     const received = Buffer.from(await answer.arrayBuffer());
     const downloadMs = performance.now() - started;
     assert.ok(received.equals(data), 'the download is the upload, byte for byte');
-    assert.ok(downloadMs >= least, `the download took ${downloadMs.toFixed(0)} ms, under the ${least.toFixed(0)} ms the limit implies`);
+    assert.ok(
+      downloadMs >= least,
+      `the download took ${downloadMs.toFixed(0)} ms, under the ${least.toFixed(0)} ms the limit implies`,
+    );
 
     // Lifted, the same transfer goes at the machine's speed: the limit, not the test, made it slow.
     emu.setFaults({});
@@ -58,7 +67,11 @@ describe('emulator bandwidth limit', function () {
     const bucket = new TokenBucket(1000, 100); // 1,000 bytes a second, 100 bytes of burst
     assert.equal(bucket.take(100, 0), 0, 'a full bucket lets its burst go');
     assert.equal(bucket.take(500, 0), 500, '500 bytes more wait half a second');
-    assert.equal(bucket.take(1000, 500), 1000, 'at 0.5 s, 1,000 bytes more wait a whole second: no new burst while in debt');
+    assert.equal(
+      bucket.take(1000, 500),
+      1000,
+      'at 0.5 s, 1,000 bytes more wait a whole second: no new burst while in debt',
+    );
     assert.equal(bucket.take(10, 10_000), 0, 'after a pause, the bucket is full again');
   });
 });

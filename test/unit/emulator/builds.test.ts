@@ -25,12 +25,19 @@ describe('emulator revisions and builds', () => {
     after(() => emu.close());
 
     /** Uploads `data` into a fresh environment and returns the finished build. */
-    async function buildOf(env: string, data: Uint8Array): Promise<{ build: EnvironmentBuild; files: EnvironmentBuildDependency[]; revision: string }> {
+    async function buildOf(
+      env: string,
+      data: Uint8Array,
+    ): Promise<{ build: EnvironmentBuild; files: EnvironmentBuildDependency[]; revision: string }> {
       await createEnvironment(emu, env);
       const up = await upload(emu, env, data);
       assert.equal(up.status, 201, up.text);
       const build = await call<EnvironmentBuild>(emu, 'GET', buildPath(env, up.body.revision, up.body.build));
-      const files = await call<EnvironmentBuildDependency[]>(emu, 'GET', `${buildPath(env, up.body.revision, up.body.build)}/dependency-files`);
+      const files = await call<EnvironmentBuildDependency[]>(
+        emu,
+        'GET',
+        `${buildPath(env, up.body.revision, up.body.build)}/dependency-files`,
+      );
       return { build: build.body, files: files.body, revision: up.body.revision };
     }
 
@@ -57,9 +64,15 @@ describe('emulator revisions and builds', () => {
     });
 
     it('reads dependency files at the zip root too', async () => {
-      const { build, files } = await buildOf('root-layout', await zipOf({ 'requirements.txt': 'numpy==1.26.4\n' }, null));
+      const { build, files } = await buildOf(
+        'root-layout',
+        await zipOf({ 'requirements.txt': 'numpy==1.26.4\n' }, null),
+      );
       assert.equal(build.status, 'success');
-      assert.deepEqual(files.map((f) => f.name), ['requirements.txt']);
+      assert.deepEqual(
+        files.map((f) => f.name),
+        ['requirements.txt'],
+      );
     });
 
     it('builds the CLI layout with a stray file at the zip root (a README)', async () => {
@@ -69,7 +82,10 @@ describe('emulator revisions and builds', () => {
       zip.file('environment_package/ubiops.yaml', GOOD_FILES['ubiops.yaml']);
       const { build, files } = await buildOf('stray-readme', await zip.generateAsync({ type: 'nodebuffer' }));
       assert.equal(build.status, 'success', build.error_message ?? '');
-      assert.deepEqual(files.map((f) => f.name), ['requirements.txt', 'ubiops.yaml']);
+      assert.deepEqual(
+        files.map((f) => f.name),
+        ['requirements.txt', 'ubiops.yaml'],
+      );
     });
 
     it('stores a non-ASCII file name as sent, and sends it back in filename*', async () => {
@@ -88,7 +104,9 @@ describe('emulator revisions and builds', () => {
         [fetched.body.revision, 'ümlaut.zip'],
         [raw.body.revision, 'ñandú.zip'],
       ]) {
-        const res = await fetch(`${emu.url}${ENVS}/umlaut/revisions/${revision}/download`, { headers: { Authorization: 'Token test-token' } });
+        const res = await fetch(`${emu.url}${ENVS}/umlaut/revisions/${revision}/download`, {
+          headers: { Authorization: 'Token test-token' },
+        });
         await res.arrayBuffer();
         const header = res.headers.get('content-disposition') ?? '';
         assert.equal(decodeURIComponent(/filename\*=UTF-8''(.+)$/.exec(header)?.[1] ?? ''), name, header);
@@ -114,16 +132,26 @@ describe('emulator revisions and builds', () => {
     it('fails a bad ubiops.yaml, quoting the problem with its position', async () => {
       const { build, files } = await buildOf(
         'bad-yaml',
-        await zipOf({ 'requirements.txt': 'numpy==1.26.4\n', 'ubiops.yaml': 'environment_variables:\n  - lower=1\nfoo: bar\n' }),
+        await zipOf({
+          'requirements.txt': 'numpy==1.26.4\n',
+          'ubiops.yaml': 'environment_variables:\n  - lower=1\nfoo: bar\n',
+        }),
       );
       assert.equal(build.status, 'failed');
       assert.match(build.error_message ?? '', /ubiops\.yaml:\d+:\d+: /);
       assert.ok((build.error_message ?? '').length <= 1024);
-      assert.deepEqual(files.map((f) => f.name), ['requirements.txt', 'ubiops.yaml'], 'a failed build lists the files it found');
+      assert.deepEqual(
+        files.map((f) => f.name),
+        ['requirements.txt', 'ubiops.yaml'],
+        'a failed build lists the files it found',
+      );
     });
 
     it('fails a bad requirements line, and summarises many problems', async () => {
-      const { build } = await buildOf('bad-req', await zipOf({ 'requirements.txt': 'numpy==1.26.4\nbeautifulsoup4 ==> 4.12\n' }));
+      const { build } = await buildOf(
+        'bad-req',
+        await zipOf({ 'requirements.txt': 'numpy==1.26.4\nbeautifulsoup4 ==> 4.12\n' }),
+      );
       assert.equal(build.status, 'failed');
       assert.match(build.error_message ?? '', /requirements\.txt:2:\d+: /);
       const many = Array.from({ length: 30 }, (_, i) => `pkg${i} ==> ${i}`).join('\n');
@@ -149,7 +177,11 @@ describe('emulator revisions and builds', () => {
       form.append('source_environment', 'copy-source');
       const answer = await call(emu, 'POST', `${ENVS}/copy-target/revisions`, { body: form });
       assert.equal(answer.status, 201, answer.text);
-      const build = await call<EnvironmentBuild>(emu, 'GET', buildPath('copy-target', answer.body.revision, answer.body.build));
+      const build = await call<EnvironmentBuild>(
+        emu,
+        'GET',
+        buildPath('copy-target', answer.body.revision, answer.body.build),
+      );
       assert.equal(build.body.status, 'success');
       assert.equal(build.body.trigger, 'Environment file copy');
       const download = await fetch(`${emu.url}${ENVS}/copy-target/revisions/${answer.body.revision}/download`, {
@@ -199,15 +231,31 @@ describe('emulator revisions and builds', () => {
     it('rebuilds a revision with {} or no body', async () => {
       await createEnvironment(emu, 'rebuild-me');
       const up = await upload(emu, 'rebuild-me', await zipOf(GOOD_FILES));
-      const withBody = await call<EnvironmentBuild>(emu, 'POST', `${ENVS}/rebuild-me/revisions/${up.body.revision}/rebuild`, { json: {} });
+      const withBody = await call<EnvironmentBuild>(
+        emu,
+        'POST',
+        `${ENVS}/rebuild-me/revisions/${up.body.revision}/rebuild`,
+        { json: {} },
+      );
       assert.equal(withBody.status, 201);
       assert.equal(withBody.body.trigger, 'Rebuild triggered');
       assert.equal(withBody.body.revision, up.body.revision);
       assert.notEqual(withBody.body.id, up.body.build);
-      const bare = await call<EnvironmentBuild>(emu, 'POST', `${ENVS}/rebuild-me/revisions/${up.body.revision}/rebuild`);
+      const bare = await call<EnvironmentBuild>(
+        emu,
+        'POST',
+        `${ENVS}/rebuild-me/revisions/${up.body.revision}/rebuild`,
+      );
       assert.equal(bare.status, 201);
-      const builds = await call<EnvironmentBuild[]>(emu, 'GET', `${ENVS}/rebuild-me/revisions/${up.body.revision}/builds`);
-      assert.deepEqual(builds.body.map((b) => b.id), [up.body.build, withBody.body.id, bare.body.id]);
+      const builds = await call<EnvironmentBuild[]>(
+        emu,
+        'GET',
+        `${ENVS}/rebuild-me/revisions/${up.body.revision}/builds`,
+      );
+      assert.deepEqual(
+        builds.body.map((b) => b.id),
+        [up.body.build, withBody.body.id, bare.body.id],
+      );
       const detail = await call<EnvironmentDetail>(emu, 'GET', `${ENVS}/rebuild-me`);
       assert.equal(detail.body.latest_build, bare.body.id);
     });
@@ -270,7 +318,11 @@ describe('emulator revisions and builds', () => {
         }
         assert.deepEqual(seen, ['queued', 'building', 'processing', 'success']);
         assert.ok(Date.now() - started >= 1800, 'the whole lifecycle still takes buildSeconds');
-        const rebuilt = await call<EnvironmentBuild>(slow, 'POST', `${ENVS}/staged/revisions/${up.body.revision}/rebuild`);
+        const rebuilt = await call<EnvironmentBuild>(
+          slow,
+          'POST',
+          `${ENVS}/staged/revisions/${up.body.revision}/rebuild`,
+        );
         assert.equal(rebuilt.body.status, 'queued');
         assert.equal(rebuilt.body.size, null, 'the rebuild answer has size, null until known');
       } finally {
@@ -282,7 +334,11 @@ describe('emulator revisions and builds', () => {
       await createEnvironment(emu, 'cancel-processing');
       const up = await upload(emu, 'cancel-processing', await zipOf(GOOD_FILES));
       const path = buildPath('cancel-processing', up.body.revision, up.body.build);
-      await waitFor(async () => (await call<EnvironmentBuild>(emu, 'GET', path)).body.status === 'processing', 1000, 'processing');
+      await waitFor(
+        async () => (await call<EnvironmentBuild>(emu, 'GET', path)).body.status === 'processing',
+        1000,
+        'processing',
+      );
       const answer = await call<EnvironmentBuild>(emu, 'PATCH', path, { json: { status: 'cancelled' } });
       assert.equal(answer.status, 200);
       assert.equal(answer.body.status, 'cancelled_pending');
@@ -292,7 +348,11 @@ describe('emulator revisions and builds', () => {
       // Past the build's own end: the cancel wins, no outcome is produced.
       await new Promise((r) => setTimeout(r, 400));
       assert.equal((await call<EnvironmentBuild>(emu, 'GET', path)).body.status, 'cancelled_pending');
-      await waitFor(async () => (await call<EnvironmentBuild>(emu, 'GET', path)).body.status === 'cancelled', 1500, 'cancelled');
+      await waitFor(
+        async () => (await call<EnvironmentBuild>(emu, 'GET', path)).body.status === 'cancelled',
+        1500,
+        'cancelled',
+      );
       const late = await call(emu, 'PATCH', path, { json: { status: 'cancelled' } });
       assert.equal(late.status, 400);
       const detail = await call<EnvironmentDetail>(emu, 'GET', `${ENVS}/cancel-processing`);
@@ -308,10 +368,18 @@ describe('emulator revisions and builds', () => {
       assert.equal(first.body.size, null);
       const files = await call(emu, 'GET', `${path}/dependency-files`);
       assert.deepEqual(files.body, []);
-      await waitFor(async () => (await call<EnvironmentBuild>(emu, 'GET', path)).body.status === 'processing', 1000, 'processing');
+      await waitFor(
+        async () => (await call<EnvironmentBuild>(emu, 'GET', path)).body.status === 'processing',
+        1000,
+        'processing',
+      );
       const during = await call(emu, 'GET', `${path}/dependency-files`);
       assert.deepEqual(during.body, []);
-      await waitFor(async () => (await call<EnvironmentBuild>(emu, 'GET', path)).body.status === 'success', 2000, 'success');
+      await waitFor(
+        async () => (await call<EnvironmentBuild>(emu, 'GET', path)).body.status === 'success',
+        2000,
+        'success',
+      );
       const after = await call<EnvironmentBuild>(emu, 'GET', path);
       assert.equal(typeof after.body.size, 'number');
     });

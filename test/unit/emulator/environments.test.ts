@@ -42,16 +42,28 @@ describe('emulator environments', () => {
 
     const refusals: [string, Record<string, unknown>, RegExp][] = [
       ['a missing name', { base_environment: 'python3-12' }, /"name"/],
-      ['a 1025-character name', { name: `a${'b'.repeat(1024)}`, base_environment: 'python3-12' }, /at most 1024 characters/],
+      [
+        'a 1025-character name',
+        { name: `a${'b'.repeat(1024)}`, base_environment: 'python3-12' },
+        /at most 1024 characters/,
+      ],
       ['a name with a slash', { name: 'a/b', base_environment: 'python3-12' }, /cannot contain "\/"/],
       ['the name ".."', { name: '..', base_environment: 'python3-12' }, /nor be "\." or "\.\."/],
       ['a name with a control character', { name: 'a\u0001b', base_environment: 'python3-12' }, /control characters/],
-      ['a display name over 1024', { name: 'x-long-display', base_environment: 'python3-12', display_name: 'd'.repeat(1025) }, /1024/],
+      [
+        'a display name over 1024',
+        { name: 'x-long-display', base_environment: 'python3-12', display_name: 'd'.repeat(1025) },
+        /1024/,
+      ],
       ['a duplicate name', { name: 'data-science', base_environment: 'python3-12' }, /already exists/],
       ['a base environment name', { name: 'python3-11', base_environment: 'python3-12' }, /base environment/],
       ['an unknown base', { name: 'x-unknown-base', base_environment: 'python2-7' }, /python2-7/],
       ['a custom environment as base', { name: 'x-custom-base', base_environment: 'data-science' }, /base environment/],
-      ['a description over 400', { name: 'x-long', base_environment: 'python3-12', description: 'd'.repeat(401) }, /400/],
+      [
+        'a description over 400',
+        { name: 'x-long', base_environment: 'python3-12', description: 'd'.repeat(401) },
+        /400/,
+      ],
       ['labels not strings', { name: 'x-labels', base_environment: 'python3-12', labels: { a: 1 } }, /labels/],
       ['labels as an array', { name: 'x-labels2', base_environment: 'python3-12', labels: ['a'] }, /labels/],
     ];
@@ -90,7 +102,10 @@ describe('emulator environments', () => {
       assert.ok(names.includes('python3-12') && names.includes('labelled-a'));
       assert.ok(!names.includes('quickstart'), 'a custom environment of another project leaked in');
       const explicitAll = await call<EnvironmentList[]>(emu, 'GET', `${ENVS}?environment_type=all`);
-      assert.deepEqual(explicitAll.body.map((e) => e.name), names);
+      assert.deepEqual(
+        explicitAll.body.map((e) => e.name),
+        names,
+      );
     });
 
     it('filters on environment_type', async () => {
@@ -107,8 +122,15 @@ describe('emulator environments', () => {
 
     it('filters on labels, any pair matching', async () => {
       const one = await call<EnvironmentList[]>(emu, 'GET', `${ENVS}?labels=team:alpha`);
-      assert.deepEqual(one.body.map((e) => e.name), ['labelled-a']);
-      const either = await call<EnvironmentList[]>(emu, 'GET', `${ENVS}?labels=${encodeURIComponent('team:beta,tier:gold')}`);
+      assert.deepEqual(
+        one.body.map((e) => e.name),
+        ['labelled-a'],
+      );
+      const either = await call<EnvironmentList[]>(
+        emu,
+        'GET',
+        `${ENVS}?labels=${encodeURIComponent('team:beta,tier:gold')}`,
+      );
       assert.deepEqual(either.body.map((e) => e.name).sort(), ['labelled-a', 'labelled-b']);
       const none = await call<EnvironmentList[]>(emu, 'GET', `${ENVS}?labels=team:gamma`);
       assert.deepEqual(none.body, []);
@@ -119,7 +141,10 @@ describe('emulator environments', () => {
     it('filters on supports_request_format', async () => {
       const no = await call<EnvironmentList[]>(emu, 'GET', `${ENVS}?supports_request_format=false`);
       // The seeded environment on a Docker image does not support the request format either.
-      assert.deepEqual(no.body.map((e) => e.name), ['custom-image', 'labelled-b']);
+      assert.deepEqual(
+        no.body.map((e) => e.name),
+        ['custom-image', 'labelled-b'],
+      );
       const yes = await call<EnvironmentList[]>(emu, 'GET', `${ENVS}?supports_request_format=True`);
       assert.ok(yes.body.length > 1 && yes.body.every((e) => e.supports_request_format));
       const bad = await call(emu, 'GET', `${ENVS}?supports_request_format=maybe`);
@@ -235,7 +260,16 @@ describe('emulator environments', () => {
     it('shows every state a user meets', async () => {
       const envs = await call<EnvironmentList[]>(emu, 'GET', `${ENVS}?environment_type=custom`);
       const byName = new Map(envs.body.map((e) => [e.name, e]));
-      for (const name of ['data-science', 'web-scraper', 'nlp-transformers', 'image-tools', 'experiment', 'fraud-detector-v1', 'legacy-reports', 'gpu-training']) {
+      for (const name of [
+        'data-science',
+        'web-scraper',
+        'nlp-transformers',
+        'image-tools',
+        'experiment',
+        'fraud-detector-v1',
+        'legacy-reports',
+        'gpu-training',
+      ]) {
         assert.ok(byName.has(name), name);
       }
       assert.equal(byName.get('fraud-detector-v1')?.implicit, true);
@@ -243,7 +277,11 @@ describe('emulator environments', () => {
 
       const lastBuild = async (env: string): Promise<{ status: string; error_message: string }> => {
         const d = await call<EnvironmentDetail>(emu, 'GET', `${ENVS}/${env}`);
-        const b = await call(emu, 'GET', `${ENVS}/${env}/revisions/${d.body.latest_revision}/builds/${d.body.latest_build}`);
+        const b = await call(
+          emu,
+          'GET',
+          `${ENVS}/${env}/revisions/${d.body.latest_revision}/builds/${d.body.latest_build}`,
+        );
         return b.body;
       };
       assert.equal((await lastBuild('nlp-transformers')).status, 'processing');
@@ -261,7 +299,10 @@ describe('emulator environments', () => {
       assert.match(firstBuilds.body[0].error_message, /requirements\.txt:2/);
 
       const legacy = await call<{ expired: boolean }[]>(emu, 'GET', `${ENVS}/legacy-reports/revisions`);
-      assert.deepEqual(legacy.body.map((r) => r.expired), [true, false]);
+      assert.deepEqual(
+        legacy.body.map((r) => r.expired),
+        [true, false],
+      );
       const ds = await call<unknown[]>(emu, 'GET', `${ENVS}/data-science/revisions`);
       assert.ok(ds.body.length >= 3);
       const refused = await upload(emu, 'fraud-detector-v1', await zipOf(GOOD_FILES));

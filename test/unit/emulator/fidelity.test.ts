@@ -2,16 +2,7 @@ import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Emulator } from '../../../src/emulator';
-import {
-  buildPath,
-  call,
-  createEnvironment,
-  GOOD_FILES,
-  PROJECT,
-  startEmulator,
-  upload,
-  zipOf,
-} from './helpers';
+import { buildPath, call, createEnvironment, GOOD_FILES, PROJECT, startEmulator, upload, zipOf } from './helpers';
 
 // The API reference, kept in the repository (docs/ubiops-api/README.md says where it comes from).
 const REFERENCE = path.resolve(__dirname, '../../../docs/ubiops-api/Environments.md');
@@ -148,9 +139,19 @@ describe('emulator fidelity to the reference examples', () => {
 
   const base = `/projects/${PROJECT}/environments`;
   const cases: [string, string, () => Promise<{ status: number; body: unknown }>, number][] = [
-    ['environment_build_dependencies_list', 'GET dependency-files', () => call(emu, 'GET', `${buildPath(env, revision, build)}/dependency-files`), 200],
+    [
+      'environment_build_dependencies_list',
+      'GET dependency-files',
+      () => call(emu, 'GET', `${buildPath(env, revision, build)}/dependency-files`),
+      200,
+    ],
     ['environment_builds_get', 'GET build', () => call(emu, 'GET', buildPath(env, revision, build)), 200],
-    ['environment_builds_list', 'GET builds', () => call(emu, 'GET', `${base}/${env}/revisions/${revision}/builds`), 200],
+    [
+      'environment_builds_list',
+      'GET builds',
+      () => call(emu, 'GET', `${base}/${env}/revisions/${revision}/builds`),
+      200,
+    ],
     ['environment_revisions_get', 'GET revision', () => call(emu, 'GET', `${base}/${env}/revisions/${revision}`), 200],
     ['environment_revisions_list', 'GET revisions', () => call(emu, 'GET', `${base}/${env}/revisions`), 200],
     ['environments_get', 'GET environment', () => call(emu, 'GET', `${base}/${env}`), 200],
@@ -179,7 +180,11 @@ describe('emulator fidelity to the reference examples', () => {
       const answer = await request();
       assert.equal(answer.status, status, JSON.stringify(answer.body));
       const example = examples.get(operation);
-      assertSameShape(answer.body, operation === 'environment_revisions_rebuild' ? withSize(example) : example, operation);
+      assertSameShape(
+        answer.body,
+        operation === 'environment_revisions_rebuild' ? withSize(example) : example,
+        operation,
+      );
     });
   }
 
@@ -198,10 +203,16 @@ describe('emulator fidelity to the reference examples', () => {
     // The seeded image-tools build stays queued for longer than this test runs.
     const revisions = await call<{ id: string }[]>(emu, 'GET', `${base}/image-tools/revisions`);
     const rev = revisions.body[revisions.body.length - 1].id;
-    const builds = await call<{ id: string; status: string }[]>(emu, 'GET', `${base}/image-tools/revisions/${rev}/builds`);
+    const builds = await call<{ id: string; status: string }[]>(
+      emu,
+      'GET',
+      `${base}/image-tools/revisions/${rev}/builds`,
+    );
     const running = builds.body[builds.body.length - 1];
     assert.equal(running.status, 'queued');
-    const answer = await call(emu, 'PATCH', buildPath('image-tools', rev, running.id), { json: { status: 'cancelled' } });
+    const answer = await call(emu, 'PATCH', buildPath('image-tools', rev, running.id), {
+      json: { status: 'cancelled' },
+    });
     assert.equal(answer.status, 200);
     assertSameShape(answer.body, examples.get('environment_builds_update'), 'environment_builds_update');
   });
@@ -235,7 +246,15 @@ describe('emulator fidelity to the reference examples', () => {
     const answer = await call<Record<string, unknown>[]>(emu, 'GET', '/projects');
     assert.equal(answer.status, 200);
     for (const p of answer.body) {
-      assert.deepEqual(Object.keys(p), ['id', 'name', 'creation_date', 'advanced_permissions', 'credits', 'organization_name', 'labels']);
+      assert.deepEqual(Object.keys(p), [
+        'id',
+        'name',
+        'creation_date',
+        'advanced_permissions',
+        'credits',
+        'organization_name',
+        'labels',
+      ]);
     }
   });
 });

@@ -20,7 +20,7 @@ export async function call<T = any>(
   emulator: Emulator,
   method: string,
   path: string,
-  options: { json?: unknown; body?: RequestInit["body"]; headers?: Record<string, string>; token?: string | null } = {},
+  options: { json?: unknown; body?: RequestInit['body']; headers?: Record<string, string>; token?: string | null } = {},
 ): Promise<Answer<T>> {
   const headers: Record<string, string> = { ...(options.headers ?? {}) };
   if (options.token !== null) {
@@ -40,7 +40,10 @@ export async function call<T = any>(
   return { status: res.status, headers: res.headers, body: parsed as T, text };
 }
 
-export async function zipOf(files: Record<string, string>, top: string | null = 'environment_package'): Promise<Buffer> {
+export async function zipOf(
+  files: Record<string, string>,
+  top: string | null = 'environment_package',
+): Promise<Buffer> {
   const zip = new JSZip();
   for (const [name, content] of Object.entries(files)) {
     zip.file(top ? `${top}/${name}` : name, content);

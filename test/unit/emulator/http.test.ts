@@ -83,7 +83,11 @@ describe('emulator HTTP: auth and errors', () => {
     assert.equal(r.status, 404);
     assert.match(r.body.error, /r-123/);
     const revs = await call<{ id: string }[]>(emu, 'GET', `/projects/${PROJECT}/environments/data-science/revisions`);
-    const b = await call(emu, 'GET', `/projects/${PROJECT}/environments/data-science/revisions/${revs.body[0].id}/builds/b-9`);
+    const b = await call(
+      emu,
+      'GET',
+      `/projects/${PROJECT}/environments/data-science/revisions/${revs.body[0].id}/builds/b-9`,
+    );
     assert.equal(b.status, 404);
     assert.match(b.body.error, /b-9/);
   });
@@ -131,7 +135,11 @@ describe('emulator HTTP: auth and errors', () => {
   });
 
   it('answers 413 to a JSON body over 1 MiB, and keeps serving', async () => {
-    const big = JSON.stringify({ name: 'big', base_environment: 'python3-12', description: 'x'.repeat(1024 * 1024 + 10) });
+    const big = JSON.stringify({
+      name: 'big',
+      base_environment: 'python3-12',
+      description: 'x'.repeat(1024 * 1024 + 10),
+    });
     const answer = await call(emu, 'POST', `/projects/${PROJECT}/environments`, {
       body: big,
       headers: { 'Content-Type': 'application/json' },
@@ -268,7 +276,10 @@ describe('emulator HTTP: auth and errors', () => {
       });
     try {
       assert.equal((await send('/projects', 'GET')).status, 200);
-      assert.equal((await send(`/projects/${PROJECT}/environments/python3-12`, 'PATCH', '{"description": "x"}')).status, 403);
+      assert.equal(
+        (await send(`/projects/${PROJECT}/environments/python3-12`, 'PATCH', '{"description": "x"}')).status,
+        403,
+      );
       const next = await send('/projects', 'GET');
       assert.deepEqual(next, { status: 200, reused: true });
     } finally {
@@ -284,7 +295,13 @@ describe('emulator HTTP: auth and errors', () => {
     const get = (): Promise<number> =>
       new Promise((resolve, reject) => {
         const req = http.get(
-          { host: url.hostname, port: url.port, path: url.pathname, headers: { Authorization: `Token ${TOKEN}` }, agent },
+          {
+            host: url.hostname,
+            port: url.port,
+            path: url.pathname,
+            headers: { Authorization: `Token ${TOKEN}` },
+            agent,
+          },
           (res) => {
             res.resume();
             res.on('end', () => resolve(res.statusCode ?? 0));
@@ -295,10 +312,12 @@ describe('emulator HTTP: auth and errors', () => {
     try {
       const statuses = await Promise.all(Array.from({ length: 1000 }, get));
       assert.equal(statuses.length, 1000);
-      assert.ok(statuses.every((s) => s === 200), `statuses: ${[...new Set(statuses)].join(', ')}`);
+      assert.ok(
+        statuses.every((s) => s === 200),
+        `statuses: ${[...new Set(statuses)].join(', ')}`,
+      );
     } finally {
       agent.destroy();
     }
   });
-
 });

@@ -19,7 +19,10 @@ const q = (environment: string, build?: string): string =>
     : `| environment_name=\`${environment}\` and environment_build_id=\`${build}\``;
 
 /** GET …/logs; timestamps read from the text, so that digits past 2^53 are checked too. */
-async function logs(emulator: Emulator, params: Record<string, string>): Promise<{ status: number; lines: RawLine[]; text: string }> {
+async function logs(
+  emulator: Emulator,
+  params: Record<string, string>,
+): Promise<{ status: number; lines: RawLine[]; text: string }> {
   const search = new URLSearchParams(params).toString();
   const answer = await call<RawLine[]>(emulator, 'GET', `/projects/${PROJECT}/logs?${search}`);
   if (answer.status !== 200) {
@@ -30,7 +33,11 @@ async function logs(emulator: Emulator, params: Record<string, string>): Promise
   return { status: 200, lines: answer.body.map((line, i) => ({ ...line, ns: stamps[i] })), text: answer.text };
 }
 
-async function uploadTo(emulator: Emulator, environment: string, files: Record<string, string>): Promise<{ revision: string; build: string }> {
+async function uploadTo(
+  emulator: Emulator,
+  environment: string,
+  files: Record<string, string>,
+): Promise<{ revision: string; build: string }> {
   await createEnvironment(emulator, environment);
   const answer = await upload(emulator, environment, await zipOf(files));
   assert.equal(answer.status, 201, answer.text);
@@ -52,8 +59,12 @@ describe('emulator: build logs', function () {
     assert.ok(errors.length >= 2, JSON.stringify(lines.map((l) => l.log)));
     assert.match(errors[0].log, /^ERROR: requirements\.txt, line 2: .*==>/);
     assert.match(errors.at(-1)?.log ?? '', /^Build failed: Invalid dependency files/);
-    assert.ok(lines.every((l) => l.metadata.environment_name === 'log-fail' && l.metadata.environment_build_id === build));
-    assert.ok(lines.some((l) => l.metadata.system === true) && lines.every((l) => typeof l.metadata.system === 'boolean'));
+    assert.ok(
+      lines.every((l) => l.metadata.environment_name === 'log-fail' && l.metadata.environment_build_id === build),
+    );
+    assert.ok(
+      lines.some((l) => l.metadata.system === true) && lines.every((l) => typeof l.metadata.system === 'boolean'),
+    );
     // pip never collected anything: it stops at the broken file.
     assert.ok(!lines.some((l) => l.log.startsWith('Collecting')));
   });
@@ -75,7 +86,11 @@ describe('emulator: build logs', function () {
     assert.ok(lines.some((l, i) => i > 0 && l.ns - lines[i - 1].ns === 1n));
     assert.ok(!/"timestamp":"/.test(text));
     const first = lines[0];
-    assert.equal(first.timestamp_str.slice(0, 26), new Date(Number(first.ns / 1_000_000n)).toISOString().slice(0, 23) + String((first.ns % 1_000_000n) / 1000n).padStart(3, '0'));
+    assert.equal(
+      first.timestamp_str.slice(0, 26),
+      new Date(Number(first.ns / 1_000_000n)).toISOString().slice(0, 23) +
+        String((first.ns % 1_000_000n) / 1000n).padStart(3, '0'),
+    );
   });
 
   it('takes start as nanoseconds or ISO 8601 (inclusive) and end (exclusive); limit defaults to 1000', async () => {
@@ -83,21 +98,39 @@ describe('emulator: build logs', function () {
     const all = (await logs(emulator, { query: q('log-range', build) })).lines;
     const mid = all[3];
     const fromNs = (await logs(emulator, { query: q('log-range', build), start: mid.ns.toString() })).lines;
-    assert.deepEqual(fromNs.map((l) => l.ns), all.slice(3).map((l) => l.ns));
+    assert.deepEqual(
+      fromNs.map((l) => l.ns),
+      all.slice(3).map((l) => l.ns),
+    );
     const after = (await logs(emulator, { query: q('log-range', build), start: (mid.ns + 1n).toString() })).lines;
-    assert.deepEqual(after.map((l) => l.ns), all.slice(4).map((l) => l.ns));
+    assert.deepEqual(
+      after.map((l) => l.ns),
+      all.slice(4).map((l) => l.ns),
+    );
     const upTo = (await logs(emulator, { query: q('log-range', build), end: mid.ns.toString() })).lines;
-    assert.deepEqual(upTo.map((l) => l.ns), all.slice(0, 3).map((l) => l.ns));
+    assert.deepEqual(
+      upTo.map((l) => l.ns),
+      all.slice(0, 3).map((l) => l.ns),
+    );
     // ISO 8601 with nanoseconds, and with an offset, name the same instant.
     const ms = mid.ns / 1_000_000n;
     const iso = `${new Date(Number(ms)).toISOString().slice(0, 19)}.${String(mid.ns % 1_000_000_000n).padStart(9, '0')}Z`;
     assert.deepEqual((await logs(emulator, { query: q('log-range', build), start: iso })).lines.length, all.length - 3);
     const shifted = new Date(Number(ms) + 2 * 3600_000).toISOString().slice(0, 19);
     const withOffset = `${shifted}.${String(mid.ns % 1_000_000_000n).padStart(9, '0')}+02:00`;
-    assert.deepEqual((await logs(emulator, { query: q('log-range', build), start: withOffset })).lines.length, all.length - 3);
-    assert.deepEqual((await logs(emulator, { query: q('log-range', build), limit: '2' })).lines.map((l) => l.ns), all.slice(0, 2).map((l) => l.ns));
+    assert.deepEqual(
+      (await logs(emulator, { query: q('log-range', build), start: withOffset })).lines.length,
+      all.length - 3,
+    );
+    assert.deepEqual(
+      (await logs(emulator, { query: q('log-range', build), limit: '2' })).lines.map((l) => l.ns),
+      all.slice(0, 2).map((l) => l.ns),
+    );
     const project = (await logs(emulator, {})).lines;
-    assert.ok(project.some((l) => l.metadata.environment_name === 'web-scraper') && project.some((l) => l.metadata.environment_build_id === build));
+    assert.ok(
+      project.some((l) => l.metadata.environment_name === 'web-scraper') &&
+        project.some((l) => l.metadata.environment_build_id === build),
+    );
   });
 
   it('serves the default 1000 and at most 5000 lines; other limits are 400s', async () => {
@@ -112,18 +145,26 @@ describe('emulator: build logs', function () {
     }
   });
 
-  it('accepts UbiOps\' query form and double quotes; answers 400 with the form for what it does not understand', async () => {
+  it("accepts UbiOps' query form and double quotes; answers 400 with the form for what it does not understand", async () => {
     const { build } = await uploadTo(emulator, 'log-query', GOOD_FILES);
     const exact = await logs(emulator, { query: q('log-query', build) });
     assert.ok(exact.lines.length > 5);
-    const quoted = await logs(emulator, { query: `| environment_name="log-query" and environment_build_id="${build}"` });
+    const quoted = await logs(emulator, {
+      query: `| environment_name="log-query" and environment_build_id="${build}"`,
+    });
     assert.equal(quoted.lines.length, exact.lines.length);
     const byEnv = await logs(emulator, { query: q('log-query') });
     assert.equal(byEnv.lines.length, exact.lines.length);
     const errors = await logs(emulator, { query: `${q('log-query', build)} and level=\`error\`` });
     assert.equal(errors.lines.length, 0);
     assert.equal((await logs(emulator, { query: q('no-such-env') })).lines.length, 0);
-    for (const bad of ['environment_name=`log-query`', '| env=`x`', '| environment_name=`x` or level=`error`', '{app="x"}', '| environment_name=x']) {
+    for (const bad of [
+      'environment_name=`log-query`',
+      '| env=`x`',
+      '| environment_name=`x` or level=`error`',
+      '{app="x"}',
+      '| environment_name=x',
+    ]) {
       const answer = await logs(emulator, { query: bad });
       assert.equal(answer.status, 400, bad);
       assert.match(JSON.parse(answer.text).error, /query/);
@@ -155,7 +196,7 @@ describe('emulator: build logs', function () {
   });
 });
 
-describe('emulator: a running build\'s log', function () {
+describe("emulator: a running build's log", function () {
   this.timeout(30_000);
 
   it('grows while the build runs, never before its last line, and ends with the outcome', async () => {
@@ -167,15 +208,26 @@ describe('emulator: a running build\'s log', function () {
       let start: bigint | undefined;
       let status = 'queued';
       while (!['success', 'failed', 'cancelled'].includes(status)) {
-        const page = await logs(seeded, { query: q('log-live', build), ...(start === undefined ? {} : { start: (start + 1n).toString() }) });
+        const page = await logs(seeded, {
+          query: q('log-live', build),
+          ...(start === undefined ? {} : { start: (start + 1n).toString() }),
+        });
         for (const l of page.lines) {
           assert.ok(seen.length === 0 || l.ns > seen[seen.length - 1], 'new lines come after the last one served');
           seen.push(l.ns);
         }
         start = seen.at(-1) ?? start;
         counts.push(seen.length);
-        const revs = await call<{ id: string }[]>(seeded, 'GET', `/projects/${PROJECT}/environments/log-live/revisions`);
-        const builds = await call<{ status: string }[]>(seeded, 'GET', `/projects/${PROJECT}/environments/log-live/revisions/${revs.body[0].id}/builds`);
+        const revs = await call<{ id: string }[]>(
+          seeded,
+          'GET',
+          `/projects/${PROJECT}/environments/log-live/revisions`,
+        );
+        const builds = await call<{ status: string }[]>(
+          seeded,
+          'GET',
+          `/projects/${PROJECT}/environments/log-live/revisions/${revs.body[0].id}/builds`,
+        );
         status = builds.body[0].status;
         await sleep(100);
       }
@@ -189,14 +241,23 @@ describe('emulator: a running build\'s log', function () {
     }
   });
 
-  it('ends a cancelled build\'s log with its cancellation and drops what it had not written', async () => {
+  it("ends a cancelled build's log with its cancellation and drops what it had not written", async () => {
     const emulator = await startEmulator({ buildSeconds: 30 });
     try {
       const { revision, build } = await uploadTo(emulator, 'log-cancel', GOOD_FILES);
-      await waitFor(async () => (await logs(emulator, { query: q('log-cancel', build) })).lines.length > 0, 5000, 'the first line');
-      const cancel = await call(emulator, 'PATCH', `/projects/${PROJECT}/environments/log-cancel/revisions/${revision}/builds/${build}`, {
-        json: { status: 'cancelled' },
-      });
+      await waitFor(
+        async () => (await logs(emulator, { query: q('log-cancel', build) })).lines.length > 0,
+        5000,
+        'the first line',
+      );
+      const cancel = await call(
+        emulator,
+        'PATCH',
+        `/projects/${PROJECT}/environments/log-cancel/revisions/${revision}/builds/${build}`,
+        {
+          json: { status: 'cancelled' },
+        },
+      );
       assert.equal(cancel.status, 200);
       const lines = (await logs(emulator, { query: q('log-cancel', build) })).lines;
       assert.equal(lines.at(-1)?.log, 'Build cancelled.');

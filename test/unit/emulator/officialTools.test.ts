@@ -32,7 +32,11 @@ async function waitForEnvironment(emu: Emulator, name: string): Promise<{ reques
   }
   for (;;) {
     requests += 1;
-    const build = await call<EnvironmentBuild>(emu, 'GET', buildPath(name, env.body.latest_revision as string, env.body.latest_build));
+    const build = await call<EnvironmentBuild>(
+      emu,
+      'GET',
+      buildPath(name, env.body.latest_revision as string, env.body.latest_build),
+    );
     if (['success', 'failed', 'cancelled'].includes(build.body.status)) {
       return { requests, status: build.body.status };
     }
@@ -49,7 +53,9 @@ describe("emulator and UbiOps' own tools", () => {
 
   describe('fields of the official models', () => {
     it('every environment answer (list, get, create, update) carries base_environment_display_name and system', async () => {
-      const created = await call<EnvironmentList>(emu, 'POST', ENVS, { json: { name: 'models-env', base_environment: 'python3-12' } });
+      const created = await call<EnvironmentList>(emu, 'POST', ENVS, {
+        json: { name: 'models-env', base_environment: 'python3-12' },
+      });
       assert.equal(created.status, 201);
       const updated = await call<EnvironmentDetail>(emu, 'PATCH', `${ENVS}/models-env`, { json: { description: 'x' } });
       const got = await call<EnvironmentDetail>(emu, 'GET', `${ENVS}/models-env`);
@@ -93,7 +99,11 @@ describe("emulator and UbiOps' own tools", () => {
       assert.equal(image.project, PROJECT);
 
       const detail = await call<EnvironmentDetail>(emu, 'GET', `${ENVS}/custom-image`);
-      const build = buildPath('custom-image', detail.body.latest_revision as string, detail.body.latest_build as string);
+      const build = buildPath(
+        'custom-image',
+        detail.body.latest_revision as string,
+        detail.body.latest_build as string,
+      );
       const files = await call<EnvironmentBuildDependency[]>(emu, 'GET', `${build}/dependency-files`);
       assert.deepEqual(
         files.body.map((f) => [f.name, f.content === null]),
@@ -138,15 +148,27 @@ describe("emulator and UbiOps' own tools", () => {
     }
 
     it('takes supports_request_format when given', async () => {
-      const created = await call<EnvironmentList>(emu, 'POST', ENVS, { json: { name: 'image-srf', supports_request_format: true } });
+      const created = await call<EnvironmentList>(emu, 'POST', ENVS, {
+        json: { name: 'image-srf', supports_request_format: true },
+      });
       assert.equal(created.body.supports_request_format, true);
     });
   });
 
   describe('refuses only what UbiOps refuses', () => {
     it('accepts names of 1–1024 characters whatever their characters, and serves them by URL', async () => {
-      for (const name of ['A', 'Upper_Case', '1starts-with-digit', 'with space', 'ümlaut-ñame', 'q?x#y%z', 'n'.repeat(1024)]) {
-        const created = await call<EnvironmentList>(emu, 'POST', ENVS, { json: { name, base_environment: 'python3-11' } });
+      for (const name of [
+        'A',
+        'Upper_Case',
+        '1starts-with-digit',
+        'with space',
+        'ümlaut-ñame',
+        'q?x#y%z',
+        'n'.repeat(1024),
+      ]) {
+        const created = await call<EnvironmentList>(emu, 'POST', ENVS, {
+          json: { name, base_environment: 'python3-11' },
+        });
         assert.equal(created.status, 201, `${name.slice(0, 20)}: ${created.text.slice(0, 200)}`);
         const got = await call<EnvironmentDetail>(emu, 'GET', `${ENVS}/${encodeURIComponent(name)}`);
         assert.equal(got.status, 200);
@@ -166,15 +188,25 @@ describe("emulator and UbiOps' own tools", () => {
       assert.equal(created.status, 201, created.text);
       assert.deepEqual(created.body.labels, labels);
       const updated = await call<EnvironmentDetail>(emu, 'PATCH', `${ENVS}/lenient`, {
-        json: { labels: JSON.parse('{"__proto__": "x", "Ünïcode key": "✓"}'), display_name: 'A display name of 65 characters, over the local rule of 64 ……' },
+        json: {
+          labels: JSON.parse('{"__proto__": "x", "Ünïcode key": "✓"}'),
+          display_name: 'A display name of 65 characters, over the local rule of 64 ……',
+        },
       });
       assert.equal(updated.status, 200, updated.text);
       assert.deepEqual(Object.entries(updated.body.labels ?? {}), [
         ['__proto__', 'x'],
         ['Ünïcode key', '✓'],
       ]);
-      const filtered = await call<EnvironmentList[]>(emu, 'GET', `${ENVS}?labels=${encodeURIComponent('Ünïcode key:✓')}`);
-      assert.deepEqual(filtered.body.map((e) => e.name), ['lenient']);
+      const filtered = await call<EnvironmentList[]>(
+        emu,
+        'GET',
+        `${ENVS}?labels=${encodeURIComponent('Ünïcode key:✓')}`,
+      );
+      assert.deepEqual(
+        filtered.body.map((e) => e.name),
+        ['lenient'],
+      );
       const tooLong = await call(emu, 'PATCH', `${ENVS}/lenient`, { json: { display_name: 'd'.repeat(1025) } });
       assert.equal(tooLong.status, 400);
       assert.match(tooLong.body.error, /1024/);
@@ -247,7 +279,11 @@ describe("emulator and UbiOps' own tools", () => {
     });
 
     const usage = async (env: string, type?: string): Promise<string[][]> => {
-      const answer = await call<EnvironmentUsage[]>(emu, 'GET', `${ENVS}/${env}/usage${type ? `?environment_type=${type}` : ''}`);
+      const answer = await call<EnvironmentUsage[]>(
+        emu,
+        'GET',
+        `${ENVS}/${env}/usage${type ? `?environment_type=${type}` : ''}`,
+      );
       assert.equal(answer.status, 200, answer.text);
       return answer.body.map((u) => [`${u.deployment}/${u.version}`, u.environment]).sort();
     };
@@ -256,7 +292,10 @@ describe("emulator and UbiOps' own tools", () => {
       const all = await usage('python3-12');
       assert.ok(all.some(([v, e]) => v === 'dep-b/v1' && e === 'python3-12'));
       assert.ok(all.some(([v, e]) => v === 'dep-a/v1' && e === 'usage-custom'));
-      assert.ok(all.some(([v, e]) => v === 'churn-model/v1' && e === 'data-science'), 'the seed is counted too');
+      assert.ok(
+        all.some(([v, e]) => v === 'churn-model/v1' && e === 'data-science'),
+        'the seed is counted too',
+      );
       assert.deepEqual(await usage('python3-12', 'all'), all);
       assert.deepEqual(await usage('python3-12', 'base'), [['dep-b/v1', 'python3-12']]);
       const custom = await usage('python3-12', 'custom');

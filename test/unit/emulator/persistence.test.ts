@@ -5,7 +5,18 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { EnvironmentBuild, EnvironmentList } from '../../../src/api/models';
 import { type Emulator } from '../../../src/emulator';
-import { buildPath, call, createEnvironment, GOOD_FILES, PROJECT, sleep, startEmulator, upload, waitFor, zipOf } from './helpers';
+import {
+  buildPath,
+  call,
+  createEnvironment,
+  GOOD_FILES,
+  PROJECT,
+  sleep,
+  startEmulator,
+  upload,
+  waitFor,
+  zipOf,
+} from './helpers';
 
 const ROOT = path.resolve(__dirname, '../../..');
 
@@ -26,7 +37,11 @@ describe('emulator persistence', () => {
     await createEnvironment(emu, 'kept', { labels: { keep: 'yes' } });
     const data = await zipOf(GOOD_FILES);
     const up = await upload(emu, 'kept', data, 'kept.zip');
-    const customBefore = await call<EnvironmentList[]>(emu, 'GET', `/projects/${PROJECT}/environments?environment_type=custom`);
+    const customBefore = await call<EnvironmentList[]>(
+      emu,
+      'GET',
+      `/projects/${PROJECT}/environments?environment_type=custom`,
+    );
     await emu.close();
     emu = undefined;
 
@@ -38,7 +53,11 @@ describe('emulator persistence', () => {
     const kept = await call<EnvironmentList>(emu, 'GET', `/projects/${PROJECT}/environments/kept`);
     assert.equal(kept.status, 200);
     assert.deepEqual(kept.body.labels, { keep: 'yes' });
-    const customAfter = await call<EnvironmentList[]>(emu, 'GET', `/projects/${PROJECT}/environments?environment_type=custom`);
+    const customAfter = await call<EnvironmentList[]>(
+      emu,
+      'GET',
+      `/projects/${PROJECT}/environments?environment_type=custom`,
+    );
     assert.deepEqual(customAfter.body, customBefore.body, 'the seed ran again or state changed');
     const res = await fetch(`${emu.url}/projects/${PROJECT}/environments/kept/revisions/${up.body.revision}/download`, {
       headers: { Authorization: 'Token test-token' },
@@ -61,14 +80,20 @@ describe('emulator persistence', () => {
     const up = await upload(emu, 'resumed', await zipOf(GOOD_FILES));
     await emu.close();
     emu = undefined;
-    const saved = JSON.parse(readFileSync(path.join(dir, 'state.json'), 'utf8')) as { builds: { id: string; status: string }[] };
+    const saved = JSON.parse(readFileSync(path.join(dir, 'state.json'), 'utf8')) as {
+      builds: { id: string; status: string }[];
+    };
     assert.equal(saved.builds.find((b) => b.id === up.body.build)?.status, 'queued');
 
     emu = await startEmulator({ dataDir: dir, buildSeconds: 1 });
     const path_ = buildPath('resumed', up.body.revision, up.body.build);
     const early = await call<EnvironmentBuild>(emu, 'GET', path_);
     assert.ok(['queued', 'building', 'processing'].includes(early.body.status), early.body.status);
-    await waitFor(async () => (await call<EnvironmentBuild>(emu as Emulator, 'GET', path_)).body.status === 'success', 3000, 'success');
+    await waitFor(
+      async () => (await call<EnvironmentBuild>(emu as Emulator, 'GET', path_)).body.status === 'success',
+      3000,
+      'success',
+    );
   });
 
   it('fills the fields an older emulator did not store: system, base_environment_display_name, project details, buildingAt', async () => {
@@ -103,9 +128,16 @@ describe('emulator persistence', () => {
     assert.equal(list.body.find((e) => e.name === 'python3-12')?.base_environment_display_name, null);
     const project = await call(emu, 'GET', `/projects/${PROJECT}`);
     assert.equal(project.status, 200);
-    assert.deepEqual([project.body.credits, project.body.suspended, project.body.suspended_reason, project.body.cors_origins], [null, false, null, []]);
+    assert.deepEqual(
+      [project.body.credits, project.body.suspended, project.body.suspended_reason, project.body.cors_origins],
+      [null, false, null, []],
+    );
     const build = buildPath('older', up.body.revision, up.body.build);
-    await waitFor(async () => (await call<EnvironmentBuild>(emu as Emulator, 'GET', build)).body.status === 'success', 3000, 'success');
+    await waitFor(
+      async () => (await call<EnvironmentBuild>(emu as Emulator, 'GET', build)).body.status === 'success',
+      3000,
+      'success',
+    );
   });
 
   it('finishes a pending cancel after a restart', async () => {
@@ -116,13 +148,19 @@ describe('emulator persistence', () => {
     // Past the queued third of the build: a cancel now is pending.
     const file = path.join(dir, 'state.json');
     await emu.close();
-    const state = JSON.parse(readFileSync(file, 'utf8')) as { builds: { id: string; buildingAt: number; processingAt: number }[] };
+    const state = JSON.parse(readFileSync(file, 'utf8')) as {
+      builds: { id: string; buildingAt: number; processingAt: number }[];
+    };
     const record = state.builds.find((b) => b.id === up.body.build)!;
     record.buildingAt = Date.now() - 2000;
     record.processingAt = Date.now() - 1000;
     writeFileSync(file, JSON.stringify(state));
     emu = await startEmulator({ dataDir: dir, buildSeconds: 30 });
-    await waitFor(async () => (await call<EnvironmentBuild>(emu as Emulator, 'GET', build)).body.status === 'processing', 1000, 'processing');
+    await waitFor(
+      async () => (await call<EnvironmentBuild>(emu as Emulator, 'GET', build)).body.status === 'processing',
+      1000,
+      'processing',
+    );
     const cancel = await call<EnvironmentBuild>(emu, 'PATCH', build, { json: { status: 'cancelled' } });
     assert.equal(cancel.body.status, 'cancelled_pending');
     await emu.close();
@@ -130,7 +168,11 @@ describe('emulator persistence', () => {
     assert.equal(saved.builds.find((b) => b.id === up.body.build)?.status, 'cancelled_pending');
 
     emu = await startEmulator({ dataDir: dir, buildSeconds: 30 });
-    await waitFor(async () => (await call<EnvironmentBuild>(emu as Emulator, 'GET', build)).body.status === 'cancelled', 3000, 'cancelled');
+    await waitFor(
+      async () => (await call<EnvironmentBuild>(emu as Emulator, 'GET', build)).body.status === 'cancelled',
+      3000,
+      'cancelled',
+    );
   });
 
   it('leaves a loadable state whenever it is killed', async function () {
@@ -152,7 +194,10 @@ describe('emulator persistence', () => {
       environments: { name: string }[];
       revisions: { id: string; expired: boolean }[];
     };
-    assert.ok(state.environments.some((e) => e.name.startsWith('churn-')), 'the churn made no progress before the kill');
+    assert.ok(
+      state.environments.some((e) => e.name.startsWith('churn-')),
+      'the churn made no progress before the kill',
+    );
     const zips = new Set(readdirSync(path.join(dir, 'zips')));
     for (const r of state.revisions.filter((x) => !x.expired)) {
       assert.ok(zips.has(`${r.id}.zip`), `revision ${r.id} lost its zip`);

@@ -8,10 +8,13 @@ function get(emulator: Emulator, agent: http.Agent, path: string): Promise<numbe
   const url = new URL(`${emulator.url}${path}`);
   return new Promise((resolve, reject) => {
     http
-      .get({ host: url.hostname, port: url.port, path: url.pathname, agent, headers: { Authorization: `Token ${TOKEN}` } }, (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
-      })
+      .get(
+        { host: url.hostname, port: url.port, path: url.pathname, agent, headers: { Authorization: `Token ${TOKEN}` } },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        },
+      )
       .on('error', reject);
   });
 }

@@ -39,10 +39,20 @@ function environment(fields: Partial<EnvironmentList>): EnvironmentList {
 }
 
 function build(fields: Partial<EnvironmentBuild>): EnvironmentBuild {
-  return { id: 'b1', revision: 'r1', creation_date: '2024-01-01T00:00:00Z', status: 'success', error_message: null, trigger: 'Revision created', size: null, ...fields };
+  return {
+    id: 'b1',
+    revision: 'r1',
+    creation_date: '2024-01-01T00:00:00Z',
+    status: 'success',
+    error_message: null,
+    trigger: 'Revision created',
+    size: null,
+    ...fields,
+  };
 }
 
-const noNullText = (text: string | undefined) => assert.ok(!/null|undefined/.test(text ?? ''), `no "null"/"undefined" in ${text}`);
+const noNullText = (text: string | undefined) =>
+  assert.ok(!/null|undefined/.test(text ?? ''), `no "null"/"undefined" in ${text}`);
 
 describe('what the tree says about environments and builds', () => {
   it('an environment on a custom Docker image is described as such, never as a base environment', () => {
@@ -61,13 +71,19 @@ describe('what the tree says about environments and builds', () => {
     const legacy = environment({ project: null, base_environment: null });
     delete (legacy as Partial<EnvironmentList>).system;
     assert.equal(isBaseEnvironment(legacy), true, 'no system field: a null project');
-    assert.equal(environmentDescription(environment({ system: true, project: null, base_environment: null, display_name: null })), 'base environment · team:data');
+    assert.equal(
+      environmentDescription(environment({ system: true, project: null, base_environment: null, display_name: null })),
+      'base environment · team:data',
+    );
   });
 
   it("a custom environment names its base, with the base's display name in the tooltip", () => {
     assert.match(environmentDescription(environment({})), /^my-env · on python3-12 · team:data$/);
     assert.equal(foundationSentence(environment({})), 'Built on the base environment Python 3.12 (python3-12).');
-    assert.equal(foundationSentence(environment({ base_environment_display_name: null })), 'Built on the base environment python3-12.');
+    assert.equal(
+      foundationSentence(environment({ base_environment_display_name: null })),
+      'Built on the base environment python3-12.',
+    );
   });
 
   it('null display name, description and labels: the name, nothing, no labels', () => {
@@ -93,12 +109,27 @@ describe('what the tree says about environments and builds', () => {
     assert.equal(buildContextValue('cancelled_pending'), 'ubiops.build.cancelled_pending');
     assert.equal(buildContextValue('warming_up'), 'ubiops.build.processing', 'unknown statuses are running');
     // The manifest's cancel menus match these context values and no others.
-    const menus = (manifest.contributes.menus['view/item/context'] as { command: string; when: string }[]).filter((menu) => menu.command === 'ubiops.cancelBuild');
+    const menus = (manifest.contributes.menus['view/item/context'] as { command: string; when: string }[]).filter(
+      (menu) => menu.command === 'ubiops.cancelBuild',
+    );
     assert.ok(menus.length > 0);
     for (const menu of menus) {
       const cancelMenu = new RegExp(/viewItem =~ \/(.*)\//.exec(menu.when)![1]);
-      for (const status of ['queued', 'processing', 'building', 'warming_up', 'cancelled_pending', 'cancelled', 'success', 'failed']) {
-        assert.equal(cancelMenu.test(buildContextValue(status)), isBuildCancellable(status), `${status} in ${menu.when}`);
+      for (const status of [
+        'queued',
+        'processing',
+        'building',
+        'warming_up',
+        'cancelled_pending',
+        'cancelled',
+        'success',
+        'failed',
+      ]) {
+        assert.equal(
+          cancelMenu.test(buildContextValue(status)),
+          isBuildCancellable(status),
+          `${status} in ${menu.when}`,
+        );
       }
     }
   });
@@ -108,7 +139,10 @@ describe('what the tree says about environments and builds', () => {
     assert.equal(buildErrorLine(failed), undefined);
     noNullText(buildDescription(failed));
     assert.match(buildDescription(failed), /^Revision created · /);
-    assert.match(buildDescription(build({ status: 'failed', error_message: 'Could not\n  find requirements' })), /^Could not find requirements · /);
+    assert.match(
+      buildDescription(build({ status: 'failed', error_message: 'Could not\n  find requirements' })),
+      /^Could not find requirements · /,
+    );
     assert.match(buildDescription(build({ size: 2048 })), /2(\.0)? KiB|2 kB|2\.0 KB/);
     noNullText(buildDescription(build({ size: null, error_message: null })));
     assert.equal(buildErrorLine(build({ status: 'success', error_message: 'ignored' })), undefined);

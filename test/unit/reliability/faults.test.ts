@@ -99,24 +99,42 @@ async function browse(s: Scenario, client: UbiOpsClient, parallel: boolean): Pro
   };
   const seen: RevisionSeen[] = [];
   const projects = (await s.op(() => client.listProjects())) ?? [];
-  await each(projects.filter((project) => PROJECTS.includes(project.name)), async (project) => {
-    const environments = (await s.op(() => client.listEnvironments(project.name, { environment_type: 'custom' }))) ?? [];
-    await each(environments, async (environment) => {
-      const loaded = await s.op(() =>
-        Promise.all([client.listRevisions(project.name, environment.name), client.getEnvironment(project.name, environment.name)]),
-      );
-      const revisions = loaded?.[0] ?? [];
-      await each(revisions, async (revision) => {
-        seen.push({ project: project.name, environment: environment.name, revision: revision.id, expired: revision.expired, implicit: environment.implicit });
-        await s.op(() => client.listBuilds(project.name, environment.name, revision.id));
+  await each(
+    projects.filter((project) => PROJECTS.includes(project.name)),
+    async (project) => {
+      const environments =
+        (await s.op(() => client.listEnvironments(project.name, { environment_type: 'custom' }))) ?? [];
+      await each(environments, async (environment) => {
+        const loaded = await s.op(() =>
+          Promise.all([
+            client.listRevisions(project.name, environment.name),
+            client.getEnvironment(project.name, environment.name),
+          ]),
+        );
+        const revisions = loaded?.[0] ?? [];
+        await each(revisions, async (revision) => {
+          seen.push({
+            project: project.name,
+            environment: environment.name,
+            revision: revision.id,
+            expired: revision.expired,
+            implicit: environment.implicit,
+          });
+          await s.op(() => client.listBuilds(project.name, environment.name, revision.id));
+        });
       });
-    });
-  });
+    },
+  );
   return seen;
 }
 
 /** Follows builds with a BuildTracker until each finishes; each build is one operation. */
-async function follow(s: Scenario, client: UbiOpsClient, refs: { ref: BuildRef; build: EnvironmentBuild }[], timeoutMs: number): Promise<Map<string, EnvironmentBuild>> {
+async function follow(
+  s: Scenario,
+  client: UbiOpsClient,
+  refs: { ref: BuildRef; build: EnvironmentBuild }[],
+  timeoutMs: number,
+): Promise<Map<string, EnvironmentBuild>> {
   const tracker = new BuildTracker(
     (ref, signal) => client.getBuild(ref.project, ref.environment, ref.revision, ref.build, { signal }),
     { initialIntervalMs: 200, maxIntervalMs: 600, backoff: 1.5 },
@@ -147,14 +165,28 @@ async function follow(s: Scenario, client: UbiOpsClient, refs: { ref: BuildRef; 
 }
 
 /** Rebuilds `count` revisions whose file is still there; each rebuild is one operation. */
-async function rebuild(s: Scenario, client: UbiOpsClient, revisions: RevisionSeen[], count: number): Promise<{ ref: BuildRef; build: EnvironmentBuild }[]> {
+async function rebuild(
+  s: Scenario,
+  client: UbiOpsClient,
+  revisions: RevisionSeen[],
+  count: number,
+): Promise<{ ref: BuildRef; build: EnvironmentBuild }[]> {
   const candidates = revisions.filter((revision) => !revision.expired && !revision.implicit).slice(0, count);
   assert.equal(candidates.length, count, `${count} revisions can be rebuilt`);
   const started: { ref: BuildRef; build: EnvironmentBuild }[] = [];
   for (const revision of candidates) {
     const build = await s.op(() => client.rebuildRevision(revision.project, revision.environment, revision.revision));
     if (build) {
-      started.push({ ref: { host: client.host, project: revision.project, environment: revision.environment, revision: revision.revision, build: build.id }, build });
+      started.push({
+        ref: {
+          host: client.host,
+          project: revision.project,
+          environment: revision.environment,
+          revision: revision.revision,
+          build: build.id,
+        },
+        build,
+      });
     }
   }
   return started;
@@ -191,7 +223,9 @@ describe('reliability: fault scenarios against the emulator', function () {
       ...rows.map((row) => `| ${row.scenario} | ${row.tried} | ${row.completed} | ${row.failures} | ${row.requests} |`),
     ];
     await writeReport('faults.md', `# Fault scenarios\n\n${lines.join('\n')}\n`);
-    console.log(`\n  Fault scenarios (also in test-results/reliability/faults.md):\n\n${lines.map((line) => `  ${line}`).join('\n')}\n`);
+    console.log(
+      `\n  Fault scenarios (also in test-results/reliability/faults.md):\n\n${lines.map((line) => `  ${line}`).join('\n')}\n`,
+    );
   });
 
   async function emulator(options: EmulatorOptions = {}): Promise<Emulator> {
@@ -216,7 +250,10 @@ describe('reliability: fault scenarios against the emulator', function () {
       assert.ok(limited.length > 0, 'the limit was hit');
       // The server says "reset in N s" (N ≥ 1, at most the 2 s window): the client waits N + 1 s, never less.
       for (const event of limited) {
-        assert.ok(event.retryInMs !== undefined && event.retryInMs >= 2000 && event.retryInMs <= 3600, `waited ${event.retryInMs} ms after a 429`);
+        assert.ok(
+          event.retryInMs !== undefined && event.retryInMs >= 2000 && event.retryInMs <= 3600,
+          `waited ${event.retryInMs} ms after a 429`,
+        );
       }
     } finally {
       await s.close();
@@ -235,16 +272,29 @@ describe('reliability: fault scenarios against the emulator', function () {
       await browse(s, client, false);
       const downloadable = revisions.find((revision) => !revision.expired)!;
       const saved = await s.op(() =>
-        client.downloadRevision(downloadable.project, downloadable.environment, downloadable.revision, { directory: dir }),
+        client.downloadRevision(downloadable.project, downloadable.environment, downloadable.revision, {
+          directory: dir,
+        }),
       );
       // Rebuilds are POSTs: one answered 500 or dropped is not repeated by the client (it may have been acted on);
       // the user sees it and retries with one click. Counted as user-visible failures; tracking must not fail.
       const started: { ref: BuildRef; build: EnvironmentBuild }[] = [];
       for (const revision of revisions.filter((candidate) => !candidate.expired && !candidate.implicit).slice(0, 3)) {
         for (let click = 0; click < 3; click++) {
-          const build = await s.op(() => client.rebuildRevision(revision.project, revision.environment, revision.revision));
+          const build = await s.op(() =>
+            client.rebuildRevision(revision.project, revision.environment, revision.revision),
+          );
           if (build) {
-            started.push({ ref: { host: client.host, project: revision.project, environment: revision.environment, revision: revision.revision, build: build.id }, build });
+            started.push({
+              ref: {
+                host: client.host,
+                project: revision.project,
+                environment: revision.environment,
+                revision: revision.revision,
+                build: build.id,
+              },
+              build,
+            });
             break;
           }
         }
@@ -253,7 +303,9 @@ describe('reliability: fault scenarios against the emulator', function () {
       const finished = await follow(s, client, started, 30_000);
 
       const attempts = s.events.length;
-      const faults = s.events.filter((event) => event.status === 500 || event.status === 503 || event.status === undefined).length;
+      const faults = s.events.filter(
+        (event) => event.status === 500 || event.status === 503 || event.status === undefined,
+      ).length;
       assert.ok(faults > 0, `faults were injected (${faults} of ${attempts} attempts)`);
       const readFailures = s.failureMessages.filter((message) => !message.includes('/rebuild'));
       assert.deepEqual(readFailures, [], 'browsing, the download and tracking never failed');
@@ -286,7 +338,10 @@ describe('reliability: fault scenarios against the emulator', function () {
       await s.op(upload);
       emu.setFaults({});
       const [serverError, dropped] = s.failureMessages;
-      assert.match(serverError, /POST \/projects\/demo-project\/environments\/fault-upload\/revisions failed with 50[03]: .*try again/i);
+      assert.match(
+        serverError,
+        /POST \/projects\/demo-project\/environments\/fault-upload\/revisions failed with 50[03]: .*try again/i,
+      );
       assert.match(dropped, /could not reach 127\.0\.0\.1:\d+ \(the connection was dropped\)/);
       assert.deepEqual(await client.listRevisions('demo-project', 'fault-upload'), [], 'nothing half-created');
 
@@ -298,7 +353,11 @@ describe('reliability: fault scenarios against the emulator', function () {
       emu.setFaults({});
       assert.ok(created, `a retry succeeded (${s.failureMessages.slice(2).join(' | ') || 'first time'})`);
       const revisions = await client.listRevisions('demo-project', 'fault-upload');
-      assert.deepEqual(revisions.map((revision) => revision.id), [created.revision], 'exactly one revision, the one the retry made');
+      assert.deepEqual(
+        revisions.map((revision) => revision.id),
+        [created.revision],
+        'exactly one revision, the one the retry made',
+      );
     } finally {
       Math.random = originalRandom;
       await s.close();
@@ -348,33 +407,66 @@ describe('reliability: fault scenarios against the emulator', function () {
     try {
       const client = s.client(emu.url, { baseDelayMs: 200 });
       await browse(s, client, true);
-      await s.op(() => client.createEnvironment('demo-project', { name: 'survives-restart', base_environment: 'python3-12', labels: { kept: 'yes' } }));
+      await s.op(() =>
+        client.createEnvironment('demo-project', {
+          name: 'survives-restart',
+          base_environment: 'python3-12',
+          labels: { kept: 'yes' },
+        }),
+      );
       const zipPath = path.join(dir, 'restart.zip');
-      await fs.writeFile(zipPath, await new JSZip().file('requirements.txt', 'numpy==1.26.4\n').generateAsync({ type: 'nodebuffer' }));
+      await fs.writeFile(
+        zipPath,
+        await new JSZip().file('requirements.txt', 'numpy==1.26.4\n').generateAsync({ type: 'nodebuffer' }),
+      );
       const created = (await s.op(() => client.uploadRevision('demo-project', 'survives-restart', zipPath)))!;
       const before = await client.listEnvironments('demo-project');
 
       // A build is followed across the outage.
-      const ref: BuildRef = { host: client.host, project: 'demo-project', environment: 'survives-restart', revision: created.revision, build: created.build };
-      const tracking = follow(s, client, [{ ref, build: await client.getBuild('demo-project', 'survives-restart', created.revision, created.build) }], 40_000);
+      const ref: BuildRef = {
+        host: client.host,
+        project: 'demo-project',
+        environment: 'survives-restart',
+        revision: created.revision,
+        build: created.build,
+      };
+      const tracking = follow(
+        s,
+        client,
+        [{ ref, build: await client.getBuild('demo-project', 'survives-restart', created.revision, created.build) }],
+        40_000,
+      );
 
       await emu.close();
       const failed = await s.op(() => client.listProjects());
       assert.equal(failed, undefined);
       const message = s.failureMessages.at(-1)!;
-      assert.match(message, new RegExp(`GET /projects: could not reach 127\\.0\\.0\\.1:${port} \\(connection refused: nothing is listening there\\)`));
+      assert.match(
+        message,
+        new RegExp(
+          `GET /projects: could not reach 127\\.0\\.0\\.1:${port} \\(connection refused: nothing is listening there\\)`,
+        ),
+      );
 
       // A call made while it is down completes once it is back within the retry window.
       const pending = s.op(() => client.listEnvironments('demo-project'));
       await new Promise((resolve) => setTimeout(resolve, 300));
       emu = await emulator({ dataDir, port, buildSeconds: 2 });
       const after = await pending;
-      assert.deepEqual(after?.map((environment) => environment.name), before.map((environment) => environment.name), 'state intact');
+      assert.deepEqual(
+        after?.map((environment) => environment.name),
+        before.map((environment) => environment.name),
+        'state intact',
+      );
 
       const environment = await s.op(() => client.getEnvironment('demo-project', 'survives-restart'));
       assert.deepEqual(environment?.labels, { kept: 'yes' });
       const finished = await tracking;
-      assert.equal(finished.get(created.build)?.status, 'success', 'the build went on after the restart, and was followed to its end');
+      assert.equal(
+        finished.get(created.build)?.status,
+        'success',
+        'the build went on after the restart, and was followed to its end',
+      );
       assert.equal(s.row.failures, 1, 'only the call made while nothing listened failed');
     } finally {
       await s.close();

@@ -39,7 +39,10 @@ describe('input rules: names, labels and descriptions, as typed and as the emula
     assert.deepEqual(parseLabels(' team:data , stage:dev.1 '), { labels: { team: 'data', stage: 'dev.1' } });
     assert.match(parseLabels('team')!.error!, /not a key:value pair/);
     assert.match(parseLabels('team:')!.error!, /not a key:value pair/);
-    assert.match(parseLabels('my team:data')!.error!, /label key "my team" is not allowed\. Label keys and values are 1 to 63 letters/);
+    assert.match(
+      parseLabels('my team:data')!.error!,
+      /label key "my team" is not allowed\. Label keys and values are 1 to 63 letters/,
+    );
     assert.match(parseLabels('team:a:b')!.error!, /value "a:b" of label "team" is not allowed/);
     assert.match(parseLabels('team:<img src=x>')!.error!, /not allowed/);
     assert.match(parseLabels(`k:${'v'.repeat(64)}`)!.error!, /not allowed/);
@@ -74,21 +77,40 @@ describe('input rules: names, labels and descriptions, as typed and as the emula
     ] as const) {
       it(`accepts labels "${text.slice(0, 30)}" (the local rule ${localRuleAccepts ? 'agrees' : 'warns'})`, async () => {
         const parsed = parseLabels(text);
-        assert.equal(parsed.error === undefined, localRuleAccepts, `the local rule ${localRuleAccepts ? 'accepts' : 'warns about'} it`);
+        assert.equal(
+          parsed.error === undefined,
+          localRuleAccepts,
+          `the local rule ${localRuleAccepts ? 'accepts' : 'warns about'} it`,
+        );
         // Send what the user typed as the map the server would get, whatever the local rule thinks of it.
-        const labels = Object.fromEntries(text.split(',').map((pair) => [pair.slice(0, pair.indexOf(':')).trim(), pair.slice(pair.indexOf(':') + 1).trim()]));
+        const labels = Object.fromEntries(
+          text
+            .split(',')
+            .map((pair) => [pair.slice(0, pair.indexOf(':')).trim(), pair.slice(pair.indexOf(':') + 1).trim()]),
+        );
         const name = `labels-${Math.random().toString(36).slice(2, 8)}`;
-        const created = await client.createEnvironment('demo-project', { name, base_environment: 'python3-12', labels });
+        const created = await client.createEnvironment('demo-project', {
+          name,
+          base_environment: 'python3-12',
+          labels,
+        });
         assert.deepEqual(created.labels, labels);
       });
     }
 
-    it('accepts names and display names the local rule warns about, up to the official client\'s 1024', async () => {
+    it("accepts names and display names the local rule warns about, up to the official client's 1024", async () => {
       for (const name of ['My-Env', '2env', 'a'.repeat(65), 'x'.repeat(1024)]) {
         assert.ok(environmentNameProblem(name), `the local rule warns about ${name.slice(0, 20)}`);
-        const created = await client.createEnvironment('demo-project', { name, base_environment: 'python3-12', display_name: 'D'.repeat(65) });
+        const created = await client.createEnvironment('demo-project', {
+          name,
+          base_environment: 'python3-12',
+          display_name: 'D'.repeat(65),
+        });
         assert.equal(created.name, name);
-        assert.ok(displayNameProblem(created.display_name ?? ''), 'the local rule warns about a 65-character display name');
+        assert.ok(
+          displayNameProblem(created.display_name ?? ''),
+          'the local rule warns about a 65-character display name',
+        );
       }
     });
   });
@@ -99,12 +121,17 @@ describe('regressions found by the fuzz suite', () => {
     this.timeout(5_000);
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'ubiops-damaged-'));
     try {
-      const zip = rawZip([{ name: 'requirements.txt', data: Buffer.from('numpy==1.26.4\nrequests>=2\n'), deflate: true }]);
+      const zip = rawZip([
+        { name: 'requirements.txt', data: Buffer.from('numpy==1.26.4\nrequests>=2\n'), deflate: true },
+      ]);
       // The first byte of the deflate block: "invalid code lengths set" inside zlib's write().
       zip[30 + 'requirements.txt'.length] ^= 0xff;
       const zipPath = path.join(dir, 'damaged.zip');
       await fs.writeFile(zipPath, zip);
-      await assert.rejects(extractZip(zipPath, path.join(dir, 'out')), (error: unknown) => error instanceof ExtractError && error.code === 'corrupt');
+      await assert.rejects(
+        extractZip(zipPath, path.join(dir, 'out')),
+        (error: unknown) => error instanceof ExtractError && error.code === 'corrupt',
+      );
     } finally {
       await fs.rm(dir, { recursive: true, force: true });
     }
@@ -112,7 +139,7 @@ describe('regressions found by the fuzz suite', () => {
 });
 
 describe('proposeEnvironmentName', () => {
-  it('makes a valid, free name from a folder\'s name', () => {
+  it("makes a valid, free name from a folder's name", () => {
     const cases: [string, string][] = [
       ['My Model_v2', 'my-model-v2'],
       ['Élan vital', 'elan-vital'],

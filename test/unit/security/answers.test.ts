@@ -15,9 +15,15 @@ describe('security: bounded answers', () => {
   let client: UbiOpsClient;
 
   before(async () => {
-    server = http.createServer((_request, response) => response.writeHead(200, { 'content-type': 'application/json' }).end(body()));
+    server = http.createServer((_request, response) =>
+      response.writeHead(200, { 'content-type': 'application/json' }).end(body()),
+    );
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    client = new UbiOpsClient({ host: `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`, token: 't0k3n-value', retry: { maxAttempts: 1 } });
+    client = new UbiOpsClient({
+      host: `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`,
+      token: 't0k3n-value',
+      retry: { maxAttempts: 1 },
+    });
   });
   after(async () => {
     await client.close();
@@ -25,7 +31,10 @@ describe('security: bounded answers', () => {
   });
 
   async function rejection(promise: Promise<unknown>): Promise<UbiOpsApiError> {
-    const error = await promise.then(() => undefined, (e: unknown) => e);
+    const error = await promise.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     assert.ok(error instanceof UbiOpsApiError, `expected UbiOpsApiError, got ${String(error)}`);
     return error;
   }
@@ -35,7 +44,10 @@ describe('security: bounded answers', () => {
     body = () => text;
     const started = process.cpuUsage();
     const error = await rejection(client.listEnvironments('p'));
-    assert.match(error.message, /GET \/projects\/p\/environments: the answer from 127\.0\.0\.1:\d+ lists more than 20000 items, more than a real list holds/);
+    assert.match(
+      error.message,
+      /GET \/projects\/p\/environments: the answer from 127\.0\.0\.1:\d+ lists more than 20000 items, more than a real list holds/,
+    );
     const cpu = process.cpuUsage(started);
     assert.ok(cpu.user + cpu.system < 5_000_000, 'no million objects were built');
   });
@@ -49,12 +61,24 @@ describe('security: bounded answers', () => {
 
   it('refuses a list whose items are not of the expected shape, naming the item and the field', async () => {
     const cases: [() => Promise<unknown>, string, RegExp][] = [
-      [() => client.listEnvironments('p'), '[{"id":"e1","name":"ok"},{"id":5,"name":"x"}]', /expected a list of environment objects from 127\.0\.0\.1:\d+, but in item 2, its `id` is a number, not a string/],
+      [
+        () => client.listEnvironments('p'),
+        '[{"id":"e1","name":"ok"},{"id":5,"name":"x"}]',
+        /expected a list of environment objects from 127\.0\.0\.1:\d+, but in item 2, its `id` is a number, not a string/,
+      ],
       [() => client.listProjects(), '[{}]', /expected a list of project objects .*, but in item 1, it has no `id`/],
       [() => client.listRevisions('p', 'e'), '[{"id":null}]', /item 1, its `id` is null/],
-      [() => client.listBuilds('p', 'e', 'r'), '[{"id":"b","status":{"nested":true}}]', /item 1, its `status` is an object/],
+      [
+        () => client.listBuilds('p', 'e', 'r'),
+        '[{"id":"b","status":{"nested":true}}]',
+        /item 1, its `status` is an object/,
+      ],
       [() => client.listEnvironmentUsage('p', 'e'), '[{"deployment":"d"}]', /item 1, it has no `version`/],
-      [() => client.listBuildDependencyFiles('p', 'e', 'r', 'b'), '[{"name":"requirements.txt","content":42}]', /item 1, its `content` is a number/],
+      [
+        () => client.listBuildDependencyFiles('p', 'e', 'r', 'b'),
+        '[{"name":"requirements.txt","content":42}]',
+        /item 1, its `content` is a number/,
+      ],
       [() => client.getEnvironment('p', 'e'), '{"id":"e"}', /expected an environment from .*, but it has no `name`/],
     ];
     for (const [call, answer, expected] of cases) {
@@ -67,9 +91,23 @@ describe('security: bounded answers', () => {
 
   it('still accepts real lists: 5,000 full environments, nulls where UbiOps sends them, unknown fields kept', async () => {
     const environment = (i: number) => ({
-      id: `id-${i}`, name: `env-${i}`, display_name: null, base_environment: 'python3-12', project: 'p', creation_date: '2023-03-01T08:32:14.876451Z',
-      last_updated: '2023-03-01T08:32:14.876451Z', description: `${'d'.repeat(300)}, with "quotes", [brackets] and {braces}`, labels: { a: 'b' },
-      gpu_required: false, status: 'active', implicit: false, deprecated: false, hidden: false, supports_request_format: true, system: false, future_field: [1, 2],
+      id: `id-${i}`,
+      name: `env-${i}`,
+      display_name: null,
+      base_environment: 'python3-12',
+      project: 'p',
+      creation_date: '2023-03-01T08:32:14.876451Z',
+      last_updated: '2023-03-01T08:32:14.876451Z',
+      description: `${'d'.repeat(300)}, with "quotes", [brackets] and {braces}`,
+      labels: { a: 'b' },
+      gpu_required: false,
+      status: 'active',
+      implicit: false,
+      deprecated: false,
+      hidden: false,
+      supports_request_format: true,
+      system: false,
+      future_field: [1, 2],
     });
     const list = Array.from({ length: 5_000 }, (_, i) => environment(i));
     body = () => JSON.stringify(list);

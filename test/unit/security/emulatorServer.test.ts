@@ -16,7 +16,13 @@ import { startEmulator, TOKEN } from '../emulator/helpers';
 function withHost(emu: Emulator, host: string, pathName = '/v2.1/projects'): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const req = http.request(
-      { host: '127.0.0.1', port: emu.port, path: pathName, headers: { host, authorization: `Token ${TOKEN}` }, agent: false },
+      {
+        host: '127.0.0.1',
+        port: emu.port,
+        path: pathName,
+        headers: { host, authorization: `Token ${TOKEN}` },
+        agent: false,
+      },
       (res) => {
         let body = '';
         res.on('data', (chunk: Buffer) => (body += chunk.toString()));
@@ -54,7 +60,13 @@ describe('security: the emulator as a local server', () => {
   after(() => emu.close());
 
   it('refuses requests addressed to another host name (DNS rebinding) with 421, /status included', async () => {
-    for (const host of ['evil.example', `evil.example:${emu.port}`, 'rebind.attacker.test:80', '10.0.0.1', '[fe80::1]']) {
+    for (const host of [
+      'evil.example',
+      `evil.example:${emu.port}`,
+      'rebind.attacker.test:80',
+      '10.0.0.1',
+      '[fe80::1]',
+    ]) {
       for (const pathName of ['/v2.1/projects', '/v2.1/status']) {
         const answer = await withHost(emu, host, pathName);
         assert.equal(answer.status, 421, `Host: ${host} ${pathName}`);
@@ -64,15 +76,25 @@ describe('security: the emulator as a local server', () => {
   });
 
   it('answers loopback host names, with or without a port', async () => {
-    for (const host of ['localhost', `localhost:${emu.port}`, `127.0.0.1:${emu.port}`, '127.3.2.1', `[::1]:${emu.port}`, 'LOCALHOST', 'app.localhost']) {
+    for (const host of [
+      'localhost',
+      `localhost:${emu.port}`,
+      `127.0.0.1:${emu.port}`,
+      '127.3.2.1',
+      `[::1]:${emu.port}`,
+      'LOCALHOST',
+      'app.localhost',
+    ]) {
       assert.equal((await withHost(emu, host)).status, 200, `Host: ${host}`);
     }
   });
 
-  it('answers the name or address it was started with, and, bound to every interface, this machine\'s addresses', () => {
+  it("answers the name or address it was started with, and, bound to every interface, this machine's addresses", () => {
     assert.ok(hostAllowed('emulator.internal:8765', 'emulator.internal'));
     assert.ok(!hostAllowed('emulator.internal:8765', '127.0.0.1'));
-    const own = Object.values(os.networkInterfaces()).flat().find((iface) => iface && !iface.internal && iface.family === 'IPv4');
+    const own = Object.values(os.networkInterfaces())
+      .flat()
+      .find((iface) => iface && !iface.internal && iface.family === 'IPv4');
     if (own) {
       assert.ok(hostAllowed(`${own.address}:8765`, '0.0.0.0'));
       assert.ok(!hostAllowed(`${own.address}:8765`, '127.0.0.1'));
@@ -92,12 +114,17 @@ describe('security: the emulator as a local server', () => {
     this.timeout(30_000);
     const banner = async (args: string[]): Promise<string> => {
       const root = path.resolve(__dirname, '../../..');
-      const child = spawn(process.execPath, ['--import', 'tsx', 'src/emulator/cli.ts', '--port', '0', '--no-seed', ...args], { cwd: root });
+      const child = spawn(
+        process.execPath,
+        ['--import', 'tsx', 'src/emulator/cli.ts', '--port', '0', '--no-seed', ...args],
+        { cwd: root },
+      );
       let out = '';
       child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
       try {
         const deadline = Date.now() + 20_000;
-        while (!/Press Ctrl\+C/.test(out) && Date.now() < deadline && child.exitCode === null) await new Promise((r) => setTimeout(r, 50));
+        while (!/Press Ctrl\+C/.test(out) && Date.now() < deadline && child.exitCode === null)
+          await new Promise((r) => setTimeout(r, 50));
         return out;
       } finally {
         child.kill('SIGTERM');

@@ -27,7 +27,10 @@ describe('security: extracting a download', () => {
   };
   const contents = () => (readdirSync(dest, { recursive: true }) as string[]).sort();
   async function refusal(promise: Promise<unknown>): Promise<ExtractError> {
-    const error = await promise.then(() => undefined, (e: unknown) => e);
+    const error = await promise.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     assert.ok(error instanceof ExtractError, `expected an ExtractError, got ${String(error)}`);
     return error;
   }
@@ -45,26 +48,35 @@ describe('security: extracting a download', () => {
   it('puts back a file the user allowed to be overwritten when a later move fails', async () => {
     for (const name of ['a.txt', 'b.txt', 'c.txt']) writeFileSync(path.join(dest, name), `old ${name}`);
     const file = zipOf(['a.txt', 'b.txt', 'c.txt'].map((name) => ({ name, data: Buffer.from(`new ${name}`) })));
-    const error = await refusal(extractZip(file, dest, {
-      onConflict: async (relative) => {
-        if (relative === 'c.txt') {
-          // Something else changes the folder after b.txt was looked at: b.txt becomes a folder.
-          rmSync(path.join(dest, 'b.txt'));
-          mkdirSync(path.join(dest, 'b.txt'));
-          writeFileSync(path.join(dest, 'b.txt', 'keep'), 'keep');
-        }
-        return 'overwrite';
-      },
-    }));
+    const error = await refusal(
+      extractZip(file, dest, {
+        onConflict: async (relative) => {
+          if (relative === 'c.txt') {
+            // Something else changes the folder after b.txt was looked at: b.txt becomes a folder.
+            rmSync(path.join(dest, 'b.txt'));
+            mkdirSync(path.join(dest, 'b.txt'));
+            writeFileSync(path.join(dest, 'b.txt', 'keep'), 'keep');
+          }
+          return 'overwrite';
+        },
+      }),
+    );
     assert.equal(error.code, 'in-the-way');
     assert.equal(readFileSync(path.join(dest, 'a.txt'), 'utf8'), 'old a.txt', 'the overwritten file is back');
     assert.equal(readFileSync(path.join(dest, 'c.txt'), 'utf8'), 'old c.txt');
-    assert.deepEqual(contents(), ['a.txt', 'b.txt', path.join('b.txt', 'keep'), 'c.txt'], 'nothing else is left, no staging folder');
+    assert.deepEqual(
+      contents(),
+      ['a.txt', 'b.txt', path.join('b.txt', 'keep'), 'c.txt'],
+      'nothing else is left, no staging folder',
+    );
   });
 
   it('moves files into place only at the end, leaving no staging folder on success', async () => {
     writeFileSync(path.join(dest, 'a.txt'), 'old');
-    const file = zipOf([{ name: 'top/a.txt', data: Buffer.from('new') }, { name: 'top/sub/b.txt', data: Buffer.from('b') }]);
+    const file = zipOf([
+      { name: 'top/a.txt', data: Buffer.from('new') },
+      { name: 'top/sub/b.txt', data: Buffer.from('b') },
+    ]);
     const result = await extractZip(file, dest, { stripTopFolder: true, onConflict: async () => 'overwrite' });
     assert.deepEqual(result, { written: ['a.txt', 'sub/b.txt'], skipped: [] });
     assert.deepEqual(contents(), ['a.txt', 'sub', path.join('sub', 'b.txt')]);
@@ -90,10 +102,22 @@ describe('security: extracting a download', () => {
   ];
   for (const [name, reason] of refused) {
     it(`refuses an entry named ${JSON.stringify(name)}, saying why, on every system`, async () => {
-      const error = await refusal(extractZip(zipOf([{ name: 'ok.txt', data: Buffer.from('ok') }, { name, data: Buffer.from('x') }]), dest));
+      const error = await refusal(
+        extractZip(
+          zipOf([
+            { name: 'ok.txt', data: Buffer.from('ok') },
+            { name, data: Buffer.from('x') },
+          ]),
+          dest,
+        ),
+      );
       assert.equal(error.code, 'unsafe-entry');
       assert.match(error.message, reason);
-      assert.doesNotMatch(error.message, /[\u202A-\u202E\u2066-\u2069\u200E\u200F\u061C]/, 'the message shows the name as stored, escaped');
+      assert.doesNotMatch(
+        error.message,
+        /[\u202A-\u202E\u2066-\u2069\u200E\u200F\u061C]/,
+        'the message shows the name as stored, escaped',
+      );
       assert.ok(!existsSync(path.join(dest, 'ok.txt')), 'nothing was extracted');
     });
   }

@@ -50,10 +50,16 @@ describe('security: parsers that cannot be crashed', () => {
     assert.equal(problem?.line, 2);
     assert.match(problem!.message, /nested more than 64 levels deep/);
     const large = validateDependencyFile('ubiops.yaml', `# ${'x'.repeat(MAX_YAML_CHARS)}\n`);
-    assert.deepEqual(large.map((p) => [p.code, p.severity]), [['not-checked', 'warning']]);
+    assert.deepEqual(
+      large.map((p) => [p.code, p.severity]),
+      [['not-checked', 'warning']],
+    );
     assert.match(large[0]!.message, /was not checked: it is larger than 256 KiB/);
     const huge = validateDependencyFile('requirements.txt', `numpy\n${'#'.repeat(1024 * 1024)}`);
-    assert.deepEqual(huge.map((p) => p.code), ['not-checked']);
+    assert.deepEqual(
+      huge.map((p) => p.code),
+      ['not-checked'],
+    );
   });
 
   describe('the emulator', () => {
@@ -67,9 +73,16 @@ describe('security: parsers that cannot be crashed', () => {
       await createEnvironment(emu, 'hostile-requirements');
       const up = await upload(emu, 'hostile-requirements', await zipOf({ 'requirements.txt': HOSTILE_REQUIREMENTS }));
       assert.equal(up.status, 201, up.text);
-      const build = await call<EnvironmentBuild>(emu, 'GET', buildPath('hostile-requirements', up.body.revision, up.body.build));
+      const build = await call<EnvironmentBuild>(
+        emu,
+        'GET',
+        buildPath('hostile-requirements', up.body.revision, up.body.build),
+      );
       assert.equal(build.body.status, 'failed');
-      assert.match(build.body.error_message ?? '', /requirements\.txt:1:\d+: This marker nests parentheses more than 500 deep/);
+      assert.match(
+        build.body.error_message ?? '',
+        /requirements\.txt:1:\d+: This marker nests parentheses more than 500 deep/,
+      );
       const status = await call(emu, 'GET', '/status');
       assert.equal(status.status, 200);
     });

@@ -11,7 +11,10 @@ import { UbiOpsApiError, UbiOpsClient } from '../../../src/api';
 const TOKEN = 'a1b2c3d4e5f60718293a4b5c6d7e8f9012345678';
 
 /** A JSON server on `address`; `answer` decides the status and body from the request. */
-async function server(address: string, answer: (request: http.IncomingMessage) => [number, string]): Promise<{ url: (host?: string) => string; close: () => Promise<void> }> {
+async function server(
+  address: string,
+  answer: (request: http.IncomingMessage) => [number, string],
+): Promise<{ url: (host?: string) => string; close: () => Promise<void> }> {
   const s = http.createServer((request, response) => {
     const [status, body] = answer(request);
     response.writeHead(status, { 'content-type': 'application/json' }).end(body);
@@ -46,7 +49,12 @@ describe('security: the token', () => {
     const servers = [await server('127.0.0.2', () => [200, '[]']), await server('127.45.6.7', () => [200, '[]'])];
     try {
       for (const s of servers) {
-        const client = new UbiOpsClient({ host: s.url(), token: TOKEN, network: { proxy: proxyUrl }, retry: { maxAttempts: 1 } });
+        const client = new UbiOpsClient({
+          host: s.url(),
+          token: TOKEN,
+          network: { proxy: proxyUrl },
+          retry: { maxAttempts: 1 },
+        });
         try {
           assert.deepEqual(await client.listProjects(), []);
         } finally {
@@ -67,10 +75,18 @@ describe('security: the token', () => {
       socket.destroy();
     });
     await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
-    const s = await server('127.0.0.1', (request) => [200, JSON.stringify([{ id: 'p', name: String(request.headers.host) }])]);
+    const s = await server('127.0.0.1', (request) => [
+      200,
+      JSON.stringify([{ id: 'p', name: String(request.headers.host) }]),
+    ]);
     try {
       for (const network of [{}, { proxy: `http://127.0.0.1:${(proxy.address() as net.AddressInfo).port}` }]) {
-        const client = new UbiOpsClient({ host: s.url('my-app.localhost'), token: TOKEN, network, retry: { maxAttempts: 1 } });
+        const client = new UbiOpsClient({
+          host: s.url('my-app.localhost'),
+          token: TOKEN,
+          network,
+          retry: { maxAttempts: 1 },
+        });
         try {
           const [project] = await client.listProjects();
           assert.match(project!.name, /^my-app\.localhost:\d+$/);

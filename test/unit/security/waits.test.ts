@@ -32,7 +32,8 @@ describe('security: every wait has an end', () => {
   });
   after(() => new Promise((resolve) => server.close(resolve)));
 
-  const client = (options: Partial<UbiOpsClientOptions> = {}) => new UbiOpsClient({ host: url, token: 'secret-token-1', ...options });
+  const client = (options: Partial<UbiOpsClientOptions> = {}) =>
+    new UbiOpsClient({ host: url, token: 'secret-token-1', ...options });
 
   /** Writes `total` bytes of `body`, one every `everyMs`. */
   function trickle(response: http.ServerResponse, body: string, everyMs: number): void {
@@ -59,11 +60,16 @@ describe('security: every wait has an end', () => {
   }
 
   it('does not wait ten days when a 503 says Retry-After: 864000, nor 119 s for a 429: it fails at once, saying when to try', async () => {
-    for (const [status, retryAfter, said] of [[503, '864000', /unavailable for now; try again in 10 days/], [429, '119', /limiting the request rate; try again in 119 s/]] as const) {
+    for (const [status, retryAfter, said] of [
+      [503, '864000', /unavailable for now; try again in 10 days/],
+      [429, '119', /limiting the request rate; try again in 119 s/],
+    ] as const) {
       let requests = 0;
       handler = (_request, response) => {
         requests++;
-        response.writeHead(status, { 'retry-after': retryAfter, 'content-type': 'application/json' }).end('{"error":"busy"}');
+        response
+          .writeHead(status, { 'retry-after': retryAfter, 'content-type': 'application/json' })
+          .end('{"error":"busy"}');
       };
       const c = client();
       const started = Date.now();

@@ -47,8 +47,15 @@ describe('untrusted text stays text', () => {
       const lines = block.split('\n');
       const fence = /^`{3,}/.exec(lines[1])![0];
       // CommonMark: a backtick fence closes only on a line of at most 3 spaces and at least as many backticks.
-      const closers = lines.slice(2).map((line, index) => (new RegExp(`^ {0,3}\`{${fence.length},}\\s*$`).test(line) ? index : -1)).filter((index) => index >= 0);
-      assert.deepEqual(closers, [lines.length - 4], `only the last fence closes the block around ${JSON.stringify(text)}`);
+      const closers = lines
+        .slice(2)
+        .map((line, index) => (new RegExp(`^ {0,3}\`{${fence.length},}\\s*$`).test(line) ? index : -1))
+        .filter((index) => index >= 0);
+      assert.deepEqual(
+        closers,
+        [lines.length - 4],
+        `only the last fence closes the block around ${JSON.stringify(text)}`,
+      );
       assert.ok(block.includes(`\n${text}\n`), 'the text is inside, unchanged');
       const span = codeSpan(text);
       assert.equal((span.match(/`/g) ?? []).length, 2, 'a code span with no backtick inside cannot be closed early');
@@ -64,7 +71,9 @@ describe('untrusted text stays text', () => {
 describe('every notification goes through inert', () => {
   async function sources(folder: string): Promise<string[]> {
     const entries = await fs.readdir(folder, { withFileTypes: true, recursive: true });
-    return entries.filter((entry) => entry.isFile() && entry.name.endsWith('.ts')).map((entry) => path.join(entry.parentPath, entry.name));
+    return entries
+      .filter((entry) => entry.isFile() && entry.name.endsWith('.ts'))
+      .map((entry) => path.join(entry.parentPath, entry.name));
   }
 
   it('show{Information,Warning,Error}Message, setStatusBarMessage, progress and prompt titles', async () => {
@@ -81,9 +90,10 @@ describe('every notification goes through inert', () => {
         const firstLine = rest.split('\n')[0];
         calls += 1;
         const plainLiteral = /^'(?:[^'\\\n]|\\.)*'\s*[,)]/.test(rest) || /^`[^`$]*`\s*[,)]/.test(rest);
-        const bareL10n = /^vscode\.l10n\.t\('(?:[^'\\\n]|\\.)*'\)\s*[,)]/.test(rest);
+        const bareL10n = /^vscode\.l10n\.t\(\s*'(?:[^'\\\n]|\\.)*',?\s*\)\s*[,)]/.test(rest);
         // A status-bar message may start with the extension's own icon; what it interpolates must be inert.
-        const statusBar = match[1] === 'setStatusBarMessage' && (!firstLine.includes('${') || firstLine.includes('inert('));
+        const statusBar =
+          match[1] === 'setStatusBarMessage' && (!firstLine.includes('${') || firstLine.includes('inert('));
         if (!(rest.startsWith('inert(') || plainLiteral || bareL10n || statusBar)) {
           const line = text.slice(0, match.index).split('\n').length;
           raw.push(`${path.relative(root, file)}:${line}: ${firstLine}`);
