@@ -3,7 +3,8 @@
  * process with a message and a non-zero code rather than a stack trace.
  */
 import { parseArgs } from 'node:util';
-import { DEFAULT_PORT, DEFAULT_TOKEN, type Emulator, type EmulatorOptions, start } from './server';
+import { DEFAULT_PORT, DEFAULT_TOKEN, type Emulator, type EmulatorOptions } from './options';
+import { start } from './server';
 
 const USAGE = `Usage: node dist/emulator.js [options]
 

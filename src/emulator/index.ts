@@ -1,3 +1,4 @@
 /** The local UbiOps emulator: `start()` serves the environment endpoints of API v2.1 on loopback. */
-export { start, DEFAULT_PORT, DEFAULT_TOKEN, DEFAULT_USER } from './server';
-export type { Emulator, EmulatorOptions, EmulatorStats, Faults } from './server';
+export { start } from './server';
+export { DEFAULT_PORT, DEFAULT_TOKEN, DEFAULT_USER } from './options';
+export type { Emulator, EmulatorOptions, EmulatorStats, Faults } from './options';
