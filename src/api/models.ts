@@ -17,24 +17,31 @@ export type KnownBuildStatus =
 /** A build status as received: one of the known ones, or a string we treat as still running. */
 export type BuildStatus = KnownBuildStatus | (string & {});
 
-/** `GET /projects` item (platform notes). */
-export interface Project {
+/** The documented fields of a `GET /projects` item (platform notes). */
+export interface ProjectFields {
   id: string;
   name: string;
   creation_date: string;
   advanced_permissions: boolean;
   organization_name: string;
   labels: Record<string, string>;
+}
+
+/** `GET /projects` item (platform notes). */
+export interface Project extends ProjectFields {
   [field: string]: UnknownField;
 }
 
-/** `GET /projects/{project_name}` (platform notes): a project with its suspension and CORS settings. */
-export interface ProjectDetail extends Project {
+/** The documented fields of `GET /projects/{project_name}` (the emulator's project records have exactly these). */
+export interface ProjectDetailFields extends ProjectFields {
   credits: number | null;
   suspended: boolean;
   suspended_reason: string | null;
   cors_origins: string[];
 }
+
+/** `GET /projects/{project_name}` (platform notes): a project with its suspension and CORS settings. */
+export interface ProjectDetail extends Project, ProjectDetailFields {}
 
 /** `GET /user` (platform notes): the user behind the token. */
 export interface User {

@@ -12,21 +12,13 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { EnvironmentBuildDependency, EnvironmentListFields } from '../api/models';
+import type { EnvironmentBuildDependency, EnvironmentListFields, ProjectDetailFields } from '../api/models';
 
-export interface ProjectRecord {
-  id: string;
-  name: string;
-  creation_date: string;
-  advanced_permissions: boolean;
-  organization_name: string;
-  labels: Record<string, string>;
-  /** `GET /projects/{project_name}` fields; filled with their defaults when a store of an older emulator lacks them. */
-  credits: number | null;
-  suspended: boolean;
-  suspended_reason: string | null;
-  cors_origins: string[];
-}
+/**
+ * The fields of `GET /projects/{project_name}`, plus nothing; those beyond a `GET /projects` item are filled with
+ * their defaults when a store of an older emulator lacks them.
+ */
+export type ProjectRecord = ProjectDetailFields;
 
 /** The fields of `EnvironmentList`, in its order, plus nothing: the record is the answer. */
 export type EnvironmentRecord = EnvironmentListFields;
