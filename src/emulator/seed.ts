@@ -216,7 +216,20 @@ export async function seed(store: Store, runner: BuildRunner, buildSeconds: numb
     return build;
   };
 
-  const requirements = (...lines: string[]): string => `${lines.join('\n')}\n`;
+  /** A revision with one finished build of the same age, as most demo revisions are. */
+  const built = async (
+    ...args: Parameters<typeof revision>
+  ): Promise<{ rev: RevisionRecord; data: Buffer; build: BuildRecord }> => {
+    const r = await revision(...args);
+    const [e, , ago] = args;
+    return { ...r, build: await finished(e, r, ago) };
+  };
+
+  /** The files of a revision: `requirements.txt` of these lines, and `ubiops.yaml` when `yaml`. */
+  const files = (lines: string[], yaml = false): Record<string, string> => ({
+    'requirements.txt': `${lines.join('\n')}\n`,
+    ...(yaml ? { 'ubiops.yaml': UBIOPS_YAML } : {}),
+  });
 
   // Healthy, several revisions, labelled, and used by deployment versions so that deleting it is refused.
   const dataScience = env(DEMO_PROJECT, 'data-science', 'python3-12', 30 * DAY, {
@@ -224,64 +237,26 @@ export async function seed(store: Store, runner: BuildRunner, buildSeconds: numb
     description: 'pandas, scikit-learn and friends for the churn and forecast models',
     labels: { team: 'data', stage: 'production' },
   });
-  const ds1 = await revision(
-    dataScience,
-    { 'requirements.txt': requirements('pandas==2.1.4', 'scikit-learn==1.3.2') },
-    20 * DAY,
-  );
-  await finished(dataScience, ds1, 20 * DAY);
-  const ds2 = await revision(
-    dataScience,
-    {
-      'requirements.txt': requirements('pandas==2.2.2', 'scikit-learn==1.4.2', 'joblib==1.4.2'),
-      'ubiops.yaml': UBIOPS_YAML,
-    },
-    12 * DAY,
-    'data-team@example.com',
-  );
-  await finished(dataScience, ds2, 12 * DAY);
+  await built(dataScience, files(['pandas==2.1.4', 'scikit-learn==1.3.2']), 20 * DAY);
+  const ds2Files = files(['pandas==2.2.2', 'scikit-learn==1.4.2', 'joblib==1.4.2'], true);
+  const ds2 = await built(dataScience, ds2Files, 12 * DAY, 'data-team@example.com');
   await finished(dataScience, ds2, 10 * DAY, TRIGGER_REBUILD);
-  const ds3 = await revision(
-    dataScience,
-    {
-      'requirements.txt': requirements('pandas==2.2.3', 'scikit-learn==1.5.2', 'joblib==1.4.2', 'ubiops==4.12.0'),
-      'ubiops.yaml': UBIOPS_YAML,
-    },
-    3 * DAY,
-  );
-  await finished(dataScience, ds3, 3 * DAY);
+  const ds3Files = files(['pandas==2.2.3', 'scikit-learn==1.5.2', 'joblib==1.4.2', 'ubiops==4.12.0'], true);
+  await built(dataScience, ds3Files, 3 * DAY);
 
   // A failed build (a broken requirements line), then the fix.
   const scraper = env(DEMO_PROJECT, 'web-scraper', 'python3-11', 9 * DAY, { labels: { team: 'growth' } });
-  const sc1 = await revision(
-    scraper,
-    { 'requirements.txt': requirements('requests==2.32.3', 'beautifulsoup4 ==> 4.12') },
-    8 * DAY,
-  );
-  await finished(scraper, sc1, 8 * DAY);
-  const sc2 = await revision(
-    scraper,
-    { 'requirements.txt': requirements('requests==2.32.3', 'beautifulsoup4==4.12.3') },
-    7 * DAY,
-  );
-  await finished(scraper, sc2, 7 * DAY);
+  await built(scraper, files(['requests==2.32.3', 'beautifulsoup4 ==> 4.12']), 8 * DAY);
+  await built(scraper, files(['requests==2.32.3', 'beautifulsoup4==4.12.3']), 7 * DAY);
 
   // Latest build processing, on the real clock.
   const nlp = env(DEMO_PROJECT, 'nlp-transformers', 'python3-12', 6 * DAY, {
     display_name: 'NLP with transformers',
     description: 'Tokenizers and transformer models for the support-ticket classifier',
   });
-  const nlp1 = await revision(
-    nlp,
-    { 'requirements.txt': requirements('transformers==4.44.2', 'tokenizers==0.19.1') },
-    5 * DAY,
-  );
-  await finished(nlp, nlp1, 5 * DAY);
-  const nlp2 = await revision(
-    nlp,
-    { 'requirements.txt': requirements('transformers==4.46.3', 'tokenizers==0.20.3', 'sentencepiece==0.2.0') },
-    MINUTE / 2,
-  );
+  await built(nlp, files(['transformers==4.44.2', 'tokenizers==0.19.1']), 5 * DAY);
+  const nlp2Files = files(['transformers==4.46.3', 'tokenizers==0.20.3', 'sentencepiece==0.2.0']);
+  const nlp2 = await revision(nlp, nlp2Files, MINUTE / 2);
   const processing = runner.create(nlp2.rev, TRIGGER_UPLOAD, longBuild, now - MINUTE / 2);
   processing.status = 'processing';
   processing.buildingAt = now - MINUTE / 3;
@@ -292,19 +267,12 @@ export async function seed(store: Store, runner: BuildRunner, buildSeconds: numb
   const imageTools = env(DEMO_PROJECT, 'image-tools', 'ubuntu22-04-python3-11', HOUR, {
     description: 'OpenCV and Pillow for thumbnailing',
   });
-  const img1 = await revision(
-    imageTools,
-    {
-      'requirements.txt': requirements('opencv-python-headless==4.10.0.84', 'pillow==11.0.0'),
-      'ubiops.yaml': UBIOPS_YAML,
-    },
-    10_000,
-  );
+  const img1 = await revision(imageTools, files(['opencv-python-headless==4.10.0.84', 'pillow==11.0.0'], true), 10_000);
   runner.create(img1.rev, TRIGGER_UPLOAD, longBuild + longBuild / 2, now);
 
   // A cancelled build.
   const experiment = env(DEMO_PROJECT, 'experiment', 'python3-12', 2 * DAY, { labels: { stage: 'experimental' } });
-  const ex1 = await revision(experiment, { 'requirements.txt': requirements('torch==2.5.1') }, 2 * DAY);
+  const ex1 = await revision(experiment, files(['torch==2.5.1']), 2 * DAY);
   const cancelled = runner.create(ex1.rev, TRIGGER_UPLOAD, 4 * MINUTE, now - 2 * DAY);
   cancelled.status = 'cancelled';
   cancelled.error_message = null;
@@ -314,25 +282,21 @@ export async function seed(store: Store, runner: BuildRunner, buildSeconds: numb
     display_name: 'Implicit environment of fraud-detector/v1',
     implicit: true,
   });
-  const im1 = await revision(implicit, { 'requirements.txt': requirements('xgboost==2.1.1') }, 15 * DAY, 'UbiOps');
-  await finished(implicit, im1, 15 * DAY);
+  await built(implicit, files(['xgboost==2.1.1']), 15 * DAY, 'UbiOps');
 
   // An old revision whose file has expired, and a newer one that still has it; on a deprecated base.
   const legacy = env(DEMO_PROJECT, 'legacy-reports', 'python3-9', 120 * DAY, {
     description: 'Monthly PDF reports; still on Python 3.9',
   });
-  const lg1 = await revision(legacy, { 'requirements.txt': requirements('reportlab==3.6.13') }, 100 * DAY, user, true);
-  await finished(legacy, lg1, 100 * DAY);
-  const lg2 = await revision(legacy, { 'requirements.txt': requirements('reportlab==4.2.5') }, 40 * DAY);
-  await finished(legacy, lg2, 40 * DAY);
+  await built(legacy, files(['reportlab==3.6.13']), 100 * DAY, user, true);
+  await built(legacy, files(['reportlab==4.2.5']), 40 * DAY);
 
   // GPU.
   const gpu = env(DEMO_PROJECT, 'gpu-training', 'ubuntu22-04-python3-11-cuda11-7-1', 4 * DAY, {
     display_name: 'GPU training (CUDA 11.7)',
     labels: { team: 'data', hardware: 'gpu' },
   });
-  const gp1 = await revision(gpu, { 'requirements.txt': requirements('torch==2.0.1', 'torchvision==0.15.2') }, 4 * DAY);
-  await finished(gpu, gp1, 4 * DAY);
+  await built(gpu, files(['torch==2.0.1', 'torchvision==0.15.2']), 4 * DAY);
 
   // On a custom Docker image: no base environment, and the nullable fields null. Its build's ubiops.yaml comes
   // without content, as the official models allow.
@@ -342,19 +306,13 @@ export async function seed(store: Store, runner: BuildRunner, buildSeconds: numb
     labels: null,
     supports_request_format: false,
   });
-  const di1 = await revision(
-    dockerImage,
-    { 'requirements.txt': requirements('fastapi==0.115.5'), 'ubiops.yaml': UBIOPS_YAML },
-    8 * DAY,
-  );
-  const diBuild = await finished(dockerImage, di1, 8 * DAY);
+  const { build: diBuild } = await built(dockerImage, files(['fastapi==0.115.5'], true), 8 * DAY);
   diBuild.files = diBuild.files.map((f) => (f.name === 'ubiops.yaml' ? { ...f, content: null } : f));
 
   const quickstart = env(SECOND_PROJECT, 'quickstart', 'python3-12', 40 * DAY, {
     description: 'Where new team members try things',
   });
-  const qs1 = await revision(quickstart, { 'requirements.txt': requirements('numpy==2.1.3') }, 39 * DAY);
-  await finished(quickstart, qs1, 39 * DAY);
+  await built(quickstart, files(['numpy==2.1.3']), 39 * DAY);
   env(SECOND_PROJECT, 'empty', 'python3-11', DAY, { description: 'No file uploaded yet' });
 
   const usedBy = (e: EnvironmentRecord, deployment: string, version: string, status: string): void => {
