@@ -3,28 +3,14 @@ import { createHash, randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as http from 'node:http';
 import * as net from 'node:net';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import JSZip from 'jszip';
 import { RequestEvent, UbiOpsApiError, UbiOpsClient } from '../../../src/api';
-import { Emulator, start } from '../../../src/emulator';
+import { start, type Emulator } from '../../../src/emulator';
+import { useEmulatorSuite } from '../../helpers/emulator';
+import { zipOf } from '../../helpers/zip';
 
 const TOKEN = 'unit-test-token-4f2a';
 const PROJECT = 'demo-project';
-
-async function zipOf(files: Record<string, string | Buffer>, top = 'environment_package'): Promise<Buffer> {
-  const zip = new JSZip();
-  for (const [name, content] of Object.entries(files)) {
-    zip.file(top ? `${top}/${name}` : name, content);
-  }
-  return zip.generateAsync({ type: 'nodebuffer', compression: 'DEFLATE' });
-}
-
-async function writeTemp(dir: string, name: string, data: Buffer): Promise<string> {
-  const file = path.join(dir, name);
-  await fs.writeFile(file, data);
-  return file;
-}
 
 function sha(data: Buffer): string {
   return createHash('sha256').update(data).digest('hex');
@@ -41,39 +27,21 @@ async function rejection<T extends Error = UbiOpsApiError>(promise: Promise<unkn
 }
 
 describe('UbiOpsClient against the emulator', function () {
-  let emulator: Emulator;
-  let client: UbiOpsClient;
-  let events: RequestEvent[];
-  let dir: string;
-
-  before(async () => {
-    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'ubiops-client-'));
-    emulator = await start({ port: 0, tokens: [TOKEN], buildSeconds: 0 });
-    events = [];
-    // The web app hands out tokens with their prefix: the client must send it once.
-    client = new UbiOpsClient({
-      host: emulator.url,
-      token: `Token ${TOKEN}`,
-      onRequest: (event) => events.push(event),
-      retry: { baseDelayMs: 20, maxDelayMs: 100 },
-    });
-  });
-
-  after(async () => {
-    await client?.close();
-    await emulator?.close();
-    await fs.rm(dir, { recursive: true, force: true });
+  // The web app hands out tokens with their prefix: the client must send it once.
+  const lab = useEmulatorSuite({
+    token: TOKEN,
+    tempPrefix: 'ubiops-client-',
+    client: { token: `Token ${TOKEN}`, retry: { baseDelayMs: 20, maxDelayMs: 100 } },
   });
 
   beforeEach(() => {
-    events = [];
-    emulator.setFaults({});
+    lab.emulator.setFaults({});
   });
 
   describe('connection', () => {
     it('reads the service status and the projects', async () => {
-      assert.deepEqual(await client.getStatus(), { status: 'ok' });
-      const projects = await client.listProjects();
+      assert.deepEqual(await lab.client.getStatus(), { status: 'ok' });
+      const projects = await lab.client.listProjects();
       const demo = projects.find((project) => project.name === PROJECT);
       assert.ok(demo, 'the seeded demo project is listed');
       assert.equal(typeof demo.id, 'string');
@@ -81,11 +49,11 @@ describe('UbiOpsClient against the emulator', function () {
     });
 
     it('checks a token: valid with its projects, invalid on 401', async () => {
-      const good = await client.checkToken();
+      const good = await lab.client.checkToken();
       assert.equal(good.valid, true);
       assert.ok(good.projects!.length > 0);
 
-      const wrong = new UbiOpsClient({ host: emulator.url, token: 'not-the-token' });
+      const wrong = new UbiOpsClient({ host: lab.emulator.url, token: 'not-the-token' });
       try {
         assert.deepEqual(await wrong.checkToken(), { valid: false });
         const error = await rejection(wrong.listProjects());
@@ -128,9 +96,9 @@ describe('UbiOpsClient against the emulator', function () {
 
   describe('environments', () => {
     it('lists with the type, label and request-format filters', async () => {
-      const all = await client.listEnvironments(PROJECT);
-      const base = await client.listEnvironments(PROJECT, { environment_type: 'base' });
-      const custom = await client.listEnvironments(PROJECT, { environment_type: 'custom' });
+      const all = await lab.client.listEnvironments(PROJECT);
+      const base = await lab.client.listEnvironments(PROJECT, { environment_type: 'base' });
+      const custom = await lab.client.listEnvironments(PROJECT, { environment_type: 'custom' });
       assert.ok(base.length > 0 && custom.length > 0);
       assert.ok(base.every((environment) => environment.project === null));
       assert.ok(custom.every((environment) => environment.project === PROJECT));
@@ -139,16 +107,16 @@ describe('UbiOpsClient against the emulator', function () {
       const labelled = custom.find((environment) => Object.keys(environment.labels ?? {}).length > 0);
       assert.ok(labelled, 'the seed has a labelled environment');
       const [key, value] = Object.entries(labelled.labels ?? {})[0];
-      const byLabel = await client.listEnvironments(PROJECT, { labels: { [key]: value, nosuch: 'label' } });
+      const byLabel = await lab.client.listEnvironments(PROJECT, { labels: { [key]: value, nosuch: 'label' } });
       assert.ok(byLabel.some((environment) => environment.name === labelled.name));
       assert.ok(byLabel.every((environment) => environment.labels?.[key] === value));
 
-      const supporting = await client.listEnvironments(PROJECT, { supports_request_format: true });
+      const supporting = await lab.client.listEnvironments(PROJECT, { supports_request_format: true });
       assert.ok(supporting.every((environment) => environment.supports_request_format === true));
     });
 
     it('creates, reads, renames, relabels and deletes an environment', async () => {
-      const created = await client.createEnvironment(PROJECT, {
+      const created = await lab.client.createEnvironment(PROJECT, {
         name: 'client-lifecycle',
         base_environment: 'python3-12',
         description: 'made by the client test',
@@ -159,12 +127,12 @@ describe('UbiOpsClient against the emulator', function () {
       assert.equal(created.base_environment, 'python3-12');
       assert.equal(created.project, PROJECT);
 
-      const detail = await client.getEnvironment(PROJECT, 'client-lifecycle');
+      const detail = await lab.client.getEnvironment(PROJECT, 'client-lifecycle');
       assert.equal(detail.id, created.id);
       assert.equal(detail.latest_revision, null);
       assert.equal(detail.active_build, null);
 
-      const renamed = await client.updateEnvironment(PROJECT, 'client-lifecycle', {
+      const renamed = await lab.client.updateEnvironment(PROJECT, 'client-lifecycle', {
         name: 'client-lifecycle-2',
         display_name: 'Lifecycle',
         labels: { stage: 'prod' },
@@ -172,44 +140,44 @@ describe('UbiOpsClient against the emulator', function () {
       assert.equal(renamed.name, 'client-lifecycle-2');
       assert.equal(renamed.display_name, 'Lifecycle');
       assert.deepEqual(renamed.labels, { stage: 'prod' }, 'labels are replaced whole');
-      assert.equal((await rejection(client.getEnvironment(PROJECT, 'client-lifecycle'))).status, 404);
+      assert.equal((await rejection(lab.client.getEnvironment(PROJECT, 'client-lifecycle'))).status, 404);
 
-      assert.deepEqual(await client.listEnvironmentUsage(PROJECT, 'client-lifecycle-2'), []);
-      await client.deleteEnvironment(PROJECT, 'client-lifecycle-2');
-      const gone = await rejection(client.getEnvironment(PROJECT, 'client-lifecycle-2'));
+      assert.deepEqual(await lab.client.listEnvironmentUsage(PROJECT, 'client-lifecycle-2'), []);
+      await lab.client.deleteEnvironment(PROJECT, 'client-lifecycle-2');
+      const gone = await rejection(lab.client.getEnvironment(PROJECT, 'client-lifecycle-2'));
       assert.equal(gone.status, 404);
       assert.match(gone.message, /refresh/);
     });
 
     it('carries the server message of a 400', async () => {
-      await client.createEnvironment(PROJECT, { name: 'client-duplicate', base_environment: 'python3-12' });
+      await lab.client.createEnvironment(PROJECT, { name: 'client-duplicate', base_environment: 'python3-12' });
       const error = await rejection(
-        client.createEnvironment(PROJECT, { name: 'client-duplicate', base_environment: 'python3-12' }),
+        lab.client.createEnvironment(PROJECT, { name: 'client-duplicate', base_environment: 'python3-12' }),
       );
       assert.equal(error.status, 400);
       assert.equal(error.method, 'POST');
       assert.equal(error.path, `/projects/${PROJECT}/environments`);
       assert.ok(error.serverMessage && /client-duplicate/.test(error.serverMessage), error.serverMessage);
       assert.ok(error.message.includes(error.serverMessage!));
-      await client.deleteEnvironment(PROJECT, 'client-duplicate');
+      await lab.client.deleteEnvironment(PROJECT, 'client-duplicate');
     });
 
     it('is refused deleting an environment a deployment version uses, and lists the usage', async () => {
-      await client.createEnvironment(PROJECT, { name: 'client-used', base_environment: 'python3-12' });
-      emulator.addDeploymentVersion(PROJECT, 'client-used', { deployment: 'scorer', version: 'v1' });
-      const usage = await client.listEnvironmentUsage(PROJECT, 'client-used');
+      await lab.client.createEnvironment(PROJECT, { name: 'client-used', base_environment: 'python3-12' });
+      lab.emulator.addDeploymentVersion(PROJECT, 'client-used', { deployment: 'scorer', version: 'v1' });
+      const usage = await lab.client.listEnvironmentUsage(PROJECT, 'client-used');
       assert.deepEqual(
         usage.map((item) => [item.deployment, item.version, item.environment]),
         [['scorer', 'v1', 'client-used']],
       );
-      const error = await rejection(client.deleteEnvironment(PROJECT, 'client-used'));
+      const error = await rejection(lab.client.deleteEnvironment(PROJECT, 'client-used'));
       assert.equal(error.status, 400);
       assert.match(error.serverMessage ?? '', /scorer/);
-      assert.ok((await client.getEnvironment(PROJECT, 'client-used')).id, 'still there');
+      assert.ok((await lab.client.getEnvironment(PROJECT, 'client-used')).id, 'still there');
     });
 
     it('answers 404 with a clear message for an unknown environment', async () => {
-      const error = await rejection(client.getEnvironment(PROJECT, 'no-such-environment'));
+      const error = await rejection(lab.client.getEnvironment(PROJECT, 'no-such-environment'));
       assert.equal(error.status, 404);
       assert.equal(error.path, `/projects/${PROJECT}/environments/no-such-environment`);
       assert.ok(error.serverMessage);
@@ -223,14 +191,14 @@ describe('UbiOpsClient against the emulator', function () {
     let zipPath: string;
 
     before(async () => {
-      await client.createEnvironment(PROJECT, { name: 'client-builds', base_environment: 'python3-12' });
+      await lab.client.createEnvironment(PROJECT, { name: 'client-builds', base_environment: 'python3-12' });
       zip = await zipOf({ 'requirements.txt': requirements, 'ubiops.yaml': ubiopsYaml, 'model.py': 'print(1)\n' });
-      zipPath = await writeTemp(dir, 'my-env.zip', zip);
+      zipPath = await lab.tempFile('my-env.zip', zip);
     });
 
     it('uploads a zip with progress, builds it, and serves its dependency files', async () => {
       const progress: number[] = [];
-      const created = await client.uploadRevision(PROJECT, 'client-builds', zipPath, {
+      const created = await lab.client.uploadRevision(PROJECT, 'client-builds', zipPath, {
         onProgress: ({ bytes, total }) => {
           assert.equal(total, zip.length);
           progress.push(bytes);
@@ -244,37 +212,44 @@ describe('UbiOpsClient against the emulator', function () {
         'progress only grows',
       );
 
-      const revision = await client.getRevision(PROJECT, 'client-builds', created.revision);
+      const revision = await lab.client.getRevision(PROJECT, 'client-builds', created.revision);
       assert.equal(revision.environment, 'client-builds');
       assert.equal(revision.expired, false);
-      assert.ok((await client.listRevisions(PROJECT, 'client-builds')).some((item) => item.id === created.revision));
+      assert.ok(
+        (await lab.client.listRevisions(PROJECT, 'client-builds')).some((item) => item.id === created.revision),
+      );
 
-      const build = await client.getBuild(PROJECT, 'client-builds', created.revision, created.build);
+      const build = await lab.client.getBuild(PROJECT, 'client-builds', created.revision, created.build);
       assert.equal(build.status, 'success');
       assert.equal(build.error_message, '');
       assert.equal(build.trigger, 'Environment file upload');
       assert.ok(typeof build.size === 'number' && build.size > 0);
       assert.deepEqual(
-        (await client.listBuilds(PROJECT, 'client-builds', created.revision)).map((item) => item.id),
+        (await lab.client.listBuilds(PROJECT, 'client-builds', created.revision)).map((item) => item.id),
         [created.build],
       );
 
-      const files = await client.listBuildDependencyFiles(PROJECT, 'client-builds', created.revision, created.build);
+      const files = await lab.client.listBuildDependencyFiles(
+        PROJECT,
+        'client-builds',
+        created.revision,
+        created.build,
+      );
       assert.deepEqual(files.map((file) => [file.name, file.content]).sort(), [
         ['requirements.txt', requirements],
         ['ubiops.yaml', ubiopsYaml],
       ]);
 
-      const environment = await client.getEnvironment(PROJECT, 'client-builds');
+      const environment = await lab.client.getEnvironment(PROJECT, 'client-builds');
       assert.equal(environment.latest_revision, created.revision);
       assert.equal(environment.active_build, created.build);
     });
 
     it('downloads the very bytes uploaded, named by Content-Disposition, without replacing a file', async () => {
-      const { revision } = await client.uploadRevision(PROJECT, 'client-builds', zipPath);
-      const target = await fs.mkdtemp(path.join(dir, 'download-'));
+      const { revision } = await lab.client.uploadRevision(PROJECT, 'client-builds', zipPath);
+      const target = await fs.mkdtemp(path.join(lab.dir, 'download-'));
       const progress: number[] = [];
-      const first = await client.downloadRevision(PROJECT, 'client-builds', revision, {
+      const first = await lab.client.downloadRevision(PROJECT, 'client-builds', revision, {
         directory: target,
         onProgress: ({ bytes }) => progress.push(bytes),
       });
@@ -284,34 +259,34 @@ describe('UbiOpsClient against the emulator', function () {
       assert.equal(sha(await fs.readFile(first.path)), sha(zip));
       assert.equal(progress.at(-1), zip.length);
 
-      const second = await client.downloadRevision(PROJECT, 'client-builds', revision, { directory: target });
+      const second = await lab.client.downloadRevision(PROJECT, 'client-builds', revision, { directory: target });
       assert.equal(second.path, path.join(target, 'my-env (1).zip'));
       assert.deepEqual((await fs.readdir(target)).sort(), ['my-env (1).zip', 'my-env.zip']);
     });
 
     it('reports a failed build for an upload that is not a zip', async () => {
-      const notZip = await writeTemp(dir, 'requirements.zip', Buffer.from('numpy==1.0\n'));
-      const { revision, build } = await client.uploadRevision(PROJECT, 'client-builds', notZip);
-      const result = await client.getBuild(PROJECT, 'client-builds', revision, build);
+      const notZip = await lab.tempFile('requirements.zip', Buffer.from('numpy==1.0\n'));
+      const { revision, build } = await lab.client.uploadRevision(PROJECT, 'client-builds', notZip);
+      const result = await lab.client.getBuild(PROJECT, 'client-builds', revision, build);
       assert.equal(result.status, 'failed');
       assert.match(result.error_message ?? '', /zip/i);
     });
 
     it('copies the files of another environment', async () => {
-      await client.createEnvironment(PROJECT, { name: 'client-copy', base_environment: 'python3-12' });
-      const copied = await client.copyRevision(PROJECT, 'client-copy', 'client-builds');
+      await lab.client.createEnvironment(PROJECT, { name: 'client-copy', base_environment: 'python3-12' });
+      const copied = await lab.client.copyRevision(PROJECT, 'client-copy', 'client-builds');
       assert.equal(copied.success, true);
-      const files = await client.listBuildDependencyFiles(PROJECT, 'client-copy', copied.revision, copied.build);
+      const files = await lab.client.listBuildDependencyFiles(PROJECT, 'client-copy', copied.revision, copied.build);
       assert.ok(files.some((file) => file.name === 'requirements.txt' && file.content === requirements));
     });
 
     it('rebuilds a revision into a new build', async () => {
-      const { revision, build } = await client.uploadRevision(PROJECT, 'client-builds', zipPath);
-      const rebuilt = await client.rebuildRevision(PROJECT, 'client-builds', revision);
+      const { revision, build } = await lab.client.uploadRevision(PROJECT, 'client-builds', zipPath);
+      const rebuilt = await lab.client.rebuildRevision(PROJECT, 'client-builds', revision);
       assert.notEqual(rebuilt.id, build);
       assert.equal(rebuilt.revision, revision);
       assert.equal(rebuilt.trigger, 'Rebuild triggered');
-      const builds = await client.listBuilds(PROJECT, 'client-builds', revision);
+      const builds = await lab.client.listBuilds(PROJECT, 'client-builds', revision);
       assert.deepEqual(builds.map((item) => item.id).sort(), [build, rebuilt.id].sort());
     });
   });
@@ -332,7 +307,7 @@ describe('UbiOpsClient against the emulator', function () {
 
     it('cancels a running build and is refused cancelling a finished one', async () => {
       await slowClient.createEnvironment('demo-project', { name: 'slow', base_environment: 'python3-12' });
-      const zipPath = await writeTemp(dir, 'slow.zip', await zipOf({ 'requirements.txt': 'numpy\n' }));
+      const zipPath = await lab.tempFile('slow.zip', await zipOf({ 'requirements.txt': 'numpy\n' }));
       const { revision, build } = await slowClient.uploadRevision('demo-project', 'slow', zipPath);
       const running = await slowClient.getBuild('demo-project', 'slow', revision, build);
       assert.ok(['queued', 'building', 'processing'].includes(running.status));
@@ -348,13 +323,13 @@ describe('UbiOpsClient against the emulator', function () {
   describe('faults and retries', () => {
     it('waits out a 429 as x-ratelimit-reset says, then succeeds', async function () {
       this.timeout(15_000);
-      emulator.setFaults({ rateLimitPerMinute: 2, rateLimitWindowSeconds: 2 });
-      await client.listProjects();
-      await client.listProjects();
+      lab.emulator.setFaults({ rateLimitPerMinute: 2, rateLimitWindowSeconds: 2 });
+      await lab.client.listProjects();
+      await lab.client.listProjects();
       const started = Date.now();
-      const projects = await client.listProjects();
+      const projects = await lab.client.listProjects();
       assert.ok(projects.length > 0);
-      const limited = events.filter((event) => event.status === 429);
+      const limited = lab.events.filter((event) => event.status === 429);
       assert.ok(limited.length >= 1, 'a 429 was met');
       assert.ok(
         limited[0].retryInMs! >= 1000,
@@ -364,9 +339,9 @@ describe('UbiOpsClient against the emulator', function () {
     });
 
     it('gives up on a rate limit longer than it accepts, saying when to try again', async () => {
-      const impatient = new UbiOpsClient({ host: emulator.url, token: TOKEN, retry: { maxRateLimitWaitMs: 100 } });
+      const impatient = new UbiOpsClient({ host: lab.emulator.url, token: TOKEN, retry: { maxRateLimitWaitMs: 100 } });
       try {
-        emulator.setFaults({ rateLimitPerMinute: 1 });
+        lab.emulator.setFaults({ rateLimitPerMinute: 1 });
         await impatient.listProjects();
         const error = await rejection(impatient.listProjects());
         assert.equal(error.status, 429);
@@ -378,36 +353,36 @@ describe('UbiOpsClient against the emulator', function () {
     });
 
     it('repeats a GET answered with 503 and succeeds', async () => {
-      emulator.setFaults({ errorRate: 1, errorStatuses: [503] });
+      lab.emulator.setFaults({ errorRate: 1, errorStatuses: [503] });
       const flaky = new UbiOpsClient({
-        host: emulator.url,
+        host: lab.emulator.url,
         token: TOKEN,
         retry: { baseDelayMs: 10 },
         onRequest: (event) => {
-          events.push(event);
-          emulator.setFaults({});
+          lab.events.push(event);
+          lab.emulator.setFaults({});
         },
       });
       try {
         assert.ok((await flaky.listEnvironments(PROJECT)).length > 0);
-        assert.equal(events.length, 2);
-        assert.equal(events[0].status, 503);
-        assert.equal(events[1].status, 200);
+        assert.equal(lab.events.length, 2);
+        assert.equal(lab.events[0].status, 503);
+        assert.equal(lab.events[1].status, 200);
       } finally {
         await flaky.close();
       }
     });
 
     it('repeats a GET answered with 500, but never a create answered with 500', async () => {
-      emulator.setFaults({ errorRate: 1, errorStatuses: [500] });
+      lab.emulator.setFaults({ errorRate: 1, errorStatuses: [500] });
       const seen: RequestEvent[] = [];
       const flaky = new UbiOpsClient({
-        host: emulator.url,
+        host: lab.emulator.url,
         token: TOKEN,
         retry: { baseDelayMs: 10 },
         onRequest: (event) => {
           seen.push(event);
-          if (event.method === 'GET') emulator.setFaults({});
+          if (event.method === 'GET') lab.emulator.setFaults({});
         },
       });
       try {
@@ -416,7 +391,7 @@ describe('UbiOpsClient against the emulator', function () {
           seen.map((event) => event.status),
           [500, 200],
         );
-        emulator.setFaults({ errorRate: 1, errorStatuses: [500] });
+        lab.emulator.setFaults({ errorRate: 1, errorStatuses: [500] });
         seen.length = 0;
         const error = await rejection(
           flaky.createEnvironment(PROJECT, { name: 'client-500', base_environment: 'python3-12' }),
@@ -424,55 +399,55 @@ describe('UbiOpsClient against the emulator', function () {
         assert.equal(error.status, 500);
         assert.equal(seen.length, 1, 'a POST answered 500 is not sent again: the server may have acted on it');
       } finally {
-        emulator.setFaults({});
+        lab.emulator.setFaults({});
         await flaky.close();
       }
     });
 
     it('repeats a GET whose connection was dropped', async () => {
-      emulator.setFaults({ dropRate: 1 });
+      lab.emulator.setFaults({ dropRate: 1 });
       const flaky = new UbiOpsClient({
-        host: emulator.url,
+        host: lab.emulator.url,
         token: TOKEN,
         retry: { baseDelayMs: 10 },
         onRequest: (event) => {
-          events.push(event);
-          emulator.setFaults({});
+          lab.events.push(event);
+          lab.emulator.setFaults({});
         },
       });
       try {
         assert.ok((await flaky.listProjects()).length > 0);
-        assert.equal(events[0].status, undefined);
-        assert.ok(events[0].error);
-        assert.equal(events.at(-1)!.status, 200);
+        assert.equal(lab.events[0].status, undefined);
+        assert.ok(lab.events[0].error);
+        assert.equal(lab.events.at(-1)!.status, 200);
       } finally {
         await flaky.close();
       }
     });
 
     it('never sends an upload again once its body started', async () => {
-      await client.createEnvironment(PROJECT, { name: 'client-once', base_environment: 'python3-12' });
-      const zipPath = await writeTemp(dir, 'once.zip', await zipOf({ 'requirements.txt': 'numpy\n' }));
+      await lab.client.createEnvironment(PROJECT, { name: 'client-once', base_environment: 'python3-12' });
+      const zipPath = await lab.tempFile('once.zip', await zipOf({ 'requirements.txt': 'numpy\n' }));
       // 503 is repeated for a GET; an upload whose body has started must not be.
-      emulator.setFaults({ errorRate: 1, errorStatuses: [503] });
-      events = [];
-      const error = await rejection(client.uploadRevision(PROJECT, 'client-once', zipPath));
-      emulator.setFaults({});
+      lab.emulator.setFaults({ errorRate: 1, errorStatuses: [503] });
+      lab.events = [];
+      const error = await rejection(lab.client.uploadRevision(PROJECT, 'client-once', zipPath));
+      lab.emulator.setFaults({});
       assert.equal(error.status, 503);
-      assert.equal(events.filter((event) => event.method === 'POST').length, 1, 'one attempt only');
-      assert.deepEqual(await client.listRevisions(PROJECT, 'client-once'), [], 'nothing half-created');
+      assert.equal(lab.events.filter((event) => event.method === 'POST').length, 1, 'one attempt only');
+      assert.deepEqual(await lab.client.listRevisions(PROJECT, 'client-once'), [], 'nothing half-created');
     });
 
     it('aborts a download mid-way, down to the socket, leaving no file', async function () {
       this.timeout(20_000);
-      await client.createEnvironment(PROJECT, { name: 'client-big', base_environment: 'python3-12' });
+      await lab.client.createEnvironment(PROJECT, { name: 'client-big', base_environment: 'python3-12' });
       const big = await zipOf({ 'requirements.txt': 'numpy\n', 'weights.bin': randomBytes(24 * 1024 * 1024) });
-      const bigPath = await writeTemp(dir, 'big.zip', big);
-      const { revision } = await client.uploadRevision(PROJECT, 'client-big', bigPath);
-      const target = await fs.mkdtemp(path.join(dir, 'abort-'));
+      const bigPath = await lab.tempFile('big.zip', big);
+      const { revision } = await lab.client.uploadRevision(PROJECT, 'client-big', bigPath);
+      const target = await fs.mkdtemp(path.join(lab.dir, 'abort-'));
       const controller = new AbortController();
       const error = await rejection<Error>(
-        client.downloadRevision(PROJECT, 'client-big', revision, {
+        lab.client.downloadRevision(PROJECT, 'client-big', revision, {
           directory: target,
           signal: controller.signal,
           onProgress: ({ bytes }) => {
@@ -487,10 +462,10 @@ describe('UbiOpsClient against the emulator', function () {
     });
 
     it('aborts a call waiting out a rate limit at once', async () => {
-      emulator.setFaults({ rateLimitPerMinute: 1 });
-      await client.listProjects();
+      lab.emulator.setFaults({ rateLimitPerMinute: 1 });
+      await lab.client.listProjects();
       const controller = new AbortController();
-      const pending = client.listProjects({}, { signal: controller.signal });
+      const pending = lab.client.listProjects({}, { signal: controller.signal });
       setTimeout(() => controller.abort(), 100);
       const started = Date.now();
       const error = await rejection<Error>(pending);

@@ -1,8 +1,4 @@
 import assert from 'node:assert/strict';
-import { promises as fs } from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
-import JSZip from 'jszip';
 import {
   BuildLogReader,
   buildLogQuery,
@@ -10,55 +6,28 @@ import {
   type LogLine,
   nanosecondsFromText,
   parseLogsText,
-  RequestEvent,
   toLogLine,
   UbiOpsApiError,
-  UbiOpsClient,
 } from '../../../src/api';
 import { formatLogLine } from '../../../src/documents/logFormat';
-import { start, type Emulator } from '../../../src/emulator';
+import { DEMO_PROJECT as PROJECT, useEmulatorSuite } from '../../helpers/emulator';
 
 const TOKEN = 'logs-token';
-const PROJECT = 'demo-project';
 
 describe('UbiOpsClient: logs against the emulator', function () {
-  let emulator: Emulator;
-  let client: UbiOpsClient;
-  let events: RequestEvent[];
-  let dir: string;
+  const lab = useEmulatorSuite({ token: TOKEN, tempPrefix: 'ubiops-logs-client-' });
   let build: string;
 
   before(async () => {
-    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'ubiops-logs-client-'));
-    emulator = await start({ port: 0, tokens: [TOKEN], buildSeconds: 0 });
-    events = [];
-    client = new UbiOpsClient({ host: emulator.url, token: TOKEN, onRequest: (event) => events.push(event) });
-    await client.createEnvironment(PROJECT, { name: 'paged', base_environment: 'python3-12' });
-    const zip = new JSZip();
-    zip.file(
-      'environment_package/requirements.txt',
-      Array.from({ length: 40 }, (_, i) => `pkg-${i}==2.${i}`).join('\n'),
-    );
-    const file = path.join(dir, 'paged.zip');
-    await fs.writeFile(file, await zip.generateAsync({ type: 'nodebuffer' }));
-    build = (await client.uploadRevision(PROJECT, 'paged', file)).build;
-  });
-
-  after(async () => {
-    await client?.close();
-    await emulator?.close();
-    await fs.rm(dir, { recursive: true, force: true });
-  });
-
-  beforeEach(() => {
-    events = [];
+    const requirements = Array.from({ length: 40 }, (_, i) => `pkg-${i}==2.${i}`).join('\n');
+    build = (await lab.upload('paged', { 'requirements.txt': requirements })).build;
   });
 
   it("reads timestamps past 2^53 exactly, with the query UbiOps' client sends", async () => {
-    const lines = await client.listLogs(PROJECT, { query: buildLogQuery('paged', build), limit: 5000 });
+    const lines = await lab.client.listLogs(PROJECT, { query: buildLogQuery('paged', build), limit: 5000 });
     assert.ok(lines.length > 80);
     const raw = await fetch(
-      `${emulator.url}/projects/${PROJECT}/logs?${new URLSearchParams({ query: buildLogQuery('paged', build), limit: '5000' })}`,
+      `${lab.emulator.url}/projects/${PROJECT}/logs?${new URLSearchParams({ query: buildLogQuery('paged', build), limit: '5000' })}`,
       {
         headers: { Authorization: `Token ${TOKEN}` },
       },
@@ -73,12 +42,12 @@ describe('UbiOpsClient: logs against the emulator', function () {
     assert.ok(new Set(rounded).size < rounded.length, 'the test data has timestamps a number cannot tell apart');
     assert.equal(new Set(lines.map((l) => l.timestamp)).size, lines.length);
     assert.equal(lines[0].metadata.environment_build_id, build);
-    assert.equal(events[0].path.split('?')[0], `/projects/${PROJECT}/logs`);
+    assert.equal(lab.events[0].path.split('?')[0], `/projects/${PROJECT}/logs`);
   });
 
   it('sends start and end as nanoseconds, a Date or ISO text, and limit', async () => {
-    const all = await client.listLogs(PROJECT, { query: buildLogQuery('paged', build), limit: 5000 });
-    const from = await client.listLogs(PROJECT, {
+    const all = await lab.client.listLogs(PROJECT, { query: buildLogQuery('paged', build), limit: 5000 });
+    const from = await lab.client.listLogs(PROJECT, {
       query: buildLogQuery('paged', build),
       start: all[10].timestamp,
       end: all[20].timestamp,
@@ -87,7 +56,7 @@ describe('UbiOpsClient: logs against the emulator', function () {
       from.map((l) => l.log),
       all.slice(10, 20).map((l) => l.log),
     );
-    const byDate = await client.listLogs(PROJECT, {
+    const byDate = await lab.client.listLogs(PROJECT, {
       query: buildLogQuery('paged', build),
       start: new Date(0),
       limit: 3,
@@ -96,7 +65,7 @@ describe('UbiOpsClient: logs against the emulator', function () {
       byDate.map((l) => l.timestamp),
       all.slice(0, 3).map((l) => l.timestamp),
     );
-    const error = await client.listLogs(PROJECT, { query: 'environment_name=`paged`' }).then(
+    const error = await lab.client.listLogs(PROJECT, { query: 'environment_name=`paged`' }).then(
       () => assert.fail('expected a 400'),
       (e: unknown) => e as UbiOpsApiError,
     );
@@ -105,16 +74,16 @@ describe('UbiOpsClient: logs against the emulator', function () {
   });
 
   it("pages through a build's log at every page size without losing or repeating a line", async () => {
-    const all = await client.listLogs(PROJECT, { query: buildLogQuery('paged', build), limit: 5000 });
+    const all = await lab.client.listLogs(PROJECT, { query: buildLogQuery('paged', build), limit: 5000 });
     for (const limit of [1, 2, 3, 7, 50]) {
-      events = [];
-      const read = await client.buildLogReader(PROJECT, 'paged', build, limit).rest();
+      lab.events = [];
+      const read = await lab.client.buildLogReader(PROJECT, 'paged', build, limit).rest();
       assert.deepEqual(
         read.map((l) => l.timestamp),
         all.map((l) => l.timestamp),
         `limit ${limit}`,
       );
-      assert.equal(events.length, Math.floor(all.length / limit) + 1, `one request per page at limit ${limit}`);
+      assert.equal(lab.events.length, Math.floor(all.length / limit) + 1, `one request per page at limit ${limit}`);
     }
   });
 });

@@ -1,12 +1,10 @@
 import assert from 'node:assert/strict';
 import JSZip from 'jszip';
+import { zipOf as sharedZipOf } from '../../helpers/zip';
 import { NotAZipError, readDependencyFilesFromZip, ZipEntryTooLargeError } from '../../../src/archive/zipInspect';
 
-async function zipOf(files: Record<string, string | Uint8Array>): Promise<Uint8Array> {
-  const zip = new JSZip();
-  for (const [path, content] of Object.entries(files)) zip.file(path, content);
-  return zip.generateAsync({ type: 'uint8array', compression: 'DEFLATE' });
-}
+/** The names as they are, no folder added; a plain Uint8Array of its own (not a Buffer's view of a pool). */
+const zipOf = async (files: Record<string, string | Uint8Array>) => new Uint8Array(await sharedZipOf(files, null));
 
 /** Rewrites every declared uncompressed size in the zip, as a zip bomb would, to prove it is not trusted. */
 function lieAboutSizes(data: Uint8Array, size: number): Uint8Array {

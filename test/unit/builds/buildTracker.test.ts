@@ -1,42 +1,20 @@
 import assert from 'node:assert/strict';
-import { promises as fs } from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import * as net from 'node:net';
-import JSZip from 'jszip';
-import { RequestEvent, UbiOpsClient, type EnvironmentBuild } from '../../../src/api';
+import { UbiOpsClient, type EnvironmentBuild, type RequestEvent } from '../../../src/api';
 import { BuildTracker, type BuildRef } from '../../../src/builds/buildTracker';
-import { start, type Emulator } from '../../../src/emulator';
+import { start } from '../../../src/emulator';
+import { DEMO_PROJECT as PROJECT, useEmulatorSuite } from '../../helpers/emulator';
+import { zipOf } from '../../helpers/zip';
 
 const TOKEN = 'tracker-token';
-const PROJECT = 'demo-project';
 
 describe('BuildTracker against the emulator', function () {
   this.timeout(20_000);
-  let emulator: Emulator;
-  let client: UbiOpsClient;
-  let events: RequestEvent[];
-  let dir: string;
-
-  before(async () => {
-    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'ubiops-tracker-'));
-    emulator = await start({ port: 0, tokens: [TOKEN], buildSeconds: 1.2, seed: true });
-    client = new UbiOpsClient({ host: emulator.url, token: TOKEN, onRequest: (event) => events.push(event) });
-  });
-
-  after(async () => {
-    await client?.close();
-    await emulator?.close();
-    await fs.rm(dir, { recursive: true, force: true });
-  });
-
-  beforeEach(() => {
-    events = [];
-  });
+  const lab = useEmulatorSuite({ token: TOKEN, tempPrefix: 'ubiops-tracker-', emulator: { buildSeconds: 1.2 } });
 
   function tracker(): BuildTracker {
     return new BuildTracker(
-      (ref, signal) => client.getBuild(ref.project, ref.environment, ref.revision, ref.build, { signal }),
+      (ref, signal) => lab.client.getBuild(ref.project, ref.environment, ref.revision, ref.build, { signal }),
       { initialIntervalMs: 100, maxIntervalMs: 400, backoff: 2 },
     );
   }
@@ -45,27 +23,19 @@ describe('BuildTracker against the emulator', function () {
     environment: string,
     files: Record<string, string>,
   ): Promise<{ ref: BuildRef; build: EnvironmentBuild }> {
-    await client.createEnvironment(PROJECT, { name: environment, base_environment: 'python3-12' });
-    const zip = new JSZip();
-    for (const [name, content] of Object.entries(files)) {
-      zip.file(`environment_package/${name}`, content);
-    }
-    const file = path.join(dir, `${environment}.zip`);
-    await fs.writeFile(file, await zip.generateAsync({ type: 'nodebuffer' }));
-    const created = await client.uploadRevision(PROJECT, environment, file);
-    const ref = { host: client.host, project: PROJECT, environment, revision: created.revision, build: created.build };
-    return { ref, build: await client.getBuild(PROJECT, environment, created.revision, created.build) };
+    const ref = await lab.upload(environment, files);
+    return { ref, build: await lab.client.getBuild(PROJECT, environment, ref.revision, ref.build) };
   }
 
   function buildPolls(): RequestEvent[] {
-    return events.filter((event) => event.method === 'GET' && /\/builds\/[^/]+$/.test(event.path));
+    return lab.events.filter((event) => event.method === 'GET' && /\/builds\/[^/]+$/.test(event.path));
   }
 
   it('follows builds to success and to failure, then stops asking', async () => {
     const good = await upload('tracked-good', { 'requirements.txt': 'numpy==1.26.4\n' });
     const bad = await upload('tracked-bad', { 'requirements.txt': 'numpy==\n' });
     assert.ok(['queued', 'building', 'processing'].includes(good.build.status));
-    events = [];
+    lab.events = [];
 
     const followed = tracker();
     const updates: string[] = [];
@@ -97,12 +67,12 @@ describe('BuildTracker against the emulator', function () {
 
     // Only the followed builds were asked about, and nothing after they finished.
     const polls = buildPolls();
-    assert.equal(polls.length, events.length, 'only build GETs were sent');
+    assert.equal(polls.length, lab.events.length, 'only build GETs were sent');
     const asked = new Set(polls.map((event) => event.path.split('/').pop()));
     assert.deepEqual([...asked].sort(), [good.ref.build, bad.ref.build].sort());
-    const before = events.length;
+    const before = lab.events.length;
     await new Promise((resolve) => setTimeout(resolve, 600));
-    assert.equal(events.length, before, 'nothing polls once no build runs');
+    assert.equal(lab.events.length, before, 'nothing polls once no build runs');
     followed.dispose();
   });
 
@@ -115,11 +85,11 @@ describe('BuildTracker against the emulator', function () {
     followed.follow(ref, build);
     // Cancel once the build has started: the emulator then answers cancelled_pending for a second.
     const deadline = Date.now() + 5000;
-    while ((await client.getBuild(PROJECT, ref.environment, ref.revision, ref.build)).status !== 'processing') {
+    while ((await lab.client.getBuild(PROJECT, ref.environment, ref.revision, ref.build)).status !== 'processing') {
       assert.ok(Date.now() < deadline, 'the build reached processing');
       await new Promise((resolve) => setTimeout(resolve, 30));
     }
-    const cancelled = await client.cancelBuild(PROJECT, ref.environment, ref.revision, ref.build);
+    const cancelled = await lab.client.cancelBuild(PROJECT, ref.environment, ref.revision, ref.build);
     assert.equal(cancelled.status, 'cancelled_pending');
     await new Promise((resolve) => setTimeout(resolve, 300));
     assert.equal(followed.running.length, 1, 'cancelled_pending is still running');
@@ -135,9 +105,7 @@ describe('BuildTracker against the emulator', function () {
     const times: number[] = [];
     try {
       await slowClient.createEnvironment(PROJECT, { name: 'long-build', base_environment: 'python3-12' });
-      const zip = new JSZip().file('requirements.txt', 'numpy\n');
-      const file = path.join(dir, 'long.zip');
-      await fs.writeFile(file, await zip.generateAsync({ type: 'nodebuffer' }));
+      const file = await lab.tempFile('long.zip', await zipOf({ 'requirements.txt': 'numpy\n' }, null));
       const created = await slowClient.uploadRevision(PROJECT, 'long-build', file);
       const followed = new BuildTracker(
         (ref, signal) => {
@@ -189,7 +157,7 @@ describe('BuildTracker against the emulator', function () {
       const followed = new BuildTracker(
         (ref, signal) => {
           asked.push(ref.build);
-          const owner = ref.host === silentHost ? silentClient : client;
+          const owner = ref.host === silentHost ? silentClient : lab.client;
           return owner.getBuild(ref.project, ref.environment, ref.revision, ref.build, { signal });
         },
         { initialIntervalMs: 100, maxIntervalMs: 200, backoff: 2 },
@@ -234,7 +202,7 @@ describe('BuildTracker against the emulator', function () {
     const followed = tracker();
     const lost = new Promise<unknown>((resolve) => followed.onDidLose(({ error }) => resolve(error)));
     followed.follow(ref, build);
-    await client.deleteEnvironment(PROJECT, 'tracked-gone');
+    await lab.client.deleteEnvironment(PROJECT, 'tracked-gone');
     const error = (await lost) as { status?: number };
     assert.equal(error.status, 404);
     assert.equal(followed.running.length, 0);

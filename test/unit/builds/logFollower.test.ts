@@ -1,56 +1,31 @@
 import assert from 'node:assert/strict';
-import { promises as fs } from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
-import JSZip from 'jszip';
-import { buildLogQuery, RequestEvent, UbiOpsClient, type LogLine } from '../../../src/api';
+import { buildLogQuery, type LogLine, type RequestEvent } from '../../../src/api';
 import { BuildTracker, type BuildRef } from '../../../src/builds/buildTracker';
 import { LogFollower } from '../../../src/builds/logFollower';
-import { start, type Emulator } from '../../../src/emulator';
+import { DEMO_PROJECT as PROJECT, useEmulatorSuite } from '../../helpers/emulator';
 
-const TOKEN = 'follower-token';
-const PROJECT = 'demo-project';
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 describe('LogFollower against the emulator', function () {
   this.timeout(20_000);
-  let emulator: Emulator;
-  let client: UbiOpsClient;
-  let events: RequestEvent[];
-  let dir: string;
-
-  before(async () => {
-    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'ubiops-follower-'));
-    emulator = await start({ port: 0, tokens: [TOKEN], buildSeconds: 2 });
-    events = [];
-    client = new UbiOpsClient({ host: emulator.url, token: TOKEN, onRequest: (event) => events.push(event) });
-  });
-
-  after(async () => {
-    await client?.close();
-    await emulator?.close();
-    await fs.rm(dir, { recursive: true, force: true });
+  const lab = useEmulatorSuite({
+    token: 'follower-token',
+    tempPrefix: 'ubiops-follower-',
+    emulator: { buildSeconds: 2 },
   });
 
   function tracker(): BuildTracker {
     return new BuildTracker(
-      (ref, signal) => client.getBuild(ref.project, ref.environment, ref.revision, ref.build, { signal }),
+      (ref, signal) => lab.client.getBuild(ref.project, ref.environment, ref.revision, ref.build, { signal }),
       { initialIntervalMs: 100, maxIntervalMs: 200, backoff: 1.5 },
     );
   }
 
-  async function upload(environment: string, requirements: string): Promise<BuildRef> {
-    await client.createEnvironment(PROJECT, { name: environment, base_environment: 'python3-12' });
-    const zip = new JSZip();
-    zip.file('environment_package/requirements.txt', requirements);
-    const file = path.join(dir, `${environment}.zip`);
-    await fs.writeFile(file, await zip.generateAsync({ type: 'nodebuffer' }));
-    const created = await client.uploadRevision(PROJECT, environment, file);
-    return { host: client.host, project: PROJECT, environment, revision: created.revision, build: created.build };
-  }
+  const upload = (environment: string, requirements: string): Promise<BuildRef> =>
+    lab.upload(environment, { 'requirements.txt': requirements });
 
-  const logRequests = (): RequestEvent[] => events.filter((e) => e.path.startsWith(`/projects/${PROJECT}/logs`));
-  const buildPolls = (): RequestEvent[] => events.filter((e) => /\/builds\/[^/?]+$/.test(e.path));
+  const logRequests = (): RequestEvent[] => lab.events.filter((e) => e.path.startsWith(`/projects/${PROJECT}/logs`));
+  const buildPolls = (): RequestEvent[] => lab.events.filter((e) => /\/builds\/[^/?]+$/.test(e.path));
 
   it('follows a running build: every line once, one logs request per poll, nothing after the end', async () => {
     const requirements = Array.from({ length: 30 }, (_, i) => `pkg-${i}==1.${i}`).join('\n');
@@ -59,11 +34,11 @@ describe('LogFollower against the emulator', function () {
     const follower = new LogFollower(builds);
     const received: LogLine[][] = [];
     let ended = false;
-    events = [];
+    lab.events = [];
     // Small pages, so that catching up takes several polls.
     follower.follow(
       ref,
-      client.buildLogReader(PROJECT, ref.environment, ref.build, 7),
+      lab.client.buildLogReader(PROJECT, ref.environment, ref.build, 7),
       {
         append: (lines) => received.push(lines),
         end: () => (ended = true),
@@ -76,7 +51,7 @@ describe('LogFollower against the emulator', function () {
       await sleep(50);
     }
     assert.ok(ended, 'the follower ended with the build');
-    const all = await client.listLogs(PROJECT, { query: buildLogQuery(ref.environment, ref.build), limit: 5000 });
+    const all = await lab.client.listLogs(PROJECT, { query: buildLogQuery(ref.environment, ref.build), limit: 5000 });
     const got = received.flat();
     assert.deepEqual(
       got.map((l) => l.timestamp),
@@ -101,10 +76,10 @@ describe('LogFollower against the emulator', function () {
     const ref = await upload('follow-closed', 'numpy==1.26.4\n');
     const builds = tracker();
     const follower = new LogFollower(builds);
-    events = [];
+    lab.events = [];
     const handle = follower.follow(
       ref,
-      client.buildLogReader(PROJECT, ref.environment, ref.build),
+      lab.client.buildLogReader(PROJECT, ref.environment, ref.build),
       {
         append: () => undefined,
         end: () => assert.fail('closed before the end'),
@@ -134,7 +109,7 @@ describe('LogFollower against the emulator', function () {
         const lines: LogLine[] = [];
         follower.follow(
           ref,
-          client.buildLogReader(PROJECT, ref.environment, ref.build, 2),
+          lab.client.buildLogReader(PROJECT, ref.environment, ref.build, 2),
           {
             append: (page) => lines.push(...page),
             end: () => resolve(lines),

@@ -1,5 +1,6 @@
-import JSZip from 'jszip';
 import { type Emulator, type EmulatorOptions, start } from '../../../src/emulator';
+
+export { zipOf } from '../../helpers/zip';
 
 export const TOKEN = 'test-token';
 export const PROJECT = 'demo-project';
@@ -38,17 +39,6 @@ export async function call<T = any>(
     parsed = JSON.parse(text);
   }
   return { status: res.status, headers: res.headers, body: parsed as T, text };
-}
-
-export async function zipOf(
-  files: Record<string, string>,
-  top: string | null = 'environment_package',
-): Promise<Buffer> {
-  const zip = new JSZip();
-  for (const [name, content] of Object.entries(files)) {
-    zip.file(top ? `${top}/${name}` : name, content);
-  }
-  return zip.generateAsync({ type: 'nodebuffer', compression: 'DEFLATE' });
 }
 
 export function uploadForm(data: Uint8Array, fileName = 'environment.zip'): FormData {

@@ -9,13 +9,12 @@
  * every attempt the client made, retries included.
  */
 import assert from 'node:assert/strict';
-import { promises as fs } from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import JSZip from 'jszip';
 import { RequestEvent, UbiOpsClient, type EnvironmentBuild, type RetryOptions } from '../../../src/api';
 import { BuildTracker, type BuildRef } from '../../../src/builds/buildTracker';
 import { start, type Emulator, type EmulatorOptions } from '../../../src/emulator';
+import { useTempDir } from '../../helpers/tempDir';
+import { zipOf } from '../../helpers/zip';
 import { writeReport } from './report';
 
 const TOKEN = 'faults-token-0b7e';
@@ -206,16 +205,11 @@ function seededRandom(seed: number): () => number {
 
 describe('reliability: fault scenarios against the emulator', function () {
   this.timeout(60_000);
-  let dir: string;
+  const temp = useTempDir('ubiops-faults-');
   const originalRandom = Math.random;
-
-  before(async () => {
-    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'ubiops-faults-'));
-  });
 
   after(async () => {
     Math.random = originalRandom;
-    await fs.rm(dir, { recursive: true, force: true });
     const header = ['scenario', 'operations tried', 'operations completed', 'user-visible failures', 'requests sent'];
     const lines = [
       `| ${header.join(' | ')} |`,
@@ -273,7 +267,7 @@ describe('reliability: fault scenarios against the emulator', function () {
       const downloadable = revisions.find((revision) => !revision.expired)!;
       const saved = await s.op(() =>
         client.downloadRevision(downloadable.project, downloadable.environment, downloadable.revision, {
-          directory: dir,
+          directory: temp.path,
         }),
       );
       // Rebuilds are POSTs: one answered 500 or dropped is not repeated by the client (it may have been acted on);
@@ -327,9 +321,7 @@ describe('reliability: fault scenarios against the emulator', function () {
     try {
       const client = s.client(emu.url);
       await client.createEnvironment('demo-project', { name: 'fault-upload', base_environment: 'python3-12' });
-      const zip = new JSZip().file('environment_package/requirements.txt', 'numpy==1.26.4\n');
-      const zipPath = path.join(dir, 'fault-upload.zip');
-      await fs.writeFile(zipPath, await zip.generateAsync({ type: 'nodebuffer' }));
+      const zipPath = await temp.file('fault-upload.zip', await zipOf({ 'requirements.txt': 'numpy==1.26.4\n' }));
       const upload = () => client.uploadRevision('demo-project', 'fault-upload', zipPath);
 
       emu.setFaults({ errorRate: 1, errorStatuses: [500, 503] });
@@ -400,7 +392,7 @@ describe('reliability: fault scenarios against the emulator', function () {
   });
 
   it('the emulator stopped and restarted mid-session: a clear network error, then everything back', async () => {
-    const dataDir = path.join(dir, 'restart-data');
+    const dataDir = path.join(temp.path, 'restart-data');
     let emu = await emulator({ dataDir, buildSeconds: 2 });
     const port = emu.port;
     const s = new Scenario('emulator stopped and restarted (same data) mid-session');
@@ -414,11 +406,7 @@ describe('reliability: fault scenarios against the emulator', function () {
           labels: { kept: 'yes' },
         }),
       );
-      const zipPath = path.join(dir, 'restart.zip');
-      await fs.writeFile(
-        zipPath,
-        await new JSZip().file('requirements.txt', 'numpy==1.26.4\n').generateAsync({ type: 'nodebuffer' }),
-      );
+      const zipPath = await temp.file('restart.zip', await zipOf({ 'requirements.txt': 'numpy==1.26.4\n' }, null));
       const created = (await s.op(() => client.uploadRevision('demo-project', 'survives-restart', zipPath)))!;
       const before = await client.listEnvironments('demo-project');
 

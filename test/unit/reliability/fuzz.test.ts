@@ -13,11 +13,9 @@
 import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import * as net from 'node:net';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import * as v8 from 'node:v8';
 import * as vm from 'node:vm';
-import JSZip from 'jszip';
 import { Agent, request } from 'undici';
 import { fileNameFromDisposition, serverMessageFromBody, UbiOpsApiError, UbiOpsClient } from '../../../src/api';
 import { descriptionProblem, environmentNameProblem, labelsProblem, parseLabels } from '../../../src/api/rules';
@@ -31,6 +29,8 @@ import { validateDependencyFile } from '../../../src/archive/validate';
 import { NotAZipError, readDependencyFilesFromZip, ZipEntryTooLargeError } from '../../../src/archive/zipInspect';
 import { start, type Emulator } from '../../../src/emulator';
 import { rawZip } from '../archive/rawZip';
+import { useTempDir } from '../../helpers/tempDir';
+import { zipOf } from '../../helpers/zip';
 import { writeReport } from './report';
 
 const SEED = Number(process.env.UBIOPS_FUZZ_SEED ?? 0x0b10b5);
@@ -167,12 +167,12 @@ function deflateBomb(): Buffer {
   return bombCache;
 }
 
-async function goodZip(): Promise<Buffer> {
-  const zip = new JSZip();
-  zip.file('environment_package/requirements.txt', 'numpy==1.26.4\nrequests>=2\n');
-  zip.file('environment_package/ubiops.yaml', 'apt:\n  packages:\n    - libgomp1\n');
-  zip.file('environment_package/src/main.py', 'print("hello")\n');
-  return zip.generateAsync({ type: 'nodebuffer', compression: 'DEFLATE' });
+function goodZip(): Promise<Buffer> {
+  return zipOf({
+    'requirements.txt': 'numpy==1.26.4\nrequests>=2\n',
+    'ubiops.yaml': 'apt:\n  packages:\n    - libgomp1\n',
+    'src/main.py': 'print("hello")\n',
+  });
 }
 
 function hostileZip(rng: Rng): Buffer {
@@ -254,16 +254,14 @@ function multipart(boundary: string, parts: { headers: string; body: Buffer }[],
 
 describe('reliability: fuzzing', function () {
   this.timeout(60_000);
-  let dir: string;
+  const temp = useTempDir('ubiops-fuzz-');
   let good: Buffer;
 
   before(async () => {
-    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'ubiops-fuzz-'));
     good = await goodZip();
   });
 
   after(async () => {
-    await fs.rm(dir, { recursive: true, force: true });
     const lines = [
       '| target | inputs tried | crashes |',
       '|---|---|---|',
@@ -854,9 +852,9 @@ describe('reliability: fuzzing', function () {
         retry: { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 5, maxRateLimitWaitMs: 300 },
         network: { headersTimeoutMs: 400, bodyTimeoutMs: 400, connectTimeoutMs: 2_000 },
       });
-      const zipPath = path.join(dir, 'upload.zip');
+      const zipPath = path.join(temp.path, 'upload.zip');
       await fs.writeFile(zipPath, good);
-      const downloads = path.join(dir, 'downloads');
+      const downloads = path.join(temp.path, 'downloads');
       await fs.mkdir(downloads);
       const calls: [string, () => Promise<unknown>, (value: unknown) => boolean][] = [
         ['listProjects', () => client.listProjects(), Array.isArray],
@@ -943,7 +941,7 @@ describe('reliability: fuzzing', function () {
     it('listZip and extractZip throw only ExtractError and never write outside the destination', async () => {
       const rng = new Rng(SEED ^ 0xe7);
       const t = target('listZip/extractZip: random and mutated zips, bombs, traversal names, links');
-      const root = path.join(dir, 'extract');
+      const root = path.join(temp.path, 'extract');
       await fs.mkdir(root);
       const deadline = Date.now() + 8_000;
       while (t.tried < 400 && Date.now() < deadline) {

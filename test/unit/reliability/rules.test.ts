@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { UbiOpsClient } from '../../../src/api';
 import {
@@ -13,6 +12,7 @@ import {
 } from '../../../src/api/rules';
 import { ExtractError, extractZip } from '../../../src/archive/extract';
 import { start, type Emulator } from '../../../src/emulator';
+import { withTempDir } from '../../helpers/tempDir';
 import { rawZip } from '../archive/rawZip';
 
 describe('input rules: names, labels and descriptions, as typed and as the emulator judges them', () => {
@@ -119,8 +119,7 @@ describe('input rules: names, labels and descriptions, as typed and as the emula
 describe('regressions found by the fuzz suite', () => {
   it('extracting a zip whose deflate data is damaged fails at once instead of hanging', async function () {
     this.timeout(5_000);
-    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'ubiops-damaged-'));
-    try {
+    await withTempDir('ubiops-damaged-', async (dir) => {
       const zip = rawZip([
         { name: 'requirements.txt', data: Buffer.from('numpy==1.26.4\nrequests>=2\n'), deflate: true },
       ]);
@@ -132,9 +131,7 @@ describe('regressions found by the fuzz suite', () => {
         extractZip(zipPath, path.join(dir, 'out')),
         (error: unknown) => error instanceof ExtractError && error.code === 'corrupt',
       );
-    } finally {
-      await fs.rm(dir, { recursive: true, force: true });
-    }
+    });
   });
 });
 

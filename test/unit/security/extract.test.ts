@@ -4,24 +4,22 @@
  * disguise themselves with bidirectional-text characters are refused with a message that shows them as stored.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ExtractError, extractZip } from '../../../src/archive/extract';
+import { useTempDir } from '../../helpers/tempDir';
 import { rawZip, type RawZipEntry } from '../archive/rawZip';
 
 describe('security: extracting a download', () => {
-  let work: string;
+  const work = useTempDir('sec-extract-', 'each');
   let dest: string;
   beforeEach(() => {
-    work = mkdtempSync(path.join(os.tmpdir(), 'sec-extract-'));
-    dest = path.join(work, 'dest');
+    dest = path.join(work.path, 'dest');
     mkdirSync(dest);
   });
-  afterEach(() => rmSync(work, { recursive: true, force: true }));
 
   const zipOf = (entries: RawZipEntry[]) => {
-    const file = path.join(work, 'in.zip');
+    const file = path.join(work.path, 'in.zip');
     writeFileSync(file, rawZip(entries));
     return file;
   };

@@ -7,8 +7,8 @@ import { strict as assert } from 'node:assert';
 import { promises as fs } from 'node:fs';
 import * as http from 'node:http';
 import type * as net from 'node:net';
-import * as os from 'node:os';
 import * as path from 'node:path';
+import { withTempDir } from '../../helpers/tempDir';
 import { UbiOpsApiError, UbiOpsClient, type UbiOpsClientOptions } from '../../../src/api';
 import type { WaitEvent } from '../../../src/api/transport';
 
@@ -124,8 +124,7 @@ describe('security: every wait has an end', () => {
   });
 
   it('stops a download that trickles instead of failing a large one on a deadline', async () => {
-    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'ubiops-waits-'));
-    try {
+    await withTempDir('ubiops-waits-', async (dir) => {
       handler = (_request, response) => {
         response.writeHead(200, { 'content-type': 'application/zip', 'content-length': '1000' });
         trickle(response, 'x'.repeat(1000), 50);
@@ -136,14 +135,11 @@ describe('security: every wait has an end', () => {
       assert.match(error.message, /stalled \(fewer than 1 KiB in 1 s\)/);
       assert.deepEqual(await fs.readdir(dir), [], 'nothing is left behind');
       await c.close();
-    } finally {
-      await fs.rm(dir, { recursive: true, force: true });
-    }
+    });
   });
 
   it('stops an upload the server stops reading', async () => {
-    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'ubiops-waits-'));
-    try {
+    await withTempDir('ubiops-waits-', async (dir) => {
       const zip = path.join(dir, 'big.zip');
       await fs.writeFile(zip, Buffer.alloc(32 * 1024 * 1024));
       handler = (request) => request.pause(); // reads nothing, answers nothing
@@ -154,8 +150,6 @@ describe('security: every wait has an end', () => {
       assert.match(error.message, /the upload to 127\.0\.0\.1:\d+ stalled/);
       assert.ok(Date.now() - started < 5_000);
       await c.close();
-    } finally {
-      await fs.rm(dir, { recursive: true, force: true });
-    }
+    });
   });
 });
