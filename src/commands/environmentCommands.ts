@@ -1,30 +1,32 @@
 import * as vscode from 'vscode';
-import { UbiOpsApiError, type EnvironmentList, type EnvironmentUpdate } from '../api';
+import { UbiOpsApiError, type EnvironmentUpdate } from '../api';
 import { describeError } from '../connection/connectionManager';
 import { EnvironmentNode } from '../explorer/environmentNode';
 import { ProjectNode } from '../explorer/projectNode';
 import type { TreeNode } from '../explorer/treeNode';
 import type { CommandDeps } from './registerCommands';
 import { pickNode } from './pickNode';
-import { isBaseEnvironment, labelPairs } from '../explorer/describe';
+import { labelPairs } from '../explorer/describe';
 import { inert } from '../ui/text';
-import { descriptionCheck, displayNameCheck, nameCheck, parseLabelInput, type InputCheck } from './inputChecks';
+import {
+  askNewEnvironment,
+  descriptionStep,
+  displayNameStep,
+  emptyDraft,
+  labelsStep,
+  rememberBase,
+} from './environmentSteps';
+import { nameCheck, parseLabelInput } from './inputChecks';
+import { runSteps, validation } from './multiStepInput';
+
+/** How an input check is shown (the palette's label filter in viewCommands.ts imports it from here). */
+export { validation };
 
 /** The server's rules, checked as the user types (the server still decides): see `src/api/rules.ts`. */
 export { descriptionProblem, environmentNameProblem } from '../api/rules';
 
 function labelsText(labels: Record<string, string> | null): string {
   return labelPairs(labels).join(', ');
-}
-
-/** An input check as VS Code shows it: a warning lets the value through, only a blocking check refuses it. */
-export function validation(check: InputCheck | undefined): vscode.InputBoxValidationMessage | undefined {
-  return (
-    check && {
-      message: check.message,
-      severity: check.blocking ? vscode.InputBoxValidationSeverity.Error : vscode.InputBoxValidationSeverity.Warning,
-    }
-  );
 }
 
 async function environmentNode(
@@ -47,8 +49,8 @@ export function selection<T>(node: T | undefined, nodes: readonly T[] | undefine
 }
 
 /**
- * "Create Environment": name (checked as typed), base environment from the API's list, display name, description
- * and labels; then offers to upload a folder into it.
+ * "Create Environment": a multi-step input (name checked as typed, base environment from the API's list, display
+ * name, description, labels; Back keeps what was entered), then an offer to upload a folder into it.
  */
 export async function createEnvironment(deps: CommandDeps, node?: TreeNode): Promise<void> {
   const project =
@@ -58,172 +60,87 @@ export async function createEnvironment(deps: CommandDeps, node?: TreeNode): Pro
   if (!project) {
     return;
   }
-  const { client } = project.context.connection;
-  const title = vscode.l10n.t('Create an Environment in {0}', project.projectName);
-  let all: EnvironmentList[];
-  try {
-    all = await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Window, title: vscode.l10n.t('Loading environments…') },
-      () => client.listEnvironments(project.projectName, { environment_type: 'all' }),
-    );
-  } catch (error) {
-    void vscode.window.showErrorMessage(
-      inert(
-        vscode.l10n.t('UbiOps: could not list the environments of {0}: {1}', project.projectName, describeError(error)),
-      ),
-    );
-    return;
-  }
-  const taken = new Set(all.map((environment) => environment.name));
-  const name = await vscode.window.showInputBox({
-    title: inert(vscode.l10n.t('{0} (1/5): name', title)),
-    prompt: vscode.l10n.t(
-      'Usually lowercase letters, digits and dashes, starting with a letter. It cannot be changed without renaming.',
-    ),
-    placeHolder: vscode.l10n.t('my-environment'),
-    ignoreFocusOut: true,
-    validateInput: (value) => validation(nameCheck(value.trim(), taken)),
-  });
-  if (name === undefined) {
-    return;
-  }
-  const bases = all.filter(isBaseEnvironment);
-  const base = await vscode.window.showQuickPick(
-    [...bases]
-      .sort((a, b) => Number(a.deprecated) - Number(b.deprecated) || a.name.localeCompare(b.name))
-      .map((environment) => ({
-        label: inert(environment.display_name || environment.name),
-        description: inert(
-          [
-            environment.name,
-            environment.gpu_required ? 'GPU' : undefined,
-            environment.deprecated ? 'deprecated' : undefined,
-          ]
-            .filter(Boolean)
-            .join(' · '),
-        ),
-        detail: environment.description ? inert(environment.description) : undefined,
-        environment,
-      })),
+  const asked = await askNewEnvironment(
+    deps,
+    project,
+    vscode.l10n.t('Create an Environment in {0}', project.projectName),
     {
-      title: inert(vscode.l10n.t('{0} (2/5): base environment', title)),
-      placeHolder: vscode.l10n.t('The runtime to build on; it cannot be changed later'),
-      matchOnDescription: true,
-      ignoreFocusOut: true,
+      namePrompt: vscode.l10n.t(
+        'Usually lowercase letters, digits and dashes, starting with a letter. It cannot be changed without renaming.',
+      ),
+      more: [labelsStep(vscode.l10n.t('Optional key:value pairs separated by commas.'))],
     },
   );
-  if (!base) {
+  if (!asked) {
     return;
   }
-  const displayName = await vscode.window.showInputBox({
-    title: inert(vscode.l10n.t('{0} (3/5): display name', title)),
-    prompt: vscode.l10n.t('Shown in UbiOps instead of the name. Leave empty to use the name.'),
-    value: '',
-    ignoreFocusOut: true,
-    validateInput: (value) => validation(displayNameCheck(value)),
-  });
-  if (displayName === undefined) {
-    return;
-  }
-  const description = await vscode.window.showInputBox({
-    title: inert(vscode.l10n.t('{0} (4/5): description', title)),
-    prompt: vscode.l10n.t('Optional, at most 400 characters.'),
-    ignoreFocusOut: true,
-    validateInput: (value) => validation(descriptionCheck(value)),
-  });
-  if (description === undefined) {
-    return;
-  }
-  const labels = await vscode.window.showInputBox({
-    title: inert(vscode.l10n.t('{0} (5/5): labels', title)),
-    prompt: vscode.l10n.t('Optional key:value pairs separated by commas.'),
-    placeHolder: vscode.l10n.t('team:data, stage:dev'),
-    ignoreFocusOut: true,
-    validateInput: (value) => validation(parseLabelInput(value).check),
-  });
-  if (labels === undefined) {
-    return;
-  }
+  const { body, base } = asked;
   try {
-    await client.createEnvironment(project.projectName, {
-      name: name.trim(),
-      base_environment: base.environment.name,
-      ...(displayName.trim() ? { display_name: displayName.trim() } : {}),
-      ...(description.trim() ? { description: description.trim() } : {}),
-      ...(labels.trim() ? { labels: parseLabelInput(labels).labels } : {}),
-    });
+    await project.context.connection.client.createEnvironment(project.projectName, body);
   } catch (error) {
     // The server is the judge: its message is shown as it came, inert.
     void vscode.window.showErrorMessage(
-      inert(vscode.l10n.t('UbiOps: could not create {0}: {1}', name.trim(), describeError(error))),
+      inert(vscode.l10n.t('UbiOps: could not create {0}: {1}', body.name, describeError(error))),
     );
     return;
   }
+  await rememberBase(deps, base);
   deps.explorer.refresh(project);
   deps.walkthrough.complete('create');
+  await offerUpload(deps, project, body.name, base.name);
+}
+
+async function offerUpload(deps: CommandDeps, project: ProjectNode, name: string, base: string): Promise<void> {
   const choice = await vscode.window.showInformationMessage(
     inert(
       vscode.l10n.t(
         'UbiOps: created the environment {0} on {1}. Upload a folder with its dependency files to build it.',
-        name.trim(),
-        base.environment.name,
+        name,
+        base,
       ),
     ),
     vscode.l10n.t('Upload a Folder…'),
   );
   if (choice) {
     const created = (await deps.explorer.getChildren(project)).find(
-      (child): child is EnvironmentNode => child instanceof EnvironmentNode && child.environmentName === name.trim(),
+      (child): child is EnvironmentNode => child instanceof EnvironmentNode && child.environmentName === name,
     );
     await vscode.commands.executeCommand('ubiops.uploadFolder', created);
   }
 }
 
-/** "Edit Environment": display name, description and labels (labels replace the old ones whole). */
+/** "Edit Environment": display name, description and labels, as steps (labels replace the old ones whole). */
 export async function editEnvironment(deps: CommandDeps, node?: TreeNode): Promise<void> {
   const target = await environmentNode(deps, node, 'Edit an Environment');
   if (!target || target.isBase) {
     return;
   }
   const environment = target.environment;
-  const title = vscode.l10n.t('Edit {0}', environment.name);
-  const displayName = await vscode.window.showInputBox({
-    title: inert(vscode.l10n.t('{0} (1/3): display name', title)),
-    value: environment.display_name ?? '',
-    ignoreFocusOut: true,
-    validateInput: (value) => validation(displayNameCheck(value)),
-  });
-  if (displayName === undefined) {
-    return;
-  }
-  const description = await vscode.window.showInputBox({
-    title: inert(vscode.l10n.t('{0} (2/3): description', title)),
-    value: environment.description ?? '',
-    ignoreFocusOut: true,
-    validateInput: (value) => validation(descriptionCheck(value)),
-  });
-  if (description === undefined) {
-    return;
-  }
-  const labels = await vscode.window.showInputBox({
-    title: inert(vscode.l10n.t('{0} (3/3): labels', title)),
-    prompt: vscode.l10n.t('key:value pairs separated by commas; these replace the current labels.'),
-    value: labelsText(environment.labels),
-    ignoreFocusOut: true,
-    // Labels that break the documented rule only warn: an environment's own labels never block its edit.
-    validateInput: (value) => validation(parseLabelInput(value).check),
-  });
-  if (labels === undefined) {
+  const draft = await runSteps(
+    vscode.l10n.t('Edit {0}', environment.name),
+    [
+      displayNameStep(),
+      descriptionStep(),
+      labelsStep(vscode.l10n.t('key:value pairs separated by commas; these replace the current labels.')),
+    ],
+    {
+      ...emptyDraft(environment.name),
+      displayName: environment.display_name ?? '',
+      description: environment.description ?? '',
+      labels: labelsText(environment.labels),
+    },
+  );
+  if (!draft) {
     return;
   }
   const update: EnvironmentUpdate = {};
-  if (displayName.trim() !== (environment.display_name ?? '')) {
-    update.display_name = displayName.trim();
+  if (draft.displayName.trim() !== (environment.display_name ?? '')) {
+    update.display_name = draft.displayName.trim();
   }
-  if (description.trim() !== (environment.description ?? '')) {
-    update.description = description.trim();
+  if (draft.description.trim() !== (environment.description ?? '')) {
+    update.description = draft.description.trim();
   }
-  const newLabels = parseLabelInput(labels).labels ?? {};
+  const newLabels = parseLabelInput(draft.labels).labels ?? {};
   if (labelsText(newLabels) !== labelsText(environment.labels)) {
     update.labels = newLabels;
   }
