@@ -220,7 +220,7 @@ describe('Build logs in the editor', function () {
       ],
       () => vscode.commands.executeCommand('ubiops.uploadFolder', folder),
     );
-    assert.match(transcript.prompts[2], /New Environment from My Model_v2 in demo-project \(1\/4\): name/);
+    assert.match(transcript.prompts[2], /New Environment from My Model_v2 in demo-project: name \(1\/4\)/);
     assert.deepEqual(transcript.validations, [undefined, undefined, undefined]);
     assert.ok(
       transcript.messages.some((m) =>

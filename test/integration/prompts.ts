@@ -1,5 +1,6 @@
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
+import { quickInputStubs } from './quickInputs';
 
 /** One scripted answer to a prompt. */
 export type Answer =
@@ -7,13 +8,18 @@ export type Answer =
   | { pick: string | RegExp }
   | { button: string | undefined }
   | { open: vscode.Uri[] | undefined }
-  | { save: vscode.Uri | undefined };
+  | { save: vscode.Uri | undefined }
+  /** The Back button of the step shown (a multi-step input's), and Escape: see ./quickInputs.ts. */
+  | { back: true }
+  | { escape: true };
 
 export interface Transcript {
   /** Every message shown (information, warning, error), in order. */
   messages: { kind: 'info' | 'warning' | 'error'; text: string; detail?: string }[];
   /** The titles or prompts of every input box and quick pick shown, in order. */
   prompts: string[];
+  /** What each step of a multi-step input opened with: an input box's text, a quick pick's active item. */
+  shown: string[];
   /** What `validateInput` said about each scripted input. */
   validations: (string | undefined)[];
   /** Whether each of those blocked the input ('error') or let it through ('warning'). */
@@ -31,7 +37,15 @@ export async function withAnswers<T>(
   body: (transcript: Transcript) => Thenable<T> | Promise<T>,
 ): Promise<{ result: T; transcript: Transcript }> {
   const queue = [...answers];
-  const transcript: Transcript = { messages: [], prompts: [], validations: [], severities: [], offered: [] };
+  const transcript: Transcript = {
+    messages: [],
+    prompts: [],
+    shown: [],
+    validations: [],
+    severities: [],
+    offered: [],
+  };
+  const failures: unknown[] = [];
   const next = <K extends string>(key: K, what: string) => {
     const answer = queue.shift();
     assert.ok(answer && key in answer, `expected an answer for ${what}, had ${JSON.stringify(answer)}`);
@@ -88,12 +102,16 @@ export async function withAnswers<T>(
     },
     showOpenDialog: async () => next('open', 'an open dialog'),
     showSaveDialog: async () => next('save', 'a save dialog'),
+    ...quickInputStubs(queue, transcript, (error) => failures.push(error)),
   };
   const window = vscode.window as unknown as Record<string, unknown>;
   const saved = Object.fromEntries(Object.keys(stubs).map((key) => [key, window[key]]));
   Object.assign(window, stubs);
   try {
     const result = await body(transcript);
+    if (failures.length) {
+      throw failures[0];
+    }
     assert.deepEqual(queue, [], 'every scripted answer was used');
     return { result, transcript };
   } finally {
