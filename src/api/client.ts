@@ -5,6 +5,7 @@ import { pipeline } from 'node:stream/promises';
 import contentDisposition from 'content-disposition';
 import type { Dispatcher } from 'undici';
 import { UbiOpsApiError } from './errors';
+import { pauseGuard } from './pauseGuard';
 import { DEFAULT_API_HOST, normaliseHost, normaliseToken } from './host';
 import { type Shape, shapeProblem, SHAPES } from './shapes';
 import {
@@ -157,6 +158,7 @@ export class UbiOpsClient {
   private readonly transport: Transport;
   /** Made on the first request: creating a client (at activation, say) loads no HTTP stack and opens nothing. */
   private dispatcher: Dispatcher | undefined;
+  private guarded: Dispatcher | undefined;
   private readonly network: NetworkOptions | undefined;
   private readonly ownsDispatcher: boolean;
   private closed = false;
@@ -203,6 +205,7 @@ export class UbiOpsClient {
     }
   }
 
+  /** The connection pool, made on first use, behind the guard against undici's crash on a paused end (`pauseGuard`). */
   private pool(): Dispatcher {
     if (!this.dispatcher) {
       this.dispatcher = createDispatcher(this.network);
@@ -210,7 +213,7 @@ export class UbiOpsClient {
         void this.dispatcher.close(); // calls after close() fail as they always did
       }
     }
-    return this.dispatcher;
+    return (this.guarded ??= this.dispatcher.compose(pauseGuard));
   }
 
   // ---- service and projects ------------------------------------------------------------------------------------

@@ -220,12 +220,9 @@ export interface RequestSpec {
   /** Told before each wait for a repeat (rate limit, unavailable server, backoff). */
   onWait?: (event: WaitEvent) => void;
   /**
-   * The answer's body is streamed to disk (a download) rather than read whole. Why it matters: undici 7 throws an
-   * uncatchable AssertionError when a server closes the connection while undici's parser is paused by
-   * backpressure (nodejs/undici#5360; fixed only in undici 8, which needs Node 22.19). A body read whole is
-   * consumed as fast as it comes, so it gets an unbounded buffer and never pauses the parser; a streamed one gets
-   * DOWNLOAD_BUFFER_BYTES, so only a disk 64 MiB behind the network, on a server that closes the connection,
-   * can still meet the bug.
+   * The answer's body is streamed to disk (a download) rather than read whole: undici's buffer of it is then kept
+   * small (DOWNLOAD_BUFFER_BYTES), so a disk slower than the network slows the connection down instead of filling
+   * memory. Pausing undici's parser is safe through the client's `pauseGuard` (nodejs/undici#5360).
    */
   streamed?: boolean;
 }
@@ -239,7 +236,7 @@ export interface RawResponse {
 /** Largest JSON answer the client reads; a broken or hostile server cannot make it buffer without bound. */
 const MAX_JSON_BYTES = 64 * 1024 * 1024;
 /** How far a download's disk writes may fall behind the network before undici pauses its parser. */
-const DOWNLOAD_BUFFER_BYTES = 64 * 1024 * 1024;
+const DOWNLOAD_BUFFER_BYTES = 1024 * 1024;
 
 const RESET_CODES = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED', 'ECONNABORTED']);
 /** Answers after which a GET is repeated: server faults, which a repeat of a read cannot make worse. */
@@ -454,7 +451,7 @@ export class Transport {
               : JSON.stringify(spec.json),
           signal: spec.signal,
           headersTimeout: spec.headersTimeoutMs,
-          highWaterMark: spec.streamed ? DOWNLOAD_BUFFER_BYTES : Number.MAX_SAFE_INTEGER,
+          highWaterMark: spec.streamed ? DOWNLOAD_BUFFER_BYTES : undefined,
         });
       } catch (cause) {
         if (spec.signal?.aborted) {
