@@ -8,10 +8,12 @@
 //   client uses (Agent, EnvHttpProxyAgent, Dispatcher#request) rather than its index, which brings fetch,
 //   WebSocket, mocks and caches; its HTTP parser, a WebAssembly module inlined as base64, exists in a SIMD and a
 //   plain build: the bundle holds the plain one only (it runs everywhere; SIMD only speeds up header parsing).
+//   Those parts are in scripts/undici-bundle.mjs, checked against the installed undici by a unit test.
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as esbuild from 'esbuild';
+import { lazyUndici, UNDICI_LIB, undiciDiet } from './scripts/undici-bundle.mjs';
 
 const production = process.argv.includes('--production');
 const watch = process.argv.includes('--watch');
@@ -65,84 +67,6 @@ const lazyBundles = {
     build.onLoad({ filter: /.*/, namespace: 'lazy-bundle' }, (args) => ({
       contents: `module.exports = require(require('node:path').join(__dirname, ${JSON.stringify(args.path)}));`,
       loader: 'js',
-    }));
-  },
-};
-
-/** What the bundle's 'undici' provides: the client's imports. The build fails when a source wants more. */
-const UNDICI_EXPORTS = {
-  Agent: 'undici/lib/dispatcher/agent.js',
-  Dispatcher: 'undici/lib/dispatcher/dispatcher.js',
-  EnvHttpProxyAgent: 'undici/lib/dispatcher/env-http-proxy-agent.js',
-};
-
-/** dist/undici-lib.js: those modules and what they require, without what the client never uses. */
-const UNDICI_LIB = `
-  module.exports = {
-    ${Object.entries(UNDICI_EXPORTS)
-      .map(([name, file]) => `${name}: require(${JSON.stringify(file)}),`)
-      .join('\n    ')}
-  };
-  // As undici's index does: request(), stream(), pipeline(), upgrade(), connect() on every dispatcher.
-  Object.assign(module.exports.Dispatcher.prototype, require('undici/lib/api/index.js'));
-`;
-
-/** @type {import('esbuild').Plugin} */
-const undiciDiet = {
-  name: 'undici-diet',
-  setup(build) {
-    // fetch's body extraction (with WHATWG FormData, WebIDL and more) is required only to send a FormData body;
-    // the client sends strings and streams, and builds its multipart bodies itself.
-    build.onResolve({ filter: /\/web\/fetch\/body\.js$/ }, () => ({ path: 'fetch-body', namespace: 'undici-diet' }));
-    build.onLoad({ filter: /^fetch-body$/, namespace: 'undici-diet' }, () => ({
-      loader: 'js',
-      contents: `exports.extractBody = () => { throw new TypeError('FormData request bodies are not in this bundle of undici'); };`,
-    }));
-    build.onResolve({ filter: /llhttp_simd-wasm\.js$/ }, (args) => ({
-      path: path.join(args.resolveDir, path.dirname(args.path), 'llhttp-wasm.js'),
-    }));
-  },
-};
-
-/**
- * In extension.js, 'undici' is a module of getters that loads dist/undici-lib.js when first used: the client makes
- * its connection pool on its first request, so activation neither parses nor runs undici.
- * @type {import('esbuild').Plugin}
- */
-const lazyUndici = {
-  name: 'lazy-undici',
-  setup(build) {
-    build.onResolve({ filter: /^undici$/ }, async (args) => {
-      const source = await readFile(args.importer, 'utf8');
-      for (const [, names] of source.matchAll(/import\s*\{([^}]*)\}\s*from\s*'undici'/g)) {
-        const values = names
-          .split(',')
-          .map((name) => name.trim())
-          .filter((name) => name && !name.startsWith('type '));
-        const missing = values.map((name) => name.split(/\s+as\s+/)[0]).filter((name) => !(name in UNDICI_EXPORTS));
-        if (missing.length) {
-          return {
-            errors: [
-              {
-                text: `${path.relative('.', args.importer)} imports ${missing.join(', ')} from undici: add them to UNDICI_EXPORTS in esbuild.mjs`,
-              },
-            ],
-          };
-        }
-      }
-      return { path: 'undici', namespace: 'lazy-undici' };
-    });
-    build.onLoad({ filter: /^undici$/, namespace: 'lazy-undici' }, () => ({
-      loader: 'js',
-      contents: `
-        let undici;
-        const load = () => (undici ??= require(require('node:path').join(__dirname, 'undici-lib.js')));
-        module.exports = {
-          ${Object.keys(UNDICI_EXPORTS)
-            .map((name) => `get ${name}() { return load().${name}; },`)
-            .join('\n          ')}
-        };
-      `,
     }));
   },
 };
