@@ -4,17 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { DEPENDENCY_FILE_NAMES } from './dependencyFiles';
 import { formatBytes } from './format';
-import {
-  cancelled,
-  DEFAULT_IGNORE_FILE,
-  DEFAULT_MAX_BYTES,
-  PackError,
-  reasonOf,
-  throwIfCancelled,
-  type PackManifest,
-  type PackOptions,
-  type Source,
-} from './packTypes';
+import { cancelled, DEFAULT_IGNORE_FILE, DEFAULT_MAX_BYTES, PackError, reasonOf, throwIfCancelled } from './packTypes';
+import type { PackManifest, PackOptions, Source } from './packTypes';
 import { writeEntries } from './packZip';
 import { scan, scanOf } from './scan';
 import { ZipWriter } from './zipWriter';

@@ -5,6 +5,7 @@ import { cancelled, type PackManifest, type PackOptions, type Source } from './p
 import { ProgressReporter } from './progress';
 import { changed, openChecked, readWhole } from './scannedFiles';
 import { EndOfFileError, readChunks, ZlibPump } from './streams';
+import { runWorkers } from './workers';
 import { crc32, DEFLATE, STORE, ZipWriter } from './zipWriter';
 
 // What `packFolder` writes: each file stored or deflated, whichever is smaller, as Info-ZIP's `zip -6` would.
@@ -38,10 +39,9 @@ export async function writeEntries(
 
   // Workers take files in order; each reads and deflates on its own, then waits its turn to append.
   let next = 0;
-  let failure: unknown;
-  const worker = async () => {
+  await runWorkers(Math.min(CONCURRENCY, sources.length), async (failed) => {
     let buffer: Buffer | undefined;
-    while (failure === undefined && next < sources.length) {
+    while (!failed() && next < sources.length) {
       if (signal?.aborted) throw cancelled(signal);
       const source = sources[next++]!;
       const info = { name: `${ZIP_TOP_FOLDER}/${source.path}`, mtime: new Date(source.mtimeMs), mode: source.mode };
@@ -50,7 +50,7 @@ export async function writeEntries(
         const data = await readWhole(root, source, buffer);
         const crc = crc32(data);
         const deflated = await compressIfWorthIt(data);
-        if (failure !== undefined) return;
+        if (failed()) return;
         await writer.exclusive(() =>
           deflated
             ? writer.addBuffered(info, DEFLATE, crc, data.length, deflated)
@@ -61,14 +61,7 @@ export async function writeEntries(
       }
       progress.done(source.size);
     }
-  };
-  const workers = Array.from({ length: Math.min(CONCURRENCY, sources.length) }, () =>
-    worker().catch((error: unknown) => {
-      failure ??= error;
-    }),
-  );
-  await Promise.all(workers);
-  if (failure !== undefined) throw failure;
+  });
   if (sources.length === 0) progress.nothingToDo();
 }
 

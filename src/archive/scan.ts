@@ -4,16 +4,8 @@ import path from 'node:path';
 import { DEPENDENCY_FILE_NAMES, isDependencyFileName } from './dependencyFiles';
 import { DEFAULT_SOURCE, loadRules } from './ignoreFile';
 import type { IgnoreRules, Match } from './ignoreRules';
-import {
-  DEFAULT_IGNORE_FILE,
-  DEFAULT_MAX_FILES,
-  PackError,
-  reasonOf,
-  throwIfCancelled,
-  type PackManifest,
-  type PackOptions,
-  type Source,
-} from './packTypes';
+import { DEFAULT_IGNORE_FILE, DEFAULT_MAX_FILES, PackError, reasonOf, throwIfCancelled } from './packTypes';
+import type { PackManifest, PackOptions, Source } from './packTypes';
 import { describeKind, readScanned } from './scannedFiles';
 import { validateDependencyFile } from './validate';
 
