@@ -13,7 +13,7 @@ import {
   type ZipEntry,
 } from './extractTypes';
 import { readChunks, ZlibPump } from './streams';
-import { runWorkers } from './workers';
+import { inOrder } from './workers';
 
 // Reading downloaded revisions. jszip cannot serve here: JSZip.loadAsync takes the whole zip as one buffer (a 2 GB
 // revision is 2 GB of memory before anything is inflated; measured by bench/pack.ts's "jszip read" line). This reads
@@ -139,15 +139,12 @@ async function inflateAll(
 ): Promise<void> {
   const { signal } = options;
   const budget: Budget = { used: 0, max: options.maxTotalBytes ?? DEFAULT_MAX_TOTAL_BYTES };
-  let next = 0;
-  await runWorkers(CONCURRENCY, async (failed) => {
-    while (!failed() && next < files.length) {
-      if (signal?.aborted) throw cancelled(signal);
-      const i = next++;
-      const { entry, relative } = files[i]!;
-      await inflateEntry(handle, entry, parts[i]!, relative, dataEnd, budget, signal);
-      if (entry.mode & 0o111) await chmod(parts[i]!, 0o755);
-    }
+  const stopIfCancelled = () => {
+    if (signal?.aborted) throw cancelled(signal);
+  };
+  await inOrder(files, CONCURRENCY, stopIfCancelled, async ({ entry, relative }, i) => {
+    await inflateEntry(handle, entry, parts[i]!, relative, dataEnd, budget, signal);
+    if (entry.mode & 0o111) await chmod(parts[i]!, 0o755);
   });
 }
 

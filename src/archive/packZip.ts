@@ -1,11 +1,11 @@
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import { ZIP_TOP_FOLDER } from './dependencyFiles';
-import { cancelled, type PackManifest, type PackOptions, type Source } from './packTypes';
+import { cancelled, throwIfCancelled, type PackManifest, type PackOptions, type Source } from './packTypes';
 import { ProgressReporter } from './progress';
 import { changed, openChecked, readWhole } from './scannedFiles';
 import { EndOfFileError, readChunks, ZlibPump } from './streams';
-import { runWorkers } from './workers';
+import { inOrder } from './workers';
 import { crc32, DEFLATE, STORE, ZipWriter } from './zipWriter';
 
 // What `packFolder` writes: each file stored or deflated, whichever is smaller, as Info-ZIP's `zip -6` would.
@@ -38,29 +38,23 @@ export async function writeEntries(
   const progress = new ProgressReporter(sources.length, manifest.totalBytes, options.onProgress);
 
   // Workers take files in order; each reads and deflates on its own, then waits its turn to append.
-  let next = 0;
-  await runWorkers(Math.min(CONCURRENCY, sources.length), async (failed) => {
-    let buffer: Buffer | undefined;
-    while (!failed() && next < sources.length) {
-      if (signal?.aborted) throw cancelled(signal);
-      const source = sources[next++]!;
-      const info = { name: `${ZIP_TOP_FOLDER}/${source.path}`, mtime: new Date(source.mtimeMs), mode: source.mode };
-      if (source.size <= SMALL_FILE) {
-        buffer ??= Buffer.allocUnsafeSlow(SMALL_FILE + 1);
-        const data = await readWhole(root, source, buffer);
-        const crc = crc32(data);
-        const deflated = await compressIfWorthIt(data);
-        if (failed()) return;
-        await writer.exclusive(() =>
-          deflated
-            ? writer.addBuffered(info, DEFLATE, crc, data.length, deflated)
-            : writer.addBuffered(info, STORE, crc, data.length, data),
-        );
-      } else {
-        await writer.exclusive(() => streamLarge(writer, info, root, source, signal));
-      }
-      progress.done(source.size);
+  const stopIfCancelled = () => throwIfCancelled(signal);
+  await inOrder(sources, CONCURRENCY, stopIfCancelled, async (source, _, turn) => {
+    const info = { name: `${ZIP_TOP_FOLDER}/${source.path}`, mtime: new Date(source.mtimeMs), mode: source.mode };
+    if (source.size <= SMALL_FILE) {
+      const data = await readWhole(root, source, turn.buffer(SMALL_FILE + 1));
+      const crc = crc32(data);
+      const deflated = await compressIfWorthIt(data);
+      if (turn.failed()) return;
+      await writer.exclusive(() =>
+        deflated
+          ? writer.addBuffered(info, DEFLATE, crc, data.length, deflated)
+          : writer.addBuffered(info, STORE, crc, data.length, data),
+      );
+    } else {
+      await writer.exclusive(() => streamLarge(writer, info, root, source, signal));
     }
+    progress.done(source.size);
   });
   if (sources.length === 0) progress.nothingToDo();
 }

@@ -27,42 +27,72 @@ export function validateUbiopsYaml(text: string, file = 'ubiops.yaml'): FileProb
   // overflow there, caught, left V8 to abort ("RegExpCompiler Allocation failed") on the next check in the process.
   if (text.length > MAX_YAML_CHARS) return [notCheckedProblem(file, `it is larger than ${MAX_YAML_CHARS / 1024} KiB`)];
   const depth = nestingDepth(text);
-  if (depth.depth > MAX_NESTING) {
-    const lineCounter = new LineCounter();
-    lineCounter.addNewLine(0);
-    for (let at = text.indexOf('\n'); at >= 0; at = text.indexOf('\n', at + 1)) lineCounter.addNewLine(at + 1);
-    const from = lineCounter.linePos(Math.min(depth.offset, text.length));
-    return [
-      {
-        file,
-        line: from.line - 1,
-        column: from.col - 1,
-        endLine: from.line - 1,
-        endColumn: from.col,
-        severity: 'error',
-        code: 'too-deep',
-        message: `Lists and mappings are nested more than ${MAX_NESTING} levels deep here; ubiops.yaml holds at most four (\`apt\` → \`keys\` → \`urls\` → entries). The rest of the file was not checked`,
-      },
-    ];
-  }
+  if (depth.depth > MAX_NESTING) return [tooDeep(text, file, depth.offset)];
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false });
-  const problems: FileProblem[] = [];
+  const check = new Check(text, file, lineCounter);
+  check.syntax(doc);
+  // Schema checks on a half-parsed document would bury the real error under noise; duplicates parse fine.
+  if (doc.errors.some((error) => error.code !== 'DUPLICATE_KEY')) return check.problems;
 
-  const report = (
-    range: Range | null | undefined,
-    code: string,
-    message: string,
-    severity: FileProblem['severity'] = 'error',
-  ) => {
+  const root = doc.contents;
+  // Python's loader reads an empty file, a comment-only file and a bare `null` alike: as no configuration.
+  if (root === null || (isScalar(root) && root.value === null)) return check.problems;
+  if (!isMap(root)) {
+    check.report(
+      root.range,
+      'type',
+      'ubiops.yaml must be a mapping with the keys `environment_variables` and/or `apt`',
+    );
+    return check.problems;
+  }
+  const top = check.keysOf(root.items, TOP_KEYS, '');
+  const env = top.get('environment_variables');
+  if (env) check.stringList(env, 'environment_variables', '`NAME=value` strings', environmentVariableProblem);
+  const apt = top.get('apt');
+  if (apt) checkApt(check, apt);
+  // Checks run key by key; report in reading order.
+  return check.problems.sort((a, b) => a.line - b.line || a.column - b.column);
+}
+
+/** The one problem of a file nested deeper than any ubiops.yaml can be, where it gets too deep. */
+function tooDeep(text: string, file: string, offset: number): FileProblem {
+  const lineCounter = new LineCounter();
+  lineCounter.addNewLine(0);
+  for (let at = text.indexOf('\n'); at >= 0; at = text.indexOf('\n', at + 1)) lineCounter.addNewLine(at + 1);
+  const from = lineCounter.linePos(Math.min(offset, text.length));
+  return {
+    file,
+    line: from.line - 1,
+    column: from.col - 1,
+    endLine: from.line - 1,
+    endColumn: from.col,
+    severity: 'error',
+    code: 'too-deep',
+    message: `Lists and mappings are nested more than ${MAX_NESTING} levels deep here; ubiops.yaml holds at most four (\`apt\` → \`keys\` → \`urls\` → entries). The rest of the file was not checked`,
+  };
+}
+
+/** The problems found so far in one file, and the checks that report them. */
+class Check {
+  readonly problems: FileProblem[] = [];
+
+  constructor(
+    private readonly text: string,
+    private readonly file: string,
+    private readonly lineCounter: LineCounter,
+  ) {}
+
+  report(range: Range | null | undefined, code: string, message: string, severity: FileProblem['severity'] = 'error') {
+    const { text } = this;
     const start = Math.min(range?.[0] ?? 0, text.length);
     let end = Math.min(Math.max(range?.[1] ?? start, start), text.length);
     // Block nodes end after their trailing newline; a squiggle should not spill onto the next line.
     while (end > start && /\s/.test(text[end - 1]!)) end--;
-    const from = lineCounter.linePos(start);
-    const to = lineCounter.linePos(end);
-    problems.push({
-      file,
+    const from = this.lineCounter.linePos(start);
+    const to = this.lineCounter.linePos(end);
+    this.problems.push({
+      file: this.file,
       line: from.line - 1,
       column: from.col - 1,
       endLine: to.line - 1,
@@ -71,33 +101,26 @@ export function validateUbiopsYaml(text: string, file = 'ubiops.yaml'): FileProb
       severity,
       code,
     });
-  };
-
-  for (const error of doc.errors) {
-    if (error.code === 'DUPLICATE_KEY') {
-      report(
-        keyAt(doc, error.pos[0]) ?? error.pos,
-        'duplicate-key',
-        'Duplicate key: each key may appear only once in a mapping',
-      );
-    } else {
-      report(error.pos, 'yaml-syntax', yamlMessage(error));
-    }
   }
-  for (const warning of doc.warnings) report(warning.pos, 'yaml-warning', warning.message, 'warning');
-  // Schema checks on a half-parsed document would bury the real error under noise; duplicates parse fine.
-  if (doc.errors.some((error) => error.code !== 'DUPLICATE_KEY')) return problems;
 
-  const root = doc.contents;
-  // Python's loader reads an empty file, a comment-only file and a bare `null` alike: as no configuration.
-  if (root === null || (isScalar(root) && root.value === null)) return problems;
-  if (!isMap(root)) {
-    report(root.range, 'type', 'ubiops.yaml must be a mapping with the keys `environment_variables` and/or `apt`');
-    return problems;
+  /** The parser's errors and warnings. */
+  syntax(doc: Document): void {
+    for (const error of doc.errors) {
+      if (error.code === 'DUPLICATE_KEY') {
+        this.report(
+          keyAt(doc, error.pos[0]) ?? error.pos,
+          'duplicate-key',
+          'Duplicate key: each key may appear only once in a mapping',
+        );
+      } else {
+        this.report(error.pos, 'yaml-syntax', yamlMessage(error));
+      }
+    }
+    for (const warning of doc.warnings) this.report(warning.pos, 'yaml-warning', warning.message, 'warning');
   }
 
   /** The pairs of a mapping by key, reporting keys that are not allowed. */
-  const keysOf = (pairs: Pair[], allowed: string[], where: string) => {
+  keysOf(pairs: Pair[], allowed: string[], where: string): Map<string, Pair> {
     const found = new Map<string, Pair>();
     for (const pair of pairs) {
       const key = isScalar(pair.key) ? String(pair.key.value) : undefined;
@@ -107,7 +130,7 @@ export function validateUbiopsYaml(text: string, file = 'ubiops.yaml'): FileProb
       }
       const allowedList = allowed.map((name) => `\`${name}\``).join(', ');
       const name = key === undefined ? 'This key' : `Unknown key \`${key}\``;
-      report(
+      this.report(
         rangeOf(pair.key) ?? rangeOf(pair.value),
         'unknown-key',
         where
@@ -116,101 +139,93 @@ export function validateUbiopsYaml(text: string, file = 'ubiops.yaml'): FileProb
       );
     }
     return found;
-  };
-
-  /** Where to point when a pair's value has the wrong type: the value, unless it is empty or a multi-line block. */
-  const valueTarget = (pair: Pair) => {
-    const value = rangeOf(pair.value);
-    const block = (isMap(pair.value) || isSeq(pair.value)) && !pair.value.flow;
-    return !value || value[0] === value[1] || block ? rangeOf(pair.key) : value;
-  };
+  }
 
   /** Checks a list of strings; `check` returns a problem for one string, if any. */
-  const stringList = (
-    pair: Pair,
-    path: string,
-    what: string,
-    check: (value: string) => [code: string, message: string] | undefined,
-  ) => {
+  stringList(pair: Pair, path: string, what: string, check: StringCheck): void {
     if (!isSeq(pair.value)) {
-      report(valueTarget(pair), 'type', `\`${path}\` must be a list of ${what}`);
+      this.report(valueTarget(pair), 'type', `\`${path}\` must be a list of ${what}`);
       return;
     }
     for (const item of pair.value.items) {
       if (!isScalar(item) || typeof item.value !== 'string') {
         const hint = path === 'environment_variables' && isMap(item) ? '; write `NAME=value`, not `NAME: value`' : '';
-        report(rangeOf(item) ?? valueTarget(pair), 'type', `\`${path}\` must be a list of ${what}${hint}`);
+        this.report(rangeOf(item) ?? valueTarget(pair), 'type', `\`${path}\` must be a list of ${what}${hint}`);
         continue;
       }
       const problem = check(item.value);
-      if (problem) report(item.range, ...problem);
+      if (problem) this.report(item.range, ...problem);
     }
-  };
-
-  const nonEmpty =
-    (path: string) =>
-    (value: string): [string, string] | undefined =>
-      value.trim() === '' ? ['empty-string', `\`${path}\` entries must not be empty`] : undefined;
-
-  const top = keysOf(root.items, TOP_KEYS, '');
-
-  const env = top.get('environment_variables');
-  if (env) {
-    stringList(env, 'environment_variables', '`NAME=value` strings', (value) => {
-      const equals = value.indexOf('=');
-      if (equals < 0) return ['env-var-format', `\`${value}\` has no \`=\`; write each variable as \`NAME=value\``];
-      const name = value.slice(0, equals);
-      if (!ENV_VAR_NAME.test(name)) {
-        const subject =
-          name === ''
-            ? 'An environment variable needs a name before `=`'
-            : `Invalid environment variable name \`${name}\``;
-        return ['env-var-name', `${subject}: ${ENV_VAR_NAME_RULE}`];
-      }
-      // The client's pattern ends in `.*$`, which stops at a line break.
-      if (/[\r\n]/.test(value.slice(equals + 1).replace(/\n$/, ''))) {
-        return ['env-var-format', `The value of \`${name}\` must fit on one line`];
-      }
-      return undefined;
-    });
   }
+}
 
-  const apt = top.get('apt');
-  if (apt && !isMap(apt.value)) {
-    report(
+type StringCheck = (value: string) => [code: string, message: string] | undefined;
+
+/** Where to point when a pair's value has the wrong type: the value, unless it is empty or a multi-line block. */
+function valueTarget(pair: Pair): Range | undefined {
+  const value = rangeOf(pair.value);
+  const block = (isMap(pair.value) || isSeq(pair.value)) && !pair.value.flow;
+  return !value || value[0] === value[1] || block ? rangeOf(pair.key) : value;
+}
+
+function nonEmpty(path: string): StringCheck {
+  return (value) => (value.trim() === '' ? ['empty-string', `\`${path}\` entries must not be empty`] : undefined);
+}
+
+const environmentVariableProblem: StringCheck = (value) => {
+  const equals = value.indexOf('=');
+  if (equals < 0) return ['env-var-format', `\`${value}\` has no \`=\`; write each variable as \`NAME=value\``];
+  const name = value.slice(0, equals);
+  if (!ENV_VAR_NAME.test(name)) {
+    const subject =
+      name === '' ? 'An environment variable needs a name before `=`' : `Invalid environment variable name \`${name}\``;
+    return ['env-var-name', `${subject}: ${ENV_VAR_NAME_RULE}`];
+  }
+  // The client's pattern ends in `.*$`, which stops at a line break.
+  if (/[\r\n]/.test(value.slice(equals + 1).replace(/\n$/, ''))) {
+    return ['env-var-format', `The value of \`${name}\` must fit on one line`];
+  }
+  return undefined;
+};
+
+function checkApt(check: Check, apt: Pair): void {
+  if (!isMap(apt.value)) {
+    check.report(
       valueTarget(apt),
       'type',
       '`apt` must be a mapping with a `packages` list and optional `keys` and `sources`',
     );
-  } else if (apt && isMap(apt.value)) {
-    const aptKeys = keysOf(apt.value.items, APT_KEYS, 'apt');
-    const packages = aptKeys.get('packages');
-    if (packages) stringList(packages, 'apt.packages', 'package names', nonEmpty('apt.packages'));
-    else report(rangeOf(apt.key), 'missing-key', '`apt` needs a `packages` list of the packages to install');
-
-    for (const section of ['keys', 'sources']) {
-      const pair = aptKeys.get(section);
-      if (!pair) continue;
-      const path = `apt.${section}`;
-      if (!isMap(pair.value)) {
-        report(valueTarget(pair), 'type', `\`${path}\` must be a mapping with optional \`urls\` and \`items\` lists`);
-        continue;
-      }
-      const sectionKeys = keysOf(pair.value.items, SOURCE_KEYS, path);
-      const urls = sectionKeys.get('urls');
-      if (urls) {
-        stringList(urls, `${path}.urls`, 'URLs', (value) =>
-          /^https?:\/\//.test(value)
-            ? undefined
-            : ['url-scheme', `\`${path}.urls\` entries must start with http:// or https://`],
-        );
-      }
-      const items = sectionKeys.get('items');
-      if (items) stringList(items, `${path}.items`, 'non-empty strings', nonEmpty(`${path}.items`));
-    }
+    return;
   }
-  // Checks run key by key; report in reading order.
-  return problems.sort((a, b) => a.line - b.line || a.column - b.column);
+  const aptKeys = check.keysOf(apt.value.items, APT_KEYS, 'apt');
+  const packages = aptKeys.get('packages');
+  if (packages) check.stringList(packages, 'apt.packages', 'package names', nonEmpty('apt.packages'));
+  else check.report(rangeOf(apt.key), 'missing-key', '`apt` needs a `packages` list of the packages to install');
+
+  for (const section of ['keys', 'sources']) {
+    const pair = aptKeys.get(section);
+    if (!pair) continue;
+    const path = `apt.${section}`;
+    if (!isMap(pair.value)) {
+      check.report(
+        valueTarget(pair),
+        'type',
+        `\`${path}\` must be a mapping with optional \`urls\` and \`items\` lists`,
+      );
+      continue;
+    }
+    const sectionKeys = check.keysOf(pair.value.items, SOURCE_KEYS, path);
+    const urls = sectionKeys.get('urls');
+    if (urls) {
+      check.stringList(urls, `${path}.urls`, 'URLs', (value) =>
+        /^https?:\/\//.test(value)
+          ? undefined
+          : ['url-scheme', `\`${path}.urls\` entries must start with http:// or https://`],
+      );
+    }
+    const items = sectionKeys.get('items');
+    if (items) check.stringList(items, `${path}.items`, 'non-empty strings', nonEmpty(`${path}.items`));
+  }
 }
 
 /**

@@ -6,7 +6,7 @@ import { PackError, type PackManifest, type PackOptions, type Source as ScannedS
 import { ProgressReporter } from './progress';
 import { openChecked, readCheckedSync } from './scannedFiles';
 import { readChunks, ZlibPump } from './streams';
-import { runWorkers } from './workers';
+import { inOrder } from './workers';
 import { type CentralRecord, crc32, DEFLATE } from './zipWriter';
 
 // The upload's entries before anything is sent: which to deflate for the link (into a temporary file of their data
@@ -81,28 +81,23 @@ export async function prepareEntries(
 ): Promise<void> {
   const { signal } = options;
   const progress = new ProgressReporter(entries.length, manifest.totalBytes, options.onProgress);
-  let next = 0;
   // One failure stops the others at their next file; the first error is the one reported.
-  await runWorkers(Math.min(CONCURRENCY, entries.length), async (failed) => {
-    let buffer: Buffer | undefined;
-    while (!failed() && next < entries.length) {
-      if (signal?.aborted) throw cancelled(signal);
-      const entry = entries[next++]!;
-      const { source, record } = entry;
-      if (source.size <= SMALL_FILE) {
-        buffer ??= Buffer.allocUnsafeSlow(SMALL_FILE + 1);
-        const data = readWhole(source, buffer);
-        const packed =
-          data.length > 0 ? await deflateRaw(data, smallFileDeflateOptions(level, data.length)) : undefined;
-        if (packed && packed.length < data.length * worthIt) {
-          entry.tempAt = await temp.append(packed);
-          Object.assign(record, { method: DEFLATE, crc: crc32(data), compressedSize: packed.length });
-        }
-      } else {
-        await prepareLarge(entry, worthIt, level, temp, signal);
+  const stopIfCancelled = () => {
+    if (signal?.aborted) throw cancelled(signal);
+  };
+  await inOrder(entries, CONCURRENCY, stopIfCancelled, async (entry, _, turn) => {
+    const { source, record } = entry;
+    if (source.size <= SMALL_FILE) {
+      const data = readWhole(source, turn.buffer(SMALL_FILE + 1));
+      const packed = data.length > 0 ? await deflateRaw(data, smallFileDeflateOptions(level, data.length)) : undefined;
+      if (packed && packed.length < data.length * worthIt) {
+        entry.tempAt = await temp.append(packed);
+        Object.assign(record, { method: DEFLATE, crc: crc32(data), compressedSize: packed.length });
       }
-      progress.done(source.size);
+    } else {
+      await prepareLarge(entry, worthIt, level, temp, signal);
     }
+    progress.done(source.size);
   });
   if (entries.length === 0) progress.nothingToDo();
 }
