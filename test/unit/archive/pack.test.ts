@@ -23,6 +23,7 @@ import { listZip } from '../../../src/archive/extract';
 import { IgnoreRules } from '../../../src/archive/ignoreRules';
 import { DEFAULT_MAX_FILES, packFolder, PackError, scanFolder, type PackProgress } from '../../../src/archive/pack';
 import { readDependencyFilesFromZip } from '../../../src/archive/zipInspect';
+import cliFileLists from './cliFileLists.json';
 
 let work: string;
 
@@ -126,103 +127,8 @@ describe('scanFolder: ignore rules', () => {
   // The same folder and `.ubiops-ignore` as UbiOps' CLI (2.28, `ubiops environments deploy`) packs: every file's path
   // is tested against every rule and the last rule that matches decides; the rules' syntax is gitignore's. The
   // default exclusions are off here, since the CLI has none: each row is exactly the CLI's file list.
-  const table: { name: string; ignore: string; files: string[]; packed: string[] }[] = [
-    {
-      name: 'a negation re-includes a file under an excluded folder',
-      ignore: 'data/\n!data/keep.txt\n',
-      files: ['requirements.txt', 'data/keep.txt', 'data/drop.csv', 'data/sub/keep.txt'],
-      packed: ['.ubiops-ignore', 'data/keep.txt', 'requirements.txt'],
-    },
-    {
-      name: 'everything but text files, at any depth',
-      ignore: '*\n!*.txt\n',
-      files: ['requirements.txt', 'main.py', 'sub/b.py', 'sub/deep/file.txt'],
-      packed: ['requirements.txt', 'sub/deep/file.txt'],
-    },
-    {
-      name: 'the last matching rule wins, whichever way',
-      ignore: '!keep.txt\n*.txt\n!requirements.txt\nlogs/\n!logs/\n',
-      files: ['requirements.txt', 'keep.txt', 'other.txt', 'logs/a.log'],
-      packed: ['.ubiops-ignore', 'logs/a.log', 'requirements.txt'],
-    },
-    {
-      name: 'a negated folder brings back everything in it',
-      ignore: '*.log\n!important/\n',
-      files: ['requirements.txt', 'a.log', 'important/b.log', 'x/important/c.log', 'x/d.log'],
-      packed: ['.ubiops-ignore', 'important/b.log', 'requirements.txt', 'x/important/c.log'],
-    },
-    {
-      name: 'patterns are case-sensitive on every operating system',
-      ignore: '*.TXT\nData/\nREADME.md\n',
-      files: ['requirements.txt', 'notes.TXT', 'notes.txt', 'Data/a', 'data/b', 'readme.md', 'README.md'],
-      packed: ['.ubiops-ignore', 'data/b', 'notes.txt', 'readme.md', 'requirements.txt'],
-    },
-    {
-      name: 'comments, blank lines, and escaped # and !',
-      ignore: '# a comment\n\n   \n#hash.txt\n\\#escaped.txt\n\\!bang.txt\n',
-      files: ['requirements.txt', '#hash.txt', '#escaped.txt', '!bang.txt', 'a comment'],
-      packed: ['#hash.txt', '.ubiops-ignore', 'a comment', 'requirements.txt'],
-    },
-    {
-      name: 'a negation of an escaped name',
-      ignore: '*.md\n!\\#notes.md\n!\\!todo.md\n',
-      files: ['requirements.txt', 'a.md', '#notes.md', '!todo.md'],
-      packed: ['!todo.md', '#notes.md', '.ubiops-ignore', 'requirements.txt'],
-    },
-    {
-      name: 'a leading slash anchors to the root; a slash inside anchors too',
-      ignore: '/build\ndocs/*.md\n',
-      files: [
-        'requirements.txt',
-        'build/out.o',
-        'sub/build/kept.o',
-        'docs/a.md',
-        'docs/deep/b.md',
-        'x/docs/c.md',
-        'build.txt',
-      ],
-      packed: ['.ubiops-ignore', 'build.txt', 'docs/deep/b.md', 'requirements.txt', 'sub/build/kept.o', 'x/docs/c.md'],
-    },
-    {
-      name: 'a trailing slash matches folders only, at any depth',
-      ignore: 'out/\n',
-      files: ['requirements.txt', 'out/a', 'sub/out/b', 'other/out'],
-      packed: ['.ubiops-ignore', 'other/out', 'requirements.txt'],
-    },
-    {
-      name: '** at the start, in the middle and at the end',
-      ignore: '**/logs\na/**/z.txt\ncache/**\n',
-      files: [
-        'requirements.txt',
-        'logs/1',
-        'deep/er/logs/2',
-        'a/z.txt',
-        'a/b/c/z.txt',
-        'b/a/z.txt',
-        'cache/x/y',
-        'cache.txt',
-      ],
-      packed: ['.ubiops-ignore', 'b/a/z.txt', 'cache.txt', 'requirements.txt'],
-    },
-    {
-      name: 'trailing spaces are trimmed unless escaped with a backslash',
-      ignore: 'trail.txt   \nspace\\ \n',
-      files: ['requirements.txt', 'trail.txt', 'trail.txt ', 'space', 'space '],
-      packed: ['.ubiops-ignore', 'requirements.txt', 'space', 'trail.txt '],
-    },
-    {
-      name: 'classes and ?',
-      ignore: 'file[0-9].py\nv?.csv\n[!a]*.tmp\n',
-      files: ['requirements.txt', 'file1.py', 'filex.py', 'v1.csv', 'v10.csv', 'a.tmp', 'b.tmp'],
-      packed: ['.ubiops-ignore', 'a.tmp', 'filex.py', 'requirements.txt', 'v10.csv'],
-    },
-    {
-      name: 'a rule can leave the ignore file itself out; CRLF and a BOM are read as git reads them',
-      ignore: '\uFEFF.ubiops-ignore\r\n*.bak\r\n',
-      files: ['requirements.txt', 'a.bak'],
-      packed: ['requirements.txt'],
-    },
-  ];
+  // The rows are data (./cliFileLists.json): a folder's files, its `.ubiops-ignore`, and what the CLI packs of them.
+  const table = cliFileLists as { name: string; ignore: string; files: string[]; packed: string[] }[];
   for (const row of table) {
     it(`the CLI's file list: ${row.name}`, async () => {
       const files: Record<string, string> = { '.ubiops-ignore': row.ignore };
