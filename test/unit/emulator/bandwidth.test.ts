@@ -1,17 +1,12 @@
 import { strict as assert } from 'node:assert';
 import { randomBytes } from 'node:crypto';
-import type { Emulator } from '../../../src/emulator';
 import { TokenBucket } from '../../../src/emulator/throttle';
-import { call, createEnvironment, PROJECT, startEmulator, TOKEN, upload } from './helpers';
+import { call, createEnvironment, PROJECT, TOKEN, upload, useEmulator } from './helpers';
 
 // Lower bounds on the limiter's own behaviour: a transfer of a known size cannot beat the rate it was given.
 describe('emulator bandwidth limit', function () {
   this.timeout(20_000);
-  let emu: Emulator;
-  beforeEach(async () => {
-    emu = await startEmulator();
-  });
-  afterEach(() => emu.close());
+  const emu = useEmulator({}, 'each');
 
   const MBPS = 8; // 1 MB a second: a second for the transfer below, far more than it takes unlimited even on a busy machine
   const RATE = (MBPS * 1_000_000) / 8;

@@ -1,16 +1,19 @@
 import { strict as assert } from 'node:assert';
 import JSZip from 'jszip';
 import type { EnvironmentBuild, EnvironmentBuildDependency, EnvironmentDetail } from '../../../src/api/models';
-import type { Emulator } from '../../../src/emulator';
 import {
   buildPath,
   call,
+  createAndUpload,
   createEnvironment,
+  getBuild,
   GOOD_FILES,
+  goodZip,
   PROJECT,
   startEmulator,
   upload,
-  waitFor,
+  useEmulator,
+  waitForBuildStatus,
   zipOf,
 } from './helpers';
 
@@ -18,11 +21,7 @@ const ENVS = `/projects/${PROJECT}/environments`;
 
 describe('emulator revisions and builds', () => {
   describe('with instant builds', () => {
-    let emu: Emulator;
-    before(async () => {
-      emu = await startEmulator({ user: 'tester@example.com' });
-    });
-    after(() => emu.close());
+    const emu = useEmulator({ user: 'tester@example.com' });
 
     /** Uploads `data` into a fresh environment and returns the finished build. */
     async function buildOf(
@@ -32,7 +31,7 @@ describe('emulator revisions and builds', () => {
       await createEnvironment(emu, env);
       const up = await upload(emu, env, data);
       assert.equal(up.status, 201, up.text);
-      const build = await call<EnvironmentBuild>(emu, 'GET', buildPath(env, up.body.revision, up.body.build));
+      const build = await getBuild(emu, env, up.body);
       const files = await call<EnvironmentBuildDependency[]>(
         emu,
         'GET',
@@ -42,7 +41,7 @@ describe('emulator revisions and builds', () => {
     }
 
     it('builds a good zip: success, a size, the dependency files and the uploader', async () => {
-      const { build, files, revision } = await buildOf('good', await zipOf(GOOD_FILES));
+      const { build, files, revision } = await buildOf('good', await goodZip());
       assert.equal(build.status, 'success');
       assert.equal(build.error_message, '');
       assert.equal(build.trigger, 'Environment file upload');
@@ -58,7 +57,7 @@ describe('emulator revisions and builds', () => {
     });
 
     it('gives the same size for the same files', async () => {
-      const a = await buildOf('size-a', await zipOf(GOOD_FILES));
+      const a = await buildOf('size-a', await goodZip());
       const b = await buildOf('size-b', await zipOf(GOOD_FILES, null));
       assert.equal(a.build.size, b.build.size);
     });
@@ -90,7 +89,7 @@ describe('emulator revisions and builds', () => {
 
     it('stores a non-ASCII file name as sent, and sends it back in filename*', async () => {
       await createEnvironment(emu, 'umlaut');
-      const data = await zipOf(GOOD_FILES);
+      const data = await goodZip();
       const fetched = await upload(emu, 'umlaut', data, 'ümlaut.zip');
       // As Python's urllib3 1.x sends it: RFC 2231 `filename*`.
       const boundary = 'x-boundary-umlaut';
@@ -169,7 +168,7 @@ describe('emulator revisions and builds', () => {
     });
 
     it('copies the file of a source environment', async () => {
-      const data = await zipOf(GOOD_FILES);
+      const data = await goodZip();
       await createEnvironment(emu, 'copy-source');
       await upload(emu, 'copy-source', data, 'source-files.zip');
       await createEnvironment(emu, 'copy-target');
@@ -177,11 +176,7 @@ describe('emulator revisions and builds', () => {
       form.append('source_environment', 'copy-source');
       const answer = await call(emu, 'POST', `${ENVS}/copy-target/revisions`, { body: form });
       assert.equal(answer.status, 201, answer.text);
-      const build = await call<EnvironmentBuild>(
-        emu,
-        'GET',
-        buildPath('copy-target', answer.body.revision, answer.body.build),
-      );
+      const build = await getBuild(emu, 'copy-target', answer.body);
       assert.equal(build.body.status, 'success');
       assert.equal(build.body.trigger, 'Environment file copy');
       const download = await fetch(`${emu.url}${ENVS}/copy-target/revisions/${answer.body.revision}/download`, {
@@ -229,8 +224,7 @@ describe('emulator revisions and builds', () => {
     });
 
     it('rebuilds a revision with {} or no body', async () => {
-      await createEnvironment(emu, 'rebuild-me');
-      const up = await upload(emu, 'rebuild-me', await zipOf(GOOD_FILES));
+      const up = await createAndUpload(emu, 'rebuild-me');
       const withBody = await call<EnvironmentBuild>(
         emu,
         'POST',
@@ -261,8 +255,7 @@ describe('emulator revisions and builds', () => {
     });
 
     it('handles an expired revision: 404 on download, 400 on rebuild', async () => {
-      await createEnvironment(emu, 'expiring');
-      const up = await upload(emu, 'expiring', await zipOf(GOOD_FILES));
+      const up = await createAndUpload(emu, 'expiring');
       emu.expireRevision(PROJECT, 'expiring', up.body.revision);
       const rev = await call(emu, 'GET', `${ENVS}/expiring/revisions/${up.body.revision}`);
       assert.equal(rev.body.expired, true);
@@ -279,8 +272,7 @@ describe('emulator revisions and builds', () => {
     });
 
     it('refuses cancelling a finished build, naming its status, and values other than cancelled', async () => {
-      await createEnvironment(emu, 'finished');
-      const up = await upload(emu, 'finished', await zipOf(GOOD_FILES));
+      const up = await createAndUpload(emu, 'finished');
       const path = buildPath('finished', up.body.revision, up.body.build);
       const wrong = await call(emu, 'PATCH', path, { json: { status: 'success' } });
       assert.equal(wrong.status, 400);
@@ -293,11 +285,7 @@ describe('emulator revisions and builds', () => {
   });
 
   describe('on the clock', () => {
-    let emu: Emulator;
-    before(async () => {
-      emu = await startEmulator({ buildSeconds: 0.6, seed: true });
-    });
-    after(() => emu.close());
+    const emu = useEmulator({ buildSeconds: 0.6, seed: true });
 
     it('goes queued, building, processing, success within buildSeconds, and every answer has size', async () => {
       // Long enough that polling sees the building stage (a sixth of the time) even on a busy machine.
@@ -305,7 +293,7 @@ describe('emulator revisions and builds', () => {
       try {
         await createEnvironment(slow, 'staged');
         const started = Date.now();
-        const up = await upload(slow, 'staged', await zipOf(GOOD_FILES));
+        const up = await upload(slow, 'staged', await goodZip());
         const path = buildPath('staged', up.body.revision, up.body.build);
         const seen: string[] = [];
         for (;;) {
@@ -331,14 +319,9 @@ describe('emulator revisions and builds', () => {
     });
 
     it('cancels a processing build through cancelled_pending, which becomes cancelled a second later', async () => {
-      await createEnvironment(emu, 'cancel-processing');
-      const up = await upload(emu, 'cancel-processing', await zipOf(GOOD_FILES));
+      const up = await createAndUpload(emu, 'cancel-processing');
       const path = buildPath('cancel-processing', up.body.revision, up.body.build);
-      await waitFor(
-        async () => (await call<EnvironmentBuild>(emu, 'GET', path)).body.status === 'processing',
-        1000,
-        'processing',
-      );
+      await waitForBuildStatus(emu, path, 'processing', 1000);
       const answer = await call<EnvironmentBuild>(emu, 'PATCH', path, { json: { status: 'cancelled' } });
       assert.equal(answer.status, 200);
       assert.equal(answer.body.status, 'cancelled_pending');
@@ -348,11 +331,7 @@ describe('emulator revisions and builds', () => {
       // Past the build's own end: the cancel wins, no outcome is produced.
       await new Promise((r) => setTimeout(r, 400));
       assert.equal((await call<EnvironmentBuild>(emu, 'GET', path)).body.status, 'cancelled_pending');
-      await waitFor(
-        async () => (await call<EnvironmentBuild>(emu, 'GET', path)).body.status === 'cancelled',
-        1500,
-        'cancelled',
-      );
+      await waitForBuildStatus(emu, path, 'cancelled', 1500);
       const late = await call(emu, 'PATCH', path, { json: { status: 'cancelled' } });
       assert.equal(late.status, 400);
       const detail = await call<EnvironmentDetail>(emu, 'GET', `${ENVS}/cancel-processing`);
@@ -360,33 +339,23 @@ describe('emulator revisions and builds', () => {
     });
 
     it('goes queued, processing, success', async () => {
-      await createEnvironment(emu, 'clocked');
-      const up = await upload(emu, 'clocked', await zipOf(GOOD_FILES));
+      const up = await createAndUpload(emu, 'clocked');
       const path = buildPath('clocked', up.body.revision, up.body.build);
       const first = await call<EnvironmentBuild>(emu, 'GET', path);
       assert.equal(first.body.status, 'queued');
       assert.equal(first.body.size, null);
       const files = await call(emu, 'GET', `${path}/dependency-files`);
       assert.deepEqual(files.body, []);
-      await waitFor(
-        async () => (await call<EnvironmentBuild>(emu, 'GET', path)).body.status === 'processing',
-        1000,
-        'processing',
-      );
+      await waitForBuildStatus(emu, path, 'processing', 1000);
       const during = await call(emu, 'GET', `${path}/dependency-files`);
       assert.deepEqual(during.body, []);
-      await waitFor(
-        async () => (await call<EnvironmentBuild>(emu, 'GET', path)).body.status === 'success',
-        2000,
-        'success',
-      );
+      await waitForBuildStatus(emu, path, 'success', 2000);
       const after = await call<EnvironmentBuild>(emu, 'GET', path);
       assert.equal(typeof after.body.size, 'number');
     });
 
     it('cancels a running build, which then stays cancelled', async () => {
-      await createEnvironment(emu, 'cancel-me');
-      const up = await upload(emu, 'cancel-me', await zipOf(GOOD_FILES));
+      const up = await createAndUpload(emu, 'cancel-me');
       const path = buildPath('cancel-me', up.body.revision, up.body.build);
       const answer = await call<EnvironmentBuild>(emu, 'PATCH', path, { json: { status: 'cancelled' } });
       assert.equal(answer.status, 200);

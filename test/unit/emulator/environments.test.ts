@@ -1,16 +1,11 @@
 import { strict as assert } from 'node:assert';
 import type { EnvironmentDetail, EnvironmentList, EnvironmentUsage } from '../../../src/api/models';
-import type { Emulator } from '../../../src/emulator';
-import { call, createEnvironment, GOOD_FILES, PROJECT, startEmulator, upload, zipOf } from './helpers';
+import { call, createAndUpload, createEnvironment, goodZip, PROJECT, upload, useEmulator } from './helpers';
 
 const ENVS = `/projects/${PROJECT}/environments`;
 
 describe('emulator environments', () => {
-  let emu: Emulator;
-  before(async () => {
-    emu = await startEmulator();
-  });
-  after(() => emu.close());
+  const emu = useEmulator();
 
   describe('create', () => {
     it('creates with defaults and answers the list shape with 201', async () => {
@@ -164,7 +159,7 @@ describe('emulator environments', () => {
       assert.match(patch.body.error, /base environment/);
       const del = await call(emu, 'DELETE', `${ENVS}/python3-12`);
       assert.equal(del.status, 403);
-      const up = await upload(emu, 'python3-12', await zipOf(GOOD_FILES));
+      const up = await upload(emu, 'python3-12', await goodZip());
       assert.equal(up.status, 403);
     });
 
@@ -187,8 +182,7 @@ describe('emulator environments', () => {
     });
 
     it('renames, keeping revisions, and checks the new name', async () => {
-      await createEnvironment(emu, 'old-name');
-      const up = await upload(emu, 'old-name', await zipOf(GOOD_FILES));
+      const up = await createAndUpload(emu, 'old-name');
       const renamed = await call<EnvironmentDetail>(emu, 'PATCH', `${ENVS}/old-name`, { json: { name: 'new-name' } });
       assert.equal(renamed.status, 200);
       assert.equal(renamed.body.name, 'new-name');
@@ -204,8 +198,7 @@ describe('emulator environments', () => {
     });
 
     it('reports active and latest revision and build', async () => {
-      await createEnvironment(emu, 'tracking');
-      const good = await upload(emu, 'tracking', await zipOf(GOOD_FILES));
+      const good = await createAndUpload(emu, 'tracking');
       const bad = await upload(emu, 'tracking', Buffer.from('not a zip'));
       const detail = await call<EnvironmentDetail>(emu, 'GET', `${ENVS}/tracking`);
       assert.equal(detail.body.active_revision, good.body.revision);
@@ -244,8 +237,7 @@ describe('emulator environments', () => {
     });
 
     it('deletes with 204 and an empty body, taking revisions along', async () => {
-      await createEnvironment(emu, 'doomed');
-      const up = await upload(emu, 'doomed', await zipOf(GOOD_FILES));
+      const up = await createAndUpload(emu, 'doomed');
       const answer = await call(emu, 'DELETE', `${ENVS}/doomed`);
       assert.equal(answer.status, 204);
       assert.equal(answer.text, '');
@@ -305,7 +297,7 @@ describe('emulator environments', () => {
       );
       const ds = await call<unknown[]>(emu, 'GET', `${ENVS}/data-science/revisions`);
       assert.ok(ds.body.length >= 3);
-      const refused = await upload(emu, 'fraud-detector-v1', await zipOf(GOOD_FILES));
+      const refused = await upload(emu, 'fraud-detector-v1', await goodZip());
       assert.equal(refused.status, 400);
       assert.match((refused.body as unknown as { error: string }).error, /implicit/);
     });

@@ -1,13 +1,8 @@
 import { strict as assert } from 'node:assert';
-import type { Emulator } from '../../../src/emulator';
-import { call, PROJECT, sleep, startEmulator } from './helpers';
+import { call, PROJECT, sleep, useEmulator } from './helpers';
 
 describe('emulator faults', () => {
-  let emu: Emulator;
-  beforeEach(async () => {
-    emu = await startEmulator();
-  });
-  afterEach(() => emu.close());
+  const emu = useEmulator({}, 'each');
 
   it('rate-limits with headers, then lets requests through after the window', async () => {
     emu.setFaults({ rateLimitPerMinute: 2, rateLimitWindowSeconds: 1 });

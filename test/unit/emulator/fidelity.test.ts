@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Emulator } from '../../../src/emulator';
-import { buildPath, call, createEnvironment, GOOD_FILES, PROJECT, startEmulator, upload, zipOf } from './helpers';
+import { buildPath, call, createEnvironment, goodZip, PROJECT, PROJECT_FIELDS, startEmulator, upload } from './helpers';
 
 // The API reference, kept in the repository (docs/ubiops-api/README.md says where it comes from).
 const REFERENCE = path.resolve(__dirname, '../../../docs/ubiops-api/Environments.md');
@@ -109,7 +109,7 @@ describe('emulator fidelity to the reference examples', () => {
   before(async () => {
     emu = await startEmulator();
     await createEnvironment(emu, env, { display_name: 'Fidelity', labels: { type: 'environment' } });
-    const up = await upload(emu, env, await zipOf(GOOD_FILES));
+    const up = await upload(emu, env, await goodZip());
     assert.equal(up.status, 201);
     ({ revision, build } = up.body);
     emu.addDeploymentVersion(PROJECT, env, { deployment: 'deployment-1', version: 'version-1' });
@@ -226,7 +226,7 @@ describe('emulator fidelity to the reference examples', () => {
   });
 
   it('upload answers {success, revision, build}', async () => {
-    const answer = await upload(emu, env, await zipOf(GOOD_FILES));
+    const answer = await upload(emu, env, await goodZip());
     assert.equal(answer.status, 201);
     assert.deepEqual(Object.keys(answer.body), ['success', 'revision', 'build']);
     assert.equal(answer.body.success, true);
@@ -246,15 +246,7 @@ describe('emulator fidelity to the reference examples', () => {
     const answer = await call<Record<string, unknown>[]>(emu, 'GET', '/projects');
     assert.equal(answer.status, 200);
     for (const p of answer.body) {
-      assert.deepEqual(Object.keys(p), [
-        'id',
-        'name',
-        'creation_date',
-        'advanced_permissions',
-        'credits',
-        'organization_name',
-        'labels',
-      ]);
+      assert.deepEqual(Object.keys(p), PROJECT_FIELDS);
     }
   });
 });

@@ -1,6 +1,9 @@
+import type { EnvironmentBuild } from '../../../src/api/models';
 import { type Emulator, type EmulatorOptions, start } from '../../../src/emulator';
 
-export { zipOf } from '../../helpers/zip';
+import { zipOf } from '../../helpers/zip';
+
+export { zipOf };
 
 export const TOKEN = 'test-token';
 export const PROJECT = 'demo-project';
@@ -15,6 +18,28 @@ export interface Answer<T = unknown> {
 /** A seeded emulator on a free port with instant builds unless told otherwise. */
 export function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
   return start({ port: 0, tokens: [TOKEN], buildSeconds: 0, ...options });
+}
+
+/**
+ * A seeded emulator (as `startEmulator` makes it) for the enclosing `describe`: started before its tests, or before
+ * each test with `each`, and closed after them. The handle forwards to the emulator of the moment.
+ */
+export function useEmulator(options: EmulatorOptions = {}, scope: 'suite' | 'each' = 'suite'): Emulator {
+  let current: Emulator | undefined;
+  const [setUp, tearDown] = scope === 'each' ? [beforeEach, afterEach] : [before, after];
+  setUp(async () => {
+    current = await startEmulator(options);
+  });
+  tearDown(async () => {
+    await current?.close();
+    current = undefined;
+  });
+  return new Proxy({} as Emulator, {
+    get(_target, key) {
+      if (!current) throw new Error('the emulator is used outside the tests of its describe()');
+      return Reflect.get(current, key) as unknown;
+    },
+  });
 }
 
 export async function call<T = any>(
@@ -78,6 +103,16 @@ export function buildPath(environment: string, revision: string, build: string, 
   return `/projects/${project}/environments/${environment}/revisions/${revision}/builds/${build}`;
 }
 
+/** The build an upload or a copy started, as `GET` answers it. */
+export function getBuild(
+  emulator: Emulator,
+  environment: string,
+  created: { revision: string; build: string },
+  project = PROJECT,
+): Promise<Answer<EnvironmentBuild>> {
+  return call<EnvironmentBuild>(emulator, 'GET', buildPath(environment, created.revision, created.build, project));
+}
+
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Polls until `check` holds, for at most `ms`. */
@@ -92,7 +127,42 @@ export async function waitFor(check: () => Promise<boolean>, ms: number, what: s
   throw new Error(`timed out waiting for ${what}`);
 }
 
+/** Polls the build at `path` (see `buildPath`) until it has `status`, for at most `ms`. */
+export function waitForBuildStatus(emulator: Emulator, path: string, status: string, ms: number): Promise<void> {
+  return waitFor(
+    async () => (await call<{ status: string }>(emulator, 'GET', path)).body.status === status,
+    ms,
+    status,
+  );
+}
+
+/** The fields of a `GET /projects` item, in the platform notes' order. */
+export const PROJECT_FIELDS = [
+  'id',
+  'name',
+  'creation_date',
+  'advanced_permissions',
+  'credits',
+  'organization_name',
+  'labels',
+];
+
 export const GOOD_FILES = {
   'requirements.txt': 'numpy==1.26.4\nrequests==2.32.3\n',
   'ubiops.yaml': 'environment_variables:\n  - ACCEPT_EULA=Y\napt:\n  packages:\n    - libgomp1\n',
 };
+
+/** A zip of `GOOD_FILES` under the CLI's top folder: a package that builds. */
+export function goodZip(): Promise<Buffer> {
+  return zipOf(GOOD_FILES);
+}
+
+/** Creates `environment` (python3-12) and uploads `data` to it, by default a package that builds. */
+export async function createAndUpload(
+  emulator: Emulator,
+  environment: string,
+  data?: Uint8Array,
+): Promise<Answer<{ success: boolean; revision: string; build: string }>> {
+  await createEnvironment(emulator, environment);
+  return upload(emulator, environment, data ?? (await goodZip()));
+}

@@ -1,20 +1,20 @@
 import { strict as assert } from 'node:assert';
 import * as http from 'node:http';
 import type { Emulator } from '../../../src/emulator';
-import { call, createEnvironment, PROJECT, startEmulator, TOKEN } from './helpers';
+import { call, createEnvironment, PROJECT, TOKEN, upload, useEmulator } from './helpers';
 
-/** A raw request, for bodies fetch will not send (chunked without length, partial multipart). */
-function raw(
+/** A raw signed-in POST, for bodies fetch will not send (chunked without length, partial multipart). */
+function rawPost(
   emu: Emulator,
-  method: string,
   path: string,
   headers: Record<string, string>,
   write: (req: http.ClientRequest) => void,
 ): Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }> {
   const url = new URL(`${emu.url}${path}`);
+  headers = { Authorization: `Token ${TOKEN}`, ...headers };
   return new Promise((resolve, reject) => {
     const req = http.request(
-      { host: url.hostname, port: url.port, path: url.pathname, method, headers, agent: false },
+      { host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers, agent: false },
       (res) => {
         let body = '';
         res.setEncoding('utf8');
@@ -28,11 +28,7 @@ function raw(
 }
 
 describe('emulator HTTP: auth and errors', () => {
-  let emu: Emulator;
-  before(async () => {
-    emu = await startEmulator({ maxUploadBytes: 10_000 });
-  });
-  after(() => emu.close());
+  const emu = useEmulator({ maxUploadBytes: 10_000 });
 
   it('answers /status without a token', async () => {
     const answer = await call(emu, 'GET', '/status', { token: null });
@@ -146,11 +142,10 @@ describe('emulator HTTP: auth and errors', () => {
     });
     assert.equal(answer.status, 413);
     assert.equal(typeof answer.body.error, 'string');
-    const chunked = await raw(
+    const chunked = await rawPost(
       emu,
-      'POST',
       `/projects/${PROJECT}/environments`,
-      { Authorization: `Token ${TOKEN}`, 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' },
+      { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' },
       (req) => {
         req.write('{"name": "big", "description": "');
         req.write('y'.repeat(1024 * 1024 + 10));
@@ -165,26 +160,16 @@ describe('emulator HTTP: auth and errors', () => {
 
   it('answers 413 to an upload over maxUploadBytes, by length and while streaming', async () => {
     await createEnvironment(emu, 'big-upload');
-    const data = new Uint8Array(50_000);
-    const byLength = await call(emu, 'POST', `/projects/${PROJECT}/environments/big-upload/revisions`, {
-      body: (() => {
-        const f = new FormData();
-        f.append('file', new Blob([data]), 'big.zip');
-        return f;
-      })(),
-    });
+    const revisionsPath = `/projects/${PROJECT}/environments/big-upload/revisions`;
+    const byLength = await upload(emu, 'big-upload', new Uint8Array(50_000), 'big.zip');
     // The declared length is within limit + multipart allowance, so this one is caught while streaming.
     assert.equal(byLength.status, 413);
     const boundary = 'XBOUNDARYX';
-    const streamed = await raw(
+    const multipart = `multipart/form-data; boundary=${boundary}`;
+    const streamed = await rawPost(
       emu,
-      'POST',
-      `/projects/${PROJECT}/environments/big-upload/revisions`,
-      {
-        Authorization: `Token ${TOKEN}`,
-        'Content-Type': `multipart/form-data; boundary=${boundary}`,
-        'Transfer-Encoding': 'chunked',
-      },
+      revisionsPath,
+      { 'Content-Type': multipart, 'Transfer-Encoding': 'chunked' },
       (req) => {
         req.write(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.zip"\r\n\r\n`);
         for (let i = 0; i < 20; i++) req.write(Buffer.alloc(5_000, 1));
@@ -193,48 +178,31 @@ describe('emulator HTTP: auth and errors', () => {
     );
     assert.equal(streamed.status, 413);
     assert.match(JSON.parse(streamed.body).error, /10000/);
-    const declared = await raw(
+    const declared = await rawPost(
       emu,
-      'POST',
-      `/projects/${PROJECT}/environments/big-upload/revisions`,
-      {
-        Authorization: `Token ${TOKEN}`,
-        'Content-Type': `multipart/form-data; boundary=${boundary}`,
-        'Content-Length': String(5 * 1024 * 1024),
-      },
+      revisionsPath,
+      { 'Content-Type': multipart, 'Content-Length': String(5 * 1024 * 1024) },
       (req) => req.end(`--${boundary}\r\n`),
     );
     assert.equal(declared.status, 413);
-    const revisions = await call<unknown[]>(emu, 'GET', `/projects/${PROJECT}/environments/big-upload/revisions`);
+    const revisions = await call<unknown[]>(emu, 'GET', revisionsPath);
     assert.deepEqual(revisions.body, []);
-    const small = await call(emu, 'POST', `/projects/${PROJECT}/environments/big-upload/revisions`, {
-      body: (() => {
-        const f = new FormData();
-        f.append('file', new Blob([new Uint8Array(100)]), 'small.zip');
-        return f;
-      })(),
-    });
+    const small = await upload(emu, 'big-upload', new Uint8Array(100), 'small.zip');
     assert.equal(small.status, 201);
   });
 
   it('answers 400 to a malformed multipart body without crashing', async () => {
     await createEnvironment(emu, 'bad-multipart');
-    const answer = await raw(
-      emu,
-      'POST',
-      `/projects/${PROJECT}/environments/bad-multipart/revisions`,
-      { Authorization: `Token ${TOKEN}`, 'Content-Type': 'multipart/form-data; boundary=abc' },
-      (req) => req.end('--abc\r\nContent-Disposition: form-data; name="file"; filename="a.zip"\r\n\r\npartial'),
-    );
-    assert.equal(answer.status, 400);
-    const noBoundary = await raw(
-      emu,
-      'POST',
-      `/projects/${PROJECT}/environments/bad-multipart/revisions`,
-      { Authorization: `Token ${TOKEN}`, 'Content-Type': 'multipart/form-data' },
-      (req) => req.end('x'),
-    );
-    assert.equal(noBoundary.status, 400);
+    const post = (contentType: string, body: string): ReturnType<typeof rawPost> =>
+      rawPost(
+        emu,
+        `/projects/${PROJECT}/environments/bad-multipart/revisions`,
+        { 'Content-Type': contentType },
+        (req) => req.end(body),
+      );
+    const partial = '--abc\r\nContent-Disposition: form-data; name="file"; filename="a.zip"\r\n\r\npartial';
+    assert.equal((await post('multipart/form-data; boundary=abc', partial)).status, 400);
+    assert.equal((await post('multipart/form-data', 'x')).status, 400, 'no boundary');
     assert.equal((await call(emu, 'GET', '/status')).status, 200);
   });
 

@@ -12,7 +12,18 @@ import type {
   EnvironmentUsage,
 } from '../../../src/api/models';
 import type { Emulator } from '../../../src/emulator';
-import { buildPath, call, createEnvironment, GOOD_FILES, PROJECT, startEmulator, upload, zipOf } from './helpers';
+import {
+  buildPath,
+  call,
+  createEnvironment,
+  getBuild,
+  goodZip,
+  PROJECT,
+  PROJECT_FIELDS,
+  startEmulator,
+  upload,
+  useEmulator,
+} from './helpers';
 
 const ENVS = `/projects/${PROJECT}/environments`;
 
@@ -45,11 +56,7 @@ async function waitForEnvironment(emu: Emulator, name: string): Promise<{ reques
 }
 
 describe("emulator and UbiOps' own tools", () => {
-  let emu: Emulator;
-  before(async () => {
-    emu = await startEmulator({ user: 'ada@example.com', userName: 'Ada', userSurname: 'Lovelace' });
-  });
-  after(() => emu.close());
+  const emu = useEmulator({ user: 'ada@example.com', userName: 'Ada', userSurname: 'Lovelace' });
 
   describe('fields of the official models', () => {
     it('every environment answer (list, get, create, update) carries base_environment_display_name and system', async () => {
@@ -82,7 +89,7 @@ describe("emulator and UbiOps' own tools", () => {
       assert.deepEqual(await waitForEnvironment(emu, 'python3-12'), { requests: 1, status: 'system' });
       await createEnvironment(emu, 'waited');
       await assert.rejects(waitForEnvironment(emu, 'waited'), /No build found/);
-      await upload(emu, 'waited', await zipOf(GOOD_FILES));
+      await upload(emu, 'waited', await goodZip());
       assert.equal((await waitForEnvironment(emu, 'waited')).status, 'success');
     });
 
@@ -140,9 +147,9 @@ describe("emulator and UbiOps' own tools", () => {
         assert.equal(created.body.gpu_required, false);
         assert.equal(created.body.supports_request_format, false);
         assert.equal(created.body.display_name, name);
-        const up = await upload(emu, name, await zipOf(GOOD_FILES));
+        const up = await upload(emu, name, await goodZip());
         assert.equal(up.status, 201);
-        const build = await call<EnvironmentBuild>(emu, 'GET', buildPath(name, up.body.revision, up.body.build));
+        const build = await getBuild(emu, name, up.body);
         assert.equal(build.body.status, 'success');
       });
     }
@@ -233,18 +240,7 @@ describe("emulator and UbiOps' own tools", () => {
       assert.deepEqual(user.body, { email: 'ada@example.com', name: 'Ada', surname: 'Lovelace' });
       const project = await call(emu, 'GET', `/projects/${PROJECT}`);
       assert.equal(project.status, 200);
-      assert.deepEqual(Object.keys(project.body), [
-        'id',
-        'name',
-        'creation_date',
-        'advanced_permissions',
-        'credits',
-        'organization_name',
-        'labels',
-        'suspended',
-        'suspended_reason',
-        'cors_origins',
-      ]);
+      assert.deepEqual(Object.keys(project.body), [...PROJECT_FIELDS, 'suspended', 'suspended_reason', 'cors_origins']);
       assert.equal(project.body.name, PROJECT);
       assert.equal(project.body.suspended, false);
       assert.deepEqual(project.body.cors_origins, []);

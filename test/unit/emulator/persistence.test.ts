@@ -8,14 +8,15 @@ import { type Emulator } from '../../../src/emulator';
 import {
   buildPath,
   call,
+  createAndUpload,
   createEnvironment,
-  GOOD_FILES,
+  getBuild,
+  goodZip,
   PROJECT,
   sleep,
   startEmulator,
   upload,
-  waitFor,
-  zipOf,
+  waitForBuildStatus,
 } from './helpers';
 
 const ROOT = path.resolve(__dirname, '../../..');
@@ -32,10 +33,19 @@ describe('emulator persistence', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  /** Starts an emulator on `dir`, uploads a good zip to a new environment `name`, and stops it: the build's path. */
+  async function uploadThenStop(name: string, buildSeconds: number): Promise<{ id: string; path: string }> {
+    emu = await startEmulator({ dataDir: dir, buildSeconds });
+    const up = await createAndUpload(emu, name);
+    await emu.close();
+    emu = undefined;
+    return { id: up.body.build, path: buildPath(name, up.body.revision, up.body.build) };
+  }
+
   it('keeps metadata and zip bytes across a restart, and removes leftovers', async () => {
     emu = await startEmulator({ dataDir: dir });
     await createEnvironment(emu, 'kept', { labels: { keep: 'yes' } });
-    const data = await zipOf(GOOD_FILES);
+    const data = await goodZip();
     const up = await upload(emu, 'kept', data, 'kept.zip');
     const customBefore = await call<EnvironmentList[]>(
       emu,
@@ -64,7 +74,7 @@ describe('emulator persistence', () => {
     });
     assert.deepEqual(Buffer.from(await res.arrayBuffer()), data);
     assert.equal(res.headers.get('content-disposition'), 'attachment; filename="kept.zip"');
-    const build = await call<EnvironmentBuild>(emu, 'GET', buildPath('kept', up.body.revision, up.body.build));
+    const build = await getBuild(emu, 'kept', up.body);
     assert.equal(build.body.status, 'success');
     const files = await call(emu, 'GET', `${buildPath('kept', up.body.revision, up.body.build)}/dependency-files`);
     assert.equal(files.body.length, 2);
@@ -75,33 +85,20 @@ describe('emulator persistence', () => {
   });
 
   it('resumes a running build on the clock after a restart', async () => {
-    emu = await startEmulator({ dataDir: dir, buildSeconds: 1 });
-    await createEnvironment(emu, 'resumed');
-    const up = await upload(emu, 'resumed', await zipOf(GOOD_FILES));
-    await emu.close();
-    emu = undefined;
+    const build = await uploadThenStop('resumed', 1);
     const saved = JSON.parse(readFileSync(path.join(dir, 'state.json'), 'utf8')) as {
       builds: { id: string; status: string }[];
     };
-    assert.equal(saved.builds.find((b) => b.id === up.body.build)?.status, 'queued');
+    assert.equal(saved.builds.find((b) => b.id === build.id)?.status, 'queued');
 
     emu = await startEmulator({ dataDir: dir, buildSeconds: 1 });
-    const path_ = buildPath('resumed', up.body.revision, up.body.build);
-    const early = await call<EnvironmentBuild>(emu, 'GET', path_);
+    const early = await call<EnvironmentBuild>(emu, 'GET', build.path);
     assert.ok(['queued', 'building', 'processing'].includes(early.body.status), early.body.status);
-    await waitFor(
-      async () => (await call<EnvironmentBuild>(emu as Emulator, 'GET', path_)).body.status === 'success',
-      3000,
-      'success',
-    );
+    await waitForBuildStatus(emu, build.path, 'success', 3000);
   });
 
   it('fills the fields an older emulator did not store: system, base_environment_display_name, project details, buildingAt', async () => {
-    emu = await startEmulator({ dataDir: dir, buildSeconds: 1 });
-    await createEnvironment(emu, 'older');
-    const up = await upload(emu, 'older', await zipOf(GOOD_FILES));
-    await emu.close();
-    emu = undefined;
+    const build = await uploadThenStop('older', 1);
     const file = path.join(dir, 'state.json');
     const state = JSON.parse(readFileSync(file, 'utf8')) as {
       environments: Record<string, unknown>[];
@@ -132,47 +129,30 @@ describe('emulator persistence', () => {
       [project.body.credits, project.body.suspended, project.body.suspended_reason, project.body.cors_origins],
       [null, false, null, []],
     );
-    const build = buildPath('older', up.body.revision, up.body.build);
-    await waitFor(
-      async () => (await call<EnvironmentBuild>(emu as Emulator, 'GET', build)).body.status === 'success',
-      3000,
-      'success',
-    );
+    await waitForBuildStatus(emu, build.path, 'success', 3000);
   });
 
   it('finishes a pending cancel after a restart', async () => {
-    emu = await startEmulator({ dataDir: dir, buildSeconds: 30 });
-    await createEnvironment(emu, 'cancel-restart');
-    const up = await upload(emu, 'cancel-restart', await zipOf(GOOD_FILES));
-    const build = buildPath('cancel-restart', up.body.revision, up.body.build);
+    const { id, path: build } = await uploadThenStop('cancel-restart', 30);
     // Past the queued third of the build: a cancel now is pending.
     const file = path.join(dir, 'state.json');
-    await emu.close();
     const state = JSON.parse(readFileSync(file, 'utf8')) as {
       builds: { id: string; buildingAt: number; processingAt: number }[];
     };
-    const record = state.builds.find((b) => b.id === up.body.build)!;
+    const record = state.builds.find((b) => b.id === id)!;
     record.buildingAt = Date.now() - 2000;
     record.processingAt = Date.now() - 1000;
     writeFileSync(file, JSON.stringify(state));
     emu = await startEmulator({ dataDir: dir, buildSeconds: 30 });
-    await waitFor(
-      async () => (await call<EnvironmentBuild>(emu as Emulator, 'GET', build)).body.status === 'processing',
-      1000,
-      'processing',
-    );
+    await waitForBuildStatus(emu, build, 'processing', 1000);
     const cancel = await call<EnvironmentBuild>(emu, 'PATCH', build, { json: { status: 'cancelled' } });
     assert.equal(cancel.body.status, 'cancelled_pending');
     await emu.close();
     const saved = JSON.parse(readFileSync(file, 'utf8')) as { builds: { id: string; status: string }[] };
-    assert.equal(saved.builds.find((b) => b.id === up.body.build)?.status, 'cancelled_pending');
+    assert.equal(saved.builds.find((b) => b.id === id)?.status, 'cancelled_pending');
 
     emu = await startEmulator({ dataDir: dir, buildSeconds: 30 });
-    await waitFor(
-      async () => (await call<EnvironmentBuild>(emu as Emulator, 'GET', build)).body.status === 'cancelled',
-      3000,
-      'cancelled',
-    );
+    await waitForBuildStatus(emu, build, 'cancelled', 3000);
   });
 
   it('leaves a loadable state whenever it is killed', async function () {
