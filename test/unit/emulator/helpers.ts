@@ -1,6 +1,5 @@
 import type { EnvironmentBuild } from '../../../src/api/models';
 import { type Emulator, type EmulatorOptions, start } from '../../../src/emulator';
-
 import { zipOf } from '../../helpers/zip';
 
 export { zipOf };
