@@ -87,22 +87,33 @@ export function labelsProblem(labels: unknown): string | undefined {
   return undefined;
 }
 
+/**
+ * The `key:value` pairs of `k:v, k2:v2` as typed (trimmed; empty pieces skipped), or the first piece that is not a
+ * pair (cut to 30 characters, to be quoted back).
+ */
+export function splitLabelPairs(text: string): { pairs: [string, string][] } | { notAPair: string } {
+  const pairs: [string, string][] = [];
+  for (const piece of text.split(',')) {
+    const pair = piece.trim();
+    const separator = pair.indexOf(':');
+    if (pair && (separator <= 0 || separator === pair.length - 1)) {
+      return { notAPair: pair.length > 30 ? `${pair.slice(0, 30)}…` : pair };
+    }
+    if (pair) {
+      pairs.push([pair.slice(0, separator).trim(), pair.slice(separator + 1).trim()]);
+    }
+  }
+  return { pairs };
+}
+
 /** `k:v, k2:v2` as typed to a label map, or the reason it is not one (with the rule). Empty text is no labels. */
 export function parseLabels(text: string): { labels?: Record<string, string>; error?: string } {
+  const split = splitLabelPairs(text);
+  if ('notAPair' in split) {
+    return { error: `"${split.notAPair}" is not a key:value pair. Separate pairs with commas.` };
+  }
   const labels: Record<string, string> = {};
-  const pairs = text
-    .split(',')
-    .map((part) => part.trim())
-    .filter(Boolean);
-  for (const pair of pairs) {
-    const separator = pair.indexOf(':');
-    if (separator <= 0 || separator === pair.length - 1) {
-      return {
-        error: `"${pair.length > 30 ? `${pair.slice(0, 30)}…` : pair}" is not a key:value pair. Separate pairs with commas.`,
-      };
-    }
-    const key = pair.slice(0, separator).trim();
-    const value = pair.slice(separator + 1).trim();
+  for (const [key, value] of split.pairs) {
     const problem = labelProblem(key, value);
     if (problem) {
       return { error: problem };

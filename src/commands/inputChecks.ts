@@ -4,6 +4,7 @@ import {
   environmentNameProblem,
   labelProblem,
   LABELS_MAX_COUNT,
+  splitLabelPairs,
 } from '../api/rules';
 import { l10n } from '../ui/l10n';
 
@@ -65,22 +66,14 @@ export function descriptionCheck(text: string): InputCheck | undefined {
  * not be built. Characters, lengths and the count follow the documented rule as a warning.
  */
 export function parseLabelInput(text: string): { labels?: Record<string, string>; check?: InputCheck } {
+  const split = splitLabelPairs(text);
+  if ('notAPair' in split) {
+    const message = l10n.t('"{0}" is not a key:value pair. Separate pairs with commas.', split.notAPair);
+    return { check: { message, blocking: true } };
+  }
   const labels: Record<string, string> = {};
-  const pairs = text
-    .split(',')
-    .map((part) => part.trim())
-    .filter(Boolean);
   let rule: string | undefined;
-  for (const pair of pairs) {
-    const separator = pair.indexOf(':');
-    if (separator <= 0 || separator === pair.length - 1) {
-      const shown = pair.length > 30 ? `${pair.slice(0, 30)}…` : pair;
-      return {
-        check: { message: l10n.t('"{0}" is not a key:value pair. Separate pairs with commas.', shown), blocking: true },
-      };
-    }
-    const key = pair.slice(0, separator).trim();
-    const value = pair.slice(separator + 1).trim();
+  for (const [key, value] of split.pairs) {
     if (Object.prototype.hasOwnProperty.call(labels, key)) {
       return { check: { message: l10n.t('The label "{0}" is given twice.', key), blocking: true } };
     }
