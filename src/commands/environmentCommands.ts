@@ -29,15 +29,21 @@ function labelsText(labels: Record<string, string> | null): string {
   return labelPairs(labels).join(', ');
 }
 
-async function environmentNode(
+/** The project a command was invoked on, else one the user picks in the palette. */
+function projectNode(deps: CommandDeps, node: TreeNode | undefined, title: string): Promise<ProjectNode | undefined> {
+  return node instanceof ProjectNode ? Promise.resolve(node) : pickNode<ProjectNode>(deps.explorer, 'project', title);
+}
+
+/** The environment a command was invoked on, else one the user picks: one they can change, unless `anyKind`. */
+function environmentNode(
   deps: CommandDeps,
   node: TreeNode | undefined,
   title: string,
+  anyKind = false,
 ): Promise<EnvironmentNode | undefined> {
-  if (node instanceof EnvironmentNode) {
-    return node;
-  }
-  return pickNode<EnvironmentNode>(deps.explorer, 'environment', title, (candidate) => !candidate.isBase);
+  return node instanceof EnvironmentNode
+    ? Promise.resolve(node)
+    : pickNode<EnvironmentNode>(deps.explorer, 'environment', title, (candidate) => anyKind || !candidate.isBase);
 }
 
 /** The nodes a tree command acts on: the multi-selection when the clicked node is in it, else the node. */
@@ -53,10 +59,7 @@ export function selection<T>(node: T | undefined, nodes: readonly T[] | undefine
  * name, description, labels; Back keeps what was entered), then an offer to upload a folder into it.
  */
 export async function createEnvironment(deps: CommandDeps, node?: TreeNode): Promise<void> {
-  const project =
-    node instanceof ProjectNode
-      ? node
-      : await pickNode<ProjectNode>(deps.explorer, 'project', 'Create an Environment in…');
+  const project = await projectNode(deps, node, 'Create an Environment in…');
   if (!project) {
     return;
   }
@@ -91,21 +94,17 @@ export async function createEnvironment(deps: CommandDeps, node?: TreeNode): Pro
 }
 
 async function offerUpload(deps: CommandDeps, project: ProjectNode, name: string, base: string): Promise<void> {
-  const choice = await vscode.window.showInformationMessage(
-    inert(
-      vscode.l10n.t(
-        'UbiOps: created the environment {0} on {1}. Upload a folder with its dependency files to build it.',
-        name,
-        base,
-      ),
-    ),
-    vscode.l10n.t('Upload a Folder…'),
+  const created = vscode.l10n.t(
+    'UbiOps: created the environment {0} on {1}. Upload a folder with its dependency files to build it.',
+    name,
+    base,
   );
+  const choice = await vscode.window.showInformationMessage(inert(created), vscode.l10n.t('Upload a Folder…'));
   if (choice) {
-    const created = (await deps.explorer.getChildren(project)).find(
+    const node = (await deps.explorer.getChildren(project)).find(
       (child): child is EnvironmentNode => child instanceof EnvironmentNode && child.environmentName === name,
     );
-    await vscode.commands.executeCommand('ubiops.uploadFolder', created);
+    await vscode.commands.executeCommand('ubiops.uploadFolder', node);
   }
 }
 
@@ -230,27 +229,7 @@ export async function deleteEnvironments(
   if (confirmed !== 'Delete') {
     return;
   }
-  const refused: string[] = [];
-  await Promise.all(
-    targets.map(async (target) => {
-      const { client } = target.context.connection;
-      try {
-        await client.deleteEnvironment(target.projectName, target.environmentName);
-      } catch (error) {
-        if (error instanceof UbiOpsApiError && error.status === 400) {
-          const usage = await client.listEnvironmentUsage(target.projectName, target.environmentName).catch(() => []);
-          const versions = usage.map((item) => `${item.deployment}/${item.version}`);
-          refused.push(
-            versions.length
-              ? `${target.environmentName} is used by ${versions.join(', ')}: move those deployment versions to another environment first.`
-              : `${target.environmentName}: ${describeError(error)}`,
-          );
-        } else {
-          refused.push(`${target.environmentName}: ${describeError(error)}`);
-        }
-      }
-    }),
-  );
+  const refused = (await Promise.all(targets.map(deleteOne))).filter((reason) => reason !== undefined);
   for (const project of new Set(targets.map((target) => target.parent))) {
     deps.explorer.refresh(project);
   }
@@ -261,12 +240,31 @@ export async function deleteEnvironments(
   }
 }
 
+/** Deletes one environment; undefined when done, else why not (naming the deployment versions that use it). */
+async function deleteOne(target: EnvironmentNode): Promise<string | undefined> {
+  const { client } = target.context.connection;
+  try {
+    await client.deleteEnvironment(target.projectName, target.environmentName);
+    return undefined;
+  } catch (error) {
+    const usage =
+      error instanceof UbiOpsApiError && error.status === 400
+        ? await client.listEnvironmentUsage(target.projectName, target.environmentName).catch(() => [])
+        : [];
+    const versions = usage.map((item) => `${item.deployment}/${item.version}`);
+    return versions.length
+      ? vscode.l10n.t(
+          '{0} is used by {1}: move those deployment versions to another environment first.',
+          target.environmentName,
+          versions.join(', '),
+        )
+      : `${target.environmentName}: ${describeError(error)}`;
+  }
+}
+
 /** "Show Usage": the deployment versions that use an environment. */
 export async function showUsage(deps: CommandDeps, node?: TreeNode): Promise<void> {
-  const target =
-    node instanceof EnvironmentNode
-      ? node
-      : await pickNode<EnvironmentNode>(deps.explorer, 'environment', 'Show the Usage of an Environment');
+  const target = await environmentNode(deps, node, 'Show the Usage of an Environment', true);
   if (!target) {
     return;
   }
