@@ -20,6 +20,8 @@ export interface ExtensionApi {
   readonly documents: DependencyFileDocuments;
   readonly logs: BuildLogDocuments;
   readonly walkthrough: Walkthrough;
+  /** The "UbiOps" log, where command failures are written with their stack. */
+  readonly log: vscode.LogOutputChannel;
 }
 
 /** Wires the parts together. Nothing here talks to the network: connections resolve when first needed. */
@@ -86,7 +88,7 @@ export function activate(context: vscode.ExtensionContext): ExtensionApi {
     (connection) => connection && walkthrough.complete('connect'),
     () => undefined,
   );
-  return { connections, explorer, tracker, documents, logs, walkthrough };
+  return { connections, explorer, tracker, documents, logs, walkthrough, log };
 }
 
 export function deactivate(): void {

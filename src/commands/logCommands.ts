@@ -1,10 +1,10 @@
 import * as vscode from 'vscode';
 import type { BuildRef } from '../builds/buildTracker';
-import { describeError } from '../connection/connectionManager';
 import type { BuildLogDocuments } from '../documents/buildLogDocuments';
 import { BuildNode } from '../explorer/buildNode';
 import type { EnvironmentsProvider } from '../explorer/environmentsProvider';
 import { pickNode } from './pickNode';
+import { explained } from './userError';
 import { inert } from '../ui/text';
 
 function isBuildRef(value: unknown): value is BuildRef {
@@ -30,13 +30,9 @@ export async function showBuildLog(
     return;
   }
   const running = node?.running ?? picked?.running;
-  try {
-    await deps.logs.show(chosen, { running });
-  } catch (error) {
-    void vscode.window.showErrorMessage(
-      inert(vscode.l10n.t('UbiOps: could not open the build log: {0}', describeError(error))),
-    );
-  }
+  await explained(deps.logs.show(chosen, { running }), (reason) =>
+    vscode.l10n.t('UbiOps: could not open the build log: {0}', reason),
+  );
 }
 
 /**

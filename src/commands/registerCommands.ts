@@ -6,7 +6,8 @@ import type { DependencyFileDocuments } from '../documents/dependencyFileDocumen
 import { connectionMenu, switchHost } from '../connection/connectionStatus';
 import type { EnvironmentsProvider } from '../explorer/environmentsProvider';
 import type { Walkthrough } from '../firstRun/walkthrough';
-import type { TreeNode } from '../explorer/treeNode';
+import { COMMAND_IDS, type CommandArgs, type CommandId } from './commandIds';
+import { registerCommand } from './commandRunner';
 import { compareWithPreviousBuild, compareWithWorkspace, openDependencyFile, rebuildRevisions } from './buildCommands';
 import { signIn, signOut, tryEmulator } from './connectionCommands';
 import { showBuildLog } from './logCommands';
@@ -39,41 +40,48 @@ function containingFolder(file?: vscode.Uri): vscode.Uri | undefined {
   return uri?.scheme === 'file' ? vscode.Uri.joinPath(uri, '..') : undefined;
 }
 
+/** One handler per command id: the table `registerCommands` registers, typed by `CommandArgs`. */
+export type CommandTable = { [K in CommandId]: (...args: CommandArgs[K]) => unknown };
+
 /**
  * One line per command. Each handler takes the node it was invoked on (and the tree's multi-selection), a URI from
- * the Explorer, or nothing, in which case it asks for what it needs.
+ * the Explorer, or nothing, in which case it asks for what it needs. Each runs through `runCommand`
+ * (`commandRunner.ts`): it throws a `UserError` to say what went wrong, and the runner shows and logs it.
  */
-export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
+export function commandTable(deps: CommandDeps): CommandTable {
   const { connections, explorer, log } = deps;
-  type Node = TreeNode | undefined;
-  type Nodes = readonly TreeNode[] | undefined;
-  const command = (id: string, handler: (...args: never[]) => unknown) => vscode.commands.registerCommand(id, handler);
-  return [
-    command('ubiops.signIn', () => signIn(connections)),
-    command('ubiops.signOut', () => signOut(connections)),
-    command('ubiops.tryEmulator', () => tryEmulator(connections)),
-    command('ubiops.refresh', (node: Node) => explorer.refresh(node)),
-    command('ubiops.showLog', () => log.show()),
-    command('ubiops.connectionMenu', () => connectionMenu(connections)),
-    command('ubiops.switchHost', () => switchHost(connections)),
-    command('ubiops.filterEnvironments', () => filterEnvironments(explorer)),
-    command('ubiops.clearFilter', () => clearFilter(explorer)),
-    command('ubiops.copyId', (node: Node) => copyId(explorer, node)),
-    command('ubiops.copyName', (node: Node) => copyName(deps, node)),
-    command('ubiops.createEnvironment', (node: Node) => createEnvironment(deps, node)),
-    command('ubiops.editEnvironment', (node: Node) => editEnvironment(deps, node)),
-    command('ubiops.renameEnvironment', (node: Node) => renameEnvironment(deps, node)),
-    command('ubiops.deleteEnvironment', (node: Node, nodes: Nodes) => deleteEnvironments(deps, node, nodes)),
-    command('ubiops.showUsage', (node: Node) => showUsage(deps, node)),
-    command('ubiops.uploadFolder', (target: vscode.Uri | Node) => uploadFolder(deps, target)),
-    command('ubiops.uploadContainingFolder', (file?: vscode.Uri) => uploadFolder(deps, containingFolder(file))),
-    command('ubiops.copyFromEnvironment', (node: Node) => copyFromEnvironment(deps, node)),
-    command('ubiops.downloadRevision', (node: Node) => downloadRevision(deps, node)),
-    command('ubiops.rebuildRevision', (node: never, nodes: never) => rebuildRevisions(deps, node, nodes)),
-    command('ubiops.cancelBuild', (node: Node, nodes: Nodes) => cancelBuilds(deps, node, nodes)),
-    command('ubiops.openDependencyFile', (node: never) => openDependencyFile(deps, node)),
-    command('ubiops.compareWithPreviousBuild', (node: never) => compareWithPreviousBuild(deps, node)),
-    command('ubiops.compareWithWorkspace', (node: never) => compareWithWorkspace(deps, node)),
-    command('ubiops.showBuildLog', (target: never) => showBuildLog(deps, target)),
-  ];
+  return {
+    'ubiops.signIn': () => signIn(connections),
+    'ubiops.signOut': () => signOut(connections),
+    'ubiops.tryEmulator': () => tryEmulator(connections),
+    'ubiops.refresh': (node) => explorer.refresh(node),
+    'ubiops.showLog': () => log.show(),
+    'ubiops.connectionMenu': () => connectionMenu(connections),
+    'ubiops.switchHost': () => switchHost(connections),
+    'ubiops.filterEnvironments': () => filterEnvironments(explorer),
+    'ubiops.clearFilter': () => clearFilter(explorer),
+    'ubiops.copyId': (node) => copyId(explorer, node),
+    'ubiops.copyName': (node) => copyName(deps, node),
+    'ubiops.createEnvironment': (node) => createEnvironment(deps, node),
+    'ubiops.editEnvironment': (node) => editEnvironment(deps, node),
+    'ubiops.renameEnvironment': (node) => renameEnvironment(deps, node),
+    'ubiops.deleteEnvironment': (node, nodes) => deleteEnvironments(deps, node, nodes),
+    'ubiops.showUsage': (node) => showUsage(deps, node),
+    'ubiops.uploadFolder': (target) => uploadFolder(deps, target),
+    'ubiops.uploadContainingFolder': (file) => uploadFolder(deps, containingFolder(file)),
+    'ubiops.copyFromEnvironment': (node) => copyFromEnvironment(deps, node),
+    'ubiops.downloadRevision': (node) => downloadRevision(deps, node),
+    'ubiops.rebuildRevision': (target, targets) => rebuildRevisions(deps, target, targets),
+    'ubiops.cancelBuild': (node, nodes) => cancelBuilds(deps, node, nodes),
+    'ubiops.openDependencyFile': (target) => openDependencyFile(deps, target),
+    'ubiops.compareWithPreviousBuild': (target) => compareWithPreviousBuild(deps, target),
+    'ubiops.compareWithWorkspace': (target) => compareWithWorkspace(deps, target),
+    'ubiops.showBuildLog': (target) => showBuildLog(deps, target),
+  };
+}
+
+/** Registers every command of the table, each through the command runner. */
+export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
+  const table = commandTable(deps);
+  return COMMAND_IDS.map((id) => registerCommand(deps.log, id, table[id] as (...args: unknown[]) => unknown));
 }

@@ -23,6 +23,7 @@ import { deployToNewEnvironment, NEW_ENVIRONMENT_ITEM } from './deployCommands';
 import { pickNode } from './pickNode';
 import { notOnDisk, workspaceFolderOnDisk } from './onDisk';
 import type { CommandDeps } from './registerCommands';
+import { Cancelled, explained, UserError } from './userError';
 
 const REMEMBERED_FOLDERS = 'ubiops.uploadFolders';
 
@@ -46,7 +47,8 @@ async function isFolder(fsPath: string): Promise<boolean> {
   );
 }
 
-async function chooseFolder(deps: CommandDeps, environment: EnvironmentNode): Promise<string | undefined> {
+/** The folder to upload to `environment`: the one last used, or one from a dialog. Throws `Cancelled` if dismissed. */
+async function chooseFolder(deps: CommandDeps, environment: EnvironmentNode): Promise<string> {
   const remembered = rememberedFolders(deps)[folderKey(environment)];
   if (remembered && (await isFolder(remembered))) {
     const again = await vscode.window.showQuickPick(
@@ -62,7 +64,7 @@ async function chooseFolder(deps: CommandDeps, environment: EnvironmentNode): Pr
       { title: inert(vscode.l10n.t('Upload to {0}', environment.environmentName)), ignoreFocusOut: true },
     );
     if (!again) {
-      return undefined;
+      throw new Cancelled();
     }
     if (again.folder) {
       return again.folder;
@@ -76,12 +78,14 @@ async function chooseFolder(deps: CommandDeps, environment: EnvironmentNode): Pr
     title: inert(vscode.l10n.t("Choose the folder with {0}'s dependency files", environment.environmentName)),
     defaultUri: workspaceFolderOnDisk(),
   });
-  const refused = picked?.[0] && notOnDisk(picked[0], 'upload');
-  if (refused) {
-    void vscode.window.showErrorMessage(inert(refused));
-    return undefined;
+  if (!picked?.[0]) {
+    throw new Cancelled();
   }
-  return picked?.[0]?.fsPath;
+  const refused = notOnDisk(picked[0], 'upload');
+  if (refused) {
+    throw new UserError(refused);
+  }
+  return picked[0].fsPath;
 }
 
 const DEFAULT_EXCLUSIONS_SETTING = 'upload.defaultExclusions';
@@ -228,9 +232,6 @@ export async function uploadFolder(deps: CommandDeps, target?: vscode.Uri | Tree
     return;
   }
   folder ??= await chooseFolder(deps, environment);
-  if (!folder) {
-    return;
-  }
   const manifest = await scanForUpload(folder);
   if (
     manifest &&
@@ -507,17 +508,11 @@ export async function copyFromEnvironment(deps: CommandDeps, node?: TreeNode): P
     return;
   }
   const { client } = target.context.connection;
-  let sources;
-  try {
-    sources = (await client.listEnvironments(target.projectName, { environment_type: 'custom' })).filter(
-      (environment) => environment.name !== target.environmentName,
-    );
-  } catch (error) {
-    void vscode.window.showErrorMessage(
-      inert(vscode.l10n.t('UbiOps: could not list the environments: {0}', describeError(error))),
-    );
-    return;
-  }
+  const sources = (
+    await explained(client.listEnvironments(target.projectName, { environment_type: 'custom' }), (reason) =>
+      vscode.l10n.t('UbiOps: could not list the environments: {0}', reason),
+    )
+  ).filter((environment) => environment.name !== target.environmentName);
   if (sources.length === 0) {
     void vscode.window.showInformationMessage(
       inert(vscode.l10n.t('UbiOps: {0} has no other custom environment to copy from.', target.projectName)),
@@ -539,19 +534,16 @@ export async function copyFromEnvironment(deps: CommandDeps, node?: TreeNode): P
   if (!source) {
     return;
   }
-  try {
-    const created = await client.copyRevision(target.projectName, target.environmentName, source.environment.name);
-    afterNewRevision(
-      deps,
-      target,
-      created,
-      `Copied the files of ${source.environment.name} into ${target.environmentName}`,
-    );
-  } catch (error) {
-    void vscode.window.showErrorMessage(
-      inert(vscode.l10n.t('UbiOps: could not copy from {0}: {1}', source.environment.name, describeError(error))),
-    );
-  }
+  const created = await explained(
+    client.copyRevision(target.projectName, target.environmentName, source.environment.name),
+    (reason) => vscode.l10n.t('UbiOps: could not copy from {0}: {1}', source.environment.name, reason),
+  );
+  afterNewRevision(
+    deps,
+    target,
+    created,
+    `Copied the files of ${source.environment.name} into ${target.environmentName}`,
+  );
 }
 
 /** "Download Revision": the revision's zip, streamed to a file with a cancellable progress; optionally extracted. */

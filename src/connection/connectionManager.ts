@@ -4,7 +4,7 @@ import { inert } from '../ui/text';
 import { normaliseHost, normaliseToken, UbiOpsApiError, UbiOpsClient, type WaitEvent } from '../api';
 import type { Emulator } from '../emulator';
 import { logRequest } from '../log';
-import { configuredHost, networkOptions } from './settings';
+import { configuredHost, networkOptions, openSettings } from './settings';
 
 /** Where the connection's token came from. */
 export type ConnectionSource = 'environment' | 'secretStorage' | 'emulator';
@@ -194,7 +194,7 @@ export class ConnectionManager implements vscode.Disposable {
         .showErrorMessage(inert(vscode.l10n.t('UbiOps: {0}', (error as Error).message)), vscode.l10n.t('Open Settings'))
         .then((choice) => {
           if (choice) {
-            void vscode.commands.executeCommand('workbench.action.openSettings', 'ubiops.apiHost');
+            void openSettings();
           }
         });
     }

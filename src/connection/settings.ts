@@ -1,6 +1,14 @@
 import * as vscode from 'vscode';
 import { DEFAULT_API_HOST, NetworkOptions, proxyFromEnvironment } from '../api';
 
+/** The setting of the API host. */
+export const HOST_SETTING = 'ubiops.apiHost';
+
+/** The Settings editor at one setting (the API host unless told): the follow-up of every wrong-setting message. */
+export function openSettings(setting = HOST_SETTING): Thenable<unknown> {
+  return vscode.commands.executeCommand('workbench.action.openSettings', setting);
+}
+
 /**
  * The API host from `ubiops.apiHost`. The setting has application scope, and only the user's (global) value is
  * read here, so a repository's `.vscode/settings.json` can never send the user's token elsewhere.

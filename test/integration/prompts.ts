@@ -15,7 +15,7 @@ export type Answer =
 
 export interface Transcript {
   /** Every message shown (information, warning, error), in order. */
-  messages: { kind: 'info' | 'warning' | 'error'; text: string; detail?: string }[];
+  messages: { kind: 'info' | 'warning' | 'error'; text: string; detail?: string; buttons: string[] }[];
   /** The titles or prompts of every input box and quick pick shown, in order. */
   prompts: string[];
   /** What each step of a multi-step input opened with: an input box's text, a quick pick's active item. */
@@ -55,8 +55,8 @@ export async function withAnswers<T>(
     (kind: 'info' | 'warning' | 'error') =>
     async (text: string, ...rest: unknown[]) => {
       const options = typeof rest[0] === 'object' && rest[0] !== null ? (rest[0] as vscode.MessageOptions) : undefined;
-      transcript.messages.push({ kind, text, detail: options?.detail });
       const buttons = rest.filter((item): item is string => typeof item === 'string');
+      transcript.messages.push({ kind, text, detail: options?.detail, buttons });
       // Only modal questions and questions we scripted get an answer; plain notifications are dismissed.
       if (queue[0] && 'button' in queue[0] && (options?.modal || buttons.length)) {
         const button = next('button', `the message "${text}"`) as string | undefined;

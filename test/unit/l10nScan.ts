@@ -124,7 +124,7 @@ export function hardCodedStrings(file: string, source: string): HardCoded[] {
       }
     } else if (ts.isNewExpression(node)) {
       const callee = node.expression.getText(sf);
-      if (/(^|\.)(TreeItem|QuickInputButton)$/.test(callee)) report(node.arguments?.[0], `new ${callee}`);
+      if (/(^|\.)(TreeItem|QuickInputButton|UserError)$/.test(callee)) report(node.arguments?.[0], `new ${callee}`);
     } else if (ts.isPropertyAssignment(node) && VISIBLE_PROPERTIES.has(node.name.getText(sf))) {
       report(node.initializer, `${node.name.getText(sf)}:`);
     } else if (

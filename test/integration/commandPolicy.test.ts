@@ -1,0 +1,147 @@
+import * as assert from 'node:assert/strict';
+import * as vscode from 'vscode';
+import type { EnvironmentNode } from '../../src/explorer/environmentNode';
+import type { ExtensionApi } from '../../src/extension';
+import type { TreeNode } from '../../src/explorer/treeNode';
+import { until, withAnswers } from './prompts';
+import { EXTENSION_ID, emulatorSession, type Session } from './session';
+
+const TOKEN = 'policy-token-77cc';
+const PROJECT = 'demo-project';
+
+function labelOf(node: TreeNode): string {
+  const label = node.getTreeItem().label;
+  return typeof label === 'string' ? label : (label?.label ?? '');
+}
+
+// How every command runs (src/commands/commandRunner.ts): one message, the log, Sign In, silence on cancellation.
+describe('One way a command runs', function () {
+  this.timeout(60_000);
+  let session: Session;
+  let api: ExtensionApi;
+  const logged: string[] = [];
+  let restoreLog: () => void;
+
+  /** A custom environment of the demo project, as the tree has it. */
+  async function environment(name: string): Promise<EnvironmentNode> {
+    const project = (await api.explorer.getChildren()).find((node) => labelOf(node) === PROJECT);
+    const found = (await api.explorer.getChildren(project)).find(
+      (node) => (node as Partial<EnvironmentNode>).environment?.name === name,
+    );
+    assert.ok(found, `${name} is in the tree`);
+    return found as EnvironmentNode;
+  }
+
+  before(async () => {
+    session = await emulatorSession(TOKEN);
+    api = session.api;
+    // What the runner writes to the "UbiOps" log at error level, recorded as it goes there.
+    const log = api.log as { error: (message: string | Error, ...args: unknown[]) => void };
+    const error = log.error;
+    log.error = (message, ...args) => {
+      logged.push(String(message));
+      error.call(api.log, message, ...args);
+    };
+    restoreLog = () => (log.error = error);
+  });
+
+  afterEach(() => {
+    session.emulator.setFaults({});
+    logged.length = 0;
+  });
+
+  after(async () => {
+    restoreLog?.();
+    await session?.close();
+  });
+
+  it('VS Code has exactly the commands of package.json', async () => {
+    const manifest = vscode.extensions.getExtension(EXTENSION_ID)!.packageJSON as {
+      contributes: { commands: { command: string }[] };
+    };
+    const contributed = manifest.contributes.commands.map((entry) => entry.command).sort();
+    // VS Code adds `<view id>.focus` and the like for the view itself.
+    const registered = (await vscode.commands.getCommands(true))
+      .filter((id) => id.startsWith('ubiops.') && !id.startsWith('ubiops.environments.'))
+      .sort();
+    assert.deepEqual(registered, contributed);
+  });
+
+  it('a failing command shows one message with Show Log, and the log holds the error with its stack', async () => {
+    const target = await environment('data-science');
+    session.emulator.setFaults({ errorRate: 1, errorStatuses: [400] });
+    const { result, transcript } = await withAnswers([], () =>
+      vscode.commands.executeCommand('ubiops.copyFromEnvironment', target),
+    );
+    assert.equal(result, undefined, 'the command resolves: VS Code shows no message of its own');
+    assert.equal(transcript.messages.length, 1, JSON.stringify(transcript.messages));
+    const [message] = transcript.messages;
+    assert.equal(message.kind, 'error');
+    assert.match(message.text, /could not list the environments/);
+    assert.deepEqual(message.buttons, ['Show Log'], 'a 400 is not a refused token: no Sign In');
+    const entry = logged.find((line) => line.startsWith('ubiops.copyFromEnvironment failed'));
+    assert.ok(entry, `the failure is in the log: ${logged.join('\n')}`);
+    assert.match(entry, /UbiOpsApiError/);
+    assert.match(entry, /\n\s+at /, 'with its stack');
+    assert.ok(!entry.includes(TOKEN), 'never the token');
+  });
+
+  it('"Show Log" shows the log', async () => {
+    const target = await environment('data-science');
+    session.emulator.setFaults({ errorRate: 1, errorStatuses: [400] });
+    const shown: unknown[] = [];
+    const log = api.log as { show: (...args: unknown[]) => void };
+    const show = log.show;
+    log.show = (...args) => shown.push(args);
+    try {
+      await withAnswers([{ button: 'Show Log' }], () =>
+        vscode.commands.executeCommand('ubiops.copyFromEnvironment', target),
+      );
+    } finally {
+      log.show = show;
+    }
+    assert.equal(shown.length, 1, 'the log was shown');
+  });
+
+  it('a refused token offers Sign In, which asks for a token', async () => {
+    const target = await environment('data-science');
+    session.emulator.setFaults({ errorRate: 1, errorStatuses: [401] });
+    const { transcript } = await withAnswers([{ button: 'Sign In' }, { input: '' }], () =>
+      vscode.commands.executeCommand('ubiops.copyFromEnvironment', target),
+    );
+    assert.equal(transcript.messages.length, 1, JSON.stringify(transcript.messages));
+    assert.deepEqual(transcript.messages[0].buttons, ['Sign In', 'Show Log']);
+    assert.match(transcript.prompts[0] ?? '', /Sign in to UbiOps/, 'Sign In ran the sign-in command');
+  });
+
+  it('a dismissed prompt in the middle of a flow shows nothing', async () => {
+    await session.client.createEnvironment(PROJECT, { name: 'policy-cancel', base_environment: 'python3-12' });
+    api.explorer.refresh();
+    const target = await environment('policy-cancel');
+    // The folder dialog is dismissed: the upload flow stops with a cancellation, which the runner keeps quiet.
+    const { result, transcript } = await withAnswers([{ open: undefined }], () =>
+      vscode.commands.executeCommand('ubiops.uploadFolder', target),
+    );
+    assert.equal(result, undefined);
+    assert.deepEqual(transcript.messages, []);
+    assert.deepEqual(logged, [], 'nothing is logged as an error');
+  });
+
+  it("a UserError's action runs: Open Settings after a host a token cannot go to", async () => {
+    const settings = vscode.workspace.getConfiguration('ubiops');
+    await settings.update('apiHost', 'http://ubiops.example.com', vscode.ConfigurationTarget.Global);
+    try {
+      await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+      const { transcript } = await withAnswers([{ button: 'Open Settings' }], () =>
+        vscode.commands.executeCommand('ubiops.signIn'),
+      );
+      assert.equal(transcript.messages.length, 1);
+      assert.deepEqual(transcript.messages[0].buttons, ['Open Settings'], 'all was said: no Show Log');
+      await until('the Settings editor', () => vscode.window.tabGroups.activeTabGroup.activeTab?.label === 'Settings');
+    } finally {
+      await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+      await settings.update('apiHost', session.emulator.url, vscode.ConfigurationTarget.Global);
+      await until('signed in again', async () => (await api.connections.get())?.host === session.emulator.url);
+    }
+  });
+});
