@@ -21,17 +21,27 @@ describe('LogFollower against the emulator', function () {
     );
   }
 
-  const upload = (environment: string, requirements: string): Promise<BuildRef> =>
-    lab.upload(environment, { 'requirements.txt': requirements });
+  const made: { dispose(): void }[] = [];
+  afterEach(() => made.splice(0).forEach((thing) => thing.dispose()));
+
+  /** Uploads `requirements` into a new environment; a tracker and a follower for its build, disposed after the test. */
+  async function following(
+    environment: string,
+    requirements: string,
+  ): Promise<{ ref: BuildRef; builds: BuildTracker; follower: LogFollower }> {
+    const ref = await lab.upload(environment, { 'requirements.txt': requirements });
+    const builds = tracker();
+    const follower = new LogFollower(builds);
+    made.push(follower, builds);
+    return { ref, builds, follower };
+  }
 
   const logRequests = (): RequestEvent[] => lab.events.filter((e) => e.path.startsWith(`/projects/${PROJECT}/logs`));
   const buildPolls = (): RequestEvent[] => lab.events.filter((e) => /\/builds\/[^/?]+$/.test(e.path));
 
   it('follows a running build: every line once, one logs request per poll, nothing after the end', async () => {
     const requirements = Array.from({ length: 30 }, (_, i) => `pkg-${i}==1.${i}`).join('\n');
-    const ref = await upload('follow-live', requirements);
-    const builds = tracker();
-    const follower = new LogFollower(builds);
+    const { ref, follower } = await following('follow-live', requirements);
     const received: LogLine[][] = [];
     let ended = false;
     lab.events = [];
@@ -68,14 +78,10 @@ describe('LogFollower against the emulator', function () {
     await sleep(800);
     assert.equal(logRequests().length, afterEnd, 'nothing is asked after the end');
     assert.equal(follower.following, 0);
-    follower.dispose();
-    builds.dispose();
   });
 
   it('asks nothing more once the log is closed, while the build still runs', async () => {
-    const ref = await upload('follow-closed', 'numpy==1.26.4\n');
-    const builds = tracker();
-    const follower = new LogFollower(builds);
+    const { ref, follower } = await following('follow-closed', 'numpy==1.26.4\n');
     lab.events = [];
     const handle = follower.follow(
       ref,
@@ -95,14 +101,10 @@ describe('LogFollower against the emulator', function () {
     await sleep(600);
     assert.ok(buildPolls().length > 1, 'the build is still polled');
     assert.equal(logRequests().length, count, 'but its log is not');
-    follower.dispose();
-    builds.dispose();
   });
 
   it("reads a finished build's log once, whole, and ends", async () => {
-    const ref = await upload('follow-done', 'numpy==1.26.4\nbroken ==> 1\n');
-    const builds = tracker();
-    const follower = new LogFollower(builds);
+    const { ref, builds, follower } = await following('follow-done', 'numpy==1.26.4\nbroken ==> 1\n');
     const done = await new Promise<LogLine[]>((resolve) => {
       builds.follow(ref);
       builds.onDidFinish(() => {
@@ -121,7 +123,5 @@ describe('LogFollower against the emulator', function () {
     });
     assert.match(done.find((l) => l.metadata.level === 'error')?.log ?? '', /requirements\.txt, line 2/);
     assert.equal(follower.following, 0);
-    follower.dispose();
-    builds.dispose();
   });
 });

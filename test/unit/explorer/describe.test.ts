@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import type { EnvironmentBuild, EnvironmentList } from '../../../src/api';
+import type { EnvironmentList } from '../../../src/api';
 import manifest from '../../../package.json';
 import {
   buildContextValue,
@@ -14,42 +14,10 @@ import {
   isBaseEnvironment,
   isBuildCancellable,
 } from '../../../src/explorer/describe';
+import { buildOf, environmentOf } from '../../helpers/models';
 
-function environment(fields: Partial<EnvironmentList>): EnvironmentList {
-  return {
-    id: 'e1',
-    name: 'my-env',
-    display_name: 'My env',
-    base_environment: 'python3-12',
-    base_environment_display_name: 'Python 3.12',
-    project: 'demo-project',
-    creation_date: '2024-01-01T00:00:00Z',
-    last_updated: '2024-01-01T00:00:00Z',
-    description: 'desc',
-    labels: { team: 'data' },
-    gpu_required: false,
-    status: 'active',
-    implicit: false,
-    deprecated: false,
-    hidden: false,
-    supports_request_format: true,
-    system: false,
-    ...fields,
-  };
-}
-
-function build(fields: Partial<EnvironmentBuild>): EnvironmentBuild {
-  return {
-    id: 'b1',
-    revision: 'r1',
-    creation_date: '2024-01-01T00:00:00Z',
-    status: 'success',
-    error_message: null,
-    trigger: 'Revision created',
-    size: null,
-    ...fields,
-  };
-}
+const environment = environmentOf;
+const build = buildOf;
 
 const noNullText = (text: string | undefined) =>
   assert.ok(!/null|undefined/.test(text ?? ''), `no "null"/"undefined" in ${text}`);

@@ -163,29 +163,27 @@ async function follow(
   return finished;
 }
 
-/** Rebuilds `count` revisions whose file is still there; each rebuild is one operation. */
+/**
+ * Rebuilds `count` revisions whose file is still there; each rebuild is one operation. With `clicks` above 1, a
+ * rebuild that fails is tried again, as a user clicks again, up to `clicks` times in all.
+ */
 async function rebuild(
   s: Scenario,
   client: UbiOpsClient,
   revisions: RevisionSeen[],
   count: number,
+  clicks = 1,
 ): Promise<{ ref: BuildRef; build: EnvironmentBuild }[]> {
   const candidates = revisions.filter((revision) => !revision.expired && !revision.implicit).slice(0, count);
   assert.equal(candidates.length, count, `${count} revisions can be rebuilt`);
   const started: { ref: BuildRef; build: EnvironmentBuild }[] = [];
-  for (const revision of candidates) {
-    const build = await s.op(() => client.rebuildRevision(revision.project, revision.environment, revision.revision));
-    if (build) {
-      started.push({
-        ref: {
-          host: client.host,
-          project: revision.project,
-          environment: revision.environment,
-          revision: revision.revision,
-          build: build.id,
-        },
-        build,
-      });
+  for (const { project, environment, revision } of candidates) {
+    for (let click = 0; click < clicks; click++) {
+      const build = await s.op(() => client.rebuildRevision(project, environment, revision));
+      if (build) {
+        started.push({ ref: { host: client.host, project, environment, revision, build: build.id }, build });
+        break;
+      }
     }
   }
   return started;
@@ -226,142 +224,129 @@ describe('reliability: fault scenarios against the emulator', function () {
     return start({ port: 0, tokens: [TOKEN], buildSeconds: 1, ...options });
   }
 
-  it('a rate limit (scaled: 20 requests per 2 s window): expand everything, refresh, follow five builds — no failure', async () => {
+  /**
+   * One scenario against a fresh emulator, with a client of it: `Math.random` drawn from `seed` if given (the
+   * emulator's faults then repeat from run to run), put back after, and the client and the emulator closed.
+   */
+  async function scenario(
+    name: string,
+    body: (s: Scenario, emu: Emulator, client: UbiOpsClient) => Promise<void>,
+    seed?: number,
+  ): Promise<void> {
+    if (seed !== undefined) Math.random = seededRandom(seed);
     const emu = await emulator();
-    const s = new Scenario('rate limit, 20 per 2 s window (300/min scaled): expand all, refresh, follow 5 builds');
+    const s = new Scenario(name);
     try {
-      emu.setFaults({ rateLimitPerMinute: 20, rateLimitWindowSeconds: 2 });
-      const client = s.client(emu.url);
-      const revisions = await browse(s, client, true);
-      await browse(s, client, true); // refresh
-      const started = await rebuild(s, client, revisions, 5);
-      const finished = await follow(s, client, started, 30_000);
-
-      assert.deepEqual(s.failureMessages, [], 'no failure the user would see');
-      assert.equal(s.row.completed, s.row.tried);
-      assert.equal(finished.size, 5, 'five builds followed to their end');
-      const limited = s.events.filter((event) => event.status === 429);
-      assert.ok(limited.length > 0, 'the limit was hit');
-      // The server says "reset in N s" (N ≥ 1, at most the 2 s window): the client waits N + 1 s, never less.
-      for (const event of limited) {
-        assert.ok(
-          event.retryInMs !== undefined && event.retryInMs >= 2000 && event.retryInMs <= 3600,
-          `waited ${event.retryInMs} ms after a 429`,
-        );
-      }
+      await body(s, emu, s.client(emu.url));
     } finally {
+      Math.random = originalRandom;
       await s.close();
       await emu.close();
     }
+  }
+
+  it('a rate limit (scaled: 20 requests per 2 s window): expand everything, refresh, follow five builds — no failure', async () => {
+    await scenario(
+      'rate limit, 20 per 2 s window (300/min scaled): expand all, refresh, follow 5 builds',
+      async (s, emu, client) => {
+        emu.setFaults({ rateLimitPerMinute: 20, rateLimitWindowSeconds: 2 });
+        const revisions = await browse(s, client, true);
+        await browse(s, client, true); // refresh
+        const started = await rebuild(s, client, revisions, 5);
+        const finished = await follow(s, client, started, 30_000);
+
+        assert.deepEqual(s.failureMessages, [], 'no failure the user would see');
+        assert.equal(s.row.completed, s.row.tried);
+        assert.equal(finished.size, 5, 'five builds followed to their end');
+        const limited = s.events.filter((event) => event.status === 429);
+        assert.ok(limited.length > 0, 'the limit was hit');
+        // The server says "reset in N s" (N ≥ 1, at most the 2 s window): the client waits N + 1 s, never less.
+        for (const event of limited) {
+          assert.ok(
+            event.retryInMs !== undefined && event.retryInMs >= 2000 && event.retryInMs <= 3600,
+            `waited ${event.retryInMs} ms after a 429`,
+          );
+        }
+      },
+    );
   });
 
   it('10% 500/503 answers and 5% dropped connections: browsing, a download and build tracking complete', async () => {
-    Math.random = seededRandom(0x5eed);
-    const emu = await emulator();
-    const s = new Scenario('10% 500/503 + 5% dropped: browse, refresh, download, follow 3 builds');
-    try {
-      emu.setFaults({ errorRate: 0.1, errorStatuses: [500, 503], dropRate: 0.05 });
-      const client = s.client(emu.url);
-      const revisions = await browse(s, client, false);
-      await browse(s, client, false);
-      const downloadable = revisions.find((revision) => !revision.expired)!;
-      const saved = await s.op(() =>
-        client.downloadRevision(downloadable.project, downloadable.environment, downloadable.revision, {
-          directory: temp.path,
-        }),
-      );
-      // Rebuilds are POSTs: one answered 500 or dropped is not repeated by the client (it may have been acted on);
-      // the user sees it and retries with one click. Counted as user-visible failures; tracking must not fail.
-      const started: { ref: BuildRef; build: EnvironmentBuild }[] = [];
-      for (const revision of revisions.filter((candidate) => !candidate.expired && !candidate.implicit).slice(0, 3)) {
-        for (let click = 0; click < 3; click++) {
-          const build = await s.op(() =>
-            client.rebuildRevision(revision.project, revision.environment, revision.revision),
-          );
-          if (build) {
-            started.push({
-              ref: {
-                host: client.host,
-                project: revision.project,
-                environment: revision.environment,
-                revision: revision.revision,
-                build: build.id,
-              },
-              build,
-            });
-            break;
-          }
-        }
-      }
-      const before = s.row.failures;
-      const finished = await follow(s, client, started, 30_000);
+    await scenario(
+      '10% 500/503 + 5% dropped: browse, refresh, download, follow 3 builds',
+      async (s, emu, client) => {
+        emu.setFaults({ errorRate: 0.1, errorStatuses: [500, 503], dropRate: 0.05 });
+        const revisions = await browse(s, client, false);
+        await browse(s, client, false);
+        const downloadable = revisions.find((revision) => !revision.expired)!;
+        const saved = await s.op(() =>
+          client.downloadRevision(downloadable.project, downloadable.environment, downloadable.revision, {
+            directory: temp.path,
+          }),
+        );
+        // Rebuilds are POSTs: one answered 500 or dropped is not repeated by the client (it may have been acted on);
+        // the user sees it and retries with one click. Counted as user-visible failures; tracking must not fail.
+        const started = await rebuild(s, client, revisions, 3, 3);
+        const before = s.row.failures;
+        const finished = await follow(s, client, started, 30_000);
 
-      const attempts = s.events.length;
-      const faults = s.events.filter(
-        (event) => event.status === 500 || event.status === 503 || event.status === undefined,
-      ).length;
-      assert.ok(faults > 0, `faults were injected (${faults} of ${attempts} attempts)`);
-      const readFailures = s.failureMessages.filter((message) => !message.includes('/rebuild'));
-      assert.deepEqual(readFailures, [], 'browsing, the download and tracking never failed');
-      assert.ok(saved && saved.bytes > 0, 'the download completed');
-      assert.equal(started.length, 3, 'each rebuild went through within three clicks');
-      assert.equal(finished.size, 3, 'every build was followed to its end');
-      assert.equal(s.row.failures, before, 'tracking saw no failure');
-    } finally {
-      Math.random = originalRandom;
-      await s.close();
-      await emu.close();
-    }
+        const attempts = s.events.length;
+        const faults = s.events.filter(
+          (event) => event.status === 500 || event.status === 503 || event.status === undefined,
+        ).length;
+        assert.ok(faults > 0, `faults were injected (${faults} of ${attempts} attempts)`);
+        const readFailures = s.failureMessages.filter((message) => !message.includes('/rebuild'));
+        assert.deepEqual(readFailures, [], 'browsing, the download and tracking never failed');
+        assert.ok(saved && saved.bytes > 0, 'the download completed');
+        assert.equal(started.length, 3, 'each rebuild went through within three clicks');
+        assert.equal(finished.size, 3, 'every build was followed to its end');
+        assert.equal(s.row.failures, before, 'tracking saw no failure');
+      },
+      0x5eed,
+    );
   });
 
   it('an upload that fails says so clearly, leaves nothing half-created, and a retry succeeds', async () => {
-    Math.random = seededRandom(0xc0ffee);
-    const emu = await emulator();
-    const s = new Scenario('upload under faults: a 5xx, a dropped connection, then retried under 10% + 5%');
-    try {
-      const client = s.client(emu.url);
-      await client.createEnvironment('demo-project', { name: 'fault-upload', base_environment: 'python3-12' });
-      const zipPath = await temp.file('fault-upload.zip', await zipOf({ 'requirements.txt': 'numpy==1.26.4\n' }));
-      const upload = () => client.uploadRevision('demo-project', 'fault-upload', zipPath);
+    await scenario(
+      'upload under faults: a 5xx, a dropped connection, then retried under 10% + 5%',
+      async (s, emu, client) => {
+        await client.createEnvironment('demo-project', { name: 'fault-upload', base_environment: 'python3-12' });
+        const zipPath = await temp.file('fault-upload.zip', await zipOf({ 'requirements.txt': 'numpy==1.26.4\n' }));
+        const upload = () => client.uploadRevision('demo-project', 'fault-upload', zipPath);
 
-      emu.setFaults({ errorRate: 1, errorStatuses: [500, 503] });
-      await s.op(upload);
-      emu.setFaults({ dropRate: 1 });
-      await s.op(upload);
-      emu.setFaults({});
-      const [serverError, dropped] = s.failureMessages;
-      assert.match(
-        serverError,
-        /POST \/projects\/demo-project\/environments\/fault-upload\/revisions failed with 50[03]: .*try again/i,
-      );
-      assert.match(dropped, /could not reach 127\.0\.0\.1:\d+ \(the connection was dropped\)/);
-      assert.deepEqual(await client.listRevisions('demo-project', 'fault-upload'), [], 'nothing half-created');
+        emu.setFaults({ errorRate: 1, errorStatuses: [500, 503] });
+        await s.op(upload);
+        emu.setFaults({ dropRate: 1 });
+        await s.op(upload);
+        emu.setFaults({});
+        const [serverError, dropped] = s.failureMessages;
+        assert.match(
+          serverError,
+          /POST \/projects\/demo-project\/environments\/fault-upload\/revisions failed with 50[03]: .*try again/i,
+        );
+        assert.match(dropped, /could not reach 127\.0\.0\.1:\d+ \(the connection was dropped\)/);
+        assert.deepEqual(await client.listRevisions('demo-project', 'fault-upload'), [], 'nothing half-created');
 
-      emu.setFaults({ errorRate: 0.1, errorStatuses: [500, 503], dropRate: 0.05 });
-      let created;
-      for (let click = 0; click < 5 && !created; click++) {
-        created = await s.op(upload);
-      }
-      emu.setFaults({});
-      assert.ok(created, `a retry succeeded (${s.failureMessages.slice(2).join(' | ') || 'first time'})`);
-      const revisions = await client.listRevisions('demo-project', 'fault-upload');
-      assert.deepEqual(
-        revisions.map((revision) => revision.id),
-        [created.revision],
-        'exactly one revision, the one the retry made',
-      );
-    } finally {
-      Math.random = originalRandom;
-      await s.close();
-      await emu.close();
-    }
+        emu.setFaults({ errorRate: 0.1, errorStatuses: [500, 503], dropRate: 0.05 });
+        let created;
+        for (let click = 0; click < 5 && !created; click++) {
+          created = await s.op(upload);
+        }
+        emu.setFaults({});
+        assert.ok(created, `a retry succeeded (${s.failureMessages.slice(2).join(' | ') || 'first time'})`);
+        const revisions = await client.listRevisions('demo-project', 'fault-upload');
+        assert.deepEqual(
+          revisions.map((revision) => revision.id),
+          [created.revision],
+          'exactly one revision, the one the retry made',
+        );
+      },
+      0xc0ffee,
+    );
   });
 
   it('500 ms of latency: loads of different levels run side by side, not one after another', async () => {
-    const emu = await emulator();
-    const s = new Scenario('500 ms latency: 6 levels loaded at once, then expand all');
-    try {
-      const client = s.client(emu.url);
+    await scenario('500 ms latency: 6 levels loaded at once, then expand all', async (s, emu, client) => {
       const environment = 'data-science';
       const [revision] = await client.listRevisions('demo-project', environment);
       const [build] = await client.listBuilds('demo-project', environment, revision.id);
@@ -385,10 +370,7 @@ describe('reliability: fault scenarios against the emulator', function () {
       // Four levels deep: about four latencies, however many rows each level has.
       assert.ok(expandAll < 4 * 500 + 1200, `expanding everything took ${expandAll} ms`);
       assert.equal(s.row.failures, 0);
-    } finally {
-      await s.close();
-      await emu.close();
-    }
+    });
   });
 
   it('the emulator stopped and restarted mid-session: a clear network error, then everything back', async () => {

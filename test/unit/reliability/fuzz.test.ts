@@ -564,6 +564,18 @@ describe('reliability: fuzzing', function () {
 
     function rawInput(rng: Rng): Buffer {
       const head = (lines: string[]) => Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'latin1');
+      /** An environment's creation, its body framed by `framing` (a Content-Length or Transfer-Encoding header). */
+      const post = (framing: string, body: string) =>
+        Buffer.concat([
+          head([
+            `POST /v2.1/projects/${PROJECT}/environments HTTP/1.1`,
+            'Host: x',
+            `Authorization: Token ${TOKEN}`,
+            'Content-Type: application/json',
+            framing,
+          ]),
+          Buffer.from(body),
+        ]);
       switch (rng.int(8)) {
         case 0:
           return rng.bytes(1 + rng.int(512));
@@ -582,29 +594,15 @@ describe('reliability: fuzzing', function () {
             ...Array.from({ length: rng.pick([100, 2500]) }, (_, i) => `X-H${i}: ${i}`),
           ]);
         case 4:
-          return Buffer.concat([
-            head([
-              `POST /v2.1/projects/${PROJECT}/environments HTTP/1.1`,
-              'Host: x',
-              `Authorization: Token ${TOKEN}`,
-              'Content-Type: application/json',
-              `Content-Length: ${rng.pick(['-1', 'abc', '99999999999999999999', '10, 20', '5'])}`,
-            ]),
-            Buffer.from('{"name":"x"}'),
-          ]);
+          return post(
+            `Content-Length: ${rng.pick(['-1', 'abc', '99999999999999999999', '10, 20', '5'])}`,
+            '{"name":"x"}',
+          );
         case 5:
-          return Buffer.concat([
-            head([
-              `POST /v2.1/projects/${PROJECT}/environments HTTP/1.1`,
-              'Host: x',
-              `Authorization: Token ${TOKEN}`,
-              'Content-Type: application/json',
-              'Transfer-Encoding: chunked',
-            ]),
-            Buffer.from(
-              rng.pick(['zz\r\n{}\r\n0\r\n\r\n', '5\r\n{"a"\r\n', 'ffffffffffff\r\n', '2\r\n{}\r\n0\r\n\r\n']),
-            ),
-          ]);
+          return post(
+            'Transfer-Encoding: chunked',
+            rng.pick(['zz\r\n{}\r\n0\r\n\r\n', '5\r\n{"a"\r\n', 'ffffffffffff\r\n', '2\r\n{}\r\n0\r\n\r\n']),
+          );
         case 6:
           return head([
             `${rng.pick(['GET', 'G\u0000T', 'BREW', 'get'])} ${rng.pick(['/v2.1/projects', '*', 'http://evil/v2.1/projects', '/v2.1/%', '/' + 'p'.repeat(70_000)])} ${rng.pick(['HTTP/1.1', 'HTTP/9.9', 'HTTP/1.1x', ''])}`,

@@ -137,14 +137,14 @@ describe('regressions found by the fuzz suite', () => {
 
 describe('proposeEnvironmentName', () => {
   it("makes a valid, free name from a folder's name", () => {
-    const cases: [string, string][] = [
-      ['My Model_v2', 'my-model-v2'],
-      ['Élan vital', 'elan-vital'],
-      ['2024 forecasts', 'env-2024-forecasts'],
-      ['---', 'environment'],
-      ['a'.repeat(80), 'a'.repeat(64)],
-    ];
-    for (const [folder, expected] of cases) {
+    const proposals: Record<string, string> = {
+      'My Model_v2': 'my-model-v2',
+      'Élan vital': 'elan-vital',
+      '2024 forecasts': 'env-2024-forecasts',
+      '---': 'environment',
+      ['a'.repeat(80)]: 'a'.repeat(64),
+    };
+    for (const [folder, expected] of Object.entries(proposals)) {
       const name = proposeEnvironmentName(folder);
       assert.equal(name, expected, folder);
       assert.equal(environmentNameProblem(name), undefined, name);

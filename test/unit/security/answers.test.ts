@@ -8,6 +8,7 @@ import * as http from 'node:http';
 import type * as net from 'node:net';
 import { UbiOpsApiError, UbiOpsClient } from '../../../src/api';
 import { countTopLevelItems, SHAPES } from '../../../src/api/shapes';
+import { environmentOf } from '../../helpers/models';
 
 describe('security: bounded answers', () => {
   let server: http.Server;
@@ -91,22 +92,16 @@ describe('security: bounded answers', () => {
 
   it('still accepts real lists: 5,000 full environments, nulls where UbiOps sends them, unknown fields kept', async () => {
     const environment = (i: number) => ({
-      id: `id-${i}`,
-      name: `env-${i}`,
-      display_name: null,
-      base_environment: 'python3-12',
-      project: 'p',
-      creation_date: '2023-03-01T08:32:14.876451Z',
-      last_updated: '2023-03-01T08:32:14.876451Z',
-      description: `${'d'.repeat(300)}, with "quotes", [brackets] and {braces}`,
-      labels: { a: 'b' },
-      gpu_required: false,
-      status: 'active',
-      implicit: false,
-      deprecated: false,
-      hidden: false,
-      supports_request_format: true,
-      system: false,
+      ...environmentOf({
+        id: `id-${i}`,
+        name: `env-${i}`,
+        display_name: null,
+        project: 'p',
+        creation_date: '2023-03-01T08:32:14.876451Z',
+        last_updated: '2023-03-01T08:32:14.876451Z',
+        description: `${'d'.repeat(300)}, with "quotes", [brackets] and {braces}`,
+        labels: { a: 'b' },
+      }),
       future_field: [1, 2],
     });
     const list = Array.from({ length: 5_000 }, (_, i) => environment(i));

@@ -6,7 +6,7 @@
 import { strict as assert } from 'node:assert';
 import * as http from 'node:http';
 import * as net from 'node:net';
-import { UbiOpsApiError, UbiOpsClient } from '../../../src/api';
+import { type Project, UbiOpsApiError, UbiOpsClient, type UbiOpsClientOptions } from '../../../src/api';
 
 const TOKEN = 'a1b2c3d4e5f60718293a4b5c6d7e8f9012345678';
 
@@ -37,67 +37,61 @@ async function rejection(promise: Promise<unknown>): Promise<UbiOpsApiError> {
   throw new Error('expected a rejection');
 }
 
+/** A proxy that counts the connections made to it and closes each at once. */
+async function countingProxy(): Promise<{ url: string; connections: () => number; close: () => Promise<void> }> {
+  let connections = 0;
+  const proxy = net.createServer((socket) => {
+    connections++;
+    socket.destroy();
+  });
+  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(proxy.address() as net.AddressInfo).port}`,
+    connections: () => connections,
+    close: () => new Promise((resolve) => proxy.close(() => resolve())),
+  };
+}
+
+/** Lists the projects of `host` through a client with these network options, closing it after. */
+async function listProjects(host: string, network: UbiOpsClientOptions['network']): Promise<Project[]> {
+  const client = new UbiOpsClient({ host, token: TOKEN, network, retry: { maxAttempts: 1 } });
+  try {
+    return await client.listProjects();
+  } finally {
+    await client.close();
+  }
+}
+
 describe('security: the token', () => {
   it('never sends a request to this machine through a proxy, whatever the address in 127.0.0.0/8', async () => {
-    let proxied = 0;
-    const proxy = net.createServer((socket) => {
-      proxied++;
-      socket.destroy();
-    });
-    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
-    const proxyUrl = `http://127.0.0.1:${(proxy.address() as net.AddressInfo).port}`;
+    const proxy = await countingProxy();
     const servers = [await server('127.0.0.2', () => [200, '[]']), await server('127.45.6.7', () => [200, '[]'])];
     try {
       for (const s of servers) {
-        const client = new UbiOpsClient({
-          host: s.url(),
-          token: TOKEN,
-          network: { proxy: proxyUrl },
-          retry: { maxAttempts: 1 },
-        });
-        try {
-          assert.deepEqual(await client.listProjects(), []);
-        } finally {
-          await client.close();
-        }
+        assert.deepEqual(await listProjects(s.url(), { proxy: proxy.url }), []);
       }
-      assert.equal(proxied, 0, 'the proxy saw no connection');
+      assert.equal(proxy.connections(), 0, 'the proxy saw no connection');
     } finally {
       await Promise.all(servers.map((s) => s.close()));
-      await new Promise((resolve) => proxy.close(resolve));
+      await proxy.close();
     }
   });
 
   it('resolves `*.localhost` to this machine itself (and bypasses a proxy for it)', async () => {
-    let proxied = 0;
-    const proxy = net.createServer((socket) => {
-      proxied++;
-      socket.destroy();
-    });
-    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    const proxy = await countingProxy();
     const s = await server('127.0.0.1', (request) => [
       200,
       JSON.stringify([{ id: 'p', name: String(request.headers.host) }]),
     ]);
     try {
-      for (const network of [{}, { proxy: `http://127.0.0.1:${(proxy.address() as net.AddressInfo).port}` }]) {
-        const client = new UbiOpsClient({
-          host: s.url('my-app.localhost'),
-          token: TOKEN,
-          network,
-          retry: { maxAttempts: 1 },
-        });
-        try {
-          const [project] = await client.listProjects();
-          assert.match(project!.name, /^my-app\.localhost:\d+$/);
-        } finally {
-          await client.close();
-        }
+      for (const network of [{}, { proxy: proxy.url }]) {
+        const [project] = await listProjects(s.url('my-app.localhost'), network);
+        assert.match(project!.name, /^my-app\.localhost:\d+$/);
       }
-      assert.equal(proxied, 0);
+      assert.equal(proxy.connections(), 0);
     } finally {
       await s.close();
-      await new Promise((resolve) => proxy.close(resolve));
+      await proxy.close();
     }
   });
 
