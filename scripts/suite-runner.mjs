@@ -1,7 +1,24 @@
-// What the integration and end-to-end launchers share: reading mocha's closing summary line (test/reporter.cjs),
-// and running a launcher's main() so that a crash still cleans up and exits non-zero.
+// What the integration and end-to-end launchers share: their log lines, reading mocha's closing summary line
+// (test/reporter.cjs), stopping on a signal, and running a launcher's main() so that a crash still cleans up and
+// exits non-zero.
 
 const SUMMARY = /^(\d+) passed, (\d+) failed, (\d+) skipped$/;
+
+/** The time since `since` (a `Date.now()`), as "12.3 s". */
+export const seconds = (since) => `${((Date.now() - since) / 1000).toFixed(1)} s`;
+
+/** Writes a line on stdout, tagged `[prefix]`. */
+export const logger = (prefix) => (line) => process.stdout.write(`[${prefix}] ${line}\n`);
+
+/** On SIGINT or SIGTERM: says so, cleans up, and exits 130. */
+export function stopOnSignals(log, cleanUp) {
+  for (const signal of ['SIGINT', 'SIGTERM']) {
+    process.once(signal, () => {
+      log(`${signal}: stopping`);
+      void cleanUp().finally(() => process.exit(130));
+    });
+  }
+}
 
 /** The last "N passed, N failed, N skipped" line of a suite's output, or undefined when it printed none. */
 export function readSummary(output) {

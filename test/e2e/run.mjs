@@ -21,7 +21,7 @@ import { launchChromiumServer } from '../../scripts/chromium.mjs';
 import { ensureDemoWorkspace } from '../../scripts/demo-workspace.mjs';
 import { startEmulator } from '../../scripts/emulator.mjs';
 import { ensureCodeServer, launchCodeServer, ROOT } from '../../scripts/vscode-server.mjs';
-import { readSummary, reportFailure, runMain } from '../../scripts/suite-runner.mjs';
+import { logger, readSummary, reportFailure, runMain, seconds, stopOnSignals } from '../../scripts/suite-runner.mjs';
 
 const { values: options } = parseArgs({
   options: {
@@ -34,8 +34,7 @@ const VSIX = join(ROOT, 'ubiops-environments.vsix');
 const RESULTS_DIR = join(ROOT, 'test-results', 'e2e');
 const TOKEN = `e2e-${Math.random().toString(36).slice(2, 10)}`;
 const started = Date.now();
-const seconds = (since) => `${((Date.now() - since) / 1000).toFixed(1)} s`;
-const log = (line) => process.stdout.write(`[e2e] ${line}\n`);
+const log = logger('e2e');
 
 let emulator;
 let codeServer;
@@ -51,12 +50,7 @@ async function cleanUp({ keep = options.keep } = {}) {
   if (tmp && !keep) await rm(tmp, { recursive: true, force: true });
 }
 
-for (const signal of ['SIGINT', 'SIGTERM']) {
-  process.once(signal, () => {
-    log(`${signal}: stopping`);
-    void cleanUp().finally(() => process.exit(130));
-  });
-}
+stopOnSignals(log, cleanUp);
 
 async function main() {
   await rm(RESULTS_DIR, { recursive: true, force: true });

@@ -13,27 +13,24 @@ function required(name: string): string {
   return value;
 }
 
-export const e2e = {
-  get browserEndpoint() {
-    return required('UBIOPS_E2E_BROWSER');
-  },
-  get workbenchUrl() {
-    return required('UBIOPS_E2E_WORKBENCH');
-  },
-  get apiHost() {
-    return required('UBIOPS_E2E_API_HOST');
-  },
-  get apiToken() {
-    return required('UBIOPS_E2E_API_TOKEN');
-  },
-  get resultsDir() {
-    return required('UBIOPS_E2E_RESULTS');
-  },
+/** The environment variables test/e2e/run.mjs sets, by the name the specs read them as. */
+const VARIABLES = {
+  browserEndpoint: 'UBIOPS_E2E_BROWSER',
+  workbenchUrl: 'UBIOPS_E2E_WORKBENCH',
+  apiHost: 'UBIOPS_E2E_API_HOST',
+  apiToken: 'UBIOPS_E2E_API_TOKEN',
+  resultsDir: 'UBIOPS_E2E_RESULTS',
   /** The folder the workbench is open on. */
-  get workspace() {
-    return required('UBIOPS_E2E_WORKSPACE');
-  },
-};
+  workspace: 'UBIOPS_E2E_WORKSPACE',
+} as const;
+
+/** The run's context, each value read when asked for (a spec run without run.mjs fails saying so). */
+export const e2e = Object.defineProperties(
+  {},
+  Object.fromEntries(
+    Object.entries(VARIABLES).map(([key, name]) => [key, { get: () => required(name), enumerable: true }]),
+  ),
+) as { readonly [K in keyof typeof VARIABLES]: string };
 
 export async function connectBrowser(): Promise<Browser> {
   return chromium.connect(e2e.browserEndpoint);

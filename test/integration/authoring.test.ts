@@ -1,8 +1,8 @@
 import * as assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { useTempDir } from '../helpers/tempDir';
 import { until } from './prompts';
 
 /** What a user sees in the Problems view for a file: code, range and message of the UbiOps problems. */
@@ -19,15 +19,23 @@ function problems(uri: vscode.Uri): { code: string; range: string; message: stri
 
 describe('Writing environment files in the editor', function () {
   this.timeout(30_000);
-  let dir: string;
 
   async function open(name: string, text: string): Promise<vscode.TextDocument> {
-    const folder = await fs.mkdtemp(path.join(dir, 'case-'));
+    const folder = await fs.mkdtemp(path.join(temp.path, 'case-'));
     const file = path.join(folder, name);
     await fs.writeFile(file, text);
     const document = await vscode.workspace.openTextDocument(file);
     await vscode.window.showTextDocument(document);
     return document;
+  }
+
+  /** Opens a new file `name` holding `text` and waits until it shows at least `count` UbiOps problems. */
+  async function openWithProblems(name: string, text: string, count: number) {
+    const document = await open(name, text);
+    const shown = await until('the problems', () =>
+      problems(document.uri).length >= count ? problems(document.uri) : undefined,
+    );
+    return { document, shown };
   }
 
   async function replaceAll(document: vscode.TextDocument, text: string): Promise<void> {
@@ -52,17 +60,13 @@ describe('Writing environment files in the editor', function () {
     return fix;
   }
 
-  before(async () => {
-    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'ubiops-authoring-'));
-  });
-
   after(async () => {
     // No edited document may stay dirty: closing a dirty editor makes VS Code ask whether to save it, in a dialog
     // that nobody answers and that blocks every later closeAllEditors of the other suites. Each is saved into the
     // temporary folder; where VS Code declines to save (1.96 does for some), it is reverted and closed in its own
     // editor, which is made the active one first.
     const mine = (item: vscode.TextDocument): boolean =>
-      item.isDirty && item.uri.scheme === 'file' && item.uri.fsPath.startsWith(dir);
+      item.isDirty && item.uri.scheme === 'file' && item.uri.fsPath.startsWith(temp.path);
     for (const document of vscode.workspace.textDocuments.filter(mine)) {
       if (await document.save()) continue;
       await vscode.window.showTextDocument(document);
@@ -71,16 +75,15 @@ describe('Writing environment files in the editor', function () {
     const stillDirty = vscode.workspace.textDocuments.filter(mine).map((item) => item.uri.fsPath);
     assert.deepEqual(stillDirty, [], 'no document is left dirty for the next suite');
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
-    await fs.rm(dir, { recursive: true, force: true });
   });
+  // Registered after the hook above, so that the folder is removed once its documents are saved and closed.
+  const temp = useTempDir('ubiops-authoring-');
 
   it('underlines ubiops.yaml problems with exact ranges, and clears them when fixed', async () => {
-    const document = await open(
+    const { document, shown } = await openWithProblems(
       'ubiops.yaml',
       'environment_variables:\n  - pip_index=1\napt:\n  packages: libgomp1\nconda: []\n',
-    );
-    const shown = await until('the problems', () =>
-      problems(document.uri).length >= 3 ? problems(document.uri) : undefined,
+      3,
     );
     assert.deepEqual(shown.map(({ code, range }) => `${code} ${range}`).sort(), [
       'env-var-name 1:4-1:15',
@@ -115,12 +118,10 @@ describe('Writing environment files in the editor', function () {
   });
 
   it('underlines requirements.txt problems line by line', async () => {
-    const document = await open(
+    const { shown } = await openWithProblems(
       'requirements.txt',
       'numpy 1.26.4\npandas=2.2.0\nrequests>=\n-r\n# a comment\nscikit-learn~=1.5.2\n',
-    );
-    const shown = await until('the problems', () =>
-      problems(document.uri).length >= 4 ? problems(document.uri) : undefined,
+      4,
     );
     const byCode = new Map(shown.map((problem) => [problem.code, problem]));
     assert.equal(byCode.get('missing-operator')?.range, '0:6-0:12');

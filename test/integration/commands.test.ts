@@ -1,6 +1,5 @@
 import * as assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { UbiOpsApiError, UbiOpsClient } from '../../src/api';
@@ -9,26 +8,20 @@ import type { BuildNode } from '../../src/explorer/buildNode';
 import type { EnvironmentNode } from '../../src/explorer/environmentNode';
 import type { RevisionNode } from '../../src/explorer/revisionNode';
 import type { TreeNode } from '../../src/explorer/treeNode';
+import { useTempDir } from '../helpers/tempDir';
 import { until, withAnswers } from './prompts';
 import { emulatorSession, type Session } from './session';
+import { folderWith as sharedFolderWith, nameOf } from './tree';
 
 const TOKEN = 'commands-token-55aa';
 const PROJECT = 'demo-project';
-
-function nameOf(node: TreeNode): string {
-  const item = node.getTreeItem();
-  return (
-    (node as Partial<EnvironmentNode>).environment?.name ??
-    (typeof item.label === 'string' ? item.label : (item.label?.label ?? ''))
-  );
-}
 
 describe('Environment commands, from the tree and from the palette', function () {
   this.timeout(60_000);
   let session: Session;
   let api: ExtensionApi;
   let client: UbiOpsClient;
-  let dir: string;
+  const temp = useTempDir('ubiops-commands-');
   const requests: string[] = [];
 
   const children = (node?: TreeNode) => api.explorer.getChildren(node);
@@ -39,26 +32,15 @@ describe('Environment commands, from the tree and from the palette', function ()
     return found as EnvironmentNode;
   };
 
-  async function folderWith(name: string, files: Record<string, string>): Promise<vscode.Uri> {
-    const folder = path.join(dir, name);
-    await fs.mkdir(folder, { recursive: true });
-    for (const [file, content] of Object.entries(files)) {
-      await fs.writeFile(path.join(folder, file), content);
-    }
-    return vscode.Uri.file(folder);
-  }
+  const folderWith = (name: string, files: Record<string, string>) => sharedFolderWith(temp.path, name, files);
 
   before(async () => {
-    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'ubiops-commands-'));
     // Builds long enough to be cancelled while they run.
     session = await emulatorSession(TOKEN, { buildSeconds: 3, log: (line) => requests.push(line) });
     ({ api, client } = session);
   });
 
-  after(async () => {
-    await session?.close();
-    await fs.rm(dir, { recursive: true, force: true });
-  });
+  after(() => session?.close());
 
   describe('create, edit, rename, delete', () => {
     it('blocks a name already taken in the project, saying so as it is typed', async () => {
@@ -332,12 +314,12 @@ describe('Environment commands, from the tree and from the palette', function ()
     });
 
     it('downloads a revision to the chosen file, the very bytes uploaded', async () => {
-      const target = vscode.Uri.file(path.join(dir, 'downloaded.zip'));
+      const target = vscode.Uri.file(path.join(temp.path, 'downloaded.zip'));
       const [revision] = (await children(await environment('upload-target'))) as RevisionNode[];
       await withAnswers([{ save: target }, { button: undefined }], () =>
         vscode.commands.executeCommand('ubiops.downloadRevision', revision),
       );
-      const expected = path.join(dir, 'expected.zip');
+      const expected = path.join(temp.path, 'expected.zip');
       await client.downloadRevision(PROJECT, 'upload-target', revision.revisionId, { filePath: expected });
       assert.deepEqual(await fs.readFile(target.fsPath), await fs.readFile(expected));
     });

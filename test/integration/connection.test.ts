@@ -1,32 +1,12 @@
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import type { ExtensionApi } from '../../src/extension';
-import type { TreeNode } from '../../src/explorer/treeNode';
 import { start, type Emulator } from '../../src/emulator';
+import { withWindow } from './prompts';
 import { extensionApi } from './session';
+import { labelOf } from './tree';
 
 const TOKEN = 'integration-token-7d1e';
-
-function labelOf(node: TreeNode): string {
-  const label = node.getTreeItem().label;
-  return typeof label === 'string' ? label : (label?.label ?? '');
-}
-
-type WindowStubs = Partial<
-  Pick<typeof vscode.window, 'showInputBox' | 'showErrorMessage' | 'showInformationMessage' | 'showWarningMessage'>
->;
-
-/** Replaces some `vscode.window` functions for the duration of `body`: how a test answers prompts. */
-async function withWindow<T>(stubs: WindowStubs, body: () => Thenable<T>): Promise<T> {
-  const window = vscode.window as unknown as Record<string, unknown>;
-  const saved = Object.fromEntries(Object.keys(stubs).map((key) => [key, window[key]]));
-  Object.assign(window, stubs);
-  try {
-    return await body();
-  } finally {
-    Object.assign(window, saved);
-  }
-}
 
 describe('UbiOps connection and the Environments view', function () {
   this.timeout(30_000);

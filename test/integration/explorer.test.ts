@@ -16,14 +16,10 @@ import type { RevisionNode } from '../../src/explorer/revisionNode';
 import type { TreeNode } from '../../src/explorer/treeNode';
 import { until, withAnswers } from './prompts';
 import { emulatorSession, type Session } from './session';
+import { labelOf } from './tree';
 
 const TOKEN = 'explorer-token-31c9';
 const PROJECT = 'demo-project';
-
-function labelOf(node: TreeNode): string {
-  const label = node.getTreeItem().label;
-  return typeof label === 'string' ? label : (label?.label ?? '');
-}
 
 function environmentName(node: TreeNode): string | undefined {
   return (node as Partial<EnvironmentNode>).environment?.name;

@@ -1,37 +1,38 @@
 import * as assert from 'node:assert/strict';
-import { promises as fs } from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { buildLogQuery, type UbiOpsClient } from '../../src/api';
+import { buildLogQuery } from '../../src/api';
 import type { BuildRef } from '../../src/builds/buildTracker';
 import { BUILD_LOG_SCHEME } from '../../src/documents/buildLogDocuments';
 import type { BuildNode } from '../../src/explorer/buildNode';
 import type { EnvironmentNode } from '../../src/explorer/environmentNode';
 import type { RevisionNode } from '../../src/explorer/revisionNode';
-import type { TreeNode } from '../../src/explorer/treeNode';
 import type { ExtensionApi } from '../../src/extension';
-import { until, withAnswers } from './prompts';
-import { emulatorSession, type Session } from './session';
+import { type Answer, until, withAnswers } from './prompts';
+import { useSession } from './session';
+import { folderWith, nameOf } from './tree';
 
 const TOKEN = 'logs-token-9c1d';
 const PROJECT = 'demo-project';
 
-function nameOf(node: TreeNode): string {
-  const item = node.getTreeItem();
-  return (
-    (node as Partial<EnvironmentNode>).environment?.name ??
-    (typeof item.label === 'string' ? item.label : (item.label?.label ?? ''))
-  );
-}
-
-async function folderWith(dir: string, name: string, files: Record<string, string>): Promise<vscode.Uri> {
-  const folder = path.join(dir, name);
-  await fs.mkdir(folder, { recursive: true });
-  for (const [file, content] of Object.entries(files)) {
-    await fs.writeFile(path.join(folder, file), content);
-  }
-  return vscode.Uri.file(folder);
+/**
+ * The answers that deploy a folder to a new environment in the demo project: its name, base environment and
+ * display name (no description), then a button for each question asked after.
+ */
+function newEnvironmentAnswers(
+  name: string,
+  base: string | RegExp,
+  displayName: string,
+  buttons: (string | undefined)[],
+): Answer[] {
+  return [
+    { pick: PROJECT },
+    { pick: 'New environment from this folder' },
+    { input: name },
+    { pick: base },
+    { input: displayName },
+    { input: '' },
+    ...buttons.map((button) => ({ button })),
+  ];
 }
 
 /** The tree's node of an environment's newest build. */
@@ -55,42 +56,52 @@ function logEditor(ref: BuildRef): vscode.TextEditor | undefined {
 
 describe('Build logs in the editor', function () {
   this.timeout(90_000);
-  let session: Session;
-  let api: ExtensionApi;
-  let client: UbiOpsClient;
-  let dir: string;
+  // Registered first, so that it runs before the session closes.
+  after(() => vscode.commands.executeCommand('workbench.action.closeAllEditors'));
+  // Builds long enough to watch their log grow.
+  const session = useSession(TOKEN, { buildSeconds: 8, tempPrefix: 'ubiops-logs-' });
 
-  before(async () => {
-    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'ubiops-logs-'));
-    // Builds long enough to watch their log grow.
-    session = await emulatorSession(TOKEN, { buildSeconds: 8 });
-    ({ api, client } = session);
-  });
+  /** Waits until the server says the build of `node` has `status`. */
+  const untilBuildIs = (status: string, node: BuildNode, what: string, timeoutMs: number) =>
+    until(
+      what,
+      async () =>
+        (await session.client.getBuild(PROJECT, node.ref.environment, node.ref.revision, node.ref.build)).status ===
+        status,
+      timeoutMs,
+    );
 
-  after(async () => {
-    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
-    await session?.close();
-    await fs.rm(dir, { recursive: true, force: true });
-  });
+  /**
+   * Creates `environment` and uploads the folder `folder` holding `files` to it from the Explorer, as a user does
+   * (confirming with `confirm`); returns the tree's node of the build it started.
+   */
+  async function uploadFromFolder(
+    environment: string,
+    folder: string,
+    files: Record<string, string>,
+    confirm = 'Upload',
+  ): Promise<BuildNode> {
+    await session.client.createEnvironment(PROJECT, { name: environment, base_environment: 'python3-12' });
+    const uri = await folderWith(session.dir, folder, files);
+    session.api.explorer.refresh();
+    await withAnswers([{ pick: PROJECT }, { pick: environment }, { button: confirm }], () =>
+      vscode.commands.executeCommand('ubiops.uploadFolder', uri),
+    );
+    return newestBuild(session.api, environment);
+  }
 
   it("opens a failed upload's log at its first error, with errors marked", async () => {
-    await client.createEnvironment(PROJECT, { name: 'log-failing', base_environment: 'python3-12' });
-    const folder = await folderWith(dir, 'failing', {
-      'requirements.txt': 'numpy==1.26.4\npandas ==> 2\n',
-      'ubiops.yaml': 'apt:\n  packages:\n    - curl\n',
-    });
-    api.explorer.refresh();
-    await withAnswers([{ pick: PROJECT }, { pick: 'log-failing' }, { button: 'Upload Anyway' }], () =>
-      vscode.commands.executeCommand('ubiops.uploadFolder', folder),
+    const build = await uploadFromFolder(
+      'log-failing',
+      'failing',
+      {
+        'requirements.txt': 'numpy==1.26.4\npandas ==> 2\n',
+        'ubiops.yaml': 'apt:\n  packages:\n    - curl\n',
+      },
+      'Upload Anyway',
     );
-    const build = await newestBuild(api, 'log-failing');
-    await until(
-      'the build to fail',
-      async () =>
-        (await client.getBuild(PROJECT, 'log-failing', build.ref.revision, build.ref.build)).status === 'failed',
-      30_000,
-    );
-    const failed = await newestBuild(api, 'log-failing');
+    await untilBuildIs('failed', build, 'the build to fail', 30_000);
+    const failed = await newestBuild(session.api, 'log-failing');
     assert.equal(failed.build.status, 'failed');
     await vscode.commands.executeCommand('ubiops.showBuildLog', failed);
     const editor = await until('the log at its first error', () => {
@@ -109,11 +120,14 @@ describe('Build logs in the editor', function () {
       editor.visibleRanges.some((range) => range.contains(editor.selection.active)),
       'the error is in view',
     );
-    const snapshot = api.logs.snapshot(failed.ref);
+    const snapshot = session.api.logs.snapshot(failed.ref);
     assert.equal(snapshot?.errors[0], editor.selection.active.line);
     assert.equal(snapshot?.state, 'done');
     // One document line per log line, with its time.
-    const all = await client.listLogs(PROJECT, { query: buildLogQuery('log-failing', failed.ref.build), limit: 5000 });
+    const all = await session.client.listLogs(PROJECT, {
+      query: buildLogQuery('log-failing', failed.ref.build),
+      limit: 5000,
+    });
     assert.equal(document.lineCount, all.length);
     assert.match(
       document.lineAt(0).text,
@@ -123,15 +137,9 @@ describe('Build logs in the editor', function () {
   });
 
   it('follows a running build: the open log grows in place, stays at the bottom, and stops with the build', async () => {
-    await client.createEnvironment(PROJECT, { name: 'log-live', base_environment: 'python3-12' });
-    const zipFolder = await folderWith(dir, 'live', {
+    const build = await uploadFromFolder('log-live', 'live', {
       'requirements.txt': Array.from({ length: 60 }, (_, i) => `package-${i}==1.${i}`).join('\n'),
     });
-    api.explorer.refresh();
-    await withAnswers([{ pick: PROJECT }, { pick: 'log-live' }, { button: 'Upload' }], () =>
-      vscode.commands.executeCommand('ubiops.uploadFolder', zipFolder),
-    );
-    const build = await newestBuild(api, 'log-live');
     assert.ok(build.running, `the build runs (${build.build.status})`);
     await vscode.commands.executeCommand('ubiops.showBuildLog', build);
     const counts: number[] = [];
@@ -145,12 +153,15 @@ describe('Build logs in the editor', function () {
             counts.push(lines);
           }
         }
-        return api.logs.snapshot(build.ref)?.state === 'done';
+        return session.api.logs.snapshot(build.ref)?.state === 'done';
       },
       40_000,
     );
     // The last lines reach the document just after the follower ends.
-    const all = await client.listLogs(PROJECT, { query: buildLogQuery('log-live', build.ref.build), limit: 5000 });
+    const all = await session.client.listLogs(PROJECT, {
+      query: buildLogQuery('log-live', build.ref.build),
+      limit: 5000,
+    });
     const editor = await until('the last lines', () => {
       const found = logEditor(build.ref);
       return found?.document.lineCount === all.length && found;
@@ -167,19 +178,13 @@ describe('Build logs in the editor', function () {
       () => (editor.visibleRanges.at(-1)?.end.line ?? 0) >= editor.document.lineCount - 2,
       5000,
     );
-    assert.equal(api.tracker.isFollowing(build.ref.build), false);
+    assert.equal(session.api.tracker.isFollowing(build.ref.build), false);
   });
 
   it('leaves the view where the user scrolled up while the log grows', async () => {
-    await client.createEnvironment(PROJECT, { name: 'log-scrolled', base_environment: 'python3-12' });
-    const folder = await folderWith(dir, 'scrolled', {
+    const build = await uploadFromFolder('log-scrolled', 'scrolled', {
       'requirements.txt': Array.from({ length: 300 }, (_, i) => `package-${i}==1.${i}`).join('\n'),
     });
-    api.explorer.refresh();
-    await withAnswers([{ pick: PROJECT }, { pick: 'log-scrolled' }, { button: 'Upload' }], () =>
-      vscode.commands.executeCommand('ubiops.uploadFolder', folder),
-    );
-    const build = await newestBuild(api, 'log-scrolled');
     await vscode.commands.executeCommand('ubiops.showBuildLog', build);
     // Once the log is longer than the view, the user scrolls to its top.
     const editor = await until(
@@ -193,31 +198,29 @@ describe('Build logs in the editor', function () {
     const grownTo = editor.document.lineCount;
     editor.revealRange(new vscode.Range(0, 0, 0, 0), vscode.TextEditorRevealType.AtTop);
     await until('the view at the top', () => editor.visibleRanges[0]?.start.line === 0, 5000);
-    await until('the build and its log to finish', () => api.logs.snapshot(build.ref)?.state === 'done', 40_000);
+    await until(
+      'the build and its log to finish',
+      () => session.api.logs.snapshot(build.ref)?.state === 'done',
+      40_000,
+    );
     await until(
       'the last lines',
-      () => editor.document.lineCount > grownTo && editor.document.lineCount === api.logs.snapshot(build.ref)?.lines,
+      () =>
+        editor.document.lineCount > grownTo &&
+        editor.document.lineCount === session.api.logs.snapshot(build.ref)?.lines,
     );
     await new Promise((resolve) => setTimeout(resolve, 500));
     assert.equal(editor.visibleRanges[0]?.start.line, 0, 'the view stayed where the user put it');
   });
 
   it('deploys a folder to a new environment from the Explorer menu, and builds it', async () => {
-    const folder = await folderWith(dir, 'My Model_v2', {
+    const folder = await folderWith(session.dir, 'My Model_v2', {
       'requirements.txt': 'requests==2.32.3\n',
       'ubiops.yaml': 'apt:\n  packages:\n    - curl\n',
     });
-    api.explorer.refresh();
+    session.api.explorer.refresh();
     const { transcript } = await withAnswers(
-      [
-        { pick: PROJECT },
-        { pick: 'New environment from this folder' },
-        { input: 'my-model-v2' },
-        { pick: 'python3-12' },
-        { input: 'My model' },
-        { input: '' },
-        { button: 'Upload' },
-      ],
+      newEnvironmentAnswers('my-model-v2', 'python3-12', 'My model', ['Upload']),
       () => vscode.commands.executeCommand('ubiops.uploadFolder', folder),
     );
     assert.match(transcript.prompts[2], /New Environment from My Model_v2 in demo-project: name \(1\/4\)/);
@@ -227,71 +230,46 @@ describe('Build logs in the editor', function () {
         /Create the environment my-model-v2 on python3-12 and upload My Model_v2/.test(m.text),
       ),
     );
-    const created = await client.getEnvironment(PROJECT, 'my-model-v2');
+    const created = await session.client.getEnvironment(PROJECT, 'my-model-v2');
     assert.equal(created.base_environment, 'python3-12');
     assert.equal(created.display_name, 'My model');
-    const build = await newestBuild(api, 'my-model-v2');
-    assert.ok(api.tracker.isFollowing(build.ref.build) || build.build.status === 'success', 'the build is followed');
-    await until(
-      'the new environment to be built',
-      async () =>
-        (await client.getBuild(PROJECT, 'my-model-v2', build.ref.revision, build.ref.build)).status === 'success',
-      40_000,
+    const build = await newestBuild(session.api, 'my-model-v2');
+    assert.ok(
+      session.api.tracker.isFollowing(build.ref.build) || build.build.status === 'success',
+      'the build is followed',
     );
+    await untilBuildIs('success', build, 'the new environment to be built', 40_000);
     // The folder is remembered for it, as for existing environments.
     const again = await withAnswers([{ pick: 'My Model_v2' }, { button: undefined }], async () =>
-      vscode.commands.executeCommand('ubiops.uploadFolder', (await newestBuild(api, 'my-model-v2')).parent.parent),
+      vscode.commands.executeCommand(
+        'ubiops.uploadFolder',
+        (await newestBuild(session.api, 'my-model-v2')).parent.parent,
+      ),
     );
     assert.match(again.transcript.prompts[0], /Upload to my-model-v2/);
     // The base used last comes first next time.
-    const next = await folderWith(dir, 'second', { 'requirements.txt': 'numpy==1.26.4\n' });
-    const second = await withAnswers(
-      [
-        { pick: PROJECT },
-        { pick: 'New environment from this folder' },
-        { input: 'second' },
-        { pick: /used last/ },
-        { input: '' },
-        { input: '' },
-        { button: undefined },
-      ],
-      () => vscode.commands.executeCommand('ubiops.uploadFolder', next),
+    const next = await folderWith(session.dir, 'second', { 'requirements.txt': 'numpy==1.26.4\n' });
+    const second = await withAnswers(newEnvironmentAnswers('second', /used last/, '', [undefined]), () =>
+      vscode.commands.executeCommand('ubiops.uploadFolder', next),
     );
     assert.ok(second.transcript.prompts.some((p) => /base environment/.test(p)));
-    await assert.rejects(client.getEnvironment(PROJECT, 'second'), 'answering no to the question creates nothing');
+    await assert.rejects(
+      session.client.getEnvironment(PROJECT, 'second'),
+      'answering no to the question creates nothing',
+    );
   });
 });
 
 describe('Build logs in the editor: deploying to a new environment when the upload fails', function () {
   this.timeout(60_000);
-  let session: Session;
-  let dir: string;
-
-  before(async () => {
-    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'ubiops-deploy-fail-'));
-    // Any zip is over this limit: the create succeeds, the upload is refused.
-    session = await emulatorSession(TOKEN, { maxUploadBytes: 50 });
-  });
-
-  after(async () => {
-    await session?.close();
-    await fs.rm(dir, { recursive: true, force: true });
-  });
+  // Any zip is over this limit: the create succeeds, the upload is refused.
+  const session = useSession(TOKEN, { maxUploadBytes: 50, tempPrefix: 'ubiops-deploy-fail-' });
 
   it('says the environment exists and can take the upload later, and deletes nothing', async () => {
-    const folder = await folderWith(dir, 'too-big', { 'requirements.txt': 'numpy==1.26.4\n' });
+    const folder = await folderWith(session.dir, 'too-big', { 'requirements.txt': 'numpy==1.26.4\n' });
     session.api.explorer.refresh();
     const { transcript } = await withAnswers(
-      [
-        { pick: PROJECT },
-        { pick: 'New environment from this folder' },
-        { input: 'too-big' },
-        { pick: 'python3-11' },
-        { input: '' },
-        { input: '' },
-        { button: 'Upload' },
-        { button: undefined },
-      ],
+      newEnvironmentAnswers('too-big', 'python3-11', '', ['Upload', undefined]),
       () => vscode.commands.executeCommand('ubiops.uploadFolder', folder),
     );
     const error = transcript.messages.find((m) => m.kind === 'error');

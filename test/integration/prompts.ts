@@ -104,16 +104,38 @@ export async function withAnswers<T>(
     showSaveDialog: async () => next('save', 'a save dialog'),
     ...quickInputStubs(queue, transcript, (error) => failures.push(error)),
   };
-  const window = vscode.window as unknown as Record<string, unknown>;
-  const saved = Object.fromEntries(Object.keys(stubs).map((key) => [key, window[key]]));
-  Object.assign(window, stubs);
-  try {
+  return withWindow(stubs as WindowStubs, async () => {
     const result = await body(transcript);
     if (failures.length) {
       throw failures[0];
     }
     assert.deepEqual(queue, [], 'every scripted answer was used');
     return { result, transcript };
+  });
+}
+
+export type WindowStubs = Partial<
+  Pick<
+    typeof vscode.window,
+    | 'showInputBox'
+    | 'showQuickPick'
+    | 'showErrorMessage'
+    | 'showInformationMessage'
+    | 'showWarningMessage'
+    | 'showOpenDialog'
+    | 'showSaveDialog'
+    | 'createQuickPick'
+    | 'createInputBox'
+  >
+>;
+
+/** Replaces some `vscode.window` functions for the duration of `body`, and puts them back after. */
+export async function withWindow<T>(stubs: WindowStubs, body: () => Thenable<T> | Promise<T>): Promise<T> {
+  const window = vscode.window as unknown as Record<string, unknown>;
+  const saved = Object.fromEntries(Object.keys(stubs).map((key) => [key, window[key]]));
+  Object.assign(window, stubs);
+  try {
+    return await body();
   } finally {
     Object.assign(window, saved);
   }

@@ -36,7 +36,7 @@ import {
   VSCODE_TARGETS,
 } from '../../scripts/vscode-server.mjs';
 import { bundleIntegrationTests } from './bundle.mjs';
-import { readSummary, reportFailure, runMain } from '../../scripts/suite-runner.mjs';
+import { logger, readSummary, reportFailure, runMain, seconds, stopOnSignals } from '../../scripts/suite-runner.mjs';
 
 const { values: options } = parseArgs({
   options: {
@@ -89,8 +89,7 @@ async function filesContaining(roots, needle) {
   return { found, scanned, files };
 }
 const started = Date.now();
-const seconds = (since) => `${((Date.now() - since) / 1000).toFixed(1)} s`;
-const log = (line) => process.stdout.write(`[integration] ${line}\n`);
+const log = logger('integration');
 
 let codeServer;
 let browser;
@@ -102,12 +101,7 @@ async function cleanUp({ keep = options.keep } = {}) {
   if (tmp && !keep) await rm(tmp, { recursive: true, force: true });
 }
 
-for (const signal of ['SIGINT', 'SIGTERM']) {
-  process.once(signal, () => {
-    log(`${signal}: stopping`);
-    void cleanUp().finally(() => process.exit(130));
-  });
-}
+stopOnSignals(log, cleanUp);
 
 /** Copies what explains a failure into test-results/integration/: the server's and the workbench's logs. */
 async function keepEvidence(page) {

@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import { UbiOpsClient } from '../../src/api';
 import { start, type Emulator, type EmulatorOptions } from '../../src/emulator';
 import type { ExtensionApi } from '../../src/extension';
+import { useTempDir } from '../helpers/tempDir';
 
 export const EXTENSION_ID = 'ubiops-environments.ubiops-environments';
 
@@ -51,6 +52,49 @@ export async function emulatorSession(
       await vscode.workspace.getConfiguration('ubiops').update('apiHost', undefined, vscode.ConfigurationTarget.Global);
       await client.close();
       await emulator.close();
+    },
+  };
+}
+
+export interface SuiteSession extends Omit<Session, 'close'> {
+  /** The suite's temporary folder. */
+  readonly dir: string;
+}
+
+/**
+ * `emulatorSession` for the enclosing `describe`: opened before its tests, with a temporary folder named after
+ * `tempPrefix`, and closed (the folder removed) after them.
+ */
+export function useSession(
+  token: string,
+  options: EmulatorOptions & { signIn?: boolean; tempPrefix: string },
+): SuiteSession {
+  const { tempPrefix, ...sessionOptions } = options;
+  const temp = useTempDir(tempPrefix);
+  let session: Session | undefined;
+  before(async () => {
+    session = await emulatorSession(token, sessionOptions);
+  });
+  after(async () => {
+    await session?.close();
+    session = undefined;
+  });
+  const open = (): Session => {
+    if (!session) throw new Error('the session is used outside the tests of its describe()');
+    return session;
+  };
+  return {
+    get api() {
+      return open().api;
+    },
+    get emulator() {
+      return open().emulator;
+    },
+    get client() {
+      return open().client;
+    },
+    get dir() {
+      return temp.path;
     },
   };
 }

@@ -1,37 +1,18 @@
 import * as assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { UbiOpsClient } from '../../src/api';
-import type { Emulator } from '../../src/emulator';
-import type { ExtensionApi } from '../../src/extension';
 import type { BuildNode } from '../../src/explorer/buildNode';
 import type { TreeNode } from '../../src/explorer/treeNode';
 import { until, withAnswers } from './prompts';
-import { EXTENSION_ID, emulatorSession, type Session } from './session';
+import { EXTENSION_ID, useSession } from './session';
 const TOKEN = 'walkthrough-token-0b3d';
 const PROJECT = 'sandbox-project';
 
 describe('The getting-started walkthrough', function () {
   this.timeout(60_000);
-  let session: Session;
-  let api: ExtensionApi;
-  let emulator: Emulator;
-  let client: UbiOpsClient;
-  let dir: string;
-
-  before(async () => {
-    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'ubiops-walkthrough-'));
-    // Not signed in: signing in is the walkthrough's first step.
-    session = await emulatorSession(TOKEN, { signIn: false });
-    ({ api, emulator, client } = session);
-  });
-
-  after(async () => {
-    await session?.close();
-    await fs.rm(dir, { recursive: true, force: true });
-  });
+  // Not signed in: signing in is the walkthrough's first step.
+  const session = useSession(TOKEN, { signIn: false, tempPrefix: 'ubiops-walkthrough-' });
 
   it('is contributed with its five steps, each completed by a context key the extension sets', () => {
     const manifest = vscode.extensions.getExtension(EXTENSION_ID)!.packageJSON as {
@@ -48,10 +29,10 @@ describe('The getting-started walkthrough', function () {
   });
 
   it('completes each step as the user does it: connect, create, upload, watch the build, compare', async () => {
-    await api.connections.signIn(emulator.url, TOKEN);
-    assert.ok(api.walkthrough.completed.has('connect'));
+    await session.api.connections.signIn(session.emulator.url, TOKEN);
+    assert.ok(session.api.walkthrough.completed.has('connect'));
 
-    const project = (await api.explorer.getChildren()).find((node) => node.getTreeItem().label === PROJECT)!;
+    const project = (await session.api.explorer.getChildren()).find((node) => node.getTreeItem().label === PROJECT)!;
     await withAnswers(
       [
         { input: 'walkthrough-env' },
@@ -63,39 +44,40 @@ describe('The getting-started walkthrough', function () {
       ],
       () => vscode.commands.executeCommand('ubiops.createEnvironment', project),
     );
-    assert.ok(api.walkthrough.completed.has('create'));
+    assert.ok(session.api.walkthrough.completed.has('create'));
 
     // The editor-title action on an open requirements.txt uploads the folder that holds it.
-    const folder = path.join(dir, 'my-model');
+    const folder = path.join(session.dir, 'my-model');
     await fs.mkdir(folder);
     await fs.writeFile(path.join(folder, 'requirements.txt'), 'numpy==1.26.4\n');
     const file = vscode.Uri.file(path.join(folder, 'requirements.txt'));
     await withAnswers([{ pick: PROJECT }, { pick: 'walkthrough-env' }, { button: 'Upload' }], () =>
       vscode.commands.executeCommand('ubiops.uploadContainingFolder', file),
     );
-    assert.ok(api.walkthrough.completed.has('upload'));
-    const [revision] = await client.listRevisions(PROJECT, 'walkthrough-env');
+    assert.ok(session.api.walkthrough.completed.has('upload'));
+    const [revision] = await session.client.listRevisions(PROJECT, 'walkthrough-env');
     assert.ok(revision, 'the folder holding the file was uploaded');
 
     await withAnswers([], () =>
-      until('the build to be watched to its end', () => api.walkthrough.completed.has('watch'), 20_000),
+      until('the build to be watched to its end', () => session.api.walkthrough.completed.has('watch'), 20_000),
     );
 
     // A second build, then the comparison of the two.
-    const second = await client.rebuildRevision(PROJECT, 'walkthrough-env', revision.id);
+    const second = await session.client.rebuildRevision(PROJECT, 'walkthrough-env', revision.id);
     await until(
       'the rebuild',
-      async () => (await client.getBuild(PROJECT, 'walkthrough-env', revision.id, second.id)).status === 'success',
+      async () =>
+        (await session.client.getBuild(PROJECT, 'walkthrough-env', revision.id, second.id)).status === 'success',
     );
-    const environment = (await api.explorer.getChildren(project)).find(
+    const environment = (await session.api.explorer.getChildren(project)).find(
       (node) => (node as { environmentName?: string }).environmentName === 'walkthrough-env',
     )!;
-    api.explorer.refresh(environment);
-    const [revisionNode] = await api.explorer.getChildren(environment);
-    const builds = (await api.explorer.getChildren(revisionNode)) as (TreeNode & BuildNode)[];
+    session.api.explorer.refresh(environment);
+    const [revisionNode] = await session.api.explorer.getChildren(environment);
+    const builds = (await session.api.explorer.getChildren(revisionNode)) as (TreeNode & BuildNode)[];
     const newest = builds.find((build) => build.build.id === second.id)!;
     await vscode.commands.executeCommand('ubiops.compareWithPreviousBuild', newest);
-    assert.ok(api.walkthrough.completed.has('compare'));
+    assert.ok(session.api.walkthrough.completed.has('compare'));
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   });
 });
