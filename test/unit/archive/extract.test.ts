@@ -3,36 +3,31 @@ import {
   existsSync,
   lstatSync,
   mkdirSync,
-  mkdtempSync,
   readdirSync,
   readFileSync,
-  rmSync,
   statSync,
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import JSZip from 'jszip';
 import { ExtractError, extractZip, listZip } from '../../../src/archive/extract';
 import { packFolder } from '../../../src/archive/pack';
 import { rawZip, type RawZipEntry } from './rawZip';
+import { useTempDir } from '../../helpers/tempDir';
+import { rejectsWithCode } from './rejects';
 
-let work: string;
+const workDir = useTempDir('extract-test-', 'each');
 let dest: string;
 
 function zipFile(entries: RawZipEntry[] | Buffer, name = 'in.zip'): string {
-  const file = path.join(work, name);
+  const file = path.join(workDir.path, name);
   writeFileSync(file, Buffer.isBuffer(entries) ? entries : rawZip(entries));
   return file;
 }
 
-async function rejectsWith(promise: Promise<unknown>, code: string, message?: RegExp): Promise<void> {
-  let caught: unknown;
-  await promise.catch((error: unknown) => (caught = error));
-  assert.ok(caught instanceof ExtractError, `expected an ExtractError, got ${String(caught)}`);
-  assert.equal(caught.code, code, caught.message);
-  if (message) assert.match(caught.message, message);
+function rejectsWith(promise: Promise<unknown>, code: string, message?: RegExp): Promise<ExtractError> {
+  return rejectsWithCode(ExtractError, promise, code, message);
 }
 
 /** Everything under `folder`, dot files and links included. */
@@ -41,12 +36,8 @@ function contents(folder: string): string[] {
 }
 
 beforeEach(() => {
-  work = mkdtempSync(path.join(os.tmpdir(), 'extract-test-'));
-  dest = path.join(work, 'dest');
+  dest = path.join(workDir.path, 'dest');
   mkdirSync(dest);
-});
-afterEach(() => {
-  rmSync(work, { recursive: true, force: true });
 });
 
 describe('listZip', () => {
@@ -69,7 +60,7 @@ describe('listZip', () => {
   });
 
   it('says when a file is not a zip', async () => {
-    const file = path.join(work, 'not.zip');
+    const file = path.join(workDir.path, 'not.zip');
     writeFileSync(file, 'hello, this is text');
     await rejectsWith(listZip(file), 'not-a-zip', /not a readable zip file/);
   });
@@ -77,12 +68,12 @@ describe('listZip', () => {
 
 describe('extractZip', () => {
   it('extracts a packed folder back, without the top folder when asked, keeping the executable bit', async () => {
-    const source = path.join(work, 'src');
+    const source = path.join(workDir.path, 'src');
     mkdirSync(path.join(source, 'pkg/deep'), { recursive: true });
     writeFileSync(path.join(source, 'requirements.txt'), 'numpy\n');
     writeFileSync(path.join(source, 'pkg/deep/data.txt'), 'x'.repeat(3 << 20));
     writeFileSync(path.join(source, 'run.sh'), '#!/bin/sh\n', { mode: 0o755 });
-    const { zipPath } = await packFolder(source, { outFile: path.join(work, 'packed.zip') });
+    const { zipPath } = await packFolder(source, { outFile: path.join(workDir.path, 'packed.zip') });
 
     const result = await extractZip(zipPath, dest, { stripTopFolder: true });
     assert.deepEqual(result.written.sort(), ['pkg/deep/data.txt', 'requirements.txt', 'run.sh']);
@@ -91,7 +82,7 @@ describe('extractZip', () => {
     assert.ok(statSync(path.join(dest, 'run.sh')).mode & 0o100);
     assert.deepEqual(contents(dest), ['pkg', 'pkg/deep', 'pkg/deep/data.txt', 'requirements.txt', 'run.sh']);
 
-    const kept = path.join(work, 'kept');
+    const kept = path.join(workDir.path, 'kept');
     await extractZip(zipPath, kept);
     assert.ok(existsSync(path.join(kept, 'environment_package/requirements.txt')));
   });
@@ -124,7 +115,7 @@ describe('extractZip', () => {
       ]);
       await rejectsWith(extractZip(file, dest), 'unsafe-entry', new RegExp(reason));
       assert.deepEqual(contents(dest), []);
-      assert.deepEqual(readdirSync(work).sort(), ['dest', 'in.zip']);
+      assert.deepEqual(readdirSync(workDir.path).sort(), ['dest', 'in.zip']);
     });
   }
 
@@ -138,7 +129,7 @@ describe('extractZip', () => {
   });
 
   it('refuses to write through a symbolic link already in the destination', async () => {
-    const outside = path.join(work, 'outside');
+    const outside = path.join(workDir.path, 'outside');
     mkdirSync(outside);
     writeFileSync(path.join(outside, 'victim.txt'), 'original');
     symlinkSync(outside, path.join(dest, 'link'));

@@ -6,7 +6,6 @@ import {
   chmodSync,
   existsSync,
   mkdirSync,
-  mkdtempSync,
   readdirSync,
   readFileSync,
   renameSync,
@@ -24,12 +23,14 @@ import { IgnoreRules } from '../../../src/archive/ignoreRules';
 import { DEFAULT_MAX_FILES, packFolder, PackError, scanFolder, type PackProgress } from '../../../src/archive/pack';
 import { readDependencyFilesFromZip } from '../../../src/archive/zipInspect';
 import cliFileLists from './cliFileLists.json';
+import { useTempDir } from '../../helpers/tempDir';
+import { rejectsWithCode } from './rejects';
 
-let work: string;
+const workDir = useTempDir('pack-test-', 'each');
 
 /** Creates `files` under a new folder; a value of `null` makes a folder. */
 function tree(files: Record<string, string | Buffer | null>, name = 'env'): string {
-  const root = path.join(work, name);
+  const root = path.join(workDir.path, name);
   mkdirSync(root, { recursive: true });
   for (const [relative, content] of Object.entries(files)) {
     const target = path.join(root, relative);
@@ -47,26 +48,14 @@ async function paths(folder: string, options?: Parameters<typeof scanFolder>[1])
   return (await scanFolder(folder, options)).files.map((f) => f.path);
 }
 
-async function rejectsWith(promise: Promise<unknown>, code: string, message?: RegExp): Promise<PackError> {
-  let caught: unknown;
-  await promise.catch((error: unknown) => (caught = error));
-  assert.ok(caught instanceof PackError, `expected a PackError, got ${String(caught)}`);
-  assert.equal(caught.code, code, caught.message);
-  if (message) assert.match(caught.message, message);
-  return caught;
+function rejectsWith(promise: Promise<unknown>, code: string, message?: RegExp): Promise<PackError> {
+  return rejectsWithCode(PackError, promise, code, message);
 }
 
 /** The temp files a default pack would leave, if it left any. */
 function strayTempZips(): string[] {
   return readdirSync(os.tmpdir()).filter((name) => name.startsWith('ubiops-environment-'));
 }
-
-beforeEach(() => {
-  work = mkdtempSync(path.join(os.tmpdir(), 'pack-test-'));
-});
-afterEach(() => {
-  rmSync(work, { recursive: true, force: true });
-});
 
 describe('scanFolder: ignore rules', () => {
   const junk = {
@@ -136,7 +125,10 @@ describe('scanFolder: ignore rules', () => {
       const folder = tree(files);
       assert.deepEqual(await paths(folder, { defaultExclusions: false }), row.packed);
       // The zip holds exactly those, under environment_package/.
-      const { zipPath } = await packFolder(folder, { defaultExclusions: false, outFile: path.join(work, 'out.zip') });
+      const { zipPath } = await packFolder(folder, {
+        defaultExclusions: false,
+        outFile: path.join(workDir.path, 'out.zip'),
+      });
       assert.deepEqual(
         (await listZip(zipPath)).map((entry) => entry.path).sort(),
         row.packed.map((p) => `environment_package/${p}`).sort(),
@@ -331,7 +323,7 @@ describe('scanFolder: links, dependency files, bounds', () => {
     );
     assert.deepEqual(manifest.leftOutDependencyFiles, []);
 
-    const { zipPath } = await packFolder(folder, { outFile: path.join(work, 'out.zip') });
+    const { zipPath } = await packFolder(folder, { outFile: path.join(workDir.path, 'out.zip') });
     const zip = await JSZip.loadAsync(readFileSync(zipPath));
     assert.equal(await zip.file('environment_package/requirements.txt')?.async('string'), 'pandas==2.2\n');
     assert.equal(await zip.file('environment_package/alias.py')?.async('string'), 'a');
@@ -452,13 +444,13 @@ describe('packFolder: what is packed is what was scanned', () => {
     const outside = tree({ 'sub/a.py': 'OUTSIDE', 'a.py': 'OUTSIDE', 'req.txt': 'OUTSIDE' }, 'outside');
     const folder = tree({ 'requirements.txt': 'x\n', 'sub/a.py': 'inside', 'a.py': 'inside', 'common.txt': 'numpy\n' });
     symlinkSync('common.txt', path.join(folder, 'linked.txt'));
-    return { outside, folder, out: path.join(work, 'out.zip') };
+    return { outside, folder, out: path.join(workDir.path, 'out.zip') };
   }
 
   it('packs a scanned manifest as it is, and refuses a folder swapped for a link since', async () => {
     const { outside, folder, out } = setUp();
     const scanned = await scanFolder(folder);
-    renameSync(path.join(folder, 'sub'), path.join(work, 'sub-moved'));
+    renameSync(path.join(folder, 'sub'), path.join(workDir.path, 'sub-moved'));
     symlinkSync(path.join(outside, 'sub'), path.join(folder, 'sub'));
     await rejectsWith(
       packFolder(folder, { scanned, outFile: out }),
@@ -501,13 +493,13 @@ describe('scanFolder: unreadable files', () => {
     assert.equal(manifest.unreadable[0]!.path, 'pipe');
     assert.match(manifest.unreadable[0]!.reason, /named pipe/);
     await rejectsWith(
-      packFolder(folder, { outFile: path.join(work, 'out.zip') }),
+      packFolder(folder, { outFile: path.join(workDir.path, 'out.zip') }),
       'unreadable',
       /pipe \(a named pipe.*\.ubiops-ignore/,
     );
-    assert.deepEqual(readdirSync(work), ['env']);
+    assert.deepEqual(readdirSync(workDir.path), ['env']);
     // Leaving it out is the way through.
-    await packFolder(folder, { outFile: path.join(work, 'out.zip'), extraPatterns: ['pipe'] });
+    await packFolder(folder, { outFile: path.join(workDir.path, 'out.zip'), extraPatterns: ['pipe'] });
   });
 
   it('reports a file without read permission', async function () {
@@ -518,14 +510,14 @@ describe('scanFolder: unreadable files', () => {
     chmodSync(path.join(folder, 'locked.py'), 0o000);
     const manifest = await scanFolder(folder);
     assert.deepEqual(manifest.unreadable, [{ path: 'locked.py', reason: 'permission denied' }]);
-    await rejectsWith(packFolder(folder, { outFile: path.join(work, 'out.zip') }), 'unreadable', /locked\.py/);
+    await rejectsWith(packFolder(folder, { outFile: path.join(workDir.path, 'out.zip') }), 'unreadable', /locked\.py/);
   });
 
   it('fails, leaving no file, when a file vanishes or grows while packing', async () => {
     const files: Record<string, string> = { 'requirements.txt': 'x\n' };
     for (let i = 0; i < 300; i++) files[`f${String(i).padStart(3, '0')}.py`] = `print(${i})\n`;
     const folder = tree(files);
-    const outFile = path.join(work, 'out.zip');
+    const outFile = path.join(workDir.path, 'out.zip');
     let once = false;
     await rejectsWith(
       packFolder(folder, {
@@ -538,7 +530,7 @@ describe('scanFolder: unreadable files', () => {
       'unreadable',
       /requirements\.txt: no such file/,
     );
-    assert.deepEqual(readdirSync(work), ['env']);
+    assert.deepEqual(readdirSync(workDir.path), ['env']);
 
     writeFileSync(path.join(folder, 'requirements.txt'), 'x\n');
     once = false;
@@ -553,7 +545,7 @@ describe('scanFolder: unreadable files', () => {
       'changed',
       /requirements\.txt changed while it was being packed/,
     );
-    assert.deepEqual(readdirSync(work), ['env']);
+    assert.deepEqual(readdirSync(workDir.path), ['env']);
   });
 });
 
@@ -572,7 +564,7 @@ describe('packFolder', () => {
       'small-noise.bin': randomBytes(300_000),
     });
     chmodSync(path.join(folder, 'src/model.py'), 0o755);
-    const { zipPath, zipBytes, manifest } = await packFolder(folder, { outFile: path.join(work, 'out.zip') });
+    const { zipPath, zipBytes, manifest } = await packFolder(folder, { outFile: path.join(workDir.path, 'out.zip') });
     const data = readFileSync(zipPath);
     assert.equal(data.length, zipBytes);
 
@@ -679,10 +671,10 @@ describe('packFolder', () => {
     assert.deepEqual(strayTempZips(), before);
 
     await rejectsWith(
-      packFolder(folder, { outFile: path.join(work, 'out.zip'), signal: AbortSignal.abort() }),
+      packFolder(folder, { outFile: path.join(workDir.path, 'out.zip'), signal: AbortSignal.abort() }),
       'cancelled',
     );
-    assert.deepEqual(readdirSync(work), ['env']);
+    assert.deepEqual(readdirSync(workDir.path), ['env']);
   });
 
   it('reports progress in files and bytes up to the totals', async () => {
@@ -691,7 +683,7 @@ describe('packFolder', () => {
     const folder = tree(files);
     const seen: PackProgress[] = [];
     const { manifest } = await packFolder(folder, {
-      outFile: path.join(work, 'out.zip'),
+      outFile: path.join(workDir.path, 'out.zip'),
       onProgress: (p) => seen.push(p),
     });
     const last = seen[seen.length - 1]!;

@@ -17,55 +17,37 @@ function only(line: string): { code: string; columns: [number, number]; message:
 
 describe('validateRequirements', () => {
   describe('accepts', () => {
-    const valid: [string, string][] = [
-      ['a bare name', 'numpy'],
-      ['names with dots, dashes and underscores', 'zope.interface\nruamel_yaml-clib\nA1'],
-      ['every version operator', 'a~=1.4.2\nb==1.0\nc!=1.1\nd<=2\ne>=1\nf<3\ng>0.1\nh===1.0-custom'],
-      ['prefix matches', 'a==1.*\nb!=2.3.*'],
-      ['PEP 440 versions', 'a==1!2.0.post1.dev3\nb>=1.0rc1\nc==1.0+ubuntu.1\nd>=v2.0b2\ne==2024.1'],
-      ['several specifiers and spaces', 'requests >= 2.8.1, == 2.8.* ; python_version < "2.7"'],
-      ['parenthesised specifiers', 'numpy (>=1.0, <2)'],
-      ['extras', 'requests[security,socks]\nuvicorn [ standard ] >= 0.20\nx[]'],
-      [
-        'markers',
+    const valid: Record<string, string> = {
+      'a bare name': 'numpy',
+      'names with dots, dashes and underscores': 'zope.interface\nruamel_yaml-clib\nA1',
+      'every version operator': 'a~=1.4.2\nb==1.0\nc!=1.1\nd<=2\ne>=1\nf<3\ng>0.1\nh===1.0-custom',
+      'prefix matches': 'a==1.*\nb!=2.3.*',
+      'PEP 440 versions': 'a==1!2.0.post1.dev3\nb>=1.0rc1\nc==1.0+ubuntu.1\nd>=v2.0b2\ne==2024.1',
+      'several specifiers and spaces': 'requests >= 2.8.1, == 2.8.* ; python_version < "2.7"',
+      'parenthesised specifiers': 'numpy (>=1.0, <2)',
+      extras: 'requests[security,socks]\nuvicorn [ standard ] >= 0.20\nx[]',
+      markers:
         'a; python_version < "3.9"\nb ; sys_platform == \'win32\' and (platform_machine == "x86_64" or os_name not in "nt")\nc; extra == "gpu"',
-      ],
-      ['an empty marker, which pip drops', 'numpy ;'],
-      [
-        'name @ URL',
+      'an empty marker, which pip drops': 'numpy ;',
+      'name @ URL':
         'urllib3 @ https://github.com/urllib3/urllib3/archive/refs/tags/1.26.8.zip\npip @ file:///tmp/pip ; python_version >= "3"',
-      ],
-      [
-        'URL requirements',
+      'URL requirements':
         'https://example.com/pkgs/torch-2.1.0-cp311-cp311-linux_x86_64.whl\nhttp://example.com/x.tar.gz',
-      ],
-      [
-        'VCS URLs',
+      'VCS URLs':
         'git+https://github.com/org/repo.git@v1.2#egg=repo\ngit+ssh://git@github.com/org/repo.git\nhg+https://hg.example.com/repo#egg=repo ; python_version > "3"',
-      ],
-      ['local paths', './pkg\n../libs/thing[extra]\n/abs/path/x-1.0-py3-none-any.whl\n.\nlocal/dist/x-1.0.tar.gz'],
-      [
-        'option lines',
+      'local paths': './pkg\n../libs/thing[extra]\n/abs/path/x-1.0-py3-none-any.whl\n.\nlocal/dist/x-1.0.tar.gz',
+      'option lines':
         '-r other.txt\n--requirement=other.txt\n-rother.txt\n-c constraints.txt\n--constraint constraints.txt\n-i https://pypi.org/simple\n--index-url=https://pypi.org/simple\n--extra-index-url https://x/simple\n--no-index\n-f ./wheels\n--find-links https://x/links\n--pre\n--trusted-host example.com\n--prefer-binary\n--only-binary :all:\n--no-binary numpy,scipy\n--require-hashes\n--use-feature truststore',
-      ],
-      [
-        'editables',
+      editables:
         '-e ./pkg\n--editable=git+https://github.com/org/repo#egg=repo\n-e ./pkg --config-settings editable_mode=compat',
-      ],
-      [
-        'per-requirement options',
-        `numpy==1.26.4 --hash=sha256:${SHA256} --hash sha512:${'b'.repeat(128)}\nx --config-settings="--build-option=--cpp"\ny --global-option=build_ext`,
-      ],
-      ['comments and blank lines', '# top\n\n   \nnumpy  # trailing comment\n\t# indented comment\n'],
-      ['a # inside a URL, which is no comment', 'git+https://github.com/org/repo#egg=repo'],
-      [
-        'continuations',
-        `numpy==1.26.4 \\\n    --hash=sha256:${SHA256} \\\n    --hash=sha256:${'c'.repeat(64)}\nscipy==1.\\\n11`,
-      ],
-      ['CRLF and a BOM', '\uFEFFnumpy==1.0\r\nscipy\r\n'],
-      ['an empty file', ''],
-    ];
-    for (const [title, text] of valid) {
+      'per-requirement options': `numpy==1.26.4 --hash=sha256:${SHA256} --hash sha512:${'b'.repeat(128)}\nx --config-settings="--build-option=--cpp"\ny --global-option=build_ext`,
+      'comments and blank lines': '# top\n\n   \nnumpy  # trailing comment\n\t# indented comment\n',
+      'a # inside a URL, which is no comment': 'git+https://github.com/org/repo#egg=repo',
+      continuations: `numpy==1.26.4 \\\n    --hash=sha256:${SHA256} \\\n    --hash=sha256:${'c'.repeat(64)}\nscipy==1.\\\n11`,
+      'CRLF and a BOM': '\uFEFFnumpy==1.0\r\nscipy\r\n',
+      'an empty file': '',
+    };
+    for (const [title, text] of Object.entries(valid)) {
       it(title, () => assert.deepEqual(validateRequirements(text), []));
     }
   });
@@ -208,23 +190,29 @@ describe('validateRequirements', () => {
     });
 
     it('reports a missing value, saying what is needed', () => {
-      const cases: [string, string, [number, number]][] = [
-        ['-r', 'Option `-r` needs a file name', [0, 2]],
-        ['--constraint=', 'Option `--constraint` needs a file name', [0, 13]],
-        ['-e', 'Option `-e` needs a local path or a VCS URL', [0, 2]],
-        ['-i', 'Option `-i` needs a URL', [0, 2]],
-        ['--extra-index-url', 'Option `--extra-index-url` needs a URL', [0, 17]],
-        ['-f', 'Option `-f` needs a URL or a path', [0, 2]],
-        ['--trusted-host', 'Option `--trusted-host` needs a host name', [0, 14]],
-        ['--only-binary', 'Option `--only-binary` needs package names, `:all:` or `:none:`', [0, 13]],
-        ['--no-binary', 'Option `--no-binary` needs package names, `:all:` or `:none:`', [0, 11]],
-        ['--use-feature', 'Option `--use-feature` needs a feature name', [0, 13]],
-        ['numpy --hash', 'Option `--hash` needs a hash such as `sha256:<hex digest>`', [6, 12]],
-        ['numpy --config-settings', 'Option `--config-settings` needs `KEY=VALUE`', [6, 23]],
-      ];
-      for (const [line, message, columns] of cases) {
+      // What each option needs; the problem spans the option (after the requirement, if any) to the end of the line.
+      const needs: Record<string, string> = {
+        '-r': 'a file name',
+        '--constraint=': 'a file name',
+        '-e': 'a local path or a VCS URL',
+        '-i': 'a URL',
+        '--extra-index-url': 'a URL',
+        '-f': 'a URL or a path',
+        '--trusted-host': 'a host name',
+        '--only-binary': 'package names, `:all:` or `:none:`',
+        '--no-binary': 'package names, `:all:` or `:none:`',
+        '--use-feature': 'a feature name',
+        'numpy --hash': 'a hash such as `sha256:<hex digest>`',
+        'numpy --config-settings': '`KEY=VALUE`',
+      };
+      for (const [line, need] of Object.entries(needs)) {
+        const option = line.replace(/^numpy /, '').replace(/=$/, '');
         const problem = only(line);
-        assert.deepEqual([problem.code, problem.message, problem.columns], ['missing-value', message, columns], line);
+        assert.deepEqual(
+          [problem.code, problem.message, problem.columns],
+          ['missing-value', `Option \`${option}\` needs ${need}`, [line.indexOf(option), line.length]],
+          line,
+        );
       }
     });
 
