@@ -191,28 +191,27 @@ describe('validateRequirements', () => {
 
     it('reports a missing value, saying what is needed', () => {
       // What each option needs; the problem spans the option (after the requirement, if any) to the end of the line.
-      const needs: Record<string, string> = {
-        '-r': 'a file name',
-        '--constraint=': 'a file name',
-        '-e': 'a local path or a VCS URL',
-        '-i': 'a URL',
-        '--extra-index-url': 'a URL',
-        '-f': 'a URL or a path',
-        '--trusted-host': 'a host name',
-        '--only-binary': 'package names, `:all:` or `:none:`',
-        '--no-binary': 'package names, `:all:` or `:none:`',
-        '--use-feature': 'a feature name',
-        'numpy --hash': 'a hash such as `sha256:<hex digest>`',
-        'numpy --config-settings': '`KEY=VALUE`',
+      const needs: Record<string, string[]> = {
+        'a file name': ['-r', '--constraint='],
+        'a local path or a VCS URL': ['-e'],
+        'a URL': ['-i', '--extra-index-url'],
+        'a URL or a path': ['-f'],
+        'a host name': ['--trusted-host'],
+        'package names, `:all:` or `:none:`': ['--only-binary', '--no-binary'],
+        'a feature name': ['--use-feature'],
+        'a hash such as `sha256:<hex digest>`': ['numpy --hash'],
+        '`KEY=VALUE`': ['numpy --config-settings'],
       };
-      for (const [line, need] of Object.entries(needs)) {
-        const option = line.replace(/^numpy /, '').replace(/=$/, '');
-        const problem = only(line);
-        assert.deepEqual(
-          [problem.code, problem.message, problem.columns],
-          ['missing-value', `Option \`${option}\` needs ${need}`, [line.indexOf(option), line.length]],
-          line,
-        );
+      for (const [need, lines] of Object.entries(needs)) {
+        for (const line of lines) {
+          const option = line.replace(/^numpy /, '').replace(/=$/, '');
+          const problem = only(line);
+          assert.deepEqual(
+            [problem.code, problem.message, problem.columns],
+            ['missing-value', `Option \`${option}\` needs ${need}`, [line.indexOf(option), line.length]],
+            line,
+          );
+        }
       }
     });
 
