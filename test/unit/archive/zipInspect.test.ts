@@ -18,6 +18,12 @@ function lieAboutSizes(data: Uint8Array, size: number): Uint8Array {
   return copy;
 }
 
+/** The root found in a zip of `files`, and the dependency files read there as [name, content], in the order found. */
+async function found(files: Record<string, string>): Promise<[string, [string, string][]]> {
+  const result = await readDependencyFilesFromZip(await zipOf(files));
+  return [result.root, result.files.map(({ name, content }) => [name, content])];
+}
+
 describe('readDependencyFilesFromZip', () => {
   it('reads dependency files at the root, in DEPENDENCY_FILE_NAMES order, and lists file entries only', async () => {
     const zip = new JSZip();
@@ -40,59 +46,41 @@ describe('readDependencyFilesFromZip', () => {
   });
 
   it('reads the CLI layout under a single top folder', async () => {
-    const data = await zipOf({
+    const zip = {
       'environment_package/requirements.txt': 'scipy\n',
       'environment_package/environment.yaml': 'name: x\n',
-      'environment_package/lib/helper.py': '',
-    });
-    const result = await readDependencyFilesFromZip(data);
-    assert.equal(result.root, 'environment_package');
-    assert.deepEqual(result.files, [
-      { name: 'requirements.txt', content: 'scipy\n' },
-      { name: 'environment.yaml', content: 'name: x\n' },
+    };
+    assert.deepEqual(await found({ ...zip, 'environment_package/lib/helper.py': '' }), [
+      'environment_package',
+      [
+        ['requirements.txt', 'scipy\n'],
+        ['environment.yaml', 'name: x\n'],
+      ],
     ]);
   });
 
   it('prefers files at the root over a top folder', async () => {
-    const data = await zipOf({ 'requirements.txt': 'root\n', 'environment_package/requirements.txt': 'inner\n' });
-    const result = await readDependencyFilesFromZip(data);
-    assert.equal(result.root, '');
-    assert.deepEqual(result.files, [{ name: 'requirements.txt', content: 'root\n' }]);
+    const zip = { 'requirements.txt': 'root\n', 'environment_package/requirements.txt': 'inner\n' };
+    assert.deepEqual(await found(zip), ['', [['requirements.txt', 'root\n']]]);
   });
 
   it('does not look deeper than the single top folder', async () => {
-    const data = await zipOf({
-      'environment_package/inner/requirements.txt': 'deep\n',
-      'environment_package/README.md': '',
-    });
-    const result = await readDependencyFilesFromZip(data);
-    assert.equal(result.root, 'environment_package');
-    assert.deepEqual(result.files, []);
+    const zip = { 'environment_package/inner/requirements.txt': 'deep\n', 'environment_package/README.md': '' };
+    assert.deepEqual(await found(zip), ['environment_package', []]);
   });
 
   it('reads the CLI layout when a stray file sits at the root beside it (a README)', async () => {
-    const data = await zipOf({
-      'README.md': '# env\n',
-      'environment_package/requirements.txt': 'scipy\n',
-      'notes/todo.txt': '',
-    });
-    const result = await readDependencyFilesFromZip(data);
-    assert.equal(result.root, 'environment_package');
-    assert.deepEqual(result.files, [{ name: 'requirements.txt', content: 'scipy\n' }]);
+    const zip = { 'README.md': '# env\n', 'environment_package/requirements.txt': 'scipy\n', 'notes/todo.txt': '' };
+    assert.deepEqual(await found(zip), ['environment_package', [['requirements.txt', 'scipy\n']]]);
   });
 
   it('prefers environment_package when several top folders hold dependency files', async () => {
-    const data = await zipOf({ 'other/requirements.txt': 'other\n', 'environment_package/requirements.txt': 'cli\n' });
-    const result = await readDependencyFilesFromZip(data);
-    assert.equal(result.root, 'environment_package');
-    assert.deepEqual(result.files, [{ name: 'requirements.txt', content: 'cli\n' }]);
+    const zip = { 'other/requirements.txt': 'other\n', 'environment_package/requirements.txt': 'cli\n' };
+    assert.deepEqual(await found(zip), ['environment_package', [['requirements.txt', 'cli\n']]]);
   });
 
   it('does not pick a folder when there are several top folders', async () => {
-    const data = await zipOf({ 'a/requirements.txt': 'a\n', 'b/ubiops.yaml': '' });
-    const result = await readDependencyFilesFromZip(data);
-    assert.equal(result.root, '');
-    assert.deepEqual(result.files, []);
+    assert.deepEqual(await found({ 'a/requirements.txt': 'a\n', 'b/ubiops.yaml': '' }), ['', []]);
   });
 
   it('finds nothing in a zip without dependency files', async () => {
