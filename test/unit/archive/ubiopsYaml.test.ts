@@ -43,11 +43,9 @@ describe('validateUbiopsYaml', () => {
   });
 
   describe('YAML itself', () => {
-    it('reports a syntax error where the parser stopped', () => {
+    it('reports a syntax error where the parser stopped, and no schema noise after it', () => {
       assert.deepEqual(check('apt:\n  packages: [git\n'), [['yaml-syntax', 2, 0, 2, 0]]);
-    });
-
-    it('reports an unclosed quote and no schema noise after it', () => {
+      // An unclosed quote: `foo` is not reported as an unknown key.
       assert.deepEqual(check('environment_variables:\n  - "A=1\nfoo: 1\n'), [['yaml-syntax', 3, 0, 3, 0]]);
     });
 
@@ -96,21 +94,18 @@ describe('validateUbiopsYaml', () => {
       );
     });
 
-    it('rejects an item without = with env-var-format', () => {
+    it('rejects with env-var-format an item without =, and a value spanning lines', () => {
       assert.deepEqual(check('environment_variables:\n  - DEBUG\n'), [['env-var-format', 1, 4, 1, 9]]);
-    });
-
-    it('rejects a value spanning lines', () => {
       assert.deepEqual(check('environment_variables:\n  - |\n    A=1\n    2\n'), [['env-var-format', 1, 4, 3, 5]]);
     });
 
     it('rejects non-strings with type, hinting at NAME=value for a mapping', () => {
       const problems = validateUbiopsYaml('environment_variables:\n  - 42\n  - DEBUG: 1\n');
+      assert.match(problems[1]!.message, /`NAME=value`, not `NAME: value`/);
       assert.deepEqual(rows(problems), [
         ['type', 1, 4, 1, 6],
         ['type', 2, 4, 2, 12],
       ]);
-      assert.match(problems[1]!.message, /`NAME=value`, not `NAME: value`/);
     });
 
     it('must be a list: points at a scalar value, or at the key when the value is empty', () => {
