@@ -44,6 +44,15 @@ function tree(files: Record<string, string | Buffer | null>, name = 'env'): stri
   return root;
 }
 
+/** A folder with requirements.txt, a `.ubiops-ignore` of `rules`, and an empty file at each of `names`. */
+function ignoring(rules: string, ...names: string[]): string {
+  return tree({
+    'requirements.txt': 'x\n',
+    '.ubiops-ignore': rules,
+    ...Object.fromEntries(names.map((name) => [name, ''])),
+  });
+}
+
 async function paths(folder: string, options?: Parameters<typeof scanFolder>[1]): Promise<string[]> {
   return (await scanFolder(folder, options)).files.map((f) => f.path);
 }
@@ -137,13 +146,7 @@ describe('scanFolder: ignore rules', () => {
   }
 
   it("matches case-sensitively whatever the platform says (git folds case on macOS and Windows; UbiOps' CLI does not)", async () => {
-    const folder = tree({
-      'requirements.txt': 'x\n',
-      '.ubiops-ignore': '*.TXT\nData/\n',
-      'notes.txt': '',
-      'data/a': '',
-      'Data/b': '',
-    });
+    const folder = ignoring('*.TXT\nData/\n', 'notes.txt', 'data/a', 'Data/b');
     const real = Object.getOwnPropertyDescriptor(process, 'platform')!;
     for (const platform of ['darwin', 'win32']) {
       Object.defineProperty(process, 'platform', { ...real, value: platform });
@@ -208,13 +211,7 @@ describe('scanFolder: ignore rules', () => {
   });
 
   it('lets the ignore file and extra patterns override the defaults, and extra patterns come last', async () => {
-    const folder = tree({
-      'requirements.txt': 'x\n',
-      '.ubiops-ignore': '!venv/\n',
-      'venv/a.py': '',
-      'notes.txt': '',
-      'tmp/x': '',
-    });
+    const folder = ignoring('!venv/\n', 'venv/a.py', 'notes.txt', 'tmp/x');
     assert.deepEqual(await paths(folder), ['notes.txt', 'requirements.txt', 'tmp/x', 'venv/a.py']);
     assert.deepEqual(await paths(folder, { extraPatterns: ['*.txt', '!requirements.txt', 'tmp/'] }), [
       'requirements.txt',
@@ -223,13 +220,8 @@ describe('scanFolder: ignore rules', () => {
   });
 
   it('reads another ignore file when told, and leaves that one out', async () => {
-    const folder = tree({
-      'requirements.txt': 'x\n',
-      '.gitignore': '*.csv\n',
-      'a.csv': '',
-      '.ubiops-ignore': '*.py\n',
-      'b.py': '',
-    });
+    const folder = ignoring('*.py\n', 'a.csv', 'b.py');
+    writeFileSync(path.join(folder, '.gitignore'), '*.csv\n');
     assert.deepEqual(await paths(folder, { ignoreFileName: '.gitignore' }), [
       '.ubiops-ignore',
       'b.py',
@@ -238,13 +230,7 @@ describe('scanFolder: ignore rules', () => {
   });
 
   it('reads a folder left out only when a later negation could bring something in it back', async () => {
-    const folder = tree({
-      'requirements.txt': 'x\n',
-      '.ubiops-ignore': 'big/\ndata/\n!data/*.json\n',
-      'big/a': '',
-      'data/a.csv': '',
-      'data/b.json': '',
-    });
+    const folder = ignoring('big/\ndata/\n!data/*.json\n', 'big/a', 'data/a.csv', 'data/b.json');
     chmodSync(path.join(folder, 'big'), 0o000);
     try {
       // `big/` is never read (as root could, the permission cannot show it); `data/` is, for the negation.
@@ -417,16 +403,15 @@ describe('scanFolder: links, dependency files, bounds', () => {
   });
 
   it('counts and names what the default exclusions leave out', async () => {
-    const folder = tree({
-      'requirements.txt': 'x\n',
-      '.git/HEAD': '',
-      '.git/objects/ab': '',
-      'venv/lib/a.py': '',
-      'src/__pycache__/a.pyc': '',
-      'stray.pyc': '',
-      '.ubiops-ignore': 'data/\n',
-      'data/a.csv': '',
-    });
+    const folder = ignoring(
+      'data/\n',
+      '.git/HEAD',
+      '.git/objects/ab',
+      'venv/lib/a.py',
+      'src/__pycache__/a.pyc',
+      'stray.pyc',
+      'data/a.csv',
+    );
     const manifest = await scanFolder(folder);
     assert.deepEqual(
       manifest.files.map((f) => f.path),
