@@ -43,6 +43,13 @@ describe('validateUbiopsYaml', () => {
   });
 
   describe('YAML itself', () => {
+    it('reports a second document', () => {
+      const [problem] = validateUbiopsYaml('apt:\n  packages: [git]\n---\napt: {}\n');
+      assert.equal(problem?.code, 'yaml-syntax');
+      assert.equal(problem?.line, 2);
+      assert.match(problem?.message ?? '', /single YAML document/);
+    });
+
     it('reports a syntax error where the parser stopped, and no schema noise after it', () => {
       assert.deepEqual(check('apt:\n  packages: [git\n'), [['yaml-syntax', 2, 0, 2, 0]]);
       // An unclosed quote: `foo` is not reported as an unknown key.
@@ -56,13 +63,6 @@ describe('validateUbiopsYaml', () => {
         ['unknown-key', 4, 0, 4, 3],
       ]);
     });
-
-    it('reports a second document', () => {
-      const [problem] = validateUbiopsYaml('apt:\n  packages: [git]\n---\napt: {}\n');
-      assert.equal(problem?.code, 'yaml-syntax');
-      assert.equal(problem?.line, 2);
-      assert.match(problem?.message ?? '', /single YAML document/);
-    });
   });
 
   describe('the top level', () => {
@@ -73,8 +73,8 @@ describe('validateUbiopsYaml', () => {
 
     it('allows only environment_variables and apt, and says so', () => {
       const problems = validateUbiopsYaml('apt:\n  packages: [git]\npackages:\n  - git\n');
-      assert.deepEqual(rows(problems), [['unknown-key', 2, 0, 2, 8]]);
       assert.match(problems[0]!.message, /`packages`.*`environment_variables`, `apt`/);
+      assert.deepEqual(rows(problems), [['unknown-key', 2, 0, 2, 8]]);
     });
   });
 
