@@ -1,11 +1,9 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import zlib from 'node:zlib';
 import JSZip from 'jszip';
-import { UbiOpsClient } from '../../../src/api';
 import {
   DEFLATE_BYTES_PER_SECOND,
   PackError,
@@ -16,7 +14,7 @@ import {
 } from '../../../src/archive';
 import { readChunks } from '../../../src/archive/streams';
 import { crc32, DEFLATE, STORE, ZipWriter } from '../../../src/archive/zipWriter';
-import { type Emulator, start } from '../../../src/emulator';
+import { useEmulatorSuite } from '../../helpers/emulator';
 
 const TOKEN = 'stored-zip-token';
 const PROJECT = 'demo-project';
@@ -74,15 +72,12 @@ async function writtenByPacker(folder: string, file: string, upload: ZipUpload):
 
 describe('streamed zip upload (prepareZipUpload)', function () {
   this.timeout(60_000);
-  let emulator: Emulator;
-  let client: UbiOpsClient;
-  let work: string;
+  const suite = useEmulatorSuite({ token: TOKEN, tempPrefix: 'stored-zip-' });
   let folder: string;
   const files: Record<string, Buffer> = {};
 
   before(async () => {
-    work = await fs.mkdtemp(path.join(os.tmpdir(), 'stored-zip-'));
-    folder = path.join(work, 'env');
+    folder = path.join(suite.dir, 'env');
     files['requirements.txt'] = Buffer.from('numpy==1.26.4\n');
     files['ubiops.yaml'] = Buffer.from('apt:\n  packages:\n    - libgomp1\n');
     for (let i = 0; i < 40; i++) files[`src/pkg${i % 4}/module_${i}.py`] = Buffer.from(sourceText(50 + i * 20, i + 1));
@@ -96,22 +91,15 @@ describe('streamed zip upload (prepareZipUpload)', function () {
       await fs.writeFile(path.join(folder, name), data);
     }
     await fs.chmod(path.join(folder, 'src/pkg0/module_0.py'), 0o755);
-    emulator = await start({ port: 0, tokens: [TOKEN], buildSeconds: 0 });
-    client = new UbiOpsClient({ host: emulator.url, token: TOKEN });
-  });
-  after(async () => {
-    await client.close();
-    await emulator.close();
-    await fs.rm(work, { recursive: true, force: true });
   });
 
   /** Uploads `upload` as a new revision of a fresh environment; returns the zip as the emulator stored it. */
   async function uploadAndFetch(name: string, upload: ZipUpload): Promise<{ received: Buffer; status: string }> {
-    await client.createEnvironment(PROJECT, { name, base_environment: 'python3-12' });
-    const created = await client.uploadRevision(PROJECT, name, upload, { fileName: 'env.zip' });
-    const target = path.join(work, `${name}-received.zip`);
-    await client.downloadRevision(PROJECT, name, created.revision, { filePath: target });
-    const build = await client.getBuild(PROJECT, name, created.revision, created.build);
+    await suite.client.createEnvironment(PROJECT, { name, base_environment: 'python3-12' });
+    const created = await suite.client.uploadRevision(PROJECT, name, upload, { fileName: 'env.zip' });
+    const target = path.join(suite.dir, `${name}-received.zip`);
+    await suite.client.downloadRevision(PROJECT, name, created.revision, { filePath: target });
+    const build = await suite.client.getBuild(PROJECT, name, created.revision, created.build);
     return { received: await fs.readFile(target), status: build.status };
   }
 
@@ -146,7 +134,7 @@ describe('streamed zip upload (prepareZipUpload)', function () {
       );
       const { received, status } = await uploadAndFetch('stored-fast', upload);
       assert.equal(received.length, upload.length, 'the Content-Length announced is the zip the server got');
-      const expected = await writtenByPacker(folder, path.join(work, 'packer-stored.zip'), upload);
+      const expected = await writtenByPacker(folder, path.join(suite.dir, 'packer-stored.zip'), upload);
       assert.ok(received.equals(expected), 'the emulator received the bytes the packer writes to disk');
       assert.equal(status, 'success', 'the emulator builds it');
       await assertContents(received);
@@ -184,7 +172,7 @@ describe('streamed zip upload (prepareZipUpload)', function () {
           Object.keys(files).filter(deflated).sort(),
         );
         const { received, status } = await uploadAndFetch(`mixed-${level}`, upload);
-        const expected = await writtenByPacker(folder, path.join(work, `packer-mixed-${level}.zip`), upload);
+        const expected = await writtenByPacker(folder, path.join(suite.dir, `packer-mixed-${level}.zip`), upload);
         assert.equal(received.length, upload.length);
         assert.ok(received.equals(expected), 'the emulator received the bytes the packer writes to disk');
         assert.ok(
@@ -204,12 +192,12 @@ describe('streamed zip upload (prepareZipUpload)', function () {
   }
 
   it('learns the link from an upload and deflates when it is slow', async () => {
-    emulator.setFaults({ bandwidthMbps: 80 }); // 10 MB a second
+    suite.emulator.setFaults({ bandwidthMbps: 80 }); // 10 MB a second
     try {
       const first = await prepareZipUpload(folder, { linkBytesPerSecond: 125_000_000 });
       await uploadAndFetch('learns-link', first);
       await first.dispose();
-      const measured = client.uploadBytesPerSecond();
+      const measured = suite.client.uploadBytesPerSecond();
       assert.ok(
         measured !== undefined && measured <= 10_000_000,
         `measured ${measured} bytes a second through an 80 Mbit/s link`,
@@ -218,32 +206,32 @@ describe('streamed zip upload (prepareZipUpload)', function () {
       assert.ok(second.deflated > 0, 'at the measured speed, source files are deflated');
       await second.dispose();
     } finally {
-      emulator.setFaults({});
+      suite.emulator.setFaults({});
     }
   });
 
   it('fails the upload, creating nothing, when a file changes between the scan and the sending', async () => {
-    const copy = path.join(work, 'changing');
+    const copy = path.join(suite.dir, 'changing');
     await fs.cp(folder, copy, { recursive: true });
     const upload = await prepareZipUpload(copy, { linkBytesPerSecond: 125_000_000 });
     try {
       await fs.appendFile(path.join(copy, 'weights.bin'), 'grown since the scan');
-      await client.createEnvironment(PROJECT, { name: 'changed-files', base_environment: 'python3-12' });
+      await suite.client.createEnvironment(PROJECT, { name: 'changed-files', base_environment: 'python3-12' });
       await assert.rejects(
-        client.uploadRevision(PROJECT, 'changed-files', upload),
+        suite.client.uploadRevision(PROJECT, 'changed-files', upload),
         (error: Error) =>
           error instanceof PackError &&
           error.code === 'changed' &&
           /weights\.bin changed while it was being uploaded/.test(error.message),
       );
-      assert.deepEqual(await client.listRevisions(PROJECT, 'changed-files'), []);
+      assert.deepEqual(await suite.client.listRevisions(PROJECT, 'changed-files'), []);
     } finally {
       await upload.dispose();
     }
   });
 
   it('leaves no temporary data behind', async () => {
-    const tempDir = path.join(work, 'temp');
+    const tempDir = path.join(suite.dir, 'temp');
     await fs.mkdir(tempDir);
     const upload = await prepareZipUpload(folder, { linkBytesPerSecond: 1_000_000, tempDir });
     assert.equal((await fs.readdir(tempDir)).length, 1, 'the deflated entries wait in one file');
