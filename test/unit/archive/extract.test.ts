@@ -10,11 +10,11 @@ import {
   writeFileSync,
 } from 'node:fs';
 import path from 'node:path';
-import JSZip from 'jszip';
 import { ExtractError, extractZip, listZip } from '../../../src/archive/extract';
 import { packFolder } from '../../../src/archive/pack';
 import { rawZip, type RawZipEntry } from './rawZip';
 import { useTempDir } from '../../helpers/tempDir';
+import { zipOf } from '../../helpers/zip';
 import { rejectsWithCode } from './rejects';
 
 const workDir = useTempDir('extract-test-', 'each');
@@ -88,10 +88,9 @@ describe('extractZip', () => {
   });
 
   it('reads zips written by jszip', async () => {
-    const zip = new JSZip();
-    zip.file('model/requirements.txt', 'torch\n');
-    zip.file('model/src/a.py', 'print(1)\n'.repeat(1000));
-    const file = zipFile(await zip.generateAsync({ type: 'nodebuffer', compression: 'DEFLATE' }));
+    const file = zipFile(
+      await zipOf({ 'requirements.txt': 'torch\n', 'src/a.py': 'print(1)\n'.repeat(1000) }, 'model'),
+    );
     await extractZip(file, dest, { stripTopFolder: true });
     assert.equal(readFileSync(path.join(dest, 'src/a.py'), 'utf8'), 'print(1)\n'.repeat(1000));
   });
