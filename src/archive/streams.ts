@@ -4,7 +4,7 @@ import type zlib from 'node:zlib';
 /**
  * Reads `length` bytes of `handle` from `start` into two buffers in turn, reading the next chunk while the caller
  * handles the current one. A chunk is valid until the caller asks for the one after next: hand it on (write it,
- * `ZlibPump.push` it) before moving on. Reusing buffers keeps memory flat: see ZipWriter.write.
+ * `ZlibPump.push` it) before moving on. Reusing buffers keeps memory flat: see BatchedWriter.
  */
 export async function* readChunks(
   handle: FileHandle,
