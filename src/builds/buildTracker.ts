@@ -1,4 +1,5 @@
 import { isBuildRunning, UbiOpsApiError, type EnvironmentBuild } from '../api';
+import { Disposable, Emitter } from '../util/lifecycle';
 
 /** Where a build lives: enough to ask the API about it. */
 export interface BuildRef {
@@ -19,8 +20,6 @@ export interface BuildTrackerOptions {
   backoff?: number;
 }
 
-type Listener<T> = (value: T) => void;
-
 interface Followed {
   ref: BuildRef;
   status: string;
@@ -35,14 +34,14 @@ interface Followed {
  * is followed on its own: a check that hangs delays that build only, never the others.
  * Plain Node: the status bar and notifications listen to its events.
  */
-export class BuildTracker {
+export class BuildTracker extends Disposable {
   private readonly followed = new Map<string, Followed>();
   private controller = new AbortController();
-  private readonly updateListeners = new Set<Listener<{ ref: BuildRef; build: EnvironmentBuild }>>();
-  private readonly finishListeners = new Set<Listener<{ ref: BuildRef; build: EnvironmentBuild }>>();
-  private readonly pollListeners = new Set<Listener<{ ref: BuildRef; build: EnvironmentBuild }>>();
-  private readonly lostListeners = new Set<Listener<{ ref: BuildRef; error: unknown }>>();
-  private readonly runningListeners = new Set<Listener<number>>();
+  private readonly updateEmitter = this.register(new Emitter<{ ref: BuildRef; build: EnvironmentBuild }>());
+  private readonly finishEmitter = this.register(new Emitter<{ ref: BuildRef; build: EnvironmentBuild }>());
+  private readonly pollEmitter = this.register(new Emitter<{ ref: BuildRef; build: EnvironmentBuild }>());
+  private readonly lostEmitter = this.register(new Emitter<{ ref: BuildRef; error: unknown }>());
+  private readonly runningEmitter = this.register(new Emitter<number>());
   private readonly initialIntervalMs: number;
   private readonly maxIntervalMs: number;
   private readonly backoff: number;
@@ -51,6 +50,9 @@ export class BuildTracker {
     private readonly getBuild: (ref: BuildRef, signal: AbortSignal) => Promise<EnvironmentBuild>,
     options: BuildTrackerOptions = {},
   ) {
+    super();
+    // Registered last, so it runs first: the polls stop before the emitters go.
+    this.register({ dispose: () => this.clear() });
     this.initialIntervalMs = options.initialIntervalMs ?? 2000;
     this.maxIntervalMs = options.maxIntervalMs ?? 10_000;
     this.backoff = options.backoff ?? 1.5;
@@ -72,7 +74,7 @@ export class BuildTracker {
     }
     const entry: Followed = { ref, status: build?.status ?? 'queued', intervalMs: this.initialIntervalMs };
     this.followed.set(ref.build, entry);
-    this.emit(this.runningListeners, this.followed.size);
+    this.runningEmitter.fire(this.followed.size);
     this.schedule(entry, this.initialIntervalMs);
   }
 
@@ -84,42 +86,23 @@ export class BuildTracker {
       clearTimeout(entry.timer);
     }
     this.followed.clear();
-    this.emit(this.runningListeners, 0);
+    this.runningEmitter.fire(0);
   }
 
   /** A followed build changed status (including its last change). */
-  onDidUpdate(listener: Listener<{ ref: BuildRef; build: EnvironmentBuild }>): { dispose(): void } {
-    return this.listen(this.updateListeners, listener);
-  }
+  readonly onDidUpdate = this.updateEmitter.event;
 
   /** A followed build finished: success, failed or cancelled. */
-  onDidFinish(listener: Listener<{ ref: BuildRef; build: EnvironmentBuild }>): { dispose(): void } {
-    return this.listen(this.finishListeners, listener);
-  }
+  readonly onDidFinish = this.finishEmitter.event;
 
   /** A followed build was read, changed or not (an open log reads its new lines on this cadence). */
-  onDidPoll(listener: Listener<{ ref: BuildRef; build: EnvironmentBuild }>): { dispose(): void } {
-    return this.listen(this.pollListeners, listener);
-  }
+  readonly onDidPoll = this.pollEmitter.event;
 
   /** A followed build can no longer be asked about (deleted, access lost); it is no longer followed. */
-  onDidLose(listener: Listener<{ ref: BuildRef; error: unknown }>): { dispose(): void } {
-    return this.listen(this.lostListeners, listener);
-  }
+  readonly onDidLose = this.lostEmitter.event;
 
   /** The number of followed builds changed. */
-  onDidChangeRunning(listener: Listener<number>): { dispose(): void } {
-    return this.listen(this.runningListeners, listener);
-  }
-
-  dispose(): void {
-    this.clear();
-    this.updateListeners.clear();
-    this.finishListeners.clear();
-    this.pollListeners.clear();
-    this.lostListeners.clear();
-    this.runningListeners.clear();
-  }
+  readonly onDidChangeRunning = this.runningEmitter.event;
 
   private schedule(entry: Followed, waitMs: number): void {
     entry.timer = setTimeout(() => void this.check(entry), Math.max(0, waitMs));
@@ -145,16 +128,16 @@ export class BuildTracker {
       }
       const changed = build.status !== entry.status;
       entry.status = build.status;
-      this.emit(this.pollListeners, { ref: entry.ref, build });
+      this.pollEmitter.fire({ ref: entry.ref, build });
       if (!isBuildRunning(build.status)) {
         this.followed.delete(entry.ref.build);
-        this.emit(this.updateListeners, { ref: entry.ref, build });
-        this.emit(this.finishListeners, { ref: entry.ref, build });
-        this.emit(this.runningListeners, this.followed.size);
+        this.updateEmitter.fire({ ref: entry.ref, build });
+        this.finishEmitter.fire({ ref: entry.ref, build });
+        this.runningEmitter.fire(this.followed.size);
         return undefined;
       }
       if (changed) {
-        this.emit(this.updateListeners, { ref: entry.ref, build });
+        this.updateEmitter.fire({ ref: entry.ref, build });
       }
       entry.intervalMs = Math.min(this.maxIntervalMs, entry.intervalMs * this.backoff);
       return entry.intervalMs;
@@ -165,29 +148,14 @@ export class BuildTracker {
       const status = error instanceof UbiOpsApiError ? error.status : undefined;
       if (status === 401 || status === 403 || status === 404) {
         this.followed.delete(entry.ref.build);
-        this.emit(this.lostListeners, { ref: entry.ref, error });
-        this.emit(this.runningListeners, this.followed.size);
+        this.lostEmitter.fire({ ref: entry.ref, error });
+        this.runningEmitter.fire(this.followed.size);
         return undefined;
       }
       // A network failure or a rate limit the client gave up on: keep following, at the slowest pace (or later).
       const waitMs = error instanceof UbiOpsApiError && error.retryAfterSeconds ? error.retryAfterSeconds * 1000 : 0;
       entry.intervalMs = this.maxIntervalMs;
       return Math.max(this.maxIntervalMs, waitMs);
-    }
-  }
-
-  private listen<T>(listeners: Set<Listener<T>>, listener: Listener<T>): { dispose(): void } {
-    listeners.add(listener);
-    return { dispose: () => listeners.delete(listener) };
-  }
-
-  private emit<T>(listeners: Set<Listener<T>>, value: T): void {
-    for (const listener of [...listeners]) {
-      try {
-        listener(value);
-      } catch {
-        // A listener's failure must not stop the others or the polling.
-      }
     }
   }
 }
