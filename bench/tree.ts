@@ -28,6 +28,7 @@ async function main(): Promise<void> {
   const { start } = await import('../src/emulator/index.js');
   const { UbiOpsClient } = await import('../src/api/index.js');
   const { EnvironmentsProvider } = await import('../src/explorer/environmentsProvider.js');
+  const { EnvironmentsModel } = await import('../src/model/environmentsModel.js');
   // Builds stay running for the whole run, so the tree shows every state the seed makes without changing under us.
   const emulator = await start({ port: 0, tokens: [TOKEN], buildSeconds: 3600 });
   const clients: Client[] = [];
@@ -36,11 +37,10 @@ async function main(): Promise<void> {
   const session = () => {
     const client = new UbiOpsClient({ host: emulator.url, token: TOKEN });
     clients.push(client);
-    const connection = { host: client.host, client, source: 'emulator' as const };
+    const connection = { host: client.host, client, source: 'emulator' as const, model: new EnvironmentsModel(client) };
     const connections = { get: async () => connection, onDidChange: () => ({ dispose() {} }) };
-    const tracker = { follow() {}, clear() {}, onDidUpdate: () => ({ dispose() {} }) };
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    return new EnvironmentsProvider(connections as any, tracker as any, memoryState as any);
+    return new EnvironmentsProvider(connections as any, memoryState as any);
   };
   const kindOf = (node: TreeNode | undefined) => (node ? ((node as { kind?: string }).kind ?? 'message') : 'root');
 

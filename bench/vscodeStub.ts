@@ -34,6 +34,10 @@ const stub = {
     from: (...items: { dispose(): void }[]) => ({ dispose: () => items.forEach((item) => item.dispose()) }),
   },
   commands: { executeCommand: async () => undefined },
+  l10n: {
+    t: (message: string, ...args: unknown[]) =>
+      message.replace(/\{(\d+)\}/g, (_, index) => String(args[Number(index)])),
+  },
 };
 
 /** Makes `require('vscode')` return the stub in this process. */

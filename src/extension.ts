@@ -3,6 +3,7 @@ import { DependencyFileDiagnostics } from './authoring/diagnostics';
 import { DependencyFileQuickFixes } from './authoring/quickFixes';
 import { BuildStatusUi } from './builds/buildStatusUi';
 import { BuildTracker } from './builds/buildTracker';
+import { BuildFollowing } from './builds/followBuilds';
 import { registerCommands } from './commands/registerCommands';
 import { ConnectionManager } from './connection/connectionManager';
 import { ConnectionStatus } from './connection/connectionStatus';
@@ -24,6 +25,9 @@ export interface ExtensionApi {
   readonly log: vscode.LogOutputChannel;
 }
 
+/** The connection manager of this activation, so that `deactivate` can wait for it to close. */
+let active: ConnectionManager | undefined;
+
 /** Wires the parts together. Nothing here talks to the network: connections resolve when first needed. */
 export function activate(context: vscode.ExtensionContext): ExtensionApi {
   const log = createLog();
@@ -41,14 +45,16 @@ export function activate(context: vscode.ExtensionContext): ExtensionApi {
     }
     return connection.client.getBuild(ref.project, ref.environment, ref.revision, ref.build, { signal });
   });
-  const explorer = new EnvironmentsProvider(connections, tracker, context.globalState);
+  active = connections;
+  const explorer = new EnvironmentsProvider(connections, context.globalState);
   const documents = new DependencyFileDocuments(connections);
   const logs = new BuildLogDocuments(connections, tracker);
   const walkthrough = new Walkthrough();
   context.subscriptions.push(
     log,
     connections,
-    { dispose: () => tracker.dispose() },
+    tracker,
+    new BuildFollowing(tracker, connections),
     explorer,
     documents,
     logs,
@@ -91,6 +97,12 @@ export function activate(context: vscode.ExtensionContext): ExtensionApi {
   return { connections, explorer, tracker, documents, logs, walkthrough, log };
 }
 
-export function deactivate(): void {
-  // Everything is disposed through context.subscriptions.
+/**
+ * VS Code waits for the promise: the connection's client and the emulator close their sockets before the host
+ * goes. The rest is disposed through `context.subscriptions` (disposing the connections again is a no-op).
+ */
+export function deactivate(): Promise<void> | undefined {
+  const connections = active;
+  active = undefined;
+  return connections?.dispose();
 }

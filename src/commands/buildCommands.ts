@@ -212,9 +212,7 @@ export async function rebuildRevisions(
           revision.revision,
         );
         deps.tracker.follow({ host: connection.host, ...revision, build: build.id }, build);
-        if (node) {
-          deps.explorer.refresh(node);
-        }
+        connection.model.invalidate(revision);
       } catch (error) {
         failures.push(`${revision.environment}: ${describeError(error)}`);
       }

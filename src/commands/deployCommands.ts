@@ -72,7 +72,7 @@ export async function deployToNewEnvironment(deps: CommandDeps, project: Project
   await rememberBase(deps, base);
   const environment = new EnvironmentNode(project.context, project, created);
   await rememberFolder(deps, environment, folder);
-  deps.explorer.refresh(project);
+  project.context.model.invalidate(project.place);
   deps.walkthrough.complete('create');
   await packAndUpload(deps, environment, folder, manifest, true);
 }

@@ -88,7 +88,7 @@ export async function createEnvironment(deps: CommandDeps, node?: TreeNode): Pro
     return;
   }
   await rememberBase(deps, base);
-  deps.explorer.refresh(project);
+  project.context.model.invalidate(project.place);
   deps.walkthrough.complete('create');
   await offerUpload(deps, project, body.name, base.name);
 }
@@ -149,7 +149,7 @@ export async function editEnvironment(deps: CommandDeps, node?: TreeNode): Promi
     );
     return;
   }
-  await applyUpdate(deps, target, update);
+  await applyUpdate(target, update);
 }
 
 /** "Rename Environment". */
@@ -175,10 +175,10 @@ export async function renameEnvironment(deps: CommandDeps, node?: TreeNode): Pro
   if (name === undefined || name.trim() === target.environmentName) {
     return;
   }
-  await applyUpdate(deps, target, { name: name.trim() });
+  await applyUpdate(target, { name: name.trim() });
 }
 
-async function applyUpdate(deps: CommandDeps, target: EnvironmentNode, update: EnvironmentUpdate): Promise<void> {
+async function applyUpdate(target: EnvironmentNode, update: EnvironmentUpdate): Promise<void> {
   try {
     await target.context.connection.client.updateEnvironment(target.projectName, target.environmentName, update);
   } catch (error) {
@@ -188,7 +188,7 @@ async function applyUpdate(deps: CommandDeps, target: EnvironmentNode, update: E
     return;
   }
   // The environment's row is its project's child: reloading the project shows the new name, labels, description.
-  deps.explorer.refresh(target.parent);
+  target.context.model.invalidate(target.parent.place);
   void vscode.window.setStatusBarMessage(
     vscode.l10n.t('$(check) Updated {0}', inert(update.name ?? target.environmentName)),
     3000,
@@ -231,7 +231,7 @@ export async function deleteEnvironments(
   }
   const refused = (await Promise.all(targets.map(deleteOne))).filter((reason) => reason !== undefined);
   for (const project of new Set(targets.map((target) => target.parent))) {
-    deps.explorer.refresh(project);
+    project.context.model.invalidate(project.place);
   }
   if (refused.length) {
     void vscode.window.showErrorMessage(inert(vscode.l10n.t('UbiOps: not deleted. {0}', refused.join(' '))));

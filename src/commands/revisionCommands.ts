@@ -488,7 +488,7 @@ export function afterNewRevision(
     build: created.build,
   };
   deps.tracker.follow(ref);
-  deps.explorer.refresh(environment);
+  environment.context.model.invalidate(environment.place);
   deps.walkthrough.complete('upload');
   offerBuildLog(deps, ref, what);
 }
@@ -720,7 +720,7 @@ export async function cancelBuilds(deps: CommandDeps, node?: TreeNode, nodes?: r
           ref.revision,
           ref.build,
         );
-        deps.explorer.updateBuild(build);
+        target.context.model.updateBuild(ref, build);
       } catch (error) {
         refused.push(`${ref.environment} build ${ref.build.slice(0, 8)}: ${describeError(error)}`);
       }

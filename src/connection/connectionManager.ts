@@ -4,6 +4,8 @@ import { inert } from '../ui/text';
 import { normaliseHost, normaliseToken, UbiOpsApiError, UbiOpsClient, type WaitEvent } from '../api';
 import type { Emulator } from '../emulator';
 import { logRequest } from '../log';
+import { EnvironmentsModel } from '../model/environmentsModel';
+import { Disposable } from '../util/lifecycle';
 import { configuredHost, networkOptions, openSettings } from './settings';
 
 /** Where the connection's token came from. */
@@ -14,6 +16,8 @@ export interface Connection {
   readonly host: string;
   readonly client: UbiOpsClient;
   readonly source: ConnectionSource;
+  /** What this connection knows of UbiOps; the tree, the palette's walk and the commands read and invalidate it. */
+  readonly model: EnvironmentsModel;
 }
 
 /** Raised when a token is refused by the host it was entered for. */
@@ -35,16 +39,18 @@ const SECRET_PREFIX = 'ubiops.token:';
  * signing in again), or in `UBIOPS_API_TOKEN` as the official client reads it. Resolution is lazy: activation
  * only registers; the first view or command that needs the connection reads the secret.
  */
-export class ConnectionManager implements vscode.Disposable {
-  private readonly changeEmitter = new vscode.EventEmitter<Connection | undefined>();
+export class ConnectionManager extends Disposable implements vscode.Disposable {
+  private readonly changeEmitter = this.register(new vscode.EventEmitter<Connection | undefined>());
   /** Fires when the connection changes: signed in or out, host or proxy settings changed, emulator started. */
   readonly onDidChange = this.changeEmitter.event;
+  private readonly openEmitter = this.register(new vscode.EventEmitter<Connection>());
+  /** Fires for each new connection, before anything uses it (including the first, resolved lazily). */
+  readonly onDidOpen = this.openEmitter.event;
 
   private current: Promise<Connection | undefined> | undefined;
   /** What this window last wrote under each secret key (undefined once deleted). */
   private readonly ownSecrets = new Map<string, string | undefined>();
   private emulator: { server: Emulator; token: string } | undefined;
-  private readonly disposables: vscode.Disposable[] = [this.changeEmitter];
 
   constructor(
     private readonly secrets: vscode.SecretStorage,
@@ -53,12 +59,15 @@ export class ConnectionManager implements vscode.Disposable {
     private readonly userAgent: string,
     private readonly environment: NodeJS.ProcessEnv = process.env,
   ) {
-    this.disposables.push(
+    super();
+    this.register(
       vscode.workspace.onDidChangeConfiguration((event) => {
         if (event.affectsConfiguration('ubiops.apiHost') || event.affectsConfiguration('http')) {
           void this.reset();
         }
       }),
+    );
+    this.register(
       secrets.onDidChange((event) => {
         if (!event.key.startsWith(SECRET_PREFIX)) {
           return;
@@ -98,7 +107,7 @@ export class ConnectionManager implements vscode.Disposable {
     }
     await this.writeSecret(SECRET_PREFIX + host, token);
     this.log.info(`Signed in to ${new URL(host).host}.`);
-    return this.replace({ host, client, source: 'secretStorage' });
+    return this.replace(this.open(host, client, 'secretStorage'));
   }
 
   /** Forgets the token of the configured host. A token from `UBIOPS_API_TOKEN` cannot be forgotten from here. */
@@ -128,14 +137,18 @@ export class ConnectionManager implements vscode.Disposable {
       this.log.info(`Local UbiOps emulator started at ${server.url} (data in ${this.emulatorDataDir}).`);
     }
     const { server, token } = this.emulator;
-    return this.replace({ host: server.url, client: this.createClient(server.url, token), source: 'emulator' });
+    return this.replace(this.open(server.url, this.createClient(server.url, token), 'emulator'));
   }
 
-  async dispose(): Promise<void> {
+  /** Closes the connection (its model and client) and the emulator; resolves once they are closed. */
+  override async dispose(): Promise<void> {
+    if (this.isDisposed) {
+      return;
+    }
+    super.dispose();
     const connection = await this.current?.catch(() => undefined);
-    await connection?.client.close();
-    await this.stopEmulator();
-    vscode.Disposable.from(...this.disposables).dispose();
+    this.current = undefined;
+    await Promise.all([connection && close(connection), this.stopEmulator()]);
   }
 
   private async writeSecret(key: string, value: string | undefined): Promise<void> {
@@ -156,7 +169,7 @@ export class ConnectionManager implements vscode.Disposable {
       return;
     }
     this.current = undefined;
-    await previous?.client.close();
+    await (previous && close(previous));
     await this.publish(await this.get());
   }
 
@@ -164,7 +177,7 @@ export class ConnectionManager implements vscode.Disposable {
     const previous = await this.current?.catch(() => undefined);
     this.current = Promise.resolve(connection);
     if (previous && previous.client !== connection.client) {
-      await previous.client.close();
+      await close(previous);
     }
     await this.publish(connection);
     return connection;
@@ -181,11 +194,11 @@ export class ConnectionManager implements vscode.Disposable {
       const environmentToken = this.environment.UBIOPS_API_TOKEN?.trim();
       if (environmentToken) {
         const host = normaliseHost(this.environment.UBIOPS_API_HOST?.trim() || configuredHost());
-        connection = { host, client: this.createClient(host, environmentToken), source: 'environment' };
+        connection = this.open(host, this.createClient(host, environmentToken), 'environment');
       } else {
         const host = normaliseHost(configuredHost());
         const token = await this.secrets.get(SECRET_PREFIX + host);
-        connection = token ? { host, client: this.createClient(host, token), source: 'secretStorage' } : undefined;
+        connection = token ? this.open(host, this.createClient(host, token), 'secretStorage') : undefined;
       }
     } catch (error) {
       // A malformed host setting: say so, and show the sign-in content rather than a broken tree.
@@ -202,6 +215,13 @@ export class ConnectionManager implements vscode.Disposable {
     return connection;
   }
 
+  /** A new connection with its own model, announced before anything uses it. */
+  private open(host: string, client: UbiOpsClient, source: ConnectionSource): Connection {
+    const connection = { host, client, source, model: new EnvironmentsModel(client) };
+    this.openEmitter.fire(connection);
+    return connection;
+  }
+
   private createClient(host: string, token: string): UbiOpsClient {
     return new UbiOpsClient({
       host,
@@ -212,6 +232,11 @@ export class ConnectionManager implements vscode.Disposable {
       userAgent: this.userAgent,
     });
   }
+}
+
+async function close(connection: Connection): Promise<void> {
+  connection.model.dispose();
+  await connection.client.close();
 }
 
 /** A wait of a few seconds or more before a call is repeated, in the status bar for as long as it lasts. */

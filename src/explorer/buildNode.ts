@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import { isBuildRunning, type EnvironmentBuild } from '../api';
 import type { BuildRef } from '../builds/buildTracker';
+import type { BuildKeyRef } from '../model/environmentsModel';
 import type { ExplorerContext } from './context';
 import { DependencyFileNode } from './dependencyFileNode';
 import { buildContextValue, buildDescription, buildErrorLine, buildStatusLabel, isBuildCancellable } from './describe';
@@ -51,6 +52,15 @@ export class BuildNode implements TreeNode {
     };
   }
 
+  get place(): BuildKeyRef {
+    return { ...this.parent.place, build: this.build.id };
+  }
+
+  /** The build as the model now knows it (the tracker and the commands write into it). */
+  sync(): void {
+    this.build = this.context.model.build(this.place) ?? this.build;
+  }
+
   get running(): boolean {
     return isBuildRunning(this.build.status);
   }
@@ -79,20 +89,14 @@ export class BuildNode implements TreeNode {
     return item;
   }
 
-  async loadChildren(signal: AbortSignal): Promise<TreeNode[]> {
-    const files = await this.context.connection.client.listBuildDependencyFiles(
-      this.parent.projectName,
-      this.parent.environmentName,
-      this.parent.revisionId,
-      this.build.id,
-      { signal },
-    );
+  async loadChildren(): Promise<TreeNode[]> {
+    const files = await this.context.model.dependencyFiles(this.place);
     if (files.length === 0) {
       const why = this.running
         ? vscode.l10n.t('The dependency files appear when the build has finished')
         : vscode.l10n.t('No dependency files');
       return [new MessageNode(`${this.id}#empty`, this, why, { icon: 'info' })];
     }
-    return files.map((file) => new DependencyFileNode(this, file.name));
+    return files.map((file) => this.context.nodes.keep(new DependencyFileNode(this, file.name), () => undefined));
   }
 }

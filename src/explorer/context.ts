@@ -1,20 +1,17 @@
 import type { Connection } from '../connection/connectionManager';
-import type { BuildRef } from '../builds/buildTracker';
-import type { EnvironmentBuild } from '../api';
+import type { EnvironmentFilter } from '../model/environmentsModel';
+import type { EnvironmentsModel } from '../model/environmentsModel';
+import type { NodeCache } from './nodeCache';
 
-/** Which environments the view shows; set from the view's title bar, kept per machine. */
-export interface EnvironmentFilter {
-  type: 'custom' | 'base' | 'all';
-  /** `key:value` pairs; an environment with any of them is shown (the API's own `labels` filter). */
-  labels: Record<string, string>;
-}
+export type { EnvironmentFilter } from '../model/environmentsModel';
 
 export const DEFAULT_FILTER: EnvironmentFilter = { type: 'custom', labels: {} };
 
-/** What every node of one connection shares: the client, the view's filter, and the follower of running builds. */
+/** What every node of one connection shares: the connection, its model, the view's filter, and the node cache. */
 export interface ExplorerContext {
   readonly connection: Connection;
+  readonly model: EnvironmentsModel;
   readonly filter: () => EnvironmentFilter;
-  /** Starts following a build that is queued or processing; a no-op for finished builds. */
-  readonly follow: (ref: BuildRef, build: EnvironmentBuild) => void;
+  /** One node object per id, the one VS Code was given: rendering a level again updates it in place. */
+  readonly nodes: NodeCache;
 }

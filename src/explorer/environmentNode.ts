@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import type { EnvironmentList } from '../api';
+import type { EnvironmentRef, ModelRef } from '../model/environmentsModel';
 import type { ExplorerContext } from './context';
 import {
   type EnvironmentKind,
@@ -34,7 +35,7 @@ export class EnvironmentNode implements TreeNode {
   constructor(
     readonly context: ExplorerContext,
     readonly parent: ProjectNode,
-    readonly environment: EnvironmentList,
+    public environment: EnvironmentList,
   ) {
     this.id = `${parent.id}/environments/${environment.name}`;
   }
@@ -45,6 +46,10 @@ export class EnvironmentNode implements TreeNode {
 
   get environmentName(): string {
     return this.environment.name;
+  }
+
+  get place(): ModelRef {
+    return { project: this.projectName, environment: this.environmentName };
   }
 
   /** A base environment of the platform (`system`, or no project on a server that lacks `system`). */
@@ -83,12 +88,8 @@ export class EnvironmentNode implements TreeNode {
    * Revisions, newest first. The environment's detail comes with them (in parallel): it says which revision is
    * active, which the list cannot tell.
    */
-  async loadChildren(signal: AbortSignal): Promise<TreeNode[]> {
-    const { client } = this.context.connection;
-    const [revisions, detail] = await Promise.all([
-      client.listRevisions(this.projectName, this.environmentName, { signal }),
-      client.getEnvironment(this.projectName, this.environmentName, { signal }),
-    ]);
+  async loadChildren(): Promise<TreeNode[]> {
+    const { revisions, environment: detail } = await this.context.model.revisions(this.place as EnvironmentRef);
     if (revisions.length === 0) {
       return [
         new MessageNode(`${this.id}#empty`, this, 'No revisions yet: upload a folder to create one', { icon: 'info' }),
@@ -96,12 +97,17 @@ export class EnvironmentNode implements TreeNode {
     }
     const sorted = newestFirst(revisions);
     const latest = detail.latest_revision ?? sorted[0].id;
-    return sorted.map(
-      (revision) =>
+    return sorted.map((revision) =>
+      this.context.nodes.keep(
         new RevisionNode(this.context, this, revision, {
           active: revision.id === detail.active_revision,
           latest: revision.id === latest,
         }),
+        (kept, fresh) => {
+          kept.revision = fresh.revision;
+          kept.marks = fresh.marks;
+        },
+      ),
     );
   }
 }

@@ -1,46 +1,47 @@
 import * as vscode from 'vscode';
-import { UbiOpsApiError, type EnvironmentBuild } from '../api';
-import type { BuildRef, BuildTracker } from '../builds/buildTracker';
+import { UbiOpsApiError } from '../api';
 import type { Connection, ConnectionManager } from '../connection/connectionManager';
 import { describeError } from '../connection/connectionManager';
+import { Disposable, type IDisposable } from '../util/lifecycle';
 import { BuildNode } from './buildNode';
 import { DEFAULT_FILTER, type EnvironmentFilter, type ExplorerContext } from './context';
+import { NodeCache } from './nodeCache';
 import { ProjectNode } from './projectNode';
 import { MessageNode, type TreeNode } from './treeNode';
 
 const FILTER_KEY = 'ubiops.environmentFilter';
 
 /**
- * The Environments view's data. Children load when a node is expanded, one load per expansion; two loads of the
- * same node at once share one; refreshing a node reloads that node only. A failed load shows a row that says what
- * went wrong and offers a retry (or, for a 401, to sign in again) instead of an empty tree. Builds that run are
- * followed, and their rows change in place.
+ * The Environments view's data, rendered from the connection's model (`connection.model`): a level asks the model,
+ * which loads it once until it is invalidated, so expanding again, or walking the palette over what was browsed,
+ * sends no request. Every node goes through one cache, so VS Code, the palette and the commands hold the same
+ * object for an id, and a change the model announces (a build the tracker saw change, a list a command
+ * invalidated) re-renders that very row. A failed load shows a row that says what went wrong and offers a retry
+ * (or, for a 401, to sign in again) instead of an empty tree.
  */
-export class EnvironmentsProvider implements vscode.TreeDataProvider<TreeNode>, vscode.Disposable {
-  private readonly changeEmitter = new vscode.EventEmitter<TreeNode | undefined>();
+export class EnvironmentsProvider extends Disposable implements vscode.TreeDataProvider<TreeNode> {
+  private readonly changeEmitter = this.register(new vscode.EventEmitter<TreeNode | undefined>());
   readonly onDidChangeTreeData = this.changeEmitter.event;
 
+  /** Concurrent asks for one node's children share one answer. */
   private readonly inFlight = new Map<string, Promise<TreeNode[]>>();
-  private readonly controllers = new Set<AbortController>();
-  /** Build rows on screen, by build id, so a followed build's row can change in place. */
-  private readonly buildNodes = new Map<string, BuildNode>();
-  private readonly subscriptions: { dispose(): void }[];
   private filter: EnvironmentFilter;
-  private context: ExplorerContext | undefined;
+  private context: { value: ExplorerContext; subscription: IDisposable } | undefined;
 
   constructor(
     private readonly connections: ConnectionManager,
-    private readonly tracker: BuildTracker,
     private readonly state: vscode.Memento,
   ) {
+    super();
     this.filter = state.get<EnvironmentFilter>(FILTER_KEY) ?? DEFAULT_FILTER;
-    this.subscriptions = [
+    // Another connection, another model: the tree renders from it, with nodes of its own.
+    this.register(
       connections.onDidChange(() => {
-        this.tracker.clear();
-        this.refresh();
+        this.dropContext();
+        this.changeEmitter.fire(undefined);
       }),
-      tracker.onDidUpdate(({ build }) => this.updateBuild(build)),
-    ];
+    );
+    this.register({ dispose: () => this.dropContext() });
     void this.publishFilter();
   }
 
@@ -48,11 +49,12 @@ export class EnvironmentsProvider implements vscode.TreeDataProvider<TreeNode>, 
     return this.filter;
   }
 
+  /** Only the environment lists depend on the filter: they load again under the new one, nothing else does. */
   async setFilter(filter: EnvironmentFilter): Promise<void> {
     this.filter = filter;
     await this.state.update(FILTER_KEY, filter);
     await this.publishFilter();
-    this.refresh();
+    this.changeEmitter.fire(undefined);
   }
 
   getTreeItem(node: TreeNode): vscode.TreeItem {
@@ -73,91 +75,96 @@ export class EnvironmentsProvider implements vscode.TreeDataProvider<TreeNode>, 
     return load;
   }
 
-  /** Reloads one node's children, or the whole tree. Loads in flight for the whole tree are cancelled. */
+  /** The Refresh command: the model forgets what is under the node (everything without one), and it reloads. */
   refresh(node?: TreeNode): void {
-    if (!node) {
-      for (const controller of this.controllers) {
-        controller.abort();
-      }
-      this.inFlight.clear();
-      this.buildNodes.clear();
-      this.context = undefined;
-    } else {
-      this.inFlight.delete(node.id);
+    const model = this.context?.value.model;
+    if (!model) {
+      this.changeEmitter.fire(undefined);
+      return;
     }
-    this.changeEmitter.fire(node);
+    model.invalidate(node?.place ?? node?.parent?.place ?? {});
   }
 
-  /** The row of a build, when it is on screen. */
+  /** The row of a build, when the tree or the palette has shown it. */
   buildNode(buildId: string): BuildNode | undefined {
-    return this.buildNodes.get(buildId);
+    for (const node of this.context?.value.nodes.all() ?? []) {
+      if (node instanceof BuildNode && node.build.id === buildId) {
+        return node;
+      }
+    }
+    return undefined;
   }
 
-  dispose(): void {
-    for (const controller of this.controllers) {
-      controller.abort();
+  private explorerContext(connection: Connection): ExplorerContext {
+    if (this.context?.value.connection !== connection) {
+      this.dropContext();
+      const value: ExplorerContext = {
+        connection,
+        model: connection.model,
+        filter: () => this.filter,
+        nodes: new NodeCache(),
+      };
+      this.context = { value, subscription: connection.model.onDidChange((key) => this.changed(value, key)) };
     }
-    for (const subscription of this.subscriptions) {
-      subscription.dispose();
-    }
-    this.changeEmitter.dispose();
+    return this.context.value;
   }
 
-  /** Shows a build's new state in its row, if the row is on screen. */
-  updateBuild(build: EnvironmentBuild): void {
-    const node = this.buildNodes.get(build.id);
+  private dropContext(): void {
+    this.context?.subscription.dispose();
+    this.context = undefined;
+    this.inFlight.clear();
+  }
+
+  /** The model changed under `key`: the row of that key (the whole tree for the root) renders again. */
+  private changed(context: ExplorerContext, key: string): void {
+    if (!key) {
+      this.inFlight.clear();
+      this.changeEmitter.fire(undefined);
+      return;
+    }
+    const node = context.nodes.get(`${context.connection.host}/${key}`);
     if (node) {
-      node.build = build;
-      // The row changes in place; its files may have appeared.
+      // A load begun before the change must not answer the ask that follows it.
       this.inFlight.delete(node.id);
+      node.sync?.();
       this.changeEmitter.fire(node);
     }
   }
 
-  private explorerContext(connection: Connection): ExplorerContext {
-    if (this.context?.connection !== connection) {
-      this.context = {
-        connection,
-        filter: () => this.filter,
-        follow: (ref: BuildRef, build: EnvironmentBuild) => this.tracker.follow(ref, build),
-      };
-    }
-    return this.context;
-  }
-
   private async load(node: TreeNode | undefined): Promise<TreeNode[]> {
-    const controller = new AbortController();
-    this.controllers.add(controller);
     try {
-      let children: TreeNode[];
-      if (node) {
-        children = (await node.loadChildren?.(controller.signal)) ?? [];
-      } else {
-        const connection = await this.connections.get();
-        if (!connection) {
-          // Empty: the view's welcome content offers to sign in or to try the emulator.
-          return [];
-        }
-        const context = this.explorerContext(connection);
-        const projects = await connection.client.listProjects({}, { signal: controller.signal });
-        children = projects.length
-          ? projects.map((project) => new ProjectNode(context, project))
-          : [new MessageNode('no-projects', undefined, 'This token has access to no project', { icon: 'info' })];
+      if (!node) {
+        return await this.loadRoot();
       }
-      for (const child of children) {
-        if (child instanceof BuildNode) {
-          this.buildNodes.set(child.build.id, child);
-        }
-      }
+      const children = (await node.loadChildren?.()) ?? [];
+      (node as { context?: ExplorerContext }).context?.nodes.prune(node.id, children);
       return children;
     } catch (error) {
-      if (controller.signal.aborted) {
+      if ((error as Error | undefined)?.name === 'AbortError') {
+        // The connection closed under the load: the view is being refreshed for the new one.
         return [];
       }
       return [errorNode(node, error)];
-    } finally {
-      this.controllers.delete(controller);
     }
+  }
+
+  private async loadRoot(): Promise<TreeNode[]> {
+    const connection = await this.connections.get();
+    if (!connection) {
+      // Empty: the view's welcome content offers to sign in or to try the emulator.
+      return [];
+    }
+    const context = this.explorerContext(connection);
+    const projects = await context.model.projects();
+    const children = projects.map((project) =>
+      context.nodes.keep(new ProjectNode(context, project), (kept, fresh) => {
+        kept.project = fresh.project;
+      }),
+    );
+    context.nodes.prune('', children);
+    return children.length
+      ? children
+      : [new MessageNode('no-projects', undefined, 'This token has access to no project', { icon: 'info' })];
   }
 
   private async publishFilter(): Promise<void> {

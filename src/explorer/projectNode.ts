@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import type { Project } from '../api';
+import type { ModelRef } from '../model/environmentsModel';
 import type { ExplorerContext } from './context';
 import { isBaseEnvironment } from './describe';
 import { EnvironmentNode } from './environmentNode';
@@ -14,13 +15,17 @@ export class ProjectNode implements TreeNode {
 
   constructor(
     readonly context: ExplorerContext,
-    readonly project: Project,
+    public project: Project,
   ) {
     this.id = `${context.connection.host}/projects/${project.name}`;
   }
 
   get projectName(): string {
     return this.project.name;
+  }
+
+  get place(): ModelRef {
+    return { project: this.project.name };
   }
 
   getTreeItem(): vscode.TreeItem {
@@ -33,13 +38,9 @@ export class ProjectNode implements TreeNode {
     return item;
   }
 
-  async loadChildren(signal: AbortSignal): Promise<TreeNode[]> {
+  async loadChildren(): Promise<TreeNode[]> {
     const filter = this.context.filter();
-    const environments = await this.context.connection.client.listEnvironments(
-      this.project.name,
-      { environment_type: filter.type, labels: Object.keys(filter.labels).length ? filter.labels : undefined },
-      { signal },
-    );
+    const environments = await this.context.model.environments(this.project.name, filter);
     if (environments.length === 0) {
       const what =
         filter.type === 'base'
@@ -54,6 +55,10 @@ export class ProjectNode implements TreeNode {
     const sorted = [...environments].sort(
       (a, b) => Number(isBaseEnvironment(a)) - Number(isBaseEnvironment(b)) || a.name.localeCompare(b.name),
     );
-    return sorted.map((environment) => new EnvironmentNode(this.context, this, environment));
+    return sorted.map((environment) =>
+      this.context.nodes.keep(new EnvironmentNode(this.context, this, environment), (kept, fresh) => {
+        kept.environment = fresh.environment;
+      }),
+    );
   }
 }

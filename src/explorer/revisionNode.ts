@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import type { EnvironmentRevisionDetail } from '../api';
+import type { RevisionRef } from '../model/environmentsModel';
 import { BuildNode } from './buildNode';
 import type { ExplorerContext } from './context';
 import type { EnvironmentNode } from './environmentNode';
@@ -15,8 +16,8 @@ export class RevisionNode implements TreeNode {
   constructor(
     readonly context: ExplorerContext,
     readonly parent: EnvironmentNode,
-    readonly revision: EnvironmentRevisionDetail,
-    readonly marks: { active: boolean; latest: boolean },
+    public revision: EnvironmentRevisionDetail,
+    public marks: { active: boolean; latest: boolean },
   ) {
     this.id = `${parent.id}/revisions/${revision.id}`;
   }
@@ -31,6 +32,10 @@ export class RevisionNode implements TreeNode {
 
   get revisionId(): string {
     return this.revision.id;
+  }
+
+  get place(): RevisionRef {
+    return { project: this.projectName, environment: this.environmentName, revision: this.revisionId };
   }
 
   getTreeItem(): vscode.TreeItem {
@@ -67,20 +72,15 @@ export class RevisionNode implements TreeNode {
     return item;
   }
 
-  async loadChildren(signal: AbortSignal): Promise<TreeNode[]> {
-    const builds = await this.context.connection.client.listBuilds(
-      this.projectName,
-      this.environmentName,
-      this.revisionId,
-      { signal },
-    );
+  async loadChildren(): Promise<TreeNode[]> {
+    const builds = await this.context.model.builds(this.place);
     if (builds.length === 0) {
       return [new MessageNode(`${this.id}#empty`, this, 'No builds', { icon: 'info' })];
     }
-    return newestFirst(builds).map((build) => {
-      const node = new BuildNode(this.context, this, build);
-      this.context.follow(node.ref, build);
-      return node;
-    });
+    return newestFirst(builds).map((build) =>
+      this.context.nodes.keep(new BuildNode(this.context, this, build), (kept, fresh) => {
+        kept.build = fresh.build;
+      }),
+    );
   }
 }

@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import type { ModelRef } from '../model/environmentsModel';
 
 /**
  * A node of the Environments tree: a plain object with a stable id (so refreshing one node does not rebuild the
@@ -8,9 +9,13 @@ export interface TreeNode {
   /** Stable across reloads: the same object in UbiOps gives the same id. */
   readonly id: string;
   readonly parent: TreeNode | undefined;
+  /** Where it lives in UbiOps: what to invalidate in the model when it is refreshed. None for a message row. */
+  readonly place?: ModelRef;
   getTreeItem(): vscode.TreeItem;
-  /** One request per call at most; the provider makes concurrent calls for one node share it. */
-  loadChildren?(signal: AbortSignal): Promise<TreeNode[]>;
+  /** Its children, rendered from the model: a request only when the model has not loaded (or was told to forget) them. */
+  loadChildren?(): Promise<TreeNode[]>;
+  /** Reads its own data again from the model, which announced that it changed. */
+  sync?(): void;
 }
 
 /** A row that says something instead of data: empty, or an error with what to do. */
