@@ -1,5 +1,5 @@
 // npm run bench:tree — requests and connections of the Environments tree, from the tree's real code.
-// EnvironmentsProvider and its node classes run in plain Node (a stub `vscode` module, bench/vscodeStub.ts) with a
+// EnvironmentsProvider and its node classes run in plain Node (a stub `vscode` module, test/helpers/vscodeStub.ts) with a
 // real client against the emulator and its demo data; the emulator counts requests and TCP connections
 // (`emulator.stats()`). The reference is the number of nodes expanded in the same run.
 //   a user's session: every expandable node expanded one after the other, depth first, as clicks do (a click
@@ -12,7 +12,7 @@ import * as os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { UbiOpsClient as Client } from '../src/api';
 import type { TreeNode } from '../src/explorer/treeNode';
-import { installVscodeStub, memoryState } from './vscodeStub';
+import { installVscodeStub, memoryState } from '../test/helpers/vscodeStub';
 
 installVscodeStub();
 

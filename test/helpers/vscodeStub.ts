@@ -1,6 +1,6 @@
-// Just enough of the `vscode` module for the tree's real code (EnvironmentsProvider and its node classes) to run in
-// plain Node, so that a benchmark counts the requests of the real loaders rather than of a copy of them. Rows are
-// never rendered: getTreeItem() is not called, only getChildren().
+// Just enough of the `vscode` module for the tree's real code (EnvironmentsProvider, its node classes, the palette's
+// walk in src/commands/pickNode.ts) to run in plain Node, so that a benchmark or a unit test counts the requests of
+// the real loaders rather than of a copy of them. The prompts are `window`'s, which a test replaces.
 import Module from 'node:module';
 
 class EventEmitter<T> {
@@ -23,17 +23,49 @@ class Plain {
   }
 }
 
+class MarkdownString {
+  isTrusted = false;
+  supportHtml = false;
+  constructor(public value = '') {}
+  appendMarkdown(text: string): this {
+    this.value += text;
+    return this;
+  }
+}
+
+class TreeItem {
+  constructor(
+    public label: string,
+    public collapsibleState: number,
+  ) {}
+}
+
+class ThemeIcon {
+  static readonly File = new ThemeIcon('file');
+  constructor(
+    public id: string,
+    public color?: unknown,
+  ) {}
+}
+
+/** The prompts: a test assigns the ones it answers. */
+export const window: Record<string, (...args: never[]) => unknown> = {
+  withProgress: (_options: unknown, task: () => unknown) => task(),
+};
+
 const stub = {
   EventEmitter,
-  TreeItem: Plain,
-  ThemeIcon: Plain,
+  TreeItem,
+  ThemeIcon,
   ThemeColor: Plain,
-  MarkdownString: Plain,
+  MarkdownString,
   TreeItemCollapsibleState: { None: 0, Collapsed: 1, Expanded: 2 },
+  ProgressLocation: { SourceControl: 1, Window: 10, Notification: 15 },
   Disposable: {
     from: (...items: { dispose(): void }[]) => ({ dispose: () => items.forEach((item) => item.dispose()) }),
   },
   commands: { executeCommand: async () => undefined },
+  window,
   l10n: {
     t: (message: string, ...args: unknown[]) =>
       message.replace(/\{(\d+)\}/g, (_, index) => String(args[Number(index)])),
