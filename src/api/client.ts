@@ -1,13 +1,12 @@
-import { randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream, promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { pipeline } from 'node:stream/promises';
-import contentDisposition from 'content-disposition';
 import type { Dispatcher } from 'undici';
+import type { CallOptions, UbiOpsClientOptions } from './calls';
+import { type DownloadOptions, type DownloadResult, downloadToFile, safeFileName } from './download';
 import { UbiOpsApiError } from './errors';
 import { pauseGuard } from './pauseGuard';
 import { DEFAULT_API_HOST, normaliseHost, normaliseToken } from './host';
-import { type Shape, shapeProblem, SHAPES } from './shapes';
+import { type Shape, SHAPES } from './shapes';
+import { readArray, readObject, shapeError } from './answers';
 import {
   BuildLogReader,
   buildLogQuery,
@@ -35,91 +34,24 @@ import type {
   ServiceStatus,
   User,
 } from './models';
+import { createDispatcher, type NetworkOptions } from './network';
+import { buildPath, environmentPath, labelQuery, projectPath, revisionPath } from './paths';
+import { type RequestSpec, Transport } from './transport';
 import {
-  createDispatcher,
-  NetworkOptions,
-  RequestEvent,
-  RequestSpec,
-  RetryOptions,
-  StreamBody,
-  throwIfAborted,
-  TimeoutOptions,
-  Transport,
-  WaitEvent,
-} from './transport';
+  multipartField,
+  uploadBytesPerSecond,
+  type UploadOptions,
+  type ZipBody,
+  zipContent,
+  ZipUpload,
+} from './upload';
+import { throwIfAborted } from './waits';
 
-export interface UbiOpsClientOptions {
-  /** API host; normalised (scheme, `/v2.1`). Default `https://api.ubiops.com/v2.1`. */
-  host?: string;
-  /** API token, with or without its `Token ` prefix. */
-  token: string;
-  network?: NetworkOptions;
-  retry?: RetryOptions;
-  /** Deadlines of calls and stall guards of transfers (see `TimeoutOptions`). */
-  timeouts?: TimeoutOptions;
-  /** Called once per attempt, for the request log. Never receives the token. */
-  onRequest?: (event: RequestEvent) => void;
-  /** Called before every wait of any call (rate limit, unavailable server, backoff), for the UI to show. */
-  onWait?: (event: WaitEvent) => void;
-  /** Sent as `User-Agent`. */
-  userAgent?: string;
-  /** A dispatcher to share (tests, or several clients of one host); the client then does not close it. */
-  dispatcher?: Dispatcher;
-}
-
-/** Options every call takes. */
-export interface CallOptions {
-  /** Cancels the call, down to the socket. The call then rejects with the signal's reason. */
-  signal?: AbortSignal;
-  /** Overall deadline of the call, waits and retries included (default the client's, 5 min). */
-  timeoutMs?: number;
-  /** Called before each wait of this call ("waiting 30 s for the server (rate limited)"). */
-  onWait?: (event: WaitEvent) => void;
-}
-
-export interface TransferProgress {
-  /** Bytes of the file sent or received so far. */
-  bytes: number;
-  /** The file's size, when known. */
-  total: number | undefined;
-}
-
-/** A zip produced as it is sent (the archive's `prepareZipUpload`): its exact length first, then its bytes. */
-export interface ZipBody {
-  length: number;
-  chunks(signal?: AbortSignal): AsyncIterable<Uint8Array>;
-}
-
-/**
- * The throughput of the latest upload of at least MEASURED_UPLOAD_BYTES to each host, bytes a second: what the next
- * upload's choice of what to deflate goes by. In memory only, shared by the clients of this process.
- */
-const uploadThroughput = new Map<string, number>();
-/** Smaller uploads measure the round trip more than the link. */
-const MEASURED_UPLOAD_BYTES = 1024 * 1024;
-
-export interface UploadOptions extends CallOptions {
-  /** File name sent with the zip; default the path's base name. */
-  fileName?: string;
-  onProgress?: (progress: TransferProgress) => void;
-}
-
-export interface DownloadOptions extends CallOptions {
-  /** Save under this exact path. */
-  filePath?: string;
-  /** Or save in this folder under the server's file name (default: `<environment>_<revision>.zip`). */
-  directory?: string;
-  /** With `directory`: replace a file of the same name instead of picking a free name (default false). */
-  overwrite?: boolean;
-  onProgress?: (progress: TransferProgress) => void;
-}
-
-export interface DownloadResult {
-  path: string;
-  /** The file name as the server gave it (stripped of any folder), or the fallback. */
-  fileName: string;
-  bytes: number;
-}
+// The client's public types and helpers, from the modules that hold them.
+export type { CallOptions, TransferProgress, UbiOpsClientOptions } from './calls';
+export { type DownloadOptions, type DownloadResult, fileNameFromDisposition } from './download';
+export { labelQuery } from './paths';
+export type { UploadOptions, ZipBody } from './upload';
 
 export interface TokenCheck {
   valid: boolean;
@@ -370,65 +302,31 @@ export class UbiOpsClient {
     options: UploadOptions = {},
   ): Promise<EnvironmentRevisionCreate> {
     throwIfAborted(options.signal);
-    let content: ZipBody;
-    if (typeof zip === 'string') {
-      let size: number;
-      try {
-        const stat = await fs.stat(zip);
-        if (!stat.isFile()) {
-          throw new Error('not a file');
-        }
-        size = stat.size;
-      } catch (cause) {
-        throw new Error(`Cannot upload ${zip}: the file cannot be read (${(cause as Error).message}).`, { cause });
-      }
-      content = { length: size, chunks: () => fileChunks(zip, size) };
-    } else {
-      content = zip;
-    }
+    const content = await zipContent(zip);
     const fileName = options.fileName ?? (typeof zip === 'string' ? path.basename(zip) : 'environment.zip');
-    let firstByte: number | undefined;
-    let contentError: unknown;
-    const stream = multipartFile(
-      'file',
-      fileName,
-      'application/zip',
-      content,
-      options.signal,
-      (bytes) => {
-        firstByte ??= performance.now();
-        options.onProgress?.({ bytes, total: content.length });
-      },
-      (error) => (contentError = error),
-    );
-    let created: EnvironmentRevisionCreate;
+    const upload = new ZipUpload(content, fileName, options);
     try {
-      created = await this.object<EnvironmentRevisionCreate>({
+      const created = await this.object<EnvironmentRevisionCreate>({
         method: 'POST',
         path: environmentPath(project, environment, 'revisions'),
-        stream,
+        stream: upload.body,
         signal: options.signal,
         timeoutMs: options.timeoutMs,
         onWait: options.onWait,
         // The server may check the zip before it answers: give a large upload time.
         headersTimeoutMs: 300_000,
       });
+      upload.measured(this.transport.host);
+      return created;
     } catch (error) {
       // The zip could not be read to its end (a file changed): that, not "could not reach the host", is the news.
-      throw contentError ?? error;
+      throw upload.contentError ?? error;
     }
-    if (firstByte !== undefined && content.length >= MEASURED_UPLOAD_BYTES) {
-      uploadThroughput.set(
-        this.transport.host,
-        content.length / Math.max(0.001, (performance.now() - firstByte) / 1000),
-      );
-    }
-    return created;
   }
 
   /** Bytes a second the latest upload of a megabyte or more to this client's host went at; undefined before one. */
   uploadBytesPerSecond(): number | undefined {
-    return uploadThroughput.get(this.transport.host);
+    return uploadBytesPerSecond(this.transport.host);
   }
 
   /** `environment_revisions_file_upload` with `source_environment`: copies another environment's files. */
@@ -468,81 +366,7 @@ export class UbiOpsClient {
       streamed: true,
     };
     const fallback = safeFileName(`${environment}_${revision}.zip`) ?? 'environment.zip';
-    // A connection dropped in the middle of the body is repeated from the start: a GET changes nothing.
-    for (let attempt = 1; ; attempt++) {
-      const response = await this.transport.send(spec);
-      const header = response.headers['content-disposition'];
-      const fileName = fileNameFromDisposition(Array.isArray(header) ? header[0] : header) ?? fallback;
-      const target =
-        options.filePath ?? (await freePath(path.join(options.directory!, fileName), options.overwrite ?? false));
-      const lengthHeader = Number(response.headers['content-length']);
-      const total = Number.isFinite(lengthHeader) && lengthHeader >= 0 ? lengthHeader : undefined;
-      const partial = `${target}.${randomBytes(4).toString('hex')}.part`;
-      let bytes = 0;
-      try {
-        options.onProgress?.({ bytes: 0, total });
-        // Counted as the chunks go by rather than through a Transform (one stream less per chunk); the file is
-        // written in batches (writev) of up to 1 MB while the next chunks arrive: about a quarter less CPU a GB.
-        response.body.on('data', (chunk: Buffer) => {
-          bytes += chunk.length;
-          options.onProgress?.({ bytes, total });
-        });
-        // No overall deadline (a large file on a slow link takes long): a download that stalls is stopped instead.
-        const stopWatching = this.transport.watchTransfer(
-          () => bytes,
-          options.signal,
-          () =>
-            response.body.destroy(
-              Object.assign(new Error(`stalled: ${this.transport.stallText()}`), { code: 'UBIOPS_TRANSFER_STALLED' }),
-            ),
-        );
-        try {
-          await pipeline(response.body, createWriteStream(partial, { flags: 'wx', highWaterMark: 1024 * 1024 }), {
-            signal: options.signal,
-          });
-        } finally {
-          stopWatching();
-        }
-        if (total !== undefined && bytes !== total) {
-          throw Object.assign(new Error(`the answer ended after ${bytes} of ${total} bytes`), {
-            code: 'UND_ERR_SOCKET',
-          });
-        }
-        await fs.rename(partial, target);
-        return { path: target, fileName, bytes };
-      } catch (error) {
-        response.body.destroy();
-        await fs.rm(partial, { force: true });
-        if (options.signal?.aborted) {
-          throw options.signal.reason;
-        }
-        const code = (error as { code?: string }).code ?? '';
-        const stalled = code === 'UBIOPS_TRANSFER_STALLED';
-        const dropped =
-          stalled ||
-          [
-            'ECONNRESET',
-            'UND_ERR_SOCKET',
-            'UND_ERR_BODY_TIMEOUT',
-            'UND_ERR_ABORTED',
-            'UND_ERR_RES_CONTENT_LENGTH_MISMATCH',
-          ].includes(code);
-        if (!dropped || attempt >= 3) {
-          throw new UbiOpsApiError({
-            method: 'GET',
-            path: spec.path,
-            host: this.transport.host,
-            code: code || undefined,
-            message: stalled
-              ? `GET ${spec.path}: the download from ${this.transport.host} stalled (${this.transport.stallText()}) after ${bytes} bytes, ${attempt} times. Try again, or check the network.`
-              : dropped
-                ? `GET ${spec.path}: the download from ${this.transport.host} was cut off after ${bytes} bytes, ${attempt} times. Try again.`
-                : `GET ${spec.path}: could not save the download to ${target}: ${(error as Error).message}`,
-            cause: error,
-          });
-        }
-      }
-    }
+    return downloadToFile(this.transport, spec, fallback, options);
   }
 
   /** `environment_revisions_rebuild`: a new build of the revision (trigger "Rebuild triggered"). */
@@ -644,7 +468,7 @@ export class UbiOpsClient {
     const value = await this.transport.json<unknown>(spec, parseLogsText);
     const lines = Array.isArray(value) ? value.map(toLogLine) : [];
     if (!Array.isArray(value) || lines.some((line) => line === undefined)) {
-      throw this.shapeError(spec, 'a list of log lines with timestamps', value);
+      throw shapeError(this.transport, spec, 'a list of log lines with timestamps', value);
     }
     return lines as LogLine[];
   }
@@ -654,221 +478,11 @@ export class UbiOpsClient {
     return new BuildLogReader((options) => this.listLogs(project, options), buildLogQuery(environment, build), limit);
   }
 
-  // ---- shapes ------------------------------------------------------------------------------------------------
-
-  /**
-   * A JSON object answer; anything else is a clear error rather than a crash further on. With a `shape`, the
-   * answer is capped at its size and must have its fields (`shapes.ts`).
-   */
-  private async object<T>(spec: RequestSpec, shape?: Shape): Promise<T> {
-    const value = await this.transport.json<unknown>(shape ? { maxBytes: shape.maxBytes, ...spec } : spec);
-    if (!value || typeof value !== 'object' || Array.isArray(value)) {
-      throw this.shapeError(spec, 'an object', value);
-    }
-    const problem = shape && shapeProblem(value, shape);
-    if (problem) {
-      throw this.shapeError(spec, shape.what, value, `but ${problem}`);
-    }
-    return value as T;
+  private object<T>(spec: RequestSpec, shape?: Shape): Promise<T> {
+    return readObject<T>(this.transport, spec, shape);
   }
 
-  /**
-   * A JSON array answer of objects; unknown fields in the objects are kept. With a `shape`, the answer is capped at
-   * its size and item count before it is parsed, and every item must have the shape's fields: a list the explorer
-   * could not show is refused whole, before any node is built.
-   */
-  private async array<T>(spec: RequestSpec, shape?: Shape): Promise<T[]> {
-    const value = await this.transport.json<unknown>(
-      shape ? { maxBytes: shape.maxBytes, maxItems: shape.maxItems, ...spec } : spec,
-    );
-    if (!Array.isArray(value) || value.some((item) => !item || typeof item !== 'object' || Array.isArray(item))) {
-      throw this.shapeError(spec, 'a list of objects', value);
-    }
-    if (shape) {
-      for (const [index, item] of value.entries()) {
-        const problem = shapeProblem(item, shape);
-        if (problem) {
-          throw this.shapeError(
-            spec,
-            `a list of ${shape.what.replace(/^an? /, '')} objects`,
-            value,
-            `but in item ${index + 1}, ${problem}`,
-          );
-        }
-      }
-    }
-    return value as T[];
+  private array<T>(spec: RequestSpec, shape?: Shape): Promise<T[]> {
+    return readArray<T>(this.transport, spec, shape);
   }
-
-  private shapeError(spec: RequestSpec, expected: string, value: unknown, problem?: string): UbiOpsApiError {
-    const got = problem ?? `got ${value === null ? 'null' : Array.isArray(value) ? 'a list' : typeof value}`;
-    return new UbiOpsApiError({
-      method: spec.method,
-      path: spec.path,
-      host: this.transport.host,
-      message: `${spec.method} ${spec.path}: expected ${expected} from ${this.transport.host}, ${got}. Is the host a UbiOps API?`,
-    });
-  }
-}
-
-function segment(value: string): string {
-  if (value === '') {
-    throw new TypeError('A project, environment, revision or build name is empty.');
-  }
-  return encodeURIComponent(value);
-}
-
-function projectPath(project: string, ...rest: string[]): string {
-  return ['', 'projects', segment(project), ...rest].join('/');
-}
-
-function environmentPath(project: string, environment: string, ...rest: string[]): string {
-  return projectPath(project, 'environments', segment(environment), ...rest);
-}
-
-function revisionPath(project: string, environment: string, revision: string, ...rest: string[]): string {
-  return environmentPath(project, environment, 'revisions', segment(revision), ...rest);
-}
-
-function buildPath(project: string, environment: string, revision: string, build: string, ...rest: string[]): string {
-  return revisionPath(project, environment, revision, 'builds', segment(build), ...rest);
-}
-
-/** `labels` as the API takes it: `k:v,k2:v2`. */
-export function labelQuery(labels: Record<string, string> | string | undefined): string | undefined {
-  if (labels === undefined) {
-    return undefined;
-  }
-  if (typeof labels === 'string') {
-    return labels.trim() || undefined;
-  }
-  const pairs = Object.entries(labels).map(([key, value]) => `${key}:${value}`);
-  return pairs.length ? pairs.join(',') : undefined;
-}
-
-/** The file name of a `Content-Disposition` header, stripped of any folder part, or undefined. */
-export function fileNameFromDisposition(header: string | undefined): string | undefined {
-  if (!header) {
-    return undefined;
-  }
-  let name: string | undefined;
-  try {
-    name = contentDisposition.parse(header).parameters.filename;
-  } catch {
-    // A malformed header: take a plain filename="…" if there is one.
-    name = /filename\s*=\s*"?([^";]+)"?/i.exec(header)?.[1];
-  }
-  return name === undefined ? undefined : safeFileName(name);
-}
-
-/** A name that cannot leave its folder: no folder part, no control characters, no `.`/`..`. */
-function safeFileName(name: string): string | undefined {
-  const base = name.split(/[\\/]/).pop() ?? '';
-  const cleaned = base.replace(/[\u0000-\u001f\u007f<>:"|?*]/g, '_').trim();
-  return cleaned === '' || cleaned === '.' || cleaned === '..' ? undefined : cleaned;
-}
-
-/** `file.zip`, else `file (1).zip`, … : never silently replaces a file the user has. */
-async function freePath(wanted: string, overwrite: boolean): Promise<string> {
-  if (overwrite) {
-    return wanted;
-  }
-  const extension = path.extname(wanted);
-  const stem = wanted.slice(0, wanted.length - extension.length);
-  for (let index = 0; ; index++) {
-    const candidate = index === 0 ? wanted : `${stem} (${index})${extension}`;
-    try {
-      await fs.access(candidate);
-    } catch {
-      return candidate;
-    }
-  }
-}
-
-function boundary(): string {
-  return `----ubiops-vscode-${randomBytes(12).toString('hex')}`;
-}
-
-/** Quotes a form-data name or file name as browsers do (WHATWG HTML, multipart/form-data encoding). */
-function quote(value: string): string {
-  return value.replace(/"/g, '%22').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
-}
-
-/** A multipart body of one file part of a known length, streamed, counting the file's bytes. */
-function multipartFile(
-  field: string,
-  fileName: string,
-  contentType: string,
-  content: ZipBody,
-  signal: AbortSignal | undefined,
-  onBytes: (bytes: number) => void,
-  onContentError: (error: unknown) => void,
-): StreamBody {
-  const mark = boundary();
-  const head = Buffer.from(
-    `--${mark}\r\nContent-Disposition: form-data; name="${quote(field)}"; filename="${quote(fileName)}"\r\n` +
-      `Content-Type: ${contentType}\r\n\r\n`,
-  );
-  const tail = Buffer.from(`\r\n--${mark}--\r\n`);
-  let started = false;
-  return {
-    contentType: `multipart/form-data; boundary=${mark}`,
-    length: head.length + content.length + tail.length,
-    started: () => started,
-    async *open() {
-      started = true;
-      yield head;
-      let sent = 0;
-      onBytes(0);
-      try {
-        for await (const chunk of content.chunks(signal)) {
-          sent += chunk.length;
-          yield chunk;
-          onBytes(sent);
-        }
-        if (sent !== content.length) {
-          throw new Error(
-            `The zip was ${sent} bytes instead of the ${content.length} announced: a file changed during the upload.`,
-          );
-        }
-      } catch (error) {
-        onContentError(error);
-        throw error;
-      }
-      yield tail;
-    },
-  };
-}
-
-/** A file's bytes, checked against the size it had when the upload began. */
-async function* fileChunks(filePath: string, size: number): AsyncGenerator<Buffer> {
-  let read = 0;
-  // 1 MB reads: a quarter of the chunks of 256 KB through the streams and the socket (less CPU a GB), and no
-  // more memory: the peak is the garbage V8 lets build up before collecting it, whatever the chunk size.
-  for await (const chunk of createReadStream(filePath, { highWaterMark: 1024 * 1024 })) {
-    read += (chunk as Buffer).length;
-    yield chunk as Buffer;
-  }
-  if (read !== size) {
-    throw new Error(`${filePath} changed size during the upload (${size} bytes expected, ${read} read).`);
-  }
-}
-
-/**
- * A multipart body of one plain field. It is as small as a JSON body and is treated like one: repeated after a 429
- * (the server refused it unread), never after a dropped connection (it may have been acted on).
- */
-function multipartField(field: string, value: string): StreamBody {
-  const mark = boundary();
-  const body = Buffer.from(
-    `--${mark}\r\nContent-Disposition: form-data; name="${quote(field)}"\r\n\r\n${value}\r\n--${mark}--\r\n`,
-  );
-  return {
-    contentType: `multipart/form-data; boundary=${mark}`,
-    length: body.length,
-    started: () => false,
-    async *open() {
-      yield body;
-    },
-  };
 }

@@ -3,5 +3,6 @@ export * from './errors';
 export * from './host';
 export * from './logs';
 export * from './models';
-export { createDispatcher, proxyFromEnvironment } from './transport';
-export type { NetworkOptions, RequestEvent, RetryOptions, TimeoutOptions, WaitEvent } from './transport';
+export { createDispatcher, type NetworkOptions, proxyFromEnvironment } from './network';
+export type { RequestEvent } from './transport';
+export type { RetryOptions, TimeoutOptions, WaitEvent } from './waits';
