@@ -84,6 +84,11 @@ export interface TokenCheck {
  * plus `getStatus` (`GET /status`), `getUser` (`GET /user`), `listProjects` (`GET /projects`), `getProject`
  * (`GET /projects/{project_name}`) and `checkToken`.
  */
+/** Options every call takes (short, so that each endpoint's signature holds on one line). */
+type Call = CallOptions;
+/** A request's query parameters; undefined ones are left out. */
+type Query = RequestSpec['query'];
+
 export class UbiOpsClient {
   /** The normalised API base URL, e.g. `https://api.ubiops.com/v2.1`. */
   readonly host: string;
@@ -151,29 +156,23 @@ export class UbiOpsClient {
   // ---- service and projects ------------------------------------------------------------------------------------
 
   /** `GET /status`: says the service is up; needs no token, so it says nothing about one. */
-  getStatus(options: CallOptions = {}): Promise<ServiceStatus> {
-    return this.object<ServiceStatus>({ method: 'GET', path: '/status', ...options });
+  getStatus(options: CallOptions = {}) {
+    return this.get<ServiceStatus>('/status', undefined, options);
   }
 
   /** `GET /user`: the user behind the token (`{email, name, surname}`); UbiOps' CLI calls it at sign-in. */
-  getUser(options: CallOptions = {}): Promise<User> {
-    return this.object<User>({ method: 'GET', path: '/user', ...options });
+  getUser(options: CallOptions = {}) {
+    return this.get<User>('/user', undefined, options);
   }
 
   /** `GET /projects/{project_name}`: one project with its suspension and CORS settings; 404 when unknown. */
-  getProject(project: string, options: CallOptions = {}): Promise<ProjectDetail> {
-    return this.object<ProjectDetail>({ method: 'GET', path: projectPath(project), ...options }, SHAPES.project);
+  getProject(project: string, options: CallOptions = {}) {
+    return this.get<ProjectDetail>(projectPath(project), SHAPES.project, options);
   }
 
   /** `GET /projects`, optionally filtered by labels (`k:v` pairs). */
-  listProjects(
-    filter: { labels?: Record<string, string> | string } = {},
-    options: CallOptions = {},
-  ): Promise<Project[]> {
-    return this.array<Project>(
-      { method: 'GET', path: '/projects', query: { labels: labelQuery(filter.labels) }, ...options },
-      SHAPES.project,
-    );
+  listProjects(filter: { labels?: Record<string, string> | string } = {}, options: CallOptions = {}) {
+    return this.list<Project>('/projects', SHAPES.project, options, { labels: labelQuery(filter.labels) });
   }
 
   /** Lists projects to check the token: 401 means wrong, 200 means it works. Other failures throw. */
@@ -191,53 +190,40 @@ export class UbiOpsClient {
   // ---- environments --------------------------------------------------------------------------------------------
 
   /** `environments_list`: base and custom environments, filtered by labels (any pair), type and request format. */
-  listEnvironments(
-    project: string,
-    filter: EnvironmentListFilter = {},
-    options: CallOptions = {},
-  ): Promise<EnvironmentList[]> {
-    return this.array<EnvironmentList>(
-      {
-        method: 'GET',
-        path: projectPath(project, 'environments'),
-        query: {
-          labels: labelQuery(filter.labels),
-          environment_type: filter.environment_type,
-          supports_request_format:
-            filter.supports_request_format === undefined ? undefined : String(filter.supports_request_format),
-        },
-        ...options,
-      },
-      SHAPES.environment,
-    );
+  listEnvironments(project: string, filter: EnvironmentListFilter = {}, options: CallOptions = {}) {
+    const { labels, environment_type, supports_request_format: format } = filter;
+    const query = {
+      labels: labelQuery(labels),
+      environment_type,
+      supports_request_format: format === undefined ? undefined : String(format),
+    };
+    return this.list<EnvironmentList>(projectPath(project, 'environments'), SHAPES.environment, options, query);
   }
 
   /** `environments_create`. */
-  createEnvironment(project: string, data: EnvironmentCreate, options: CallOptions = {}): Promise<EnvironmentList> {
-    return this.object<EnvironmentList>(
-      { method: 'POST', path: projectPath(project, 'environments'), json: data, ...options },
+  createEnvironment(project: string, data: EnvironmentCreate, options: CallOptions = {}) {
+    return this.change<EnvironmentList>(
+      'POST',
+      projectPath(project, 'environments'),
+      data,
       SHAPES.environment,
+      options,
     );
   }
 
   /** `environments_get`. */
-  getEnvironment(project: string, environment: string, options: CallOptions = {}): Promise<EnvironmentDetail> {
-    return this.object<EnvironmentDetail>(
-      { method: 'GET', path: environmentPath(project, environment), ...options },
-      SHAPES.environment,
-    );
+  getEnvironment(project: string, environment: string, options: CallOptions = {}) {
+    return this.get<EnvironmentDetail>(environmentPath(project, environment), SHAPES.environment, options);
   }
 
   /** `environments_update`: rename, display name, description; `labels` replaces the labels whole. */
-  updateEnvironment(
-    project: string,
-    environment: string,
-    data: EnvironmentUpdate,
-    options: CallOptions = {},
-  ): Promise<EnvironmentDetail> {
-    return this.object<EnvironmentDetail>(
-      { method: 'PATCH', path: environmentPath(project, environment), json: data, ...options },
+  updateEnvironment(project: string, environment: string, data: EnvironmentUpdate, options: CallOptions = {}) {
+    return this.change<EnvironmentDetail>(
+      'PATCH',
+      environmentPath(project, environment),
+      data,
       SHAPES.environment,
+      options,
     );
   }
 
@@ -250,44 +236,23 @@ export class UbiOpsClient {
    * `environments_usage`: the deployment versions that use the environment. `environment_type` (`base`, `custom` or
    * `all`, the server's default) keeps the versions whose own environment is of that type.
    */
-  listEnvironmentUsage(
-    project: string,
-    environment: string,
-    filter: EnvironmentUsageFilter = {},
-    options: CallOptions = {},
-  ): Promise<EnvironmentUsage[]> {
-    return this.array<EnvironmentUsage>(
-      {
-        method: 'GET',
-        path: environmentPath(project, environment, 'usage'),
-        query: { environment_type: filter.environment_type },
-        ...options,
-      },
-      SHAPES.usage,
-    );
+  listEnvironmentUsage(project: string, environment: string, filter: EnvironmentUsageFilter = {}, options: Call = {}) {
+    const path = environmentPath(project, environment, 'usage');
+    return this.list<EnvironmentUsage>(path, SHAPES.usage, options, { environment_type: filter.environment_type });
   }
 
   // ---- revisions ---------------------------------------------------------------------------------------------
 
   /** `environment_revisions_list`. */
-  listRevisions(project: string, environment: string, options: CallOptions = {}): Promise<EnvironmentRevisionDetail[]> {
-    return this.array<EnvironmentRevisionDetail>(
-      { method: 'GET', path: environmentPath(project, environment, 'revisions'), ...options },
-      SHAPES.revision,
-    );
+  listRevisions(project: string, environment: string, options: CallOptions = {}) {
+    const path = environmentPath(project, environment, 'revisions');
+    return this.list<EnvironmentRevisionDetail>(path, SHAPES.revision, options);
   }
 
   /** `environment_revisions_get`. */
-  getRevision(
-    project: string,
-    environment: string,
-    revision: string,
-    options: CallOptions = {},
-  ): Promise<EnvironmentRevisionDetail> {
-    return this.object<EnvironmentRevisionDetail>(
-      { method: 'GET', path: revisionPath(project, environment, revision), ...options },
-      SHAPES.revision,
-    );
+  getRevision(project: string, environment: string, revision: string, options: CallOptions = {}) {
+    const path = revisionPath(project, environment, revision);
+    return this.get<EnvironmentRevisionDetail>(path, SHAPES.revision, options);
   }
 
   /**
@@ -370,82 +335,33 @@ export class UbiOpsClient {
   }
 
   /** `environment_revisions_rebuild`: a new build of the revision (trigger "Rebuild triggered"). */
-  rebuildRevision(
-    project: string,
-    environment: string,
-    revision: string,
-    options: CallOptions = {},
-  ): Promise<EnvironmentBuild> {
-    return this.object<EnvironmentBuild>(
-      { method: 'POST', path: revisionPath(project, environment, revision, 'rebuild'), json: {}, ...options },
-      SHAPES.build,
-    );
+  rebuildRevision(project: string, environment: string, revision: string, options: CallOptions = {}) {
+    const path = revisionPath(project, environment, revision, 'rebuild');
+    return this.change<EnvironmentBuild>('POST', path, {}, SHAPES.build, options);
   }
 
   // ---- builds ------------------------------------------------------------------------------------------------
 
   /** `environment_builds_list`. */
-  listBuilds(
-    project: string,
-    environment: string,
-    revision: string,
-    options: CallOptions = {},
-  ): Promise<EnvironmentBuild[]> {
-    return this.array<EnvironmentBuild>(
-      { method: 'GET', path: revisionPath(project, environment, revision, 'builds'), ...options },
-      SHAPES.build,
-    );
+  listBuilds(project: string, environment: string, revision: string, options: CallOptions = {}) {
+    return this.list<EnvironmentBuild>(revisionPath(project, environment, revision, 'builds'), SHAPES.build, options);
   }
 
   /** `environment_builds_get`. */
-  getBuild(
-    project: string,
-    environment: string,
-    revision: string,
-    build: string,
-    options: CallOptions = {},
-  ): Promise<EnvironmentBuild> {
-    return this.object<EnvironmentBuild>(
-      { method: 'GET', path: buildPath(project, environment, revision, build), ...options },
-      SHAPES.build,
-    );
+  getBuild(project: string, environment: string, revision: string, build: string, options: CallOptions = {}) {
+    return this.get<EnvironmentBuild>(buildPath(project, environment, revision, build), SHAPES.build, options);
   }
 
   /** `environment_builds_update`: cancels a queued or processing build (the only change the API allows). */
-  cancelBuild(
-    project: string,
-    environment: string,
-    revision: string,
-    build: string,
-    options: CallOptions = {},
-  ): Promise<EnvironmentBuild> {
-    return this.object<EnvironmentBuild>(
-      {
-        method: 'PATCH',
-        path: buildPath(project, environment, revision, build),
-        json: { status: 'cancelled' },
-        ...options,
-      },
-      SHAPES.build,
-    );
+  cancelBuild(project: string, environment: string, revision: string, build: string, options: CallOptions = {}) {
+    const path = buildPath(project, environment, revision, build);
+    return this.change<EnvironmentBuild>('PATCH', path, { status: 'cancelled' }, SHAPES.build, options);
   }
 
   /** `environment_build_dependencies_list`: the dependency files of a build, with their contents. */
-  listBuildDependencyFiles(
-    project: string,
-    environment: string,
-    revision: string,
-    build: string,
-    options: CallOptions = {},
-  ): Promise<EnvironmentBuildDependency[]> {
-    return this.array<EnvironmentBuildDependency>(
-      {
-        method: 'GET',
-        path: buildPath(project, environment, revision, build, 'dependency-files'),
-        ...options,
-      },
-      SHAPES.dependencyFile,
-    );
+  listBuildDependencyFiles(project: string, environment: string, revision: string, build: string, options: Call = {}) {
+    const path = buildPath(project, environment, revision, build, 'dependency-files');
+    return this.list<EnvironmentBuildDependency>(path, SHAPES.dependencyFile, options);
   }
 
   // ---- logs --------------------------------------------------------------------------------------------------
@@ -482,7 +398,24 @@ export class UbiOpsClient {
     return readObject<T>(this.transport, spec, shape);
   }
 
-  private array<T>(spec: RequestSpec, shape?: Shape): Promise<T[]> {
-    return readArray<T>(this.transport, spec, shape);
+  /** A GET of one object, of `shape` when given. */
+  private get<T>(path: string, shape: Shape | undefined, options: CallOptions, query?: Query): Promise<T> {
+    return this.object<T>({ method: 'GET', path, query, ...options }, shape);
+  }
+
+  /** A GET of a list of objects of `shape`. */
+  private list<T>(path: string, shape: Shape, options: CallOptions, query?: Query): Promise<T[]> {
+    return readArray<T>(this.transport, { method: 'GET', path, query, ...options }, shape);
+  }
+
+  /** A POST or PATCH of JSON, answered with an object: the resource as it now is. */
+  private change<T>(
+    method: 'POST' | 'PATCH',
+    path: string,
+    json: unknown,
+    shape: Shape,
+    options: CallOptions,
+  ): Promise<T> {
+    return this.object<T>({ method, path, json, ...options }, shape);
   }
 }
