@@ -321,6 +321,10 @@ describe('UbiOpsClient against the emulator', function () {
   });
 
   describe('faults and retries', () => {
+    /** A client of the emulator that repeats at once, telling `onRequest` of each attempt. */
+    const quickClient = (onRequest: (event: RequestEvent) => void): UbiOpsClient =>
+      new UbiOpsClient({ host: lab.emulator.url, token: TOKEN, retry: { baseDelayMs: 10 }, onRequest });
+
     it('waits out a 429 as x-ratelimit-reset says, then succeeds', async function () {
       this.timeout(15_000);
       lab.emulator.setFaults({ rateLimitPerMinute: 2, rateLimitWindowSeconds: 2 });
@@ -354,14 +358,9 @@ describe('UbiOpsClient against the emulator', function () {
 
     it('repeats a GET answered with 503 and succeeds', async () => {
       lab.emulator.setFaults({ errorRate: 1, errorStatuses: [503] });
-      const flaky = new UbiOpsClient({
-        host: lab.emulator.url,
-        token: TOKEN,
-        retry: { baseDelayMs: 10 },
-        onRequest: (event) => {
-          lab.events.push(event);
-          lab.emulator.setFaults({});
-        },
+      const flaky = quickClient((event) => {
+        lab.events.push(event);
+        lab.emulator.setFaults({});
       });
       try {
         assert.ok((await flaky.listEnvironments(PROJECT)).length > 0);
@@ -376,14 +375,9 @@ describe('UbiOpsClient against the emulator', function () {
     it('repeats a GET answered with 500, but never a create answered with 500', async () => {
       lab.emulator.setFaults({ errorRate: 1, errorStatuses: [500] });
       const seen: RequestEvent[] = [];
-      const flaky = new UbiOpsClient({
-        host: lab.emulator.url,
-        token: TOKEN,
-        retry: { baseDelayMs: 10 },
-        onRequest: (event) => {
-          seen.push(event);
-          if (event.method === 'GET') lab.emulator.setFaults({});
-        },
+      const flaky = quickClient((event) => {
+        seen.push(event);
+        if (event.method === 'GET') lab.emulator.setFaults({});
       });
       try {
         assert.ok((await flaky.listProjects()).length > 0);
@@ -406,14 +400,9 @@ describe('UbiOpsClient against the emulator', function () {
 
     it('repeats a GET whose connection was dropped', async () => {
       lab.emulator.setFaults({ dropRate: 1 });
-      const flaky = new UbiOpsClient({
-        host: lab.emulator.url,
-        token: TOKEN,
-        retry: { baseDelayMs: 10 },
-        onRequest: (event) => {
-          lab.events.push(event);
-          lab.emulator.setFaults({});
-        },
+      const flaky = quickClient((event) => {
+        lab.events.push(event);
+        lab.emulator.setFaults({});
       });
       try {
         assert.ok((await flaky.listProjects()).length > 0);

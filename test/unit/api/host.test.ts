@@ -44,22 +44,28 @@ describe('wire details', () => {
   });
 
   it('reads file names from Content-Disposition, never with a folder part', () => {
-    assert.equal(fileNameFromDisposition('attachment; filename="env.zip"'), 'env.zip');
-    assert.equal(fileNameFromDisposition('attachment; filename="../../etc/passwd"'), 'passwd');
-    assert.equal(fileNameFromDisposition('attachment; filename="C:\\\\temp\\\\x.zip"'), 'x.zip');
-    assert.equal(fileNameFromDisposition("attachment; filename*=UTF-8''my%20env.zip"), 'my env.zip');
-    assert.equal(fileNameFromDisposition('attachment; filename=".."'), undefined);
-    assert.equal(fileNameFromDisposition('attachment'), undefined);
-    assert.equal(fileNameFromDisposition(undefined), undefined);
+    const names: [string | undefined, string | undefined][] = [
+      ['attachment; filename="env.zip"', 'env.zip'],
+      ['attachment; filename="../../etc/passwd"', 'passwd'],
+      ['attachment; filename="C:\\\\temp\\\\x.zip"', 'x.zip'],
+      ["attachment; filename*=UTF-8''my%20env.zip", 'my env.zip'],
+      ['attachment; filename=".."', undefined],
+      ['attachment', undefined],
+      [undefined, undefined],
+    ];
+    for (const [header, name] of names) assert.equal(fileNameFromDisposition(header), name, header);
   });
 
   it('finds the server message under error, error_message or detail', () => {
-    assert.equal(serverMessageFromBody('{"error": "Name taken"}'), 'Name taken');
-    assert.equal(serverMessageFromBody('{"error_message": "Bad zip"}'), 'Bad zip');
-    assert.equal(serverMessageFromBody('{"detail": "Not found."}'), 'Not found.');
-    assert.equal(serverMessageFromBody('{"name": ["This field is required."]}'), 'name: This field is required.');
-    assert.equal(serverMessageFromBody('<html>502 Bad Gateway</html>'), undefined);
-    assert.equal(serverMessageFromBody('upstream timed out'), 'upstream timed out');
+    const messages: [string, string | undefined][] = [
+      ['{"error": "Name taken"}', 'Name taken'],
+      ['{"error_message": "Bad zip"}', 'Bad zip'],
+      ['{"detail": "Not found."}', 'Not found.'],
+      ['{"name": ["This field is required."]}', 'name: This field is required.'],
+      ['<html>502 Bad Gateway</html>', undefined],
+      ['upstream timed out', 'upstream timed out'],
+    ];
+    for (const [body, message] of messages) assert.equal(serverMessageFromBody(body), message, body);
   });
 
   it('waits as Retry-After or x-ratelimit-reset say, plus a second for the reset', () => {

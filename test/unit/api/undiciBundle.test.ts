@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { existsSync, promises as fs, readFileSync } from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import * as esbuild from 'esbuild';
-import { type Emulator, start } from '../../../src/emulator';
+import { useEmulatorSuite } from '../../helpers/emulator';
 
 const root = path.join(__dirname, '..', '..', '..');
 
@@ -76,14 +75,12 @@ describe('the bundle of undici', () => {
   });
 
   describe('built as dist/undici-lib.js is', () => {
-    let emulator: Emulator;
-    let dir: string;
+    const lab = useEmulatorSuite({ token: 'bundle-token', tempPrefix: 'ubiops-undici-lib-' });
     let undici: BundledUndici;
 
     before(async function () {
       this.timeout(60_000);
-      dir = await fs.mkdtemp(path.join(os.tmpdir(), 'ubiops-undici-lib-'));
-      const outfile = path.join(dir, 'undici-lib.js');
+      const outfile = path.join(lab.dir, 'undici-lib.js');
       await esbuild.build({
         stdin: { contents: bundle.UNDICI_LIB, resolveDir: root, sourcefile: 'undici-lib.js' },
         bundle: true,
@@ -95,12 +92,6 @@ describe('the bundle of undici', () => {
         plugins: [bundle.undiciDiet],
       });
       undici = require(outfile) as BundledUndici;
-      emulator = await start({ port: 0, tokens: ['bundle-token'], buildSeconds: 0 });
-    });
-
-    after(async () => {
-      await emulator?.close();
-      await fs.rm(dir, { recursive: true, force: true });
     });
 
     it('exports what the client uses, and the plain HTTP parser only', async () => {
@@ -110,7 +101,7 @@ describe('the bundle of undici', () => {
       for (const method of ['request', 'compose', 'dispatch']) {
         assert.equal(typeof undici.Dispatcher.prototype[method], 'function', `Dispatcher#${method}`);
       }
-      const text = await fs.readFile(path.join(dir, 'undici-lib.js'), 'utf8');
+      const text = await fs.readFile(path.join(lab.dir, 'undici-lib.js'), 'utf8');
       assert.ok(!text.includes('llhttp_simd-wasm'), 'the SIMD parser is left out');
     });
 
@@ -120,7 +111,7 @@ describe('the bundle of undici', () => {
         const response = await agent
           .compose((dispatch: unknown) => dispatch)
           .request({
-            origin: new URL(emulator.url).origin,
+            origin: new URL(lab.emulator.url).origin,
             path: '/v2.1/status',
             method: 'GET',
           });
