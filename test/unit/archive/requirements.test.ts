@@ -19,18 +19,18 @@ describe('validateRequirements', () => {
   describe('accepts', () => {
     const valid: Record<string, string> = {
       'a bare name': 'numpy',
+      markers:
+        'a; python_version < "3.9"\nb ; sys_platform == \'win32\' and (platform_machine == "x86_64" or os_name not in "nt")\nc; extra == "gpu"',
       'names with dots, dashes and underscores': 'zope.interface\nruamel_yaml-clib\nA1',
       'every version operator': 'a~=1.4.2\nb==1.0\nc!=1.1\nd<=2\ne>=1\nf<3\ng>0.1\nh===1.0-custom',
+      'name @ URL':
+        'urllib3 @ https://github.com/urllib3/urllib3/archive/refs/tags/1.26.8.zip\npip @ file:///tmp/pip ; python_version >= "3"',
       'prefix matches': 'a==1.*\nb!=2.3.*',
       'PEP 440 versions': 'a==1!2.0.post1.dev3\nb>=1.0rc1\nc==1.0+ubuntu.1\nd>=v2.0b2\ne==2024.1',
       'several specifiers and spaces': 'requests >= 2.8.1, == 2.8.* ; python_version < "2.7"',
       'parenthesised specifiers': 'numpy (>=1.0, <2)',
       extras: 'requests[security,socks]\nuvicorn [ standard ] >= 0.20\nx[]',
-      markers:
-        'a; python_version < "3.9"\nb ; sys_platform == \'win32\' and (platform_machine == "x86_64" or os_name not in "nt")\nc; extra == "gpu"',
       'an empty marker, which pip drops': 'numpy ;',
-      'name @ URL':
-        'urllib3 @ https://github.com/urllib3/urllib3/archive/refs/tags/1.26.8.zip\npip @ file:///tmp/pip ; python_version >= "3"',
       'URL requirements':
         'https://example.com/pkgs/torch-2.1.0-cp311-cp311-linux_x86_64.whl\nhttp://example.com/x.tar.gz',
       'VCS URLs':
