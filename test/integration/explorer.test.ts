@@ -1,8 +1,4 @@
 import * as assert from 'node:assert/strict';
-import { promises as fs } from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
-import JSZip from 'jszip';
 import * as vscode from 'vscode';
 import type { UbiOpsClient } from '../../src/api';
 import type { Emulator } from '../../src/emulator';
@@ -14,6 +10,8 @@ import { EnvironmentNode } from '../../src/explorer/environmentNode';
 import type { ProjectNode } from '../../src/explorer/projectNode';
 import type { RevisionNode } from '../../src/explorer/revisionNode';
 import type { TreeNode } from '../../src/explorer/treeNode';
+import { useTempDir } from '../helpers/tempDir';
+import { zipOf } from '../helpers/zip';
 import { until, withAnswers } from './prompts';
 import { emulatorSession, type Session } from './session';
 import { labelOf } from './tree';
@@ -36,6 +34,7 @@ describe('The Environments explorer', function () {
   let emulator: Emulator;
   let requests: string[];
   let client: UbiOpsClient;
+  const temp = useTempDir('ubiops-explorer-');
 
   const children = (node?: TreeNode) => api.explorer.getChildren(node);
   const child = async (node: TreeNode | undefined, label: string) => {
@@ -49,12 +48,8 @@ describe('The Environments explorer', function () {
   /** A new environment with one uploaded revision holding this requirements.txt; its build has started. */
   async function environmentWithRequirements(name: string, requirements: string) {
     await client.createEnvironment(PROJECT, { name, base_environment: 'python3-12' });
-    const zip = new JSZip().file('environment_package/requirements.txt', requirements);
-    const file = path.join(os.tmpdir(), `${name}-${Date.now()}.zip`);
-    await fs.writeFile(file, await zip.generateAsync({ type: 'nodebuffer' }));
-    const created = await client.uploadRevision(PROJECT, name, file);
-    await fs.rm(file);
-    return created;
+    const file = await temp.file(`${name}.zip`, await zipOf({ 'requirements.txt': requirements }));
+    return client.uploadRevision(PROJECT, name, file);
   }
 
   before(async () => {

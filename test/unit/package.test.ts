@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { existsSync, promises as fs } from 'node:fs';
-import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import JSZip from 'jszip';
+import { withTempDir } from '../helpers/tempDir';
 
 const root = path.resolve(__dirname, '../..');
 const run = promisify(execFile);
@@ -107,8 +107,7 @@ describe('npm run package', function () {
   it("with repository.url set, ships the README's images as https URLs of files the repository has", async function () {
     // A copy of what packaging reads, with a URL in package.json (the one place it comes from); dist/ is the
     // build of before().
-    const copy = await fs.mkdtemp(path.join(tmpdir(), 'ubiops-package-'));
-    try {
+    await withTempDir('ubiops-package-', async (copy) => {
       const manifest = JSON.parse(await fs.readFile(path.join(root, 'package.json'), 'utf8'));
       const repositoryUrl = 'https://github.com/example-owner/ubiops-environments';
       manifest.repository = { type: 'git', url: repositoryUrl };
@@ -149,9 +148,7 @@ describe('npm run package', function () {
           .length,
         2,
       );
-    } finally {
-      await fs.rm(copy, { recursive: true, force: true });
-    }
+    });
   });
 
   it('lists in `vsce ls` exactly what is meant to ship', async () => {

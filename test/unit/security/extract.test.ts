@@ -18,7 +18,8 @@ describe('security: extracting a download', () => {
     mkdirSync(dest);
   });
 
-  const zipOf = (entries: RawZipEntry[]) => {
+  /** Writes a zip of exactly these entries (see rawZip) and returns its path. */
+  const zipFile = (entries: RawZipEntry[]) => {
     const file = path.join(work.path, 'in.zip');
     writeFileSync(file, rawZip(entries));
     return file;
@@ -36,7 +37,7 @@ describe('security: extracting a download', () => {
   it('refuses 60 entries of 16 MiB from under 1 MiB: the total is bounded, not only each entry', async function () {
     this.timeout(30_000);
     const zeros = Buffer.alloc(16 << 20);
-    const file = zipOf(Array.from({ length: 60 }, (_, i) => ({ name: `f${i}.bin`, data: zeros, deflate: true })));
+    const file = zipFile(Array.from({ length: 60 }, (_, i) => ({ name: `f${i}.bin`, data: zeros, deflate: true })));
     const error = await refusal(extractZip(file, dest));
     assert.equal(error.code, 'too-large');
     assert.match(error.message, /would unpack to 1006632960 bytes from \d+, \d+ times its size/);
@@ -45,7 +46,7 @@ describe('security: extracting a download', () => {
 
   it('puts back a file the user allowed to be overwritten when a later move fails', async () => {
     for (const name of ['a.txt', 'b.txt', 'c.txt']) writeFileSync(path.join(dest, name), `old ${name}`);
-    const file = zipOf(['a.txt', 'b.txt', 'c.txt'].map((name) => ({ name, data: Buffer.from(`new ${name}`) })));
+    const file = zipFile(['a.txt', 'b.txt', 'c.txt'].map((name) => ({ name, data: Buffer.from(`new ${name}`) })));
     const error = await refusal(
       extractZip(file, dest, {
         onConflict: async (relative) => {
@@ -71,7 +72,7 @@ describe('security: extracting a download', () => {
 
   it('moves files into place only at the end, leaving no staging folder on success', async () => {
     writeFileSync(path.join(dest, 'a.txt'), 'old');
-    const file = zipOf([
+    const file = zipFile([
       { name: 'top/a.txt', data: Buffer.from('new') },
       { name: 'top/sub/b.txt', data: Buffer.from('b') },
     ]);
@@ -102,7 +103,7 @@ describe('security: extracting a download', () => {
     it(`refuses an entry named ${JSON.stringify(name)}, saying why, on every system`, async () => {
       const error = await refusal(
         extractZip(
-          zipOf([
+          zipFile([
             { name: 'ok.txt', data: Buffer.from('ok') },
             { name, data: Buffer.from('x') },
           ]),
@@ -122,7 +123,7 @@ describe('security: extracting a download', () => {
 
   it('still extracts ordinary names that merely look close (`console.py`, `com10`, `.env`, Arabic text)', async () => {
     const names = ['console.py', 'com10', '.env', 'auxiliary/x.txt', 'نص.txt', 'a.b.c'];
-    await extractZip(zipOf(names.map((name) => ({ name, data: Buffer.from('x') }))), dest);
+    await extractZip(zipFile(names.map((name) => ({ name, data: Buffer.from('x') }))), dest);
     for (const name of names) assert.ok(existsSync(path.join(dest, name)), name);
   });
 });
