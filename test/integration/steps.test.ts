@@ -1,14 +1,10 @@
 import * as assert from 'node:assert/strict';
-import { promises as fs } from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { UbiOpsClient } from '../../src/api';
 import type { EnvironmentNode } from '../../src/explorer/environmentNode';
 import type { TreeNode } from '../../src/explorer/treeNode';
-import type { ExtensionApi } from '../../src/extension';
 import { withAnswers } from './prompts';
-import { emulatorSession, type Session } from './session';
+import { useSession } from './session';
+import { folderWith } from './tree';
 
 const TOKEN = 'steps-token-4c1d';
 const PROJECT = 'demo-project';
@@ -20,30 +16,16 @@ function steps(title: string, ...names: string[]): string[] {
 
 describe('Multi-step inputs: create, edit and deploy with Back, step counts and checks on each step', function () {
   this.timeout(60_000);
-  let session: Session;
-  let api: ExtensionApi;
-  let client: UbiOpsClient;
-  let dir: string;
+  const session = useSession(TOKEN, { tempPrefix: 'ubiops-steps-' });
 
-  const names = async () => (await client.listEnvironments(PROJECT)).map((environment) => environment.name);
+  const names = async () => (await session.client.listEnvironments(PROJECT)).map((environment) => environment.name);
   /** What the flows set: base, display name, description and labels. */
   const described = async (name: string) => {
-    const environment = await client.getEnvironment(PROJECT, name);
+    const environment = await session.client.getEnvironment(PROJECT, name);
     return [environment.base_environment, environment.display_name, environment.description, environment.labels];
   };
   const project = async (): Promise<TreeNode> =>
-    (await api.explorer.getChildren()).find((node) => node.getTreeItem().label === PROJECT)!;
-
-  before(async () => {
-    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'ubiops-steps-'));
-    session = await emulatorSession(TOKEN);
-    ({ api, client } = session);
-  });
-
-  after(async () => {
-    await session?.close();
-    await fs.rm(dir, { recursive: true, force: true });
-  });
+    (await session.api.explorer.getChildren()).find((node) => node.getTreeItem().label === PROJECT)!;
 
   it('creates an environment going Back to the first step: each step shows its count and what was entered', async () => {
     const { transcript } = await withAnswers(
@@ -113,14 +95,14 @@ describe('Multi-step inputs: create, edit and deploy with Back, step counts and 
   });
 
   it('edits an environment going Back from the labels: the steps open with its values, then with those typed', async () => {
-    await client.createEnvironment(PROJECT, {
+    await session.client.createEnvironment(PROJECT, {
       name: 'steps-edit',
       base_environment: 'python3-12',
       description: 'old description',
       labels: { stage: 'dev' },
     });
-    api.explorer.refresh();
-    const environment = (await api.explorer.getChildren(await project())).find(
+    session.api.explorer.refresh();
+    const environment = (await session.api.explorer.getChildren(await project())).find(
       (node) => (node as Partial<EnvironmentNode>).environmentName === 'steps-edit',
     );
     const { transcript } = await withAnswers(
@@ -141,9 +123,7 @@ describe('Multi-step inputs: create, edit and deploy with Back, step counts and 
   });
 
   it('deploys a folder to a new environment in four steps with Back, then asks before creating', async () => {
-    const folder = path.join(dir, 'Steps Model');
-    await fs.mkdir(folder);
-    await fs.writeFile(path.join(folder, 'requirements.txt'), 'numpy==1.26.4\n');
+    const folder = await folderWith(session.dir, 'Steps Model', { 'requirements.txt': 'numpy==1.26.4\n' });
     const { transcript } = await withAnswers(
       [
         { pick: PROJECT },
@@ -158,7 +138,7 @@ describe('Multi-step inputs: create, edit and deploy with Back, step counts and 
         { input: '' },
         { button: undefined },
       ],
-      () => vscode.commands.executeCommand('ubiops.uploadFolder', vscode.Uri.file(folder)),
+      () => vscode.commands.executeCommand('ubiops.uploadFolder', folder),
     );
     const [name, base, display, description] = steps(
       `New Environment from Steps Model in ${PROJECT}`,

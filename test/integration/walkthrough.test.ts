@@ -1,11 +1,10 @@
 import * as assert from 'node:assert/strict';
-import { promises as fs } from 'node:fs';
-import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { BuildNode } from '../../src/explorer/buildNode';
 import type { TreeNode } from '../../src/explorer/treeNode';
 import { until, withAnswers } from './prompts';
 import { EXTENSION_ID, useSession } from './session';
+import { folderWith } from './tree';
 const TOKEN = 'walkthrough-token-0b3d';
 const PROJECT = 'sandbox-project';
 
@@ -47,10 +46,8 @@ describe('The getting-started walkthrough', function () {
     assert.ok(session.api.walkthrough.completed.has('create'));
 
     // The editor-title action on an open requirements.txt uploads the folder that holds it.
-    const folder = path.join(session.dir, 'my-model');
-    await fs.mkdir(folder);
-    await fs.writeFile(path.join(folder, 'requirements.txt'), 'numpy==1.26.4\n');
-    const file = vscode.Uri.file(path.join(folder, 'requirements.txt'));
+    const folder = await folderWith(session.dir, 'my-model', { 'requirements.txt': 'numpy==1.26.4\n' });
+    const file = vscode.Uri.joinPath(folder, 'requirements.txt');
     await withAnswers([{ pick: PROJECT }, { pick: 'walkthrough-env' }, { button: 'Upload' }], () =>
       vscode.commands.executeCommand('ubiops.uploadContainingFolder', file),
     );

@@ -5,12 +5,10 @@
 import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
-import type { EnvironmentBuild } from '../../../src/api/models';
 import { validateRequirements } from '../../../src/archive/requirements';
 import { MAX_NESTING, MAX_YAML_CHARS } from '../../../src/archive/ubiopsYaml';
 import { validateDependencyFile } from '../../../src/archive/validate';
-import type { Emulator } from '../../../src/emulator';
-import { buildPath, call, createEnvironment, startEmulator, upload, zipOf } from '../emulator/helpers';
+import { call, createEnvironment, getBuild, upload, useEmulator, zipOf } from '../emulator/helpers';
 
 const HOSTILE_REQUIREMENTS = `numpy; ${'('.repeat(5_000)}`;
 
@@ -63,21 +61,13 @@ describe('security: parsers that cannot be crashed', () => {
   });
 
   describe('the emulator', () => {
-    let emu: Emulator;
-    before(async () => {
-      emu = await startEmulator();
-    });
-    after(() => emu.close());
+    const emu = useEmulator();
 
     it('fails the build of a zip with the hostile requirements.txt with a clear message, and still answers', async () => {
       await createEnvironment(emu, 'hostile-requirements');
       const up = await upload(emu, 'hostile-requirements', await zipOf({ 'requirements.txt': HOSTILE_REQUIREMENTS }));
       assert.equal(up.status, 201, up.text);
-      const build = await call<EnvironmentBuild>(
-        emu,
-        'GET',
-        buildPath('hostile-requirements', up.body.revision, up.body.build),
-      );
+      const build = await getBuild(emu, 'hostile-requirements', up.body);
       assert.equal(build.body.status, 'failed');
       assert.match(
         build.body.error_message ?? '',
