@@ -37,17 +37,15 @@ export function labelPairs(labels: Record<string, string> | null | undefined): s
 
 /** What the environment is built on: its base environment, a custom Docker image, or nothing (a base itself). */
 export function foundation(environment: EnvironmentList): string {
-  switch (environmentKind(environment)) {
-    case 'base':
-      return l10n.t('base environment');
-    case 'image':
-      return l10n.t('custom Docker image');
-    default: {
-      const base = environment.base_environment;
-      // An implicit environment may lack a base too; it then says nothing about one.
-      return base ? `on ${base}` : '';
-    }
+  const kind = environmentKind(environment);
+  if (kind === 'base') {
+    return l10n.t('base environment');
   }
+  if (kind === 'image') {
+    return l10n.t('custom Docker image');
+  }
+  // An implicit environment may lack a base too; it then says nothing about one.
+  return environment.base_environment ? `on ${environment.base_environment}` : '';
 }
 
 export function environmentDescription(environment: EnvironmentList): string {

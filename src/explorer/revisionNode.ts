@@ -12,6 +12,8 @@ import { MessageNode, type TreeNode } from './treeNode';
 export class RevisionNode implements TreeNode {
   readonly kind = 'revision';
   readonly id: string;
+  readonly projectName: string;
+  readonly environmentName: string;
 
   constructor(
     readonly context: ExplorerContext,
@@ -20,14 +22,8 @@ export class RevisionNode implements TreeNode {
     public marks: { active: boolean; latest: boolean },
   ) {
     this.id = `${parent.id}/revisions/${revision.id}`;
-  }
-
-  get projectName(): string {
-    return this.parent.projectName;
-  }
-
-  get environmentName(): string {
-    return this.parent.environmentName;
+    this.projectName = parent.projectName;
+    this.environmentName = parent.environmentName;
   }
 
   get revisionId(): string {

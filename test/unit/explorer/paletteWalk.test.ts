@@ -1,24 +1,22 @@
 import assert from 'node:assert/strict';
-import { UbiOpsClient } from '../../../src/api';
-import { start, type Emulator } from '../../../src/emulator';
 import type { EnvironmentsProvider as Provider } from '../../../src/explorer/environmentsProvider';
 import type { BuildNode } from '../../../src/explorer/buildNode';
 import type { TreeNode } from '../../../src/explorer/treeNode';
 import type { pickNode as PickNode } from '../../../src/commands/pickNode';
 import { EnvironmentsModel } from '../../../src/model/environmentsModel';
+import { DEMO_PROJECT as PROJECT, useEmulatorSuite } from '../../helpers/emulator';
 import { installVscodeStub, memoryState, window } from '../../helpers/vscodeStub';
-
-const TOKEN = 'palette-token';
-const PROJECT = 'demo-project';
 
 /**
  * The tree and the palette's walk (`pickNode`) are the real code, over a stub `vscode` (test/helpers/vscodeStub.ts) whose
  * quick picks answer from a script; the client is real, against the emulator, which counts the requests.
  */
-describe('The palette walk over what the tree browsed', function () {
-  this.timeout(20_000);
-  let emulator: Emulator;
-  let client: UbiOpsClient;
+describe('The palette walk over what the tree browsed', () => {
+  const lab = useEmulatorSuite({
+    token: 'palette-token',
+    tempPrefix: 'ubiops-palette-',
+    emulator: { buildSeconds: 3600 },
+  });
   let provider: Provider;
   let pickNode: typeof PickNode;
 
@@ -27,18 +25,15 @@ describe('The palette walk over what the tree browsed', function () {
     // Loaded after the stub: these modules import `vscode`.
     ({ pickNode } = await import('../../../src/commands/pickNode.js'));
     const { EnvironmentsProvider } = await import('../../../src/explorer/environmentsProvider.js');
-    emulator = await start({ port: 0, tokens: [TOKEN], buildSeconds: 3600 });
-    client = new UbiOpsClient({ host: emulator.url, token: TOKEN });
+    const { client } = lab;
     const connection = { host: client.host, client, source: 'emulator', model: new EnvironmentsModel(client) };
     const connections = { get: async () => connection, onDidChange: () => ({ dispose() {} }) };
     provider = new EnvironmentsProvider(connections as never, memoryState as never);
   });
 
-  after(async () => {
+  after(() => {
     provider?.dispose();
     delete window.showQuickPick;
-    await client?.close();
-    await emulator?.close();
   });
 
   /** Every row the tree shows, once expanded, by id: what VS Code holds. */
@@ -75,9 +70,9 @@ describe('The palette walk over what the tree browsed', function () {
       new RegExp(revisionLabel.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')),
       /Processing/,
     );
-    const before = emulator.stats().requests;
+    const before = lab.emulator.stats().requests;
     const picked = await pickNode<BuildNode>(provider, 'build', 'Cancel a Build', (node) => node.cancellable);
-    assert.equal(emulator.stats().requests - before, 0, 'the walk read the model only');
+    assert.equal(lab.emulator.stats().requests - before, 0, 'the walk read the model only');
     assert.equal(offered.length, 4, offered.join('\n'));
     assert.ok(picked, 'a build was picked');
     assert.equal(picked, rows.get(picked.id), 'the node of the tree, not a copy');

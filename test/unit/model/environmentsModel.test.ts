@@ -1,31 +1,17 @@
 import assert from 'node:assert/strict';
-import { UbiOpsClient } from '../../../src/api';
-import { start, type Emulator } from '../../../src/emulator';
 import { EnvironmentsModel, keyOf } from '../../../src/model/environmentsModel';
+import { DEMO_PROJECT as PROJECT, useEmulatorSuite } from '../../helpers/emulator';
 
-const TOKEN = 'model-token';
-const PROJECT = 'demo-project';
 const CUSTOM = { type: 'custom' as const, labels: {} };
 
-describe('EnvironmentsModel against the emulator', function () {
-  this.timeout(20_000);
-  let emulator: Emulator;
-  let client: UbiOpsClient;
+describe('EnvironmentsModel against the emulator', () => {
+  // Running builds stay running: the statuses do not change under the tests.
+  const lab = useEmulatorSuite({ token: 'model-token', tempPrefix: 'ubiops-model-', emulator: { buildSeconds: 3600 } });
   let model: EnvironmentsModel;
   let changes: string[];
 
-  before(async () => {
-    emulator = await start({ port: 0, tokens: [TOKEN], buildSeconds: 3600 });
-    client = new UbiOpsClient({ host: emulator.url, token: TOKEN });
-  });
-
-  after(async () => {
-    await client?.close();
-    await emulator?.close();
-  });
-
   beforeEach(() => {
-    model = new EnvironmentsModel(client);
+    model = new EnvironmentsModel(lab.client);
     changes = [];
     model.onDidChange((key) => changes.push(key));
   });
@@ -34,9 +20,9 @@ describe('EnvironmentsModel against the emulator', function () {
 
   /** The requests the emulator answered while `body` ran. */
   async function requests(body: () => Promise<unknown>): Promise<number> {
-    const before = emulator.stats().requests;
+    const before = lab.emulator.stats().requests;
     await body();
-    return emulator.stats().requests - before;
+    return lab.emulator.stats().requests - before;
   }
 
   /** Every level under an environment, read once. */
@@ -79,18 +65,18 @@ describe('EnvironmentsModel against the emulator', function () {
     const environment = { project: PROJECT, environment: 'data-science' };
     model.invalidate(environment);
     assert.deepEqual(changes, [keyOf(environment)]);
-    const fresh = new EnvironmentsModel(client);
+    const fresh = new EnvironmentsModel(lab.client);
     const alone = await requests(() => browseEnvironment(fresh, 'data-science'));
     fresh.dispose();
     assert.equal(await requests(browse), alone, 'browsing again reads that environment only');
   });
 
   it('keeps no failed load: the next ask tries again', async () => {
-    emulator.setTokens(['another-token']);
+    lab.emulator.setTokens(['another-token']);
     try {
       await assert.rejects(model.projects(), /401/);
     } finally {
-      emulator.setTokens([TOKEN]);
+      lab.emulator.setTokens(['model-token']);
     }
     assert.ok((await model.projects()).some((project) => project.name === PROJECT));
   });
