@@ -3,6 +3,7 @@ import type { EnvironmentBuild } from '../api';
 import { dependencyFileUri } from '../documents/dependencyFileDocuments';
 import type { DependencyFileDocuments } from '../documents/dependencyFileDocuments';
 import { inert, inertFirstLine } from '../ui/text';
+import { Disposable } from '../util/lifecycle';
 import type { BuildRef, BuildTracker } from './buildTracker';
 
 /** A button of a build's notification and what it does. */
@@ -16,19 +17,21 @@ export interface BuildAction {
  * with what to do next. Every server string in them (names, the error's first line) is made inert: a notification
  * would turn `[x](command:…)` into a link.
  */
-export class BuildStatusUi implements vscode.Disposable {
-  private readonly item = vscode.window.createStatusBarItem('ubiops.builds', vscode.StatusBarAlignment.Left, 50);
-  private readonly subscriptions: { dispose(): void }[];
+export class BuildStatusUi extends Disposable implements vscode.Disposable {
+  private readonly item = this.register(
+    vscode.window.createStatusBarItem('ubiops.builds', vscode.StatusBarAlignment.Left, 50),
+  );
 
   constructor(
     tracker: BuildTracker,
     private readonly documents: DependencyFileDocuments,
   ) {
+    super();
     this.item.name = vscode.l10n.t('UbiOps Builds');
     this.item.command = 'ubiops.environments.focus';
-    this.subscriptions = [
-      tracker.onDidChangeRunning((count) => this.showCount(count)),
-      tracker.onDidFinish(({ ref, build }) => void this.announce(ref, build)),
+    this.register(tracker.onDidChangeRunning((count) => this.showCount(count)));
+    this.register(tracker.onDidFinish(({ ref, build }) => void this.announce(ref, build)));
+    this.register(
       tracker.onDidLose(({ ref }) => {
         void vscode.window.showWarningMessage(
           inert(
@@ -40,14 +43,7 @@ export class BuildStatusUi implements vscode.Disposable {
           ),
         );
       }),
-    ];
-  }
-
-  dispose(): void {
-    this.item.dispose();
-    for (const subscription of this.subscriptions) {
-      subscription.dispose();
-    }
+    );
   }
 
   private showCount(count: number): void {

@@ -1,4 +1,5 @@
 import { isBuildRunning, type BuildLogReader, type LogLine } from '../api';
+import { Disposable } from '../util/lifecycle';
 import type { BuildRef, BuildTracker } from './buildTracker';
 
 /** Where a followed log's lines go. */
@@ -25,18 +26,20 @@ interface Entry {
  * build, and none once the build has finished (after a last read of what is left) or the log was closed.
  * Plain Node: the log documents use it, the unit tests drive it with the emulator.
  */
-export class LogFollower {
+export class LogFollower extends Disposable {
   private readonly entries = new Map<string, Entry>();
-  private readonly subscriptions: { dispose(): void }[];
 
   constructor(private readonly tracker: BuildTracker) {
-    this.subscriptions = [
+    super();
+    this.register(
       tracker.onDidPoll(({ ref, build }) => {
         const entry = this.entries.get(ref.build);
         if (entry) {
           this.read(entry, isBuildRunning(build.status) ? 'poll' : 'final');
         }
       }),
+    );
+    this.register(
       tracker.onDidLose(({ ref, error }) => {
         const entry = this.entries.get(ref.build);
         if (entry) {
@@ -44,7 +47,8 @@ export class LogFollower {
           entry.sink.fail(error);
         }
       }),
-    ];
+    );
+    this.register({ dispose: () => [...this.entries.values()].forEach((entry) => this.stop(entry)) });
   }
 
   /** Logs being followed now. */
@@ -65,15 +69,6 @@ export class LogFollower {
     }
     this.read(entry, running && this.tracker.isFollowing(ref.build) ? 'open' : 'final');
     return { dispose: () => this.stop(entry) };
-  }
-
-  dispose(): void {
-    for (const entry of [...this.entries.values()]) {
-      this.stop(entry);
-    }
-    for (const subscription of this.subscriptions) {
-      subscription.dispose();
-    }
   }
 
   /** `open`: every page there is; `poll`: one page; `final` (the build finished): every page left, then stop. */
