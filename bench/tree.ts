@@ -7,6 +7,7 @@
 //     goal: one request per expansion, every request on one kept-alive connection;
 //   expand all at once: every node of a level expanded together (a restored tree, or a fast user);
 //     reports the connections undici opens for concurrent requests;
+//   the same tree walked again (the palette's walk after browsing): no request, the model answers;
 //   the same node asked twice at once: one request, shared.
 import * as os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -68,6 +69,16 @@ async function main(): Promise<void> {
     const requests = after.requests - before.requests;
     const connections = after.connections - before.connections;
 
+    // ---- the same tree walked again (the palette's walk, or the view shown again): the model answers ----
+    const walk = async (node: TreeNode | undefined): Promise<void> => {
+      for (const child of await provider.getChildren(node)) {
+        if (child.loadChildren) await walk(child);
+      }
+    };
+    const beforeAgain = emulator.stats().requests;
+    await walk(undefined);
+    const againRequests = emulator.stats().requests - beforeAgain;
+
     // ---- expand all at once, level by level ----
     const concurrent = session();
     const startAll = emulator.stats();
@@ -114,6 +125,9 @@ async function main(): Promise<void> {
       `tree: expand all (${concurrentExpansions} expansions, up to ${widest} at once): ${endAll.requests - startAll.requests} requests, ` +
         `TCP connections opened ${endAll.connections - startAll.connections} ` +
         `(one per request in flight at once, kept alive and reused by the next level; not capped, see docs/performance.md)`,
+    );
+    console.log(
+      `tree: walking the browsed tree again (${expansions} expansions): ${againRequests} requests (goal 0): ${verdict(againRequests === 0)}`,
     );
     console.log(
       `tree: the same node loaded twice at once: ${sharedRequests} request${sharedRequests === 1 ? '' : 's'} (goal 1): ${verdict(sharedRequests === 1)}`,

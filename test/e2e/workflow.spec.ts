@@ -133,6 +133,14 @@ describe('Working with environments in the workbench', function () {
     await fs.mkdir(folder, { recursive: true });
     await fs.writeFile(path.join(folder, 'requirements.txt'), 'numpy==2.1.3\n');
     await api('POST', `/projects/${PROJECT}/environments`, { name: 'e2e-upload', base_environment: 'python3-12' });
+    // Made outside VS Code, after the tree read the project: it shows (in the tree and in the palette) on a Refresh.
+    await page.keyboard.press('F1');
+    await page.locator('.quick-input-widget input').fill('>UbiOps: Refresh');
+    await page
+      .locator('.quick-input-widget .monaco-list-row', { hasText: 'UbiOps: Refresh' })
+      .first()
+      .waitFor({ state: 'visible', timeout: 20_000 });
+    await page.keyboard.press('Enter');
 
     // The Explorer, then the folder's context menu.
     await showView(page, 'Explorer');
