@@ -50,7 +50,7 @@ async function main(): Promise<void> {
       let startNs: string | undefined;
       for (;;) {
         const search = new URLSearchParams({ query, limit: String(PAGE), ...(startNs ? { start: startNs } : {}) });
-        const text = await fetch(`${emulator.url}/projects/${PROJECT}/logs?${search}`, {
+        const text = await fetch(`${emulator.url}/projects/${PROJECT}/logs?${search.toString()}`, {
           headers: { Authorization: `Token ${TOKEN}` },
         }).then((r) => r.text());
         const page = JSON.parse(text) as unknown[];

@@ -119,7 +119,7 @@ function runReference(level: '-0' | '-6', work: string, revisions: string): { se
 }
 
 const sorted = (values: number[]) => [...values].sort((a, b) => a - b);
-const median = (values: number[]) => sorted(values)[Math.floor(values.length / 2)]!;
+const median = (values: number[]) => sorted(values)[Math.floor(values.length / 2)];
 const spread = (values: number[]) =>
   `${sorted(values)
     .map((v) => v.toFixed(2))
@@ -129,7 +129,7 @@ const verdict = (ok: boolean) => (ok ? 'PASS' : 'MISS');
 async function main(): Promise<void> {
   if (argument('--child')) {
     const at = process.argv.indexOf('--child');
-    return child(process.argv[at + 1]!, process.argv[at + 2]!, process.argv[at + 3]!);
+    return child(process.argv[at + 1], process.argv[at + 2], process.argv[at + 3]);
   }
   const runs = Number(argument('--runs') ?? 3);
   const sizeMb = Number(argument('--size-mb') ?? 100);
@@ -180,7 +180,7 @@ async function main(): Promise<void> {
       const ours = figures.ours.map((o) => o.seconds);
       const memory = Math.max(...figures.ours.map((o) => o.peakMB));
       worstMemory = Math.max(worstMemory, memory);
-      const last = figures.ours[figures.ours.length - 1]!;
+      const last = figures.ours[figures.ours.length - 1];
       const cliRatio = median(ours) / median(figures.cli);
       const zip6Ratio = median(ours) / median(figures.zip6);
       const MB = 1024 * 1024;

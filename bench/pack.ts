@@ -43,8 +43,8 @@ async function main(): Promise<void> {
   if (child)
     return runChild(
       child,
-      process.argv[process.argv.indexOf('--child') + 2]!,
-      process.argv[process.argv.indexOf('--child') + 3]!,
+      process.argv[process.argv.indexOf('--child') + 2],
+      process.argv[process.argv.indexOf('--child') + 3],
     );
 
   const sizeMb = Number(argument('--size-mb') ?? 100);
@@ -121,7 +121,7 @@ function runZip(folder: string, out: string): Measure {
   if (result.status !== 0) throw new Error(`zip failed: ${result.stderr}`);
   const [seconds, kb] = result.stderr.trim().split('\n').pop()!.split(' ').map(Number);
   // /usr/bin/time has 10 ms resolution; time the zip run itself for a finer figure would need its own wrapper.
-  return { seconds: seconds!, peakMB: kb! / 1024, zipBytes: statSync(out).size };
+  return { seconds: seconds, peakMB: kb / 1024, zipBytes: statSync(out).size };
 }
 
 function runNode(kind: string, input: string, out: string): Measure {
@@ -231,7 +231,7 @@ function lazyStream(file: string): Readable {
 
 function median(runs: Measure[]): Measure {
   const sorted = [...runs].sort((a, b) => a.seconds - b.seconds);
-  const middle = sorted[Math.floor(sorted.length / 2)]!;
+  const middle = sorted[Math.floor(sorted.length / 2)];
   return { ...middle, peakMB: Math.max(...runs.map((r) => r.peakMB)) };
 }
 

@@ -16,7 +16,7 @@ const GOAL_MB = 256;
 
 async function main(): Promise<void> {
   const at = process.argv.indexOf('--child');
-  if (at >= 0) return child(process.argv[at + 1]!, process.argv[at + 2]!, Number(process.argv[at + 3]));
+  if (at >= 0) return child(process.argv[at + 1], process.argv[at + 2], Number(process.argv[at + 3]));
 
   const files = Number(argument('--files') ?? 200_000);
   const work = await mkdtemp(path.join(os.tmpdir(), 'ubiops-bench-scan-'));

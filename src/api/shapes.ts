@@ -74,7 +74,7 @@ function describe(value: unknown): string {
  */
 export function countTopLevelItems(text: string, limit = Infinity): number {
   let i = 0;
-  while (i < text.length && /\s/.test(text[i]!)) i++;
+  while (i < text.length && /\s/.test(text[i])) i++;
   if (text[i] !== '[') return 0;
   let depth = 0;
   let items = 0;

@@ -65,7 +65,7 @@ export class IgnoreRules {
   match(relative: string): Match | undefined {
     if (++this.asked % REFRESH_EVERY === 0) for (const rule of this.rules) rule.matcher = undefined;
     for (let index = this.rules.length - 1; index >= 0; index--) {
-      const rule = this.rules[index]!;
+      const rule = this.rules[index];
       rule.matcher ??= ignore({ ignorecase: false }).add(rule.positive);
       if (rule.matcher.ignores(relative)) {
         return { excluded: !rule.negative, rule: `${rule.line.source}: ${rule.line.pattern}`, index };
@@ -82,7 +82,7 @@ export class IgnoreRules {
   excludesAllUnder(folder: string, match: Match | undefined): boolean {
     if (!match?.excluded) return false;
     for (let index = match.index + 1; index < this.rules.length; index++) {
-      const { negative, within } = this.rules[index]!;
+      const { negative, within } = this.rules[index];
       if (negative && (within.startsWith(folder) || folder.startsWith(within))) return false;
     }
     return true;

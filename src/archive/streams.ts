@@ -17,7 +17,7 @@ export async function* readChunks(
     Buffer.allocUnsafeSlow(Math.min(chunkBytes, Math.max(length, 1))),
   ];
   const read = (index: number, at: number) => {
-    const buffer = buffers[index % 2]!;
+    const buffer = buffers[index % 2];
     return handle
       .read(buffer, 0, Math.min(buffer.length, length - at), start + at)
       .then(({ bytesRead }) => buffer.subarray(0, bytesRead));

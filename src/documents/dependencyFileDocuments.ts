@@ -163,7 +163,9 @@ export class DependencyFileDocuments implements vscode.FileSystemProvider, vscod
     try {
       return await connection.client.listBuildDependencyFiles(ref.project, ref.environment, ref.revision, ref.build);
     } catch (error) {
-      throw new Error(`Could not read the dependency files of build ${ref.build}: ${describeError(error)}`);
+      throw new Error(`Could not read the dependency files of build ${ref.build}: ${describeError(error)}`, {
+        cause: error,
+      });
     }
   }
 

@@ -12,8 +12,10 @@ export function formatLogLine(line: LogLine): string {
   const level = LEVELS[String(line.metadata.level)] ?? 'INFO ';
   // Server text is untrusted: no terminal escapes, no control characters, one document line per log line.
   const text = line.log
+    // eslint-disable-next-line no-control-regex -- terminal escapes are what this removes
     .replace(/\u001b\[[0-9;?]*[ -/]*[@-~]/g, '')
     .replace(/\r?\n|\r/g, ' ⏎ ')
+    // eslint-disable-next-line no-control-regex -- control characters are what this removes
     .replace(/[\u0000-\u0008\u000b-\u001f\u007f\u2028\u2029]/g, '');
   return `${time}  ${level}  ${text}`;
 }

@@ -285,7 +285,7 @@ export class BuildRunner {
     if (!revision || revision.expired) {
       outcome = failed('The environment file of this revision has expired.', []);
     } else {
-      let data: Uint8Array | null = null;
+      let data: Uint8Array | null;
       try {
         data = await fs.readFile(this.store.zipPath(revision.id));
       } catch {

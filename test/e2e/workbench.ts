@@ -68,9 +68,8 @@ export async function rowsUntil(
   timeoutMs = 20_000,
 ): Promise<string[]> {
   const deadline = Date.now() + timeoutMs;
-  let rows: string[] = [];
   for (;;) {
-    rows = await page
+    const rows = await page
       .locator(`${container} .monaco-list-row`)
       .evaluateAll((elements) =>
         elements

@@ -50,10 +50,10 @@ describe('UbiOps connection and the Environments view', function () {
     await withWindow(
       {
         showInputBox: async () => 'Token wrong-token',
-        showErrorMessage: (async (message: string) => {
+        showErrorMessage: async (message: string) => {
           errors.push(message);
           return undefined;
-        }) as typeof vscode.window.showErrorMessage,
+        },
       },
       () => vscode.commands.executeCommand('ubiops.signIn'),
     );
@@ -72,10 +72,10 @@ describe('UbiOps connection and the Environments view', function () {
           assert.equal(options?.password, true, 'the token is asked in a password box');
           return `Token ${TOKEN}`;
         },
-        showInformationMessage: (async (message: string) => {
+        showInformationMessage: async (message: string) => {
           infos.push(message);
           return undefined;
-        }) as typeof vscode.window.showInformationMessage,
+        },
       },
       () => vscode.commands.executeCommand('ubiops.signIn'),
     );
@@ -94,7 +94,7 @@ describe('UbiOps connection and the Environments view', function () {
       api.explorer.refresh();
       const [row] = await api.explorer.getChildren();
       const item = row.getTreeItem();
-      assert.match(String(item.label), /Could not load: 500/);
+      assert.match(labelOf(row), /Could not load: 500/);
       assert.equal(item.command?.command, 'ubiops.refresh');
     } finally {
       emulator.setFaults({});
@@ -104,22 +104,20 @@ describe('UbiOps connection and the Environments view', function () {
   });
 
   it('signs out: the token is forgotten and the view offers to sign in again', async () => {
-    await withWindow(
-      { showInformationMessage: (async () => undefined) as typeof vscode.window.showInformationMessage },
-      () => vscode.commands.executeCommand('ubiops.signOut'),
+    await withWindow({ showInformationMessage: async () => undefined }, () =>
+      vscode.commands.executeCommand('ubiops.signOut'),
     );
     assert.equal(await api.connections.get(), undefined);
     assert.deepEqual(await api.explorer.getChildren(), []);
   });
 
   it('tries the local emulator with no account and shows its demo projects', async () => {
-    await withWindow(
-      { showInformationMessage: (async () => undefined) as typeof vscode.window.showInformationMessage },
-      () => vscode.commands.executeCommand('ubiops.tryEmulator'),
+    await withWindow({ showInformationMessage: async () => undefined }, () =>
+      vscode.commands.executeCommand('ubiops.tryEmulator'),
     );
     const connection = await api.connections.get();
     assert.equal(connection?.source, 'emulator');
-    assert.match(connection!.host, /^http:\/\/127\.0\.0\.1:\d+\/v2\.1$/);
+    assert.match(connection.host, /^http:\/\/127\.0\.0\.1:\d+\/v2\.1$/);
     const rows = (await api.explorer.getChildren()).map(labelOf);
     assert.ok(rows.includes('demo-project'), `demo-project is listed (got ${rows.join(', ')})`);
   });

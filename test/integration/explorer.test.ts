@@ -312,7 +312,7 @@ describe('The Environments explorer', function () {
       api.explorer.refresh();
       const [row] = await children();
       const item = row.getTreeItem();
-      assert.match(String(item.label), /sign in again/);
+      assert.match(labelOf(row), /sign in again/);
       assert.equal(item.command?.command, 'ubiops.signIn');
     } finally {
       emulator.setTokens([TOKEN]);
@@ -324,7 +324,7 @@ describe('The Environments explorer', function () {
     try {
       api.explorer.refresh();
       const [row] = await children();
-      assert.match(String(row.getTreeItem().label), /Could not load: cannot reach 127\.0\.0\.1/);
+      assert.match(labelOf(row), /Could not load: cannot reach 127\.0\.0\.1/);
       assert.equal(row.getTreeItem().command?.command, 'ubiops.refresh');
     } finally {
       emulator.setFaults({});

@@ -114,7 +114,7 @@ describe('Build logs in the editor', function () {
     assert.match(line, /ERROR\s+ERROR: requirements\.txt, line 2: .*==>/);
     // Every line before it is not an error; the selection is the first one.
     for (let i = 0; i < editor.selection.active.line; i++) {
-      assert.doesNotMatch(document.lineAt(i).text, /\d  ERROR  /);
+      assert.doesNotMatch(document.lineAt(i).text, /\d {2}ERROR {2}/);
     }
     assert.ok(
       editor.visibleRanges.some((range) => range.contains(editor.selection.active)),
@@ -131,7 +131,7 @@ describe('Build logs in the editor', function () {
     assert.equal(document.lineCount, all.length);
     assert.match(
       document.lineAt(0).text,
-      /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{3}  INFO   Build [0-9a-f-]+ queued/,
+      /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{3} {2}INFO {3}Build [0-9a-f-]+ queued/,
     );
     assert.ok(document.isUntitled === false && !document.isDirty);
   });

@@ -150,7 +150,7 @@ export async function until<T>(
   for (;;) {
     const value = await probe();
     if (value !== undefined && value !== false) {
-      return value as T;
+      return value;
     }
     if (Date.now() > deadline) {
       throw new Error(`Timed out waiting for ${what}`);

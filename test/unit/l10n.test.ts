@@ -85,10 +85,7 @@ describe('localisation', () => {
     }
     for (const welcome of contributes.viewsWelcome) check(welcome.contents, `${welcome.view} welcome`);
     check(contributes.configuration.title, 'configuration title');
-    for (const [key, setting] of Object.entries(contributes.configuration.properties) as [
-      string,
-      Record<string, unknown>,
-    ][]) {
+    for (const [key, setting] of Object.entries<Record<string, unknown>>(contributes.configuration.properties)) {
       for (const field of ['description', 'markdownDescription', 'deprecationMessage', 'markdownDeprecationMessage'])
         check(setting[field], `${key} ${field}`);
       for (const [i, text] of (

@@ -56,7 +56,7 @@ describe('listZip', () => {
         ['environment_package/big.txt', 10000, false],
       ],
     );
-    assert.ok(entries[2]!.compressedSize < 100);
+    assert.ok(entries[2].compressedSize < 100);
   });
 
   it('says when a file is not a zip', async () => {

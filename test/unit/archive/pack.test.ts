@@ -315,7 +315,7 @@ describe('scanFolder: links, dependency files, bounds', () => {
     assert.equal(await zip.file('environment_package/alias.py')?.async('string'), 'a');
     assert.deepEqual(
       Object.keys(zip.files)
-        .filter((name) => !zip.files[name]!.dir)
+        .filter((name) => !zip.files[name].dir)
         .sort(),
       [
         'environment_package/alias.py',
@@ -475,8 +475,8 @@ describe('scanFolder: unreadable files', () => {
       ['ok.py', 'requirements.txt'],
     );
     assert.equal(manifest.unreadable.length, 1);
-    assert.equal(manifest.unreadable[0]!.path, 'pipe');
-    assert.match(manifest.unreadable[0]!.reason, /named pipe/);
+    assert.equal(manifest.unreadable[0].path, 'pipe');
+    assert.match(manifest.unreadable[0].reason, /named pipe/);
     await rejectsWith(
       packFolder(folder, { outFile: path.join(workDir.path, 'out.zip') }),
       'unreadable',
@@ -671,10 +671,10 @@ describe('packFolder', () => {
       outFile: path.join(workDir.path, 'out.zip'),
       onProgress: (p) => seen.push(p),
     });
-    const last = seen[seen.length - 1]!;
+    const last = seen[seen.length - 1];
     assert.deepEqual(last, { files: 52, totalFiles: 52, bytes: manifest.totalBytes, totalBytes: manifest.totalBytes });
     for (let i = 1; i < seen.length; i++) {
-      assert.ok(seen[i]!.files > seen[i - 1]!.files && seen[i]!.bytes >= seen[i - 1]!.bytes);
+      assert.ok(seen[i].files > seen[i - 1].files && seen[i].bytes >= seen[i - 1].bytes);
     }
   });
 });

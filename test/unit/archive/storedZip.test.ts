@@ -106,7 +106,7 @@ describe('streamed zip upload (prepareZipUpload)', function () {
   async function assertContents(zipBytes: Buffer): Promise<void> {
     const zip = await JSZip.loadAsync(zipBytes, { checkCRC32: true });
     const names = Object.keys(zip.files)
-      .filter((name) => !zip.files[name]!.dir)
+      .filter((name) => !zip.files[name].dir)
       .sort();
     assert.deepEqual(
       names,
@@ -155,8 +155,7 @@ describe('streamed zip upload (prepareZipUpload)', function () {
         assert.equal(upload.level, level);
         const worthIt = 1 - link / DEFLATE_BYTES_PER_SECOND;
         const deflated = (name: string) =>
-          files[name]!.length > 0 &&
-          zlib.deflateRawSync(files[name]!, { level }).length < files[name]!.length * worthIt;
+          files[name].length > 0 && zlib.deflateRawSync(files[name], { level }).length < files[name].length * worthIt;
         assert.ok(
           deflated('corpus.txt') &&
             deflated('src/pkg1/module_1.py') &&

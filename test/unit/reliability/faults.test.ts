@@ -143,7 +143,10 @@ async function follow(
     ({ ref }) =>
       new Promise<EnvironmentBuild>((resolve, reject) => {
         tracker.onDidFinish((event) => event.ref.build === ref.build && resolve(event.build));
-        tracker.onDidLose((event) => event.ref.build === ref.build && reject(event.error));
+        tracker.onDidLose(
+          (event) =>
+            event.ref.build === ref.build && reject(new Error(`build ${ref.build} was lost`, { cause: event.error })),
+        );
         setTimeout(() => reject(new Error(`build ${ref.build} did not finish in ${timeoutMs} ms`)), timeoutMs).unref();
       }),
   );

@@ -58,7 +58,7 @@ class Rng {
     return this.next() < p;
   }
   pick<T>(items: readonly T[]): T {
-    return items[this.int(items.length)]!;
+    return items[this.int(items.length)];
   }
   bytes(length: number): Buffer {
     const out = Buffer.alloc(length);
@@ -881,7 +881,7 @@ describe('reliability: fuzzing', function () {
         while (t.tried < 700) {
           await Promise.all(
             Array.from({ length: 24 }, async () => {
-              const [name, call, shaped] = calls[rng.int(calls.length)]!;
+              const [name, call, shaped] = calls[rng.int(calls.length)];
               t.tried += 1;
               let timer: NodeJS.Timeout | undefined;
               const hang = new Promise<'hang'>((resolve) => (timer = setTimeout(() => resolve('hang'), 10_000)));

@@ -16,9 +16,9 @@ describe('security: parsers that cannot be crashed', () => {
   it('reports a marker nested 5,000 parentheses deep instead of overflowing the stack', () => {
     const problems = validateRequirements(HOSTILE_REQUIREMENTS);
     assert.equal(problems.length, 1);
-    assert.equal(problems[0]!.code, 'marker-depth');
-    assert.equal(problems[0]!.severity, 'error');
-    assert.match(problems[0]!.message, /more than 500 deep/);
+    assert.equal(problems[0].code, 'marker-depth');
+    assert.equal(problems[0].severity, 'error');
+    assert.match(problems[0].message, /more than 500 deep/);
     // A deep but readable marker is still checked as before.
     const deep = `numpy; ${'('.repeat(300)}os_name == "posix"${')'.repeat(300)}`;
     assert.deepEqual(validateRequirements(deep), []);
@@ -46,13 +46,13 @@ describe('security: parsers that cannot be crashed', () => {
     const [problem] = validateDependencyFile('ubiops.yaml', deep);
     assert.equal(problem?.code, 'too-deep');
     assert.equal(problem?.line, 2);
-    assert.match(problem!.message, /nested more than 64 levels deep/);
+    assert.match(problem.message, /nested more than 64 levels deep/);
     const large = validateDependencyFile('ubiops.yaml', `# ${'x'.repeat(MAX_YAML_CHARS)}\n`);
     assert.deepEqual(
       large.map((p) => [p.code, p.severity]),
       [['not-checked', 'warning']],
     );
-    assert.match(large[0]!.message, /was not checked: it is larger than 256 KiB/);
+    assert.match(large[0].message, /was not checked: it is larger than 256 KiB/);
     const huge = validateDependencyFile('requirements.txt', `numpy\n${'#'.repeat(1024 * 1024)}`);
     assert.deepEqual(
       huge.map((p) => p.code),

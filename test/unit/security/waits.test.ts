@@ -44,7 +44,7 @@ describe('security: every wait has an end', () => {
         response.end();
         return;
       }
-      response.write(body[sent++]!);
+      response.write(body[sent++]);
     }, everyMs);
     timers.add(timer);
   }

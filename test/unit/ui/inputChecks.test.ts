@@ -6,7 +6,7 @@ describe('create and edit inputs refuse only what UbiOps refuses', () => {
     assert.equal(nameCheck('my-env'), undefined);
     const long = nameCheck('a'.repeat(65));
     assert.equal(long?.blocking, false, 'a 65-character name is a warning');
-    assert.match(long!.message, /At most 64 characters.*UbiOps decides/);
+    assert.match(long.message, /At most 64 characters.*UbiOps decides/);
     assert.equal(nameCheck('My_Env')?.blocking, false);
     assert.match(nameCheck('My_Env')!.message, /lowercase letters, digits and dashes/);
     assert.equal(nameCheck('')?.blocking, true);
@@ -27,7 +27,7 @@ describe('create and edit inputs refuse only what UbiOps refuses', () => {
     const spaced = parseLabelInput('team:data science, stage:dev');
     assert.deepEqual(spaced.labels, { team: 'data science', stage: 'dev' });
     assert.equal(spaced.check?.blocking, false);
-    assert.match(spaced.check!.message, /Label keys and values are 1 to 63/);
+    assert.match(spaced.check.message, /Label keys and values are 1 to 63/);
     assert.deepEqual(parseLabelInput('team:data'), { labels: { team: 'data' }, check: undefined });
     assert.equal(parseLabelInput('team').check?.blocking, true);
     assert.equal(parseLabelInput('a:1, a:2').check?.blocking, true);
