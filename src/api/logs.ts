@@ -15,6 +15,7 @@ export type LogLevel = 'info' | 'warning' | 'error';
 export interface LogMetadata {
   environment_name?: string;
   environment_build_id?: string;
+  // eslint-disable-next-line @typescript-eslint/no-redundant-type-constituents -- names the known levels for readers; the server may send others
   level?: LogLevel | string;
   system?: boolean;
   [field: string]: UnknownField;
@@ -75,7 +76,8 @@ export function toLogLine(item: unknown): LogLine | undefined {
   return {
     timestamp,
     timestamp_str: timestampStr,
-    log: typeof raw.log === 'string' ? raw.log : raw.log === undefined || raw.log === null ? '' : String(raw.log),
+    log:
+      typeof raw.log === 'string' ? raw.log : raw.log === undefined || raw.log === null ? '' : JSON.stringify(raw.log),
     metadata: metadata as LogMetadata,
   };
 }

@@ -69,7 +69,7 @@ export async function pickNode<T extends TreeNode>(
     const messages = children.filter((child) => !kindOf(child));
     const lead = leading && parent && kindOf(parent) === leading.under ? { ...leading, node: undefined } : undefined;
     if (candidates.length === 0 && !lead) {
-      const reason = messages.map((message) => String(message.getTreeItem().label)).join('; ');
+      const reason = messages.map((message) => labelText(message.getTreeItem())).join('; ');
       void vscode.window.showWarningMessage(
         inert(
           reason
@@ -84,7 +84,7 @@ export async function pickNode<T extends TreeNode>(
         ...(lead ? [lead] : []),
         ...candidates.map((node) => {
           const item = node.getTreeItem();
-          const label = typeof item.label === 'string' ? item.label : (item.label?.label ?? node.id);
+          const label = labelText(item) || node.id;
           const icon = item.iconPath instanceof vscode.ThemeIcon ? `$(${item.iconPath.id.replace('~spin', '')}) ` : '';
           // The row's label and description are server text: inert, while the row's own icon stays an icon.
           return {
@@ -133,4 +133,9 @@ function levelName(kind: NodeKind | undefined): string {
     default:
       return kind ?? 'item';
   }
+}
+
+/** A tree item's label as text (a label may be a string or a `TreeItemLabel`). */
+function labelText(item: vscode.TreeItem): string {
+  return typeof item.label === 'string' ? item.label : (item.label?.label ?? '');
 }

@@ -20,7 +20,7 @@ export function markdownTable(title: string, fields: Record<string, unknown>): v
   markdown.appendMarkdown(`${title}\n\n`);
   for (const [key, value] of Object.entries(fields)) {
     const text =
-      value === null || value === undefined ? '—' : typeof value === 'object' ? JSON.stringify(value) : String(value);
+      value === null || value === undefined ? '—' : typeof value === 'string' ? value : JSON.stringify(value);
     markdown.appendMarkdown(`- ${escapeMarkdown(key)}: ${codeSpan(text)}\n`);
   }
   return markdown;
