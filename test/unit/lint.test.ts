@@ -48,6 +48,16 @@ describe('lint rules of the architecture', function () {
     });
   }
 
+  it('a core file deeper down: ../ is its own folder, ../../ is src', async () => {
+    const file = 'src/emulator/handlers/probe.ts';
+    assert.deepEqual(await rulesFired(`export * from '../builds';\nexport * from '../../api/models';\n`, file), []);
+    for (const ui of ['../../builds/buildTracker', '../../commands', '../../log', '../../ui/text']) {
+      assert.deepEqual(await rulesFired(`export * from '${ui}';\n`, file), [RESTRICTED], ui);
+    }
+    const code = `import * as vscode from 'vscode';\nexport const v = vscode;\n`;
+    assert.deepEqual(await rulesFired(code, file), [RESTRICTED]);
+  });
+
   it('UI code reaches the packer and the validators only through loadArchive()', async () => {
     for (const file of ['src/commands/probe.ts', 'src/authoring/probe.ts', 'src/extension.ts']) {
       const up = file === 'src/extension.ts' ? './' : '../';
