@@ -140,7 +140,7 @@ function settle(
     const listeners: vscode.Disposable[] = [];
     const done = (outcome: Outcome) => {
       // The listeners go first: hiding the input on dispose must not count as a cancellation.
-      listeners.forEach((listener) => listener.dispose());
+      for (const listener of listeners) listener.dispose();
       input.dispose();
       resolve(outcome);
     };

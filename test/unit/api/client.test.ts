@@ -158,7 +158,7 @@ describe('UbiOpsClient against the emulator', function () {
       assert.equal(error.method, 'POST');
       assert.equal(error.path, `/projects/${PROJECT}/environments`);
       assert.ok(error.serverMessage && /client-duplicate/.test(error.serverMessage), error.serverMessage);
-      assert.ok(error.message.includes(error.serverMessage!));
+      assert.ok(error.message.includes(error.serverMessage));
       await lab.client.deleteEnvironment(PROJECT, 'client-duplicate');
     });
 

@@ -27,7 +27,7 @@ describe('UbiOpsClient: logs against the emulator', function () {
     const lines = await lab.client.listLogs(PROJECT, { query: buildLogQuery('paged', build), limit: 5000 });
     assert.ok(lines.length > 80);
     const raw = await fetch(
-      `${lab.emulator.url}/projects/${PROJECT}/logs?${new URLSearchParams({ query: buildLogQuery('paged', build), limit: '5000' })}`,
+      `${lab.emulator.url}/projects/${PROJECT}/logs?${new URLSearchParams({ query: buildLogQuery('paged', build), limit: '5000' }).toString()}`,
       {
         headers: { Authorization: `Token ${TOKEN}` },
       },
@@ -164,11 +164,11 @@ describe('formatLogLine', () => {
       log: '\u001b[31mred\u001b[0m\r\nsecond\u0007 line\u2028',
       metadata: { level: 'error' },
     });
-    assert.match(line, /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.760  ERROR  red ⏎ second line$/);
+    assert.match(line, /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.760 {2}ERROR {2}red ⏎ second line$/);
     assert.match(
       formatLogLine({ timestamp: 0n, timestamp_str: '', log: 'x', metadata: { level: 'warning' } }),
-      /  WARN   x$/,
+      / {2}WARN {3}x$/,
     );
-    assert.match(formatLogLine({ timestamp: 0n, timestamp_str: '', log: 'x', metadata: {} }), /  INFO   x$/);
+    assert.match(formatLogLine({ timestamp: 0n, timestamp_str: '', log: 'x', metadata: {} }), / {2}INFO {3}x$/);
   });
 });
