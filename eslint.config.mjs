@@ -82,8 +82,6 @@ const OVERSIZED_FUNCTIONS = [
   'src/archive/storedZip.ts',
   'src/archive/ubiopsYaml.ts',
   'src/commands/connectionCommands.ts',
-  'src/commands/deployCommands.ts',
-  'src/commands/environmentCommands.ts',
   'src/commands/revisionCommands.ts',
 ];
 
