@@ -1,3 +1,4 @@
+import { inspect } from 'node:util';
 import * as vscode from 'vscode';
 import { redactSecrets, type RequestEvent } from './api';
 
@@ -23,7 +24,12 @@ export function logRequest(log: vscode.LogOutputChannel, event: RequestEvent): v
 export function errorWithStack(error: unknown): string {
   const lines: string[] = [];
   for (let cause: unknown = error, depth = 0; cause !== undefined && depth < 5; depth++) {
-    const text = cause instanceof Error ? (cause.stack ?? `${cause.name}: ${cause.message}`) : String(cause);
+    const text =
+      cause instanceof Error
+        ? (cause.stack ?? `${cause.name}: ${cause.message}`)
+        : typeof cause === 'string'
+          ? cause
+          : inspect(cause);
     lines.push(depth === 0 ? text : `Caused by: ${text}`);
     cause = cause instanceof Error ? cause.cause : undefined;
   }

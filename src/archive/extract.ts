@@ -84,7 +84,7 @@ export async function extractZip(
       if (entry.isDirectory) await makeDirectories(dest, relative.split('/'), moves.created);
     }
     for (const [i, { relative }] of files.entries())
-      await moves.moveIn(dest, relative, parts[i]!, path.join(staging, `${i}.replaced`));
+      await moves.moveIn(dest, relative, parts[i], path.join(staging, `${i}.replaced`));
     return { written: files.map((f) => f.relative), skipped };
   } catch (error) {
     await moves.undo();
@@ -143,8 +143,8 @@ async function inflateAll(
     if (signal?.aborted) throw cancelled(signal);
   };
   await inOrder(files, CONCURRENCY, stopIfCancelled, async ({ entry, relative }, i) => {
-    await inflateEntry(handle, entry, parts[i]!, relative, dataEnd, budget, signal);
-    if (entry.mode & 0o111) await chmod(parts[i]!, 0o755);
+    await inflateEntry(handle, entry, parts[i], relative, dataEnd, budget, signal);
+    if (entry.mode & 0o111) await chmod(parts[i], 0o755);
   });
 }
 
@@ -159,7 +159,7 @@ class Moves {
   async moveIn(dest: string, relative: string, part: string, aside: string): Promise<void> {
     const segments = relative.split('/');
     const folder = await makeDirectories(dest, segments.slice(0, -1), this.created);
-    const target = path.join(folder, segments[segments.length - 1]!);
+    const target = path.join(folder, segments[segments.length - 1]);
     // Checked before the questions; checked again, since the folder may have changed while the files inflated.
     const existing = await lstat(target).catch(() => undefined);
     if (existing && !existing.isFile()) {
@@ -194,7 +194,7 @@ async function inspectTarget(dest: string, relative: string, isDirectory: boolea
   const segments = relative.split('/');
   let current = dest;
   for (let i = 0; i < segments.length; i++) {
-    current = path.join(current, segments[i]!);
+    current = path.join(current, segments[i]);
     const last = i === segments.length - 1;
     const info = await lstat(current).catch((error: NodeJS.ErrnoException) => {
       if (error.code === 'ENOENT') return undefined;

@@ -68,7 +68,7 @@ function stripTopFolder(planned: Planned[]): Planned[] {
   ) {
     return relevant
       .filter(({ relative }) => relative !== top)
-      .map((p) => ({ ...p, relative: p.relative.slice(top!.length + 1) }));
+      .map((p) => ({ ...p, relative: p.relative.slice(top.length + 1) }));
   }
   return planned;
 }
@@ -109,6 +109,7 @@ function checkName(name: string): { relative: string } | { reason: string } {
   if (SPOOFING.test(name)) return { reason: 'has an invisible bidirectional-text character that disguises its name' };
   const kept = segments.filter((s) => s !== '' && s !== '.');
   for (const segment of kept) {
+    // eslint-disable-next-line no-control-regex -- control characters are what this refuses
     if (/[\u0001-\u001f:<>"|?*]/.test(segment))
       return { reason: 'has a character Windows cannot hold in a name (`<>:"|?*` or a control character)' };
     if (WINDOWS_DEVICE.test(segment))
@@ -159,6 +160,7 @@ export function checkLimits(plan: Planned[], dataEnd: number, options: ExtractOp
 
 /** The name with its invisible and direction-changing characters written out (`\u202E`), so a message shows it as stored. */
 function printable(name: string): string {
+  // eslint-disable-next-line no-control-regex -- control characters are what this writes out
   return name.replace(/[\u0000-\u001f\u007f\u200e\u200f\u061c\u202a-\u202e\u2066-\u2069]/g, (c) =>
     c === '\0' ? '\\0' : `\\u${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`,
   );

@@ -83,7 +83,7 @@ export class Parser {
   /** The word at the cursor, as far as a separator; at least one character unless at the end. */
   word(): { start: number; end: number; text: string } {
     let end = this.pos;
-    while (end < this.text.length && !/[\s,;()[\]]/.test(this.text[end]!)) end++;
+    while (end < this.text.length && !/[\s,;()[\]]/.test(this.text[end])) end++;
     if (end === this.pos && !this.done) end++;
     return { start: this.pos, end, text: this.text.slice(this.pos, end) };
   }
@@ -93,7 +93,7 @@ export class Parser {
     if (word.text) this.fail(word.start, word.end, code, `${expected}, not \`${word.text}\``);
     // Nothing left to point at: point at the last character, which is where something is missing.
     let end = this.pos;
-    while (end > 0 && /\s/.test(this.text[end - 1]!)) end--;
+    while (end > 0 && /\s/.test(this.text[end - 1])) end--;
     this.fail(Math.max(end - 1, 0), end, code, expected);
   }
 

@@ -126,7 +126,7 @@ function logicalLines(text: string): LogicalLine[] {
 }
 
 function positionIn(line: LogicalLine, offset: number): { line: number; column: number } {
-  let piece = line.pieces[0]!;
+  let piece = line.pieces[0];
   for (const candidate of line.pieces) if (candidate.at <= offset) piece = candidate;
   return { line: piece.line, column: piece.column + offset - piece.at };
 }
@@ -154,9 +154,9 @@ function checkLine(text: string, report: Report): void {
       report(error.start, error.end, error.code, error.message);
     }
   };
-  if (args.length > 0) attempt(() => checkRequirement(content, args[0]!.start, args[args.length - 1]!.end));
+  if (args.length > 0) attempt(() => checkRequirement(content, args[0].start, args[args.length - 1].end));
   if (firstOption >= 0)
-    attempt(() => checkOptions(splitOptions(content, words[firstOption]!.start), args.length > 0, report));
+    attempt(() => checkOptions(splitOptions(content, words[firstOption].start), args.length > 0, report));
 }
 
 /** pip splits options like a POSIX shell (`shlex.split`): quotes group, a backslash escapes. */
@@ -164,12 +164,12 @@ function splitOptions(content: string, from: number): Token[] {
   const tokens: Token[] = [];
   let i = from;
   for (;;) {
-    while (i < content.length && /\s/.test(content[i]!)) i++;
+    while (i < content.length && /\s/.test(content[i])) i++;
     if (i >= content.length) return tokens;
     const start = i;
     let text = '';
-    while (i < content.length && !/\s/.test(content[i]!)) {
-      const char = content[i]!;
+    while (i < content.length && !/\s/.test(content[i])) {
+      const char = content[i];
       if (char === '"' || char === "'") {
         const close = content.indexOf(char, i + 1);
         if (close < 0) throw new LineError(i, content.length, 'syntax', `Unterminated ${char} quote`);
@@ -191,7 +191,7 @@ function splitOptions(content: string, from: number): Token[] {
 function checkOptions(tokens: Token[], hasRequirement: boolean, report: Report): void {
   const seen: { spec: OptionSpec; name: string; start: number; end: number }[] = [];
   for (let k = 0; k < tokens.length; k++) {
-    const token = tokens[k]!;
+    const token = tokens[k];
     if (!token.text.startsWith('-')) {
       report(
         token.start,
@@ -224,7 +224,7 @@ function checkOptions(tokens: Token[], hasRequirement: boolean, report: Report):
       if (value !== undefined) report(token.start, token.end, 'option-value', `Option \`${name}\` takes no value`);
     } else {
       if (value === undefined && k + 1 < tokens.length) {
-        const next = tokens[++k]!;
+        const next = tokens[++k];
         value = next.text;
         valueStart = next.start;
         end = next.end;
@@ -295,7 +295,7 @@ function checkRequirement(text: string, start: number, end: number): void {
   // `name @ url` is PEP 508 even though the URL looks like a path.
   const beforeAt = /^([^@;]*)@/.exec(args)?.[1];
   const named = beforeAt !== undefined && /^[A-Za-z0-9][A-Za-z0-9._-]*\s*(?:\[[^\]]*\])?\s*$/.test(beforeAt);
-  const head = args.split(';')[0]!.trim();
+  const head = args.split(';')[0].trim();
   if (!named && (/[\\/]/.test(head) || head.startsWith('.') || ARCHIVE.test(head.replace(/\[[^\]]*\]$/, '')))) {
     return checkPathRequirement(text, start, end);
   }
@@ -309,11 +309,11 @@ function checkUrlRequirement(text: string, start: number, end: number): void {
   const urlEnd = start + (/\s/.exec(text.slice(start, end))?.index ?? end - start);
   const url = text.slice(start, urlEnd);
   const egg = /[#&]egg=([^&]*)/.exec(url);
-  if (egg && !NAME.test(egg[1]!)) {
+  if (egg && !NAME.test(egg[1])) {
     const eggStart = start + egg.index + '#egg='.length;
     throw new LineError(
       eggStart,
-      eggStart + egg[1]!.length,
+      eggStart + egg[1].length,
       'invalid-name',
       `\`#egg=\` needs a package name: ${NAME_RULE}`,
     );
@@ -330,7 +330,7 @@ function checkUrlRequirement(text: string, start: number, end: number): void {
 function checkPathRequirement(text: string, start: number, end: number): void {
   const semicolon = text.slice(0, end).indexOf(';', start);
   let pathEnd = semicolon < 0 ? end : semicolon;
-  while (/\s/.test(text[pathEnd - 1]!)) pathEnd--;
+  while (/\s/.test(text[pathEnd - 1])) pathEnd--;
   const extras = /\[[^\]]*\]$/.exec(text.slice(start, pathEnd));
   if (extras) {
     pathEnd -= extras[0].length;

@@ -88,7 +88,7 @@ class Check {
     const start = Math.min(range?.[0] ?? 0, text.length);
     let end = Math.min(Math.max(range?.[1] ?? start, start), text.length);
     // Block nodes end after their trailing newline; a squiggle should not spill onto the next line.
-    while (end > start && /\s/.test(text[end - 1]!)) end--;
+    while (end > start && /\s/.test(text[end - 1])) end--;
     const from = this.lineCounter.linePos(start);
     const to = this.lineCounter.linePos(end);
     this.problems.push({
@@ -250,7 +250,7 @@ function nestingDepth(text: string): { depth: number; offset: number } {
     if (!token) continue;
     if (depth > deepest.depth) deepest = { depth, offset: token.offset };
     if (depth > MAX_NESTING) break;
-    if ('value' in token && typeof token.value === 'object') stack.push([token.value as CST.Token | undefined, depth]);
+    if ('value' in token && typeof token.value === 'object') stack.push([token.value, depth]);
     if ('items' in token && Array.isArray(token.items)) {
       for (const item of token.items as { key?: CST.Token | null; value?: CST.Token }[]) {
         stack.push([item.key ?? undefined, depth + 1], [item.value, depth + 1]);

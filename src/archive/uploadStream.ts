@@ -35,7 +35,7 @@ class ChunkRing {
   fill = 0;
 
   get buffer(): Buffer {
-    return this.ring[this.slot]!;
+    return this.ring[this.slot];
   }
 
   get full(): boolean {
@@ -89,7 +89,7 @@ class Prefetch {
 
   /** The data of small entry `index`. */
   get(index: number): Promise<Buffer> {
-    return this.reads[index]!;
+    return this.reads[index];
   }
 
   /** Entry `index` is sent: its buffer is free again for the entry PREFETCH later. */
@@ -99,8 +99,8 @@ class Prefetch {
 
   private start(index: number): void {
     if (index >= this.small) return;
-    const { source, record, tempAt } = this.entries[index]!;
-    const buffer = this.buffers[index % this.buffers.length]!;
+    const { source, record, tempAt } = this.entries[index];
+    const buffer = this.buffers[index % this.buffers.length];
     const read =
       tempAt === undefined
         ? Promise.resolve().then(() => readWhole(source, buffer))
@@ -126,7 +126,7 @@ export async function* zipBytes(
   try {
     for (let index = 0; index < entries.length; index++) {
       if (signal?.aborted) throw cancelled(signal);
-      const entry = entries[index]!;
+      const entry = entries[index];
       const { record, tempAt } = entry;
       let data: Buffer | undefined;
       if (index < prefetch.small) {

@@ -26,7 +26,7 @@ export async function inOrder<T>(
     while (!failed() && next < items.length) {
       beforeEach();
       const index = next++;
-      await work(items[index]!, index, turn);
+      await work(items[index], index, turn);
     }
   };
   await Promise.all(

@@ -41,6 +41,7 @@ export function useEmulator(options: EmulatorOptions = {}, scope: 'suite' | 'eac
   });
 }
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read the emulator's JSON without declaring its shape
 export async function call<T = any>(
   emulator: Emulator,
   method: string,
