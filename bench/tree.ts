@@ -41,7 +41,7 @@ async function main(): Promise<void> {
     const connection = { host: client.host, client, source: 'emulator' as const, model: new EnvironmentsModel(client) };
     const connections = { get: async () => connection, onDidChange: () => ({ dispose() {} }) };
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    return new EnvironmentsProvider(connections as any, memoryState as any);
+    return new EnvironmentsProvider(connections as any, memoryState);
   };
   const kindOf = (node: TreeNode | undefined) => (node ? ((node as { kind?: string }).kind ?? 'message') : 'root');
 
@@ -90,7 +90,7 @@ async function main(): Promise<void> {
       widest = Math.max(widest, level.length);
       concurrentExpansions += level.length;
       const children = await Promise.all(level.map((node) => concurrent.getChildren(node)));
-      level = children.flat().filter((child) => child.loadChildren);
+      level = children.flat().filter((child) => !!child.loadChildren);
     }
     const endAll = emulator.stats();
 

@@ -141,6 +141,7 @@ export class ConnectionManager extends Disposable implements vscode.Disposable {
   }
 
   /** Closes the connection (its model and client) and the emulator; resolves once they are closed. */
+  // eslint-disable-next-line @typescript-eslint/no-misused-promises -- deactivate() awaits it; a later dispose() is a no-op
   override async dispose(): Promise<void> {
     if (this.isDisposed) {
       return;

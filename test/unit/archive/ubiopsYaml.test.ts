@@ -73,7 +73,7 @@ describe('validateUbiopsYaml', () => {
 
     it('allows only environment_variables and apt, and says so', () => {
       const problems = validateUbiopsYaml('apt:\n  packages: [git]\npackages:\n  - git\n');
-      assert.match(problems[0]!.message, /`packages`.*`environment_variables`, `apt`/);
+      assert.match(problems[0].message, /`packages`.*`environment_variables`, `apt`/);
       assert.deepEqual(rows(problems), [['unknown-key', 2, 0, 2, 8]]);
     });
   });
@@ -89,7 +89,7 @@ describe('validateUbiopsYaml', () => {
         ['env-var-name', 3, 4, 3, 10],
       ]);
       assert.match(
-        problems[0]!.message,
+        problems[0].message,
         /`pip_index`.*upper-case letters, digits and underscores, not starting with a digit/,
       );
     });
@@ -101,7 +101,7 @@ describe('validateUbiopsYaml', () => {
 
     it('rejects non-strings with type, hinting at NAME=value for a mapping', () => {
       const problems = validateUbiopsYaml('environment_variables:\n  - 42\n  - DEBUG: 1\n');
-      assert.match(problems[1]!.message, /`NAME=value`, not `NAME: value`/);
+      assert.match(problems[1].message, /`NAME=value`, not `NAME: value`/);
       assert.deepEqual(rows(problems), [
         ['type', 1, 4, 1, 6],
         ['type', 2, 4, 2, 12],
@@ -129,13 +129,13 @@ describe('validateUbiopsYaml', () => {
     it('requires packages, reported on the apt key', () => {
       const problems = validateUbiopsYaml('apt:\n  keys:\n    urls: ["https://k"]\n');
       assert.deepEqual(rows(problems), [['missing-key', 0, 0, 0, 3]]);
-      assert.match(problems[0]!.message, /`packages`/);
+      assert.match(problems[0].message, /`packages`/);
     });
 
     it('requires packages to be a list of non-empty strings', () => {
       const problems = validateUbiopsYaml('apt:\n  packages: git curl\n');
       assert.deepEqual(rows(problems), [['type', 1, 12, 1, 20]]);
-      assert.equal(problems[0]!.message, '`apt.packages` must be a list of package names');
+      assert.equal(problems[0].message, '`apt.packages` must be a list of package names');
       assert.deepEqual(check('apt:\n  packages:\n    - ""\n    - 7\n    - [a]\n'), [
         ['empty-string', 2, 6, 2, 8],
         ['type', 3, 6, 3, 7],
@@ -146,7 +146,7 @@ describe('validateUbiopsYaml', () => {
     it('allows only packages, keys and sources, and says so', () => {
       const problems = validateUbiopsYaml('apt:\n  packages: [git]\n  update: true\n');
       assert.deepEqual(rows(problems), [['unknown-key', 2, 2, 2, 8]]);
-      assert.match(problems[0]!.message, /`update` in `apt`.*`packages`, `keys`, `sources`/);
+      assert.match(problems[0].message, /`update` in `apt`.*`packages`, `keys`, `sources`/);
     });
 
     for (const section of ['keys', 'sources']) {
@@ -166,7 +166,7 @@ describe('validateUbiopsYaml', () => {
             ['url-scheme', 5, 8, 5, 16],
             ['type', 6, 8, 6, 9],
           ]);
-          assert.match(problems[0]!.message, new RegExp(`apt\\.${section}\\.urls.*http:// or https://`));
+          assert.match(problems[0].message, new RegExp(`apt\\.${section}\\.urls.*http:// or https://`));
         });
 
         it('takes non-empty items', () => {
@@ -176,7 +176,7 @@ describe('validateUbiopsYaml', () => {
         it('allows only urls and items', () => {
           const problems = validateUbiopsYaml(at('    url: [https://k]\n'));
           assert.deepEqual(rows(problems), [['unknown-key', 3, 4, 3, 7]]);
-          assert.match(problems[0]!.message, new RegExp(`\`url\` in \`apt\\.${section}\`.*\`urls\`, \`items\``));
+          assert.match(problems[0].message, new RegExp(`\`url\` in \`apt\\.${section}\`.*\`urls\`, \`items\``));
         });
       });
     }

@@ -28,7 +28,7 @@ describe('The palette walk over what the tree browsed', () => {
     const { client } = lab;
     const connection = { host: client.host, client, source: 'emulator', model: new EnvironmentsModel(client) };
     const connections = { get: async () => connection, onDidChange: () => ({ dispose() {} }) };
-    provider = new EnvironmentsProvider(connections as never, memoryState as never);
+    provider = new EnvironmentsProvider(connections as never, memoryState);
   });
 
   after(() => {
@@ -48,11 +48,11 @@ describe('The palette walk over what the tree browsed', () => {
   /** Answers each quick pick with the first item whose label and description match, in turn. */
   function answer(...wanted: RegExp[]): string[] {
     const offered: string[] = [];
-    window.showQuickPick = (async (items: { label: string; description?: string }[]) => {
+    window.showQuickPick = async (items: { label: string; description?: string }[]) => {
       const match = wanted.shift()!;
       offered.push(items.map((item) => `${item.label} ${item.description ?? ''}`).join(' | '));
       return items.find((item) => match.test(`${item.label} ${item.description ?? ''}`));
-    }) as never;
+    };
     return offered;
   }
 
@@ -63,7 +63,7 @@ describe('The palette walk over what the tree browsed', () => {
         (row as BuildNode).kind === 'build' && (row as BuildNode).build.status === 'processing',
     );
     assert.ok(processing, 'the demo data has a processing build');
-    const revisionLabel = String(processing.parent.getTreeItem().label);
+    const revisionLabel = processing.parent.getTreeItem().label as string;
     const offered = answer(
       new RegExp(PROJECT),
       new RegExp(processing.parent.environmentName),

@@ -86,7 +86,7 @@ describe('security: the token', () => {
     try {
       for (const network of [{}, { proxy: proxy.url }]) {
         const [project] = await listProjects(s.url('my-app.localhost'), network);
-        assert.match(project!.name, /^my-app\.localhost:\d+$/);
+        assert.match(project.name, /^my-app\.localhost:\d+$/);
       }
       assert.equal(proxy.connections(), 0);
     } finally {
