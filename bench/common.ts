@@ -74,7 +74,7 @@ export function argument(name: string): string | undefined {
   return at < 0 ? undefined : process.argv[at + 1];
 }
 
-export const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+export const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 /** `1.20/1.35/1.90`: the least, the median and the most of `values`. */
 export function minMedianMax(values: number[], digits = 2): string {

@@ -42,6 +42,7 @@ export function fileNameFromDisposition(header: string | undefined): string | un
 /** A name that cannot leave its folder: no folder part, no control characters, no `.`/`..`. */
 export function safeFileName(name: string): string | undefined {
   const base = name.split(/[\\/]/).pop() ?? '';
+  // eslint-disable-next-line no-control-regex -- control characters are what this removes
   const cleaned = base.replace(/[\u0000-\u001f\u007f<>:"|?*]/g, '_').trim();
   return cleaned === '' || cleaned === '.' || cleaned === '..' ? undefined : cleaned;
 }
