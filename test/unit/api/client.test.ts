@@ -5,7 +5,6 @@ import * as http from 'node:http';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { RequestEvent, UbiOpsApiError, UbiOpsClient } from '../../../src/api';
-import { start, type Emulator } from '../../../src/emulator';
 import { useEmulatorSuite } from '../../helpers/emulator';
 import { zipOf } from '../../helpers/zip';
 
@@ -292,29 +291,19 @@ describe('UbiOpsClient against the emulator', function () {
   });
 
   describe('cancelling', () => {
-    let slow: Emulator;
-    let slowClient: UbiOpsClient;
-
-    before(async () => {
-      slow = await start({ port: 0, tokens: [TOKEN], buildSeconds: 30 });
-      slowClient = new UbiOpsClient({ host: slow.url, token: TOKEN });
-    });
-
-    after(async () => {
-      await slowClient?.close();
-      await slow?.close();
-    });
+    // Builds that take 30 s: still running when cancelled.
+    const slow = useEmulatorSuite({ token: TOKEN, tempPrefix: 'ubiops-cancel-', emulator: { buildSeconds: 30 } });
 
     it('cancels a running build and is refused cancelling a finished one', async () => {
-      await slowClient.createEnvironment('demo-project', { name: 'slow', base_environment: 'python3-12' });
+      await slow.client.createEnvironment('demo-project', { name: 'slow', base_environment: 'python3-12' });
       const zipPath = await lab.tempFile('slow.zip', await zipOf({ 'requirements.txt': 'numpy\n' }));
-      const { revision, build } = await slowClient.uploadRevision('demo-project', 'slow', zipPath);
-      const running = await slowClient.getBuild('demo-project', 'slow', revision, build);
+      const { revision, build } = await slow.client.uploadRevision('demo-project', 'slow', zipPath);
+      const running = await slow.client.getBuild('demo-project', 'slow', revision, build);
       assert.ok(['queued', 'building', 'processing'].includes(running.status));
 
-      const cancelled = await slowClient.cancelBuild('demo-project', 'slow', revision, build);
+      const cancelled = await slow.client.cancelBuild('demo-project', 'slow', revision, build);
       assert.equal(cancelled.status, 'cancelled');
-      const again = await rejection(slowClient.cancelBuild('demo-project', 'slow', revision, build));
+      const again = await rejection(slow.client.cancelBuild('demo-project', 'slow', revision, build));
       assert.equal(again.status, 400);
       assert.ok(again.serverMessage);
     });
