@@ -1,15 +1,13 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { EnvironmentList } from '../api';
 import { proposeEnvironmentName } from '../api/rules';
-import { describeError } from '../connection/connectionManager';
 import { EnvironmentNode } from '../explorer/environmentNode';
 import type { ProjectNode } from '../explorer/projectNode';
 import type { LeadingItem } from './pickNode';
 import type { CommandDeps } from './registerCommands';
 import { confirmUpload, packAndUpload, rememberFolder, scanForUpload } from './revisionCommands';
-import { inert } from '../ui/text';
 import { askNewEnvironment, rememberBase } from './environmentSteps';
+import { explained } from './userError';
 
 /** The first item of the environment picker of "Upload Folder as New Revision…". */
 export const NEW_ENVIRONMENT_ITEM: LeadingItem = {
@@ -54,21 +52,10 @@ export async function deployToNewEnvironment(deps: CommandDeps, project: Project
   if (!(await confirmUpload(folder, manifest, question))) {
     return;
   }
-  let created: EnvironmentList;
-  try {
-    created = await project.context.connection.client.createEnvironment(project.projectName, body);
-  } catch (error) {
-    void vscode.window.showErrorMessage(
-      inert(
-        vscode.l10n.t(
-          'UbiOps: could not create {0} (nothing was created or uploaded): {1}',
-          body.name,
-          describeError(error),
-        ),
-      ),
-    );
-    return;
-  }
+  const created = await explained(
+    project.context.connection.client.createEnvironment(project.projectName, body),
+    (reason) => vscode.l10n.t('UbiOps: could not create {0} (nothing was created or uploaded): {1}', body.name, reason),
+  );
   await rememberBase(deps, base);
   const environment = new EnvironmentNode(project.context, project, created);
   await rememberFolder(deps, environment, folder);

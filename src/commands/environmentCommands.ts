@@ -17,7 +17,9 @@ import {
   rememberBase,
 } from './environmentSteps';
 import { nameCheck, parseLabelInput } from './inputChecks';
+import { executeCommand } from './commandRunner';
 import { runSteps, validation } from './multiStepInput';
+import { explained, UserError } from './userError';
 
 /** How an input check is shown (the palette's label filter in viewCommands.ts imports it from here). */
 export { validation };
@@ -78,15 +80,10 @@ export async function createEnvironment(deps: CommandDeps, node?: TreeNode): Pro
     return;
   }
   const { body, base } = asked;
-  try {
-    await project.context.connection.client.createEnvironment(project.projectName, body);
-  } catch (error) {
-    // The server is the judge: its message is shown as it came, inert.
-    void vscode.window.showErrorMessage(
-      inert(vscode.l10n.t('UbiOps: could not create {0}: {1}', body.name, describeError(error))),
-    );
-    return;
-  }
+  // The server is the judge: its message is shown as it came (inert, by the command runner).
+  await explained(project.context.connection.client.createEnvironment(project.projectName, body), (reason) =>
+    vscode.l10n.t('UbiOps: could not create {0}: {1}', body.name, reason),
+  );
   await rememberBase(deps, base);
   project.context.model.invalidate(project.place);
   deps.walkthrough.complete('create');
@@ -104,7 +101,7 @@ async function offerUpload(deps: CommandDeps, project: ProjectNode, name: string
     const node = (await deps.explorer.getChildren(project)).find(
       (child): child is EnvironmentNode => child instanceof EnvironmentNode && child.environmentName === name,
     );
-    await vscode.commands.executeCommand('ubiops.uploadFolder', node);
+    await executeCommand('ubiops.uploadFolder', node);
   }
 }
 
@@ -179,14 +176,10 @@ export async function renameEnvironment(deps: CommandDeps, node?: TreeNode): Pro
 }
 
 async function applyUpdate(target: EnvironmentNode, update: EnvironmentUpdate): Promise<void> {
-  try {
-    await target.context.connection.client.updateEnvironment(target.projectName, target.environmentName, update);
-  } catch (error) {
-    void vscode.window.showErrorMessage(
-      inert(vscode.l10n.t('UbiOps: could not update {0}: {1}', target.environmentName, describeError(error))),
-    );
-    return;
-  }
+  await explained(
+    target.context.connection.client.updateEnvironment(target.projectName, target.environmentName, update),
+    (reason) => vscode.l10n.t('UbiOps: could not update {0}: {1}', target.environmentName, reason),
+  );
   // The environment's row is its project's child: reloading the project shows the new name, labels, description.
   target.context.model.invalidate(target.parent.place);
   void vscode.window.setStatusBarMessage(
@@ -229,19 +222,19 @@ export async function deleteEnvironments(
   if (confirmed !== 'Delete') {
     return;
   }
-  const refused = (await Promise.all(targets.map(deleteOne))).filter((reason) => reason !== undefined);
+  const refused = (await Promise.all(targets.map(deleteOne))).filter((refusal) => refusal !== undefined);
   for (const project of new Set(targets.map((target) => target.parent))) {
     project.context.model.invalidate(project.place);
   }
   if (refused.length) {
-    void vscode.window.showErrorMessage(inert(vscode.l10n.t('UbiOps: not deleted. {0}', refused.join(' '))));
-  } else {
-    void vscode.window.setStatusBarMessage(vscode.l10n.t('$(trash) Deleted {0}', inert(names.join(', '))), 4000);
+    const reasons = refused.map((refusal) => refusal.reason).join(' ');
+    throw new UserError(vscode.l10n.t('UbiOps: not deleted. {0}', reasons), { cause: refused[0].error });
   }
+  void vscode.window.setStatusBarMessage(vscode.l10n.t('$(trash) Deleted {0}', inert(names.join(', '))), 4000);
 }
 
 /** Deletes one environment; undefined when done, else why not (naming the deployment versions that use it). */
-async function deleteOne(target: EnvironmentNode): Promise<string | undefined> {
+async function deleteOne(target: EnvironmentNode): Promise<{ reason: string; error: unknown } | undefined> {
   const { client } = target.context.connection;
   try {
     await client.deleteEnvironment(target.projectName, target.environmentName);
@@ -252,13 +245,14 @@ async function deleteOne(target: EnvironmentNode): Promise<string | undefined> {
         ? await client.listEnvironmentUsage(target.projectName, target.environmentName).catch(() => [])
         : [];
     const versions = usage.map((item) => `${item.deployment}/${item.version}`);
-    return versions.length
+    const reason = versions.length
       ? vscode.l10n.t(
           '{0} is used by {1}: move those deployment versions to another environment first.',
           target.environmentName,
           versions.join(', '),
         )
       : `${target.environmentName}: ${describeError(error)}`;
+    return { reason, error };
   }
 }
 
@@ -268,17 +262,10 @@ export async function showUsage(deps: CommandDeps, node?: TreeNode): Promise<voi
   if (!target) {
     return;
   }
-  let usage;
-  try {
-    usage = await target.context.connection.client.listEnvironmentUsage(target.projectName, target.environmentName);
-  } catch (error) {
-    void vscode.window.showErrorMessage(
-      inert(
-        vscode.l10n.t('UbiOps: could not read the usage of {0}: {1}', target.environmentName, describeError(error)),
-      ),
-    );
-    return;
-  }
+  const usage = await explained(
+    target.context.connection.client.listEnvironmentUsage(target.projectName, target.environmentName),
+    (reason) => vscode.l10n.t('UbiOps: could not read the usage of {0}: {1}', target.environmentName, reason),
+  );
   if (usage.length === 0) {
     void vscode.window.showInformationMessage(
       inert(vscode.l10n.t('UbiOps: no deployment version uses {0}.', target.environmentName)),

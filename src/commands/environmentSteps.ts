@@ -1,12 +1,12 @@
 import * as vscode from 'vscode';
 import type { EnvironmentCreate, EnvironmentList } from '../api';
-import { describeError } from '../connection/connectionManager';
 import { isBaseEnvironment } from '../explorer/describe';
 import type { ProjectNode } from '../explorer/projectNode';
 import { inert } from '../ui/text';
 import { descriptionCheck, displayNameCheck, nameCheck, parseLabelInput } from './inputChecks';
 import { runSteps, type Choice, type InputStep, type PickStep } from './multiStepInput';
 import type { CommandDeps } from './registerCommands';
+import { explained } from './userError';
 
 /**
  * The steps that describe an environment, shared by "Create Environment", "Edit Environment" and "New environment
@@ -27,20 +27,14 @@ export function emptyDraft(name = ''): EnvironmentDraft {
 }
 
 /** Every environment of `project`, base ones included (the names taken, the bases to build on). */
-async function environmentsOf(project: ProjectNode): Promise<EnvironmentList[] | undefined> {
-  try {
-    return await vscode.window.withProgress(
+function environmentsOf(project: ProjectNode): Promise<EnvironmentList[]> {
+  return explained(
+    vscode.window.withProgress(
       { location: vscode.ProgressLocation.Window, title: vscode.l10n.t('Loading environments…') },
       () => project.context.connection.client.listEnvironments(project.projectName, { environment_type: 'all' }),
-    );
-  } catch (error) {
-    void vscode.window.showErrorMessage(
-      inert(
-        vscode.l10n.t('UbiOps: could not list the environments of {0}: {1}', project.projectName, describeError(error)),
-      ),
-    );
-    return undefined;
-  }
+    ),
+    (reason) => vscode.l10n.t('UbiOps: could not list the environments of {0}: {1}', project.projectName, reason),
+  );
 }
 
 /** The base environments, the one used last first and deprecated ones last, marked. */
@@ -126,7 +120,7 @@ export function labelsStep(prompt: string): InputStep<EnvironmentDraft> {
 /**
  * Asks what a new environment of `project` is: its name (`namePrompt` explains it; `proposed` makes the first
  * value from the names taken), its base, display name and description, then the `more` steps. Undefined when the
- * environments cannot be listed (said) or the user cancelled (silent).
+ * user cancelled; throws a `UserError` when the environments cannot be listed.
  */
 export async function askNewEnvironment(
   deps: CommandDeps,
@@ -135,9 +129,6 @@ export async function askNewEnvironment(
   ask: { namePrompt: string; proposed?: (taken: ReadonlySet<string>) => string; more?: InputStep<EnvironmentDraft>[] },
 ): Promise<{ body: EnvironmentCreate; base: EnvironmentList } | undefined> {
   const all = await environmentsOf(project);
-  if (!all) {
-    return undefined;
-  }
   const taken = new Set(all.map((environment) => environment.name));
   const steps = [nameStep(taken, ask.namePrompt), baseStep(deps, all), displayNameStep(), descriptionStep()];
   const draft = await runSteps(title, [...steps, ...(ask.more ?? [])], emptyDraft(ask.proposed?.(taken)));

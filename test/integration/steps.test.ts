@@ -155,3 +155,20 @@ describe('Multi-step inputs: create, edit and deploy with Back, step counts and 
     assert.ok(!(await names()).includes('steps-deployed'), 'answering no creates nothing');
   });
 });
+
+describe('Multi-step inputs: a server that cannot be reached', function () {
+  this.timeout(60_000);
+  const session = useSession(TOKEN, { tempPrefix: 'ubiops-steps-down-' });
+
+  it('says once why the flow cannot start, offering the log, and shows no step', async () => {
+    const project = (await session.api.explorer.getChildren()).find((node) => node.getTreeItem().label === PROJECT);
+    await session.emulator.close();
+    const { transcript } = await withAnswers([], () =>
+      vscode.commands.executeCommand('ubiops.createEnvironment', project),
+    );
+    assert.deepEqual(transcript.prompts, [], 'no step is shown without the names taken and the bases');
+    assert.equal(transcript.messages.length, 1, transcript.messages.map((message) => message.text).join(' / '));
+    assert.match(transcript.messages[0].text, /could not list the environments of demo-project/);
+    assert.ok(transcript.messages[0].buttons.includes('Show Log'));
+  });
+});
