@@ -10,8 +10,8 @@ export const DEMO_PROJECT = 'demo-project';
 export interface EmulatorSuiteOptions {
   /** The one token the emulator accepts; the client sends it unless `client.token` says otherwise. */
   token: string;
-  /** Prefix of the suite's temporary folder. */
-  tempPrefix: string;
+  /** Prefix of the suite's temporary folder (default `ubiops-test-`). */
+  tempPrefix?: string;
   /** Over the defaults: a free port, seeded, builds finished before the upload is answered (`buildSeconds: 0`). */
   emulator?: EmulatorOptions;
   client?: Partial<UbiOpsClientOptions>;
@@ -35,7 +35,7 @@ export interface EmulatorSuite {
  * `events` emptied before each test; after them all three closed and removed.
  */
 export function useEmulatorSuite(options: EmulatorSuiteOptions): EmulatorSuite {
-  const temp = useTempDir(options.tempPrefix);
+  const temp = useTempDir(options.tempPrefix ?? 'ubiops-test-');
   let emulator: Emulator | undefined;
   let client: UbiOpsClient | undefined;
   const ready = <T>(value: T | undefined, what: string): T => {
