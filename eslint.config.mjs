@@ -72,8 +72,8 @@ const layers = [
 
 // TODO(issue 15): remove as each file is split. Today's files over 500 lines and functions over 80 lines
 // (`wc -l`, `node /work/tools/fnlen.mjs`); whoever brings one under the limit removes its entry in the same merge.
-const OVERSIZED_FILES = ['src/api/client.ts', 'src/api/transport.ts', 'src/commands/revisionCommands.ts'];
-const OVERSIZED_FUNCTIONS = ['src/api/client.ts', 'src/api/transport.ts', 'src/commands/revisionCommands.ts'];
+const OVERSIZED_FILES = ['src/commands/revisionCommands.ts'];
+const OVERSIZED_FUNCTIONS = ['src/commands/revisionCommands.ts'];
 
 export default defineConfig(
   {
