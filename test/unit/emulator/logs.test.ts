@@ -1,9 +1,7 @@
 import assert from 'node:assert/strict';
-import { promises as fs } from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import type { Emulator } from '../../../src/emulator';
 import { call, createEnvironment, GOOD_FILES, PROJECT, sleep, startEmulator, upload, waitFor, zipOf } from './helpers';
+import { withTempDir } from '../../helpers/tempDir';
 
 interface RawLine {
   /** The timestamp's exact digits, read from the answer's text. */
@@ -269,8 +267,7 @@ describe("emulator: a running build's log", function () {
   });
 
   it('keeps logs across a restart with a data folder', async () => {
-    const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'ubiops-logs-data-'));
-    try {
+    await withTempDir('ubiops-logs-data-', async (dataDir) => {
       let emulator = await startEmulator({ dataDir });
       const { build } = await uploadTo(emulator, 'log-kept', GOOD_FILES);
       const before = (await logs(emulator, { query: q('log-kept', build) })).text;
@@ -281,8 +278,6 @@ describe("emulator: a running build's log", function () {
       } finally {
         await emulator.close();
       }
-    } finally {
-      await fs.rm(dataDir, { recursive: true, force: true });
-    }
+    });
   });
 });

@@ -1,7 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import * as os from 'node:os';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { EnvironmentBuild, EnvironmentList } from '../../../src/api/models';
 import { type Emulator } from '../../../src/emulator';
@@ -18,24 +17,22 @@ import {
   upload,
   waitForBuildStatus,
 } from './helpers';
+import { useTempDir } from '../../helpers/tempDir';
 
 const ROOT = path.resolve(__dirname, '../../..');
 
 describe('emulator persistence', () => {
-  let dir: string;
   let emu: Emulator | undefined;
-  beforeEach(() => {
-    dir = mkdtempSync(path.join(os.tmpdir(), 'emulator-persist-'));
-  });
   afterEach(async () => {
     await emu?.close();
     emu = undefined;
-    rmSync(dir, { recursive: true, force: true });
   });
+  // Registered after the hook above: the data folder is removed once the emulator writing into it has closed.
+  const dataFolder = useTempDir('emulator-persist-', 'each');
 
-  /** Starts an emulator on `dir`, uploads a good zip to a new environment `name`, and stops it: the build's path. */
+  /** Starts an emulator on `dataFolder.path`, uploads a good zip to a new environment `name`, and stops it: the build's path. */
   async function uploadThenStop(name: string, buildSeconds: number): Promise<{ id: string; path: string }> {
-    emu = await startEmulator({ dataDir: dir, buildSeconds });
+    emu = await startEmulator({ dataDir: dataFolder.path, buildSeconds });
     const up = await createAndUpload(emu, name);
     await emu.close();
     emu = undefined;
@@ -43,7 +40,7 @@ describe('emulator persistence', () => {
   }
 
   it('keeps metadata and zip bytes across a restart, and removes leftovers', async () => {
-    emu = await startEmulator({ dataDir: dir });
+    emu = await startEmulator({ dataDir: dataFolder.path });
     await createEnvironment(emu, 'kept', { labels: { keep: 'yes' } });
     const data = await goodZip();
     const up = await upload(emu, 'kept', data, 'kept.zip');
@@ -55,11 +52,11 @@ describe('emulator persistence', () => {
     await emu.close();
     emu = undefined;
 
-    writeFileSync(path.join(dir, 'state.json.interrupted.tmp'), '{"half": ');
-    writeFileSync(path.join(dir, 'zips', 'upload-interrupted.tmp'), 'partial');
-    writeFileSync(path.join(dir, 'zips', 'orphan-revision.zip'), 'no metadata refers to me');
+    writeFileSync(path.join(dataFolder.path, 'state.json.interrupted.tmp'), '{"half": ');
+    writeFileSync(path.join(dataFolder.path, 'zips', 'upload-interrupted.tmp'), 'partial');
+    writeFileSync(path.join(dataFolder.path, 'zips', 'orphan-revision.zip'), 'no metadata refers to me');
 
-    emu = await startEmulator({ dataDir: dir });
+    emu = await startEmulator({ dataDir: dataFolder.path });
     const kept = await call<EnvironmentList>(emu, 'GET', `/projects/${PROJECT}/environments/kept`);
     assert.equal(kept.status, 200);
     assert.deepEqual(kept.body.labels, { keep: 'yes' });
@@ -79,19 +76,19 @@ describe('emulator persistence', () => {
     const files = await call(emu, 'GET', `${buildPath('kept', up.body.revision, up.body.build)}/dependency-files`);
     assert.equal(files.body.length, 2);
 
-    assert.ok(!existsSync(path.join(dir, 'state.json.interrupted.tmp')));
-    assert.ok(!existsSync(path.join(dir, 'zips', 'upload-interrupted.tmp')));
-    assert.ok(!existsSync(path.join(dir, 'zips', 'orphan-revision.zip')));
+    assert.ok(!existsSync(path.join(dataFolder.path, 'state.json.interrupted.tmp')));
+    assert.ok(!existsSync(path.join(dataFolder.path, 'zips', 'upload-interrupted.tmp')));
+    assert.ok(!existsSync(path.join(dataFolder.path, 'zips', 'orphan-revision.zip')));
   });
 
   it('resumes a running build on the clock after a restart', async () => {
     const build = await uploadThenStop('resumed', 1);
-    const saved = JSON.parse(readFileSync(path.join(dir, 'state.json'), 'utf8')) as {
+    const saved = JSON.parse(readFileSync(path.join(dataFolder.path, 'state.json'), 'utf8')) as {
       builds: { id: string; status: string }[];
     };
     assert.equal(saved.builds.find((b) => b.id === build.id)?.status, 'queued');
 
-    emu = await startEmulator({ dataDir: dir, buildSeconds: 1 });
+    emu = await startEmulator({ dataDir: dataFolder.path, buildSeconds: 1 });
     const early = await call<EnvironmentBuild>(emu, 'GET', build.path);
     assert.ok(['queued', 'building', 'processing'].includes(early.body.status), early.body.status);
     await waitForBuildStatus(emu, build.path, 'success', 3000);
@@ -99,7 +96,7 @@ describe('emulator persistence', () => {
 
   it('fills the fields an older emulator did not store: system, base_environment_display_name, project details, buildingAt', async () => {
     const build = await uploadThenStop('older', 1);
-    const file = path.join(dir, 'state.json');
+    const file = path.join(dataFolder.path, 'state.json');
     const state = JSON.parse(readFileSync(file, 'utf8')) as {
       environments: Record<string, unknown>[];
       projects: Record<string, unknown>[];
@@ -115,7 +112,7 @@ describe('emulator persistence', () => {
     for (const b of state.builds) delete b.buildingAt;
     writeFileSync(file, JSON.stringify(state));
 
-    emu = await startEmulator({ dataDir: dir, buildSeconds: 1 });
+    emu = await startEmulator({ dataDir: dataFolder.path, buildSeconds: 1 });
     const list = await call<EnvironmentList[]>(emu, 'GET', `/projects/${PROJECT}/environments`);
     for (const e of list.body) {
       assert.equal(e.system, e.project === null, e.name);
@@ -135,7 +132,7 @@ describe('emulator persistence', () => {
   it('finishes a pending cancel after a restart', async () => {
     const { id, path: build } = await uploadThenStop('cancel-restart', 30);
     // Past the queued third of the build: a cancel now is pending.
-    const file = path.join(dir, 'state.json');
+    const file = path.join(dataFolder.path, 'state.json');
     const state = JSON.parse(readFileSync(file, 'utf8')) as {
       builds: { id: string; buildingAt: number; processingAt: number }[];
     };
@@ -143,7 +140,7 @@ describe('emulator persistence', () => {
     record.buildingAt = Date.now() - 2000;
     record.processingAt = Date.now() - 1000;
     writeFileSync(file, JSON.stringify(state));
-    emu = await startEmulator({ dataDir: dir, buildSeconds: 30 });
+    emu = await startEmulator({ dataDir: dataFolder.path, buildSeconds: 30 });
     await waitForBuildStatus(emu, build, 'processing', 1000);
     const cancel = await call<EnvironmentBuild>(emu, 'PATCH', build, { json: { status: 'cancelled' } });
     assert.equal(cancel.body.status, 'cancelled_pending');
@@ -151,16 +148,20 @@ describe('emulator persistence', () => {
     const saved = JSON.parse(readFileSync(file, 'utf8')) as { builds: { id: string; status: string }[] };
     assert.equal(saved.builds.find((b) => b.id === id)?.status, 'cancelled_pending');
 
-    emu = await startEmulator({ dataDir: dir, buildSeconds: 30 });
+    emu = await startEmulator({ dataDir: dataFolder.path, buildSeconds: 30 });
     await waitForBuildStatus(emu, build, 'cancelled', 3000);
   });
 
   it('leaves a loadable state whenever it is killed', async function () {
     this.timeout(15_000);
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'fixtures', 'churn.ts'), dir], {
-      cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', path.join(__dirname, 'fixtures', 'churn.ts'), dataFolder.path],
+      {
+        cwd: ROOT,
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     await new Promise<void>((resolve, reject) => {
       child.stdout.on('data', (c: Buffer) => c.toString().includes('ready') && resolve());
       child.on('exit', () => reject(new Error('churn exited early')));
@@ -169,8 +170,8 @@ describe('emulator persistence', () => {
     child.kill('SIGKILL');
     await new Promise((r) => child.once('exit', r));
 
-    emu = await startEmulator({ dataDir: dir, buildSeconds: 0.05 });
-    const state = JSON.parse(readFileSync(path.join(dir, 'state.json'), 'utf8')) as {
+    emu = await startEmulator({ dataDir: dataFolder.path, buildSeconds: 0.05 });
+    const state = JSON.parse(readFileSync(path.join(dataFolder.path, 'state.json'), 'utf8')) as {
       environments: { name: string }[];
       revisions: { id: string; expired: boolean }[];
     };
@@ -178,7 +179,7 @@ describe('emulator persistence', () => {
       state.environments.some((e) => e.name.startsWith('churn-')),
       'the churn made no progress before the kill',
     );
-    const zips = new Set(readdirSync(path.join(dir, 'zips')));
+    const zips = new Set(readdirSync(path.join(dataFolder.path, 'zips')));
     for (const r of state.revisions.filter((x) => !x.expired)) {
       assert.ok(zips.has(`${r.id}.zip`), `revision ${r.id} lost its zip`);
     }
