@@ -12,6 +12,7 @@ import { newestFirst } from '../explorer/format';
 import { RevisionNode } from '../explorer/revisionNode';
 import type { Walkthrough } from '../firstRun/walkthrough';
 import { pickName, pickNode } from './pickNode';
+import { explained, signInAction, UserError } from './userError';
 
 export interface BuildCommandDeps {
   connections: ConnectionManager;
@@ -62,45 +63,43 @@ export async function compareWithPreviousBuild(deps: BuildCommandDeps, target?: 
   if (!build) {
     return;
   }
-  try {
-    const previous = await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Window, title: vscode.l10n.t('Finding the previous build…') },
-      () => previousBuild(deps, build),
-    );
-    if (!previous) {
-      void vscode.window.showInformationMessage(
-        inert(
-          vscode.l10n.t(
-            'UbiOps: this is the first build of {0}; there is nothing before it to compare with.',
-            build.ref.environment,
-          ),
+  await explained(compareBuilds(deps, build), (reason) =>
+    vscode.l10n.t('UbiOps: could not compare the builds: {0}', reason),
+  );
+}
+
+async function compareBuilds(deps: BuildCommandDeps, build: BuildNode): Promise<void> {
+  const previous = await vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Window, title: vscode.l10n.t('Finding the previous build…') },
+    () => previousBuild(deps, build),
+  );
+  if (!previous) {
+    void vscode.window.showInformationMessage(
+      inert(
+        vscode.l10n.t(
+          'UbiOps: this is the first build of {0}; there is nothing before it to compare with.',
+          build.ref.environment,
         ),
-      );
-      return;
-    }
-    const [older, newer] = await Promise.all([deps.documents.files(previous), deps.documents.files(build.ref)]);
-    const names = [...new Set([...older.map((file) => file.name), ...newer.map((file) => file.name)])].sort();
-    if (names.length === 0) {
-      void vscode.window.showInformationMessage(
-        vscode.l10n.t('UbiOps: neither build has dependency files to compare.'),
-      );
-      return;
-    }
-    const side = (ref: BuildRef, files: { name: string }[], name: string) =>
-      files.some((file) => file.name === name) ? dependencyFileUri(ref, name) : absentFileUri(ref, name);
-    const pairs = names.map((name) => ({
-      name,
-      left: side(previous, older, name),
-      right: side(build.ref, newer, name),
-    }));
-    const title = `${build.ref.environment}: build ${previous.build.slice(0, 8)} ↔ ${build.ref.build.slice(0, 8)}`;
-    await openDiffs(title, pairs);
-    deps.walkthrough.complete('compare');
-  } catch (error) {
-    void vscode.window.showErrorMessage(
-      inert(vscode.l10n.t('UbiOps: could not compare the builds: {0}', describeError(error))),
+      ),
     );
+    return;
   }
+  const [older, newer] = await Promise.all([deps.documents.files(previous), deps.documents.files(build.ref)]);
+  const names = [...new Set([...older.map((file) => file.name), ...newer.map((file) => file.name)])].sort();
+  if (names.length === 0) {
+    void vscode.window.showInformationMessage(vscode.l10n.t('UbiOps: neither build has dependency files to compare.'));
+    return;
+  }
+  const side = (ref: BuildRef, files: { name: string }[], name: string) =>
+    files.some((file) => file.name === name) ? dependencyFileUri(ref, name) : absentFileUri(ref, name);
+  const pairs = names.map((name) => ({
+    name,
+    left: side(previous, older, name),
+    right: side(build.ref, newer, name),
+  }));
+  const title = `${build.ref.environment}: build ${previous.build.slice(0, 8)} ↔ ${build.ref.build.slice(0, 8)}`;
+  await openDiffs(title, pairs);
+  deps.walkthrough.complete('compare');
 }
 
 /** "Compare with Workspace": a build's dependency file against the file of the same name in the open folder. */
@@ -199,10 +198,10 @@ export async function rebuildRevisions(
   }
   const connection = await deps.connections.get();
   if (!connection) {
-    void vscode.window.showWarningMessage(vscode.l10n.t('UbiOps: sign in first.'));
-    return;
+    throw new UserError(vscode.l10n.t('UbiOps: sign in first.'), { actions: [signInAction()] });
   }
   const failures: string[] = [];
+  const errors: unknown[] = [];
   await Promise.all(
     revisions.map(async ({ node, ...revision }) => {
       try {
@@ -214,18 +213,18 @@ export async function rebuildRevisions(
         deps.tracker.follow({ host: connection.host, ...revision, build: build.id }, build);
         connection.model.invalidate(revision);
       } catch (error) {
+        errors.push(error);
         failures.push(`${revision.environment}: ${describeError(error)}`);
       }
     }),
   );
   if (failures.length) {
-    void vscode.window.showErrorMessage(inert(vscode.l10n.t('UbiOps: could not rebuild {0}', failures.join(' '))));
-  } else {
-    const what = revisions.length === 1 ? revisions[0].environment : `${revisions.length} revisions`;
-    void vscode.window.showInformationMessage(
-      inert(vscode.l10n.t('UbiOps: rebuilding {0}; you will be told when the build finishes.', what)),
-    );
+    throw new UserError(vscode.l10n.t('UbiOps: could not rebuild {0}', failures.join(' ')), { cause: errors[0] });
   }
+  const what = revisions.length === 1 ? revisions[0].environment : `${revisions.length} revisions`;
+  void vscode.window.showInformationMessage(
+    inert(vscode.l10n.t('UbiOps: rebuilding {0}; you will be told when the build finishes.', what)),
+  );
 }
 
 async function previousBuild(deps: BuildCommandDeps, build: BuildNode): Promise<BuildRef | undefined> {

@@ -79,3 +79,6 @@ export interface CommandArgs {
   'ubiops.switchHost': [];
   'ubiops.uploadContainingFolder': [file?: vscode.Uri];
 }
+
+/** The commands that take no argument, as a menu of commands may run them. */
+export type CommandWithoutArguments = { [K in CommandId]: CommandArgs[K] extends [] ? K : never }[CommandId];

@@ -3,7 +3,7 @@ import { describeError } from '../connection/connectionManager';
 import { logCommandFailure } from '../log';
 import { inert } from '../ui/text';
 import type { CommandArgs, CommandId } from './commandIds';
-import { type ErrorAction, isCancellation, isTokenRefused, UserError } from './userError';
+import { type ErrorAction, isCancellation, isTokenRefused, signInAction, UserError } from './userError';
 
 /**
  * How every command runs (issue 15 §1). The handler's failures end here, never in VS Code's own "command failed"
@@ -36,7 +36,7 @@ async function report(log: vscode.LogOutputChannel, id: string, error: unknown):
   logCommandFailure(log, id, message, error, expected);
   const actions: ErrorAction[] = [...(expected ? error.actions : [])];
   if (isTokenRefused(error) && id !== 'ubiops.signIn') {
-    actions.push({ label: vscode.l10n.t('Sign In'), run: () => executeCommand('ubiops.signIn') });
+    actions.push(signInAction());
   }
   if (!expected || error.cause !== undefined) {
     actions.push({ label: vscode.l10n.t('Show Log'), run: () => log.show(true) });

@@ -5,7 +5,8 @@ import { EnvironmentNode } from '../explorer/environmentNode';
 import type { ProjectNode } from '../explorer/projectNode';
 import type { LeadingItem } from './pickNode';
 import type { CommandDeps } from './registerCommands';
-import { confirmUpload, packAndUpload, rememberFolder, scanForUpload } from './revisionCommands';
+import { packAndUpload, rememberFolder } from './upload';
+import { confirmUpload, scanForUpload } from './uploadScan';
 import { askNewEnvironment, rememberBase } from './environmentSteps';
 import { explained } from './userError';
 

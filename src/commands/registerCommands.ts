@@ -19,7 +19,8 @@ import {
   renameEnvironment,
   showUsage,
 } from './environmentCommands';
-import { cancelBuilds, copyFromEnvironment, downloadRevision, uploadFolder } from './revisionCommands';
+import { cancelBuilds, copyFromEnvironment, downloadRevision } from './revisionCommands';
+import { uploadFolder } from './upload';
 import { clearFilter, copyId, filterEnvironments } from './viewCommands';
 
 export interface CommandDeps {

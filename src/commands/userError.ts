@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import { UbiOpsApiError } from '../api';
 import { describeError, TokenRejectedError } from '../connection/connectionManager';
 import { HOST_SETTING, openSettings } from '../connection/settings';
+import { inert } from '../ui/text';
 
 /** A follow-up a failure offers: a button on its message, and what the button does. */
 export interface ErrorAction {
@@ -36,15 +37,15 @@ export class Cancelled extends Error {
 
 /**
  * True for every way a user stops something: `Cancelled`, VS Code's `CancellationError`, an aborted request or
- * stream (`AbortError`, how the client rejects), and a cancelled pack (`PackError` with code `cancelled`, matched by
- * shape so that the packer's bundle is not loaded to ask).
+ * stream (`AbortError`, how the client rejects), and a cancelled pack or extraction (`PackError`/`ExtractError`
+ * with code `cancelled`, matched by shape so that the packer's bundle is not loaded to ask).
  */
 export function isCancellation(error: unknown): boolean {
   if (error instanceof Cancelled || error instanceof vscode.CancellationError) {
     return true;
   }
   const { name, code } = (error ?? {}) as { name?: unknown; code?: unknown };
-  return name === 'AbortError' || (name === 'PackError' && code === 'cancelled');
+  return name === 'AbortError' || ((name === 'PackError' || name === 'ExtractError') && code === 'cancelled');
 }
 
 /** True when the server refused the token (401), or refused it this right (403): signing in again may help. */
@@ -66,7 +67,7 @@ export function isTokenRefused(error: unknown): boolean {
  */
 export async function explained<T>(
   work: Thenable<T> | Promise<T>,
-  message: (reason: string) => string,
+  message: (reason: string, error: unknown) => string,
   actions?: readonly ErrorAction[] | ((error: unknown) => readonly ErrorAction[]),
 ): Promise<T> {
   try {
@@ -76,13 +77,30 @@ export async function explained<T>(
       throw error;
     }
     const offered = typeof actions === 'function' ? actions(error) : actions;
-    throw new UserError(message(describeError(error)), { actions: offered, cause: error });
+    throw new UserError(message(describeError(error), error), { actions: offered, cause: error });
+  }
+}
+
+/** Awaits `work`; when the user cancels it, `note` shows in the status bar for a while (the runner says nothing). */
+export async function noteCancellation<T>(work: Thenable<T>, note: string): Promise<T> {
+  try {
+    return await work;
+  } catch (error) {
+    if (isCancellation(error)) {
+      vscode.window.setStatusBarMessage(inert(note), 5000);
+    }
+    throw error;
   }
 }
 
 /** The follow-up a wrong setting gets: opens the Settings editor at it. */
 export function openSettingsAction(setting = HOST_SETTING): ErrorAction {
   return { label: vscode.l10n.t('Open Settings'), run: () => openSettings(setting) };
+}
+
+/** "Sign In": runs the sign-in command. */
+export function signInAction(): ErrorAction {
+  return { label: vscode.l10n.t('Sign In'), run: () => vscode.commands.executeCommand('ubiops.signIn') };
 }
 
 /** "Retry" (or another label): runs `again`, whose own failures are reported like the command's. */

@@ -1,6 +1,8 @@
 import * as vscode from 'vscode';
 import { DEFAULT_API_HOST, isLoopbackHost, normaliseHost } from '../api';
 import type { Connection, ConnectionManager } from './connectionManager';
+import type { CommandWithoutArguments } from '../commands/commandIds';
+import { executeCommand } from '../commands/commandRunner';
 import { configuredHost } from './settings';
 
 /** The status-bar item that says where the extension is connected, with sign-in, host switch and sign-out. */
@@ -56,7 +58,7 @@ export class ConnectionStatus implements vscode.Disposable {
 /** The menu behind the status-bar item. */
 export async function connectionMenu(connections: ConnectionManager): Promise<void> {
   const connection = await connections.get();
-  const items: (vscode.QuickPickItem & { command: string })[] = [
+  const items: (vscode.QuickPickItem & { command: CommandWithoutArguments })[] = [
     {
       label: vscode.l10n.t('$(sign-in) Sign In…'),
       description: new URL(normaliseHost(configuredHost())).host,
@@ -88,7 +90,7 @@ export async function connectionMenu(connections: ConnectionManager): Promise<vo
       : vscode.l10n.t('UbiOps: not connected'),
   });
   if (picked) {
-    await vscode.commands.executeCommand(picked.command);
+    await executeCommand(picked.command);
   }
 }
 
@@ -121,6 +123,6 @@ export async function switchHost(connections: ConnectionManager): Promise<void> 
     .update('apiHost', host === DEFAULT_API_HOST ? undefined : host, vscode.ConfigurationTarget.Global);
   const connection = await connections.get();
   if (!connection || connection.host !== host) {
-    await vscode.commands.executeCommand('ubiops.signIn');
+    await executeCommand('ubiops.signIn');
   }
 }

@@ -1,4 +1,7 @@
 import * as assert from 'node:assert/strict';
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { EnvironmentNode } from '../../src/explorer/environmentNode';
 import type { ExtensionApi } from '../../src/extension';
@@ -20,6 +23,8 @@ describe('One way a command runs', function () {
   let session: Session;
   let api: ExtensionApi;
   const logged: string[] = [];
+  /** Run once when the next error reaches the log (before its message is shown). */
+  let onLogged: (() => void) | undefined;
   let restoreLog: () => void;
 
   /** A custom environment of the demo project, as the tree has it. */
@@ -40,12 +45,15 @@ describe('One way a command runs', function () {
     const error = log.error;
     log.error = (message, ...args) => {
       logged.push(String(message));
+      onLogged?.();
+      onLogged = undefined;
       error.call(api.log, message, ...args);
     };
     restoreLog = () => (log.error = error);
   });
 
   afterEach(() => {
+    onLogged = undefined;
     session.emulator.setFaults({});
     logged.length = 0;
   });
@@ -125,6 +133,31 @@ describe('One way a command runs', function () {
     assert.equal(result, undefined);
     assert.deepEqual(transcript.messages, []);
     assert.deepEqual(logged, [], 'nothing is logged as an error');
+  });
+
+  it("a UserError's action runs: Retry after a failed upload uploads again", async () => {
+    await session.client.createEnvironment(PROJECT, { name: 'policy-retry', base_environment: 'python3-12' });
+    api.explorer.refresh();
+    const target = await environment('policy-retry');
+    const folder = await fs.mkdtemp(path.join(os.tmpdir(), 'ubiops-policy-'));
+    await fs.writeFile(path.join(folder, 'requirements.txt'), 'numpy==1.26.4\n');
+    try {
+      // The upload is refused once: the server is healthy again by the time Retry is pressed.
+      session.emulator.setFaults({ errorRate: 1, errorStatuses: [400] });
+      onLogged = () => session.emulator.setFaults({});
+      const { transcript } = await withAnswers(
+        [{ open: [vscode.Uri.file(folder)] }, { button: 'Upload' }, { button: 'Retry' }],
+        () => vscode.commands.executeCommand('ubiops.uploadFolder', target),
+      );
+      const errors = transcript.messages.filter((message) => message.kind === 'error');
+      assert.equal(errors.length, 1, JSON.stringify(transcript.messages));
+      assert.match(errors[0].text, /the upload of ubiops-policy-\w+ to policy-retry failed \(UbiOps refused it\)/);
+      assert.deepEqual(errors[0].buttons, ['Retry', 'Show Log']);
+      const revisions = await session.client.listRevisions(PROJECT, 'policy-retry');
+      assert.equal(revisions.length, 1, 'Retry uploaded the folder');
+    } finally {
+      await fs.rm(folder, { recursive: true, force: true });
+    }
   });
 
   it("a UserError's action runs: Open Settings after a host a token cannot go to", async () => {

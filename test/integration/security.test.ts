@@ -12,7 +12,7 @@ import * as path from 'node:path';
 import JSZip from 'jszip';
 import * as vscode from 'vscode';
 import { UbiOpsClient } from '../../src/api';
-import { confirmUntrustedUpload } from '../../src/commands/revisionCommands';
+import { confirmUntrustedUpload } from '../../src/commands/uploadScan';
 import { dependencyFileUri } from '../../src/documents/dependencyFileDocuments';
 import { start, type Emulator } from '../../src/emulator';
 import type { ExtensionApi } from '../../src/extension';
