@@ -100,7 +100,8 @@ describe('every notification goes through inert', () => {
         }
       }
     }
-    assert.ok(calls > 40, `the calls were found (${calls})`);
+    // About 40 since the command runner shows every command's error (src/commands/commandRunner.ts).
+    assert.ok(calls > 30, `the calls were found (${calls})`);
     // Progress titles are notifications (or status-bar text) too, and QuickPick and input titles draw icons.
     for (const file of await sources(root)) {
       const lines = (await fs.readFile(file, 'utf8')).split('\n');
