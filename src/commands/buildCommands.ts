@@ -11,6 +11,7 @@ import type { EnvironmentsProvider } from '../explorer/environmentsProvider';
 import { newestFirst } from '../explorer/format';
 import { RevisionNode } from '../explorer/revisionNode';
 import type { Walkthrough } from '../firstRun/walkthrough';
+import { confirmMany } from './confirm';
 import { pickName, pickNode } from './pickNode';
 import { explained, signInAction, UserError } from './userError';
 
@@ -22,36 +23,47 @@ export interface BuildCommandDeps {
   walkthrough: Walkthrough;
 }
 
+/**
+ * The dependency file a command acts on: the file row it was run on, else one file of a build (the build row it was
+ * run on, or one the user walks to from the palette), asked for when the build has more than one.
+ */
+async function dependencyFileOf(
+  deps: BuildCommandDeps,
+  target: DependencyFileNode | BuildNode | undefined,
+  titles: { walk: string; file: string },
+): Promise<DependencyFileNode | undefined> {
+  if (target instanceof DependencyFileNode) {
+    return target;
+  }
+  const build = target instanceof BuildNode ? target : await pickNode<BuildNode>(deps.explorer, 'build', titles.walk);
+  if (!build) {
+    return undefined;
+  }
+  const names = (await deps.documents.files(build.ref)).map((entry) => entry.name);
+  const name =
+    names.length === 1
+      ? names[0]
+      : await pickName(names, {
+          title: titles.file,
+          placeHolder: names.length
+            ? vscode.l10n.t('Choose a file')
+            : vscode.l10n.t('This build has no dependency files'),
+        });
+  return name ? new DependencyFileNode(build, name) : undefined;
+}
+
 /** "Open Dependency File": from a file row, a build row (asks which file), or the palette (walks the tree). */
 export async function openDependencyFile(
   deps: BuildCommandDeps,
   target?: DependencyFileNode | BuildNode,
 ): Promise<void> {
-  let file: DependencyFileNode | undefined = target instanceof DependencyFileNode ? target : undefined;
-  if (!file) {
-    const build =
-      target instanceof BuildNode
-        ? target
-        : await pickNode<BuildNode>(deps.explorer, 'build', 'Open a Dependency File of a Build');
-    if (!build) {
-      return;
-    }
-    const names = (await deps.documents.files(build.ref)).map((entry) => entry.name);
-    const name =
-      names.length === 1
-        ? names[0]
-        : await pickName(names, {
-            title: vscode.l10n.t('Open a Dependency File'),
-            placeHolder: names.length
-              ? vscode.l10n.t('Choose a file')
-              : vscode.l10n.t('This build has no dependency files'),
-          });
-    if (!name) {
-      return;
-    }
-    file = new DependencyFileNode(build, name);
+  const file = await dependencyFileOf(deps, target, {
+    walk: vscode.l10n.t('Open a Dependency File of a Build'),
+    file: vscode.l10n.t('Open a Dependency File'),
+  });
+  if (file) {
+    await vscode.window.showTextDocument(file.uri, { preview: true });
   }
-  await vscode.window.showTextDocument(file.uri, { preview: true });
 }
 
 /**
@@ -59,7 +71,9 @@ export async function openDependencyFile(
  * same environment (an earlier build of the same revision, else the newest build of the revision before).
  */
 export async function compareWithPreviousBuild(deps: BuildCommandDeps, target?: BuildNode): Promise<void> {
-  const build = target ?? (await pickNode<BuildNode>(deps.explorer, 'build', 'Compare a Build with the Previous One'));
+  const build =
+    target ??
+    (await pickNode<BuildNode>(deps.explorer, 'build', vscode.l10n.t('Compare a Build with the Previous One')));
   if (!build) {
     return;
   }
@@ -107,21 +121,12 @@ export async function compareWithWorkspace(
   deps: BuildCommandDeps,
   target?: DependencyFileNode | BuildNode,
 ): Promise<void> {
-  let file = target instanceof DependencyFileNode ? target : undefined;
+  const file = await dependencyFileOf(deps, target, {
+    walk: vscode.l10n.t('Compare a Build with the Workspace'),
+    file: vscode.l10n.t('Compare which file?'),
+  });
   if (!file) {
-    const build =
-      target instanceof BuildNode
-        ? target
-        : await pickNode<BuildNode>(deps.explorer, 'build', 'Compare a Build with the Workspace');
-    if (!build) {
-      return;
-    }
-    const names = (await deps.documents.files(build.ref)).map((entry) => entry.name);
-    const name = names.length === 1 ? names[0] : await pickName(names, { title: vscode.l10n.t('Compare which file?') });
-    if (!name) {
-      return;
-    }
-    file = new DependencyFileNode(build, name);
+    return;
   }
   if (!vscode.workspace.workspaceFolders?.length) {
     void vscode.window.showInformationMessage(vscode.l10n.t('UbiOps: open a folder to compare with its files.'));
@@ -178,7 +183,7 @@ export async function rebuildRevisions(
     const node = await pickNode<RevisionNode>(
       deps.explorer,
       'revision',
-      'Rebuild a Revision',
+      vscode.l10n.t('Rebuild a Revision'),
       (candidate) => !candidate.revision.expired,
     );
     if (!node) {
@@ -186,15 +191,9 @@ export async function rebuildRevisions(
     }
     revisions.push({ project: node.projectName, environment: node.environmentName, revision: node.revisionId, node });
   }
-  if (revisions.length > 1) {
-    const confirmed = await vscode.window.showWarningMessage(
-      inert(vscode.l10n.t('Rebuild {0} revisions?', revisions.length)),
-      { modal: true },
-      vscode.l10n.t('Rebuild'),
-    );
-    if (confirmed !== 'Rebuild') {
-      return;
-    }
+  const question = vscode.l10n.t('Rebuild {0} revisions?', revisions.length);
+  if (!(await confirmMany(revisions.length, question, vscode.l10n.t('Rebuild')))) {
+    return;
   }
   const connection = await deps.connections.get();
   if (!connection) {

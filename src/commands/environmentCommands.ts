@@ -4,6 +4,7 @@ import { describeError } from '../connection/connectionManager';
 import { EnvironmentNode } from '../explorer/environmentNode';
 import { ProjectNode } from '../explorer/projectNode';
 import type { TreeNode } from '../explorer/treeNode';
+import { confirmModal } from './confirm';
 import type { CommandDeps } from './registerCommands';
 import { pickNode } from './pickNode';
 import { labelPairs } from '../explorer/describe';
@@ -61,7 +62,7 @@ export function selection<T>(node: T | undefined, nodes: readonly T[] | undefine
  * name, description, labels; Back keeps what was entered), then an offer to upload a folder into it.
  */
 export async function createEnvironment(deps: CommandDeps, node?: TreeNode): Promise<void> {
-  const project = await projectNode(deps, node, 'Create an Environment in…');
+  const project = await projectNode(deps, node, vscode.l10n.t('Create an Environment in…'));
   if (!project) {
     return;
   }
@@ -107,7 +108,7 @@ async function offerUpload(deps: CommandDeps, project: ProjectNode, name: string
 
 /** "Edit Environment": display name, description and labels, as steps (labels replace the old ones whole). */
 export async function editEnvironment(deps: CommandDeps, node?: TreeNode): Promise<void> {
-  const target = await environmentNode(deps, node, 'Edit an Environment');
+  const target = await environmentNode(deps, node, vscode.l10n.t('Edit an Environment'));
   if (!target || target.isBase) {
     return;
   }
@@ -151,7 +152,7 @@ export async function editEnvironment(deps: CommandDeps, node?: TreeNode): Promi
 
 /** "Rename Environment". */
 export async function renameEnvironment(deps: CommandDeps, node?: TreeNode): Promise<void> {
-  const target = await environmentNode(deps, node, 'Rename an Environment');
+  const target = await environmentNode(deps, node, vscode.l10n.t('Rename an Environment'));
   if (!target || target.isBase) {
     return;
   }
@@ -201,7 +202,7 @@ export async function deleteEnvironments(
     (item): item is EnvironmentNode => item instanceof EnvironmentNode && !item.isBase,
   );
   if (targets.length === 0) {
-    const picked = await environmentNode(deps, undefined, 'Delete an Environment');
+    const picked = await environmentNode(deps, undefined, vscode.l10n.t('Delete an Environment'));
     if (!picked) {
       return;
     }
@@ -212,14 +213,11 @@ export async function deleteEnvironments(
     names.length === 1
       ? vscode.l10n.t('the environment "{0}"', names[0])
       : `${names.length} environments (${names.join(', ')})`;
-  const confirmed = await vscode.window.showWarningMessage(
-    inert(
-      vscode.l10n.t('Delete {0}? Its revisions, builds and files are deleted with it. This cannot be undone.', what),
-    ),
-    { modal: true },
-    vscode.l10n.t('Delete'),
+  const question = vscode.l10n.t(
+    'Delete {0}? Its revisions, builds and files are deleted with it. This cannot be undone.',
+    what,
   );
-  if (confirmed !== 'Delete') {
+  if (!(await confirmModal(question, vscode.l10n.t('Delete')))) {
     return;
   }
   const refused = (await Promise.all(targets.map(deleteOne))).filter((refusal) => refusal !== undefined);
@@ -258,7 +256,7 @@ async function deleteOne(target: EnvironmentNode): Promise<{ reason: string; err
 
 /** "Show Usage": the deployment versions that use an environment. */
 export async function showUsage(deps: CommandDeps, node?: TreeNode): Promise<void> {
-  const target = await environmentNode(deps, node, 'Show the Usage of an Environment', true);
+  const target = await environmentNode(deps, node, vscode.l10n.t('Show the Usage of an Environment'), true);
   if (!target) {
     return;
   }
@@ -292,7 +290,8 @@ export async function showUsage(deps: CommandDeps, node?: TreeNode): Promise<voi
 /** "Copy Name": the name of a project or environment. */
 export async function copyName(deps: CommandDeps, node?: TreeNode): Promise<void> {
   const target =
-    node ?? (await pickNode<EnvironmentNode>(deps.explorer, 'environment', 'Copy the Name of an Environment'));
+    node ??
+    (await pickNode<EnvironmentNode>(deps.explorer, 'environment', vscode.l10n.t('Copy the Name of an Environment')));
   const name =
     target instanceof EnvironmentNode
       ? target.environmentName

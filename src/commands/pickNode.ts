@@ -53,13 +53,14 @@ export async function pickNode<T extends TreeNode>(
       () => explorer.getChildren(parent),
     );
     if (!parent && children.length === 0) {
+      const signIn = vscode.l10n.t('Sign In');
       const choice = await vscode.window.showInformationMessage(
         vscode.l10n.t('UbiOps: sign in first, or try the local emulator.'),
-        vscode.l10n.t('Sign In'),
+        signIn,
         vscode.l10n.t('Try the Local Emulator'),
       );
       if (choice) {
-        await vscode.commands.executeCommand(choice === 'Sign In' ? 'ubiops.signIn' : 'ubiops.tryEmulator');
+        await vscode.commands.executeCommand(choice === signIn ? 'ubiops.signIn' : 'ubiops.tryEmulator');
       }
       return undefined;
     }

@@ -10,6 +10,7 @@ import { environmentLabel, foundation } from '../explorer/describe';
 import { EnvironmentNode } from '../explorer/environmentNode';
 import { RevisionNode } from '../explorer/revisionNode';
 import type { TreeNode } from '../explorer/treeNode';
+import { confirmMany } from './confirm';
 import { selection } from './environmentCommands';
 import { pickNode } from './pickNode';
 import { notOnDisk, workspaceFolderOnDisk } from './onDisk';
@@ -19,15 +20,9 @@ import { Cancelled, explained, noteCancellation, UserError } from './userError';
 
 /** "Copy Files from Another Environment": a new revision with the files of another environment of the project. */
 export async function copyFromEnvironment(deps: CommandDeps, node?: TreeNode): Promise<void> {
-  const target =
-    node instanceof EnvironmentNode
-      ? node
-      : await pickNode<EnvironmentNode>(
-          deps.explorer,
-          'environment',
-          'Copy Files into…',
-          (candidate) => !candidate.isBase && !candidate.environment.implicit,
-        );
+  const title = vscode.l10n.t('Copy Files into…');
+  const writable = (candidate: EnvironmentNode) => !candidate.isBase && !candidate.environment.implicit;
+  const target = node instanceof EnvironmentNode ? node : await pickNode(deps.explorer, 'environment', title, writable);
   if (!target) {
     return;
   }
@@ -72,15 +67,9 @@ export async function copyFromEnvironment(deps: CommandDeps, node?: TreeNode): P
 
 /** The revision to download: the tree's row, or one picked; a `UserError` when its file has expired. */
 async function revisionToDownload(deps: CommandDeps, node: TreeNode | undefined): Promise<RevisionNode> {
-  const revision =
-    node instanceof RevisionNode
-      ? node
-      : await pickNode<RevisionNode>(
-          deps.explorer,
-          'revision',
-          'Download a Revision',
-          (candidate) => !candidate.revision.expired,
-        );
+  const title = vscode.l10n.t('Download a Revision');
+  const kept = (candidate: RevisionNode) => !candidate.revision.expired;
+  const revision = node instanceof RevisionNode ? node : await pickNode(deps.explorer, 'revision', title, kept);
   if (!revision) {
     throw new Cancelled();
   }
@@ -187,13 +176,14 @@ async function extractDownloaded(zipPath: string): Promise<void> {
       if (decision) {
         return decision;
       }
+      const [overwrite, skip] = [vscode.l10n.t('Overwrite All'), vscode.l10n.t('Skip Existing')];
       const answer = await vscode.window.showWarningMessage(
         inert(vscode.l10n.t('{0} already exists in {1}.', relativePath, path.basename(destination[0].fsPath))),
         { modal: true },
-        vscode.l10n.t('Overwrite All'),
-        vscode.l10n.t('Skip Existing'),
+        overwrite,
+        skip,
       );
-      decision = answer === 'Overwrite All' ? 'overwrite' : answer === 'Skip Existing' ? 'skip' : undefined;
+      decision = answer === overwrite ? 'overwrite' : answer === skip ? 'skip' : undefined;
       return decision ?? 'cancel';
     },
   });
@@ -216,7 +206,7 @@ export async function cancelBuilds(deps: CommandDeps, node?: TreeNode, nodes?: r
     const picked = await pickNode<BuildNode>(
       deps.explorer,
       'build',
-      'Cancel a Build',
+      vscode.l10n.t('Cancel a Build'),
       (candidate) => candidate.cancellable,
     );
     if (!picked) {
@@ -224,15 +214,9 @@ export async function cancelBuilds(deps: CommandDeps, node?: TreeNode, nodes?: r
     }
     targets = [picked];
   }
-  if (targets.length > 1) {
-    const confirmed = await vscode.window.showWarningMessage(
-      inert(vscode.l10n.t('Cancel {0} builds?', targets.length)),
-      { modal: true },
-      vscode.l10n.t('Cancel Builds'),
-    );
-    if (confirmed !== 'Cancel Builds') {
-      return;
-    }
+  const question = vscode.l10n.t('Cancel {0} builds?', targets.length);
+  if (!(await confirmMany(targets.length, question, vscode.l10n.t('Cancel Builds')))) {
+    return;
   }
   const refused: string[] = [];
   const errors: unknown[] = [];

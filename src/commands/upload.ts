@@ -110,7 +110,7 @@ async function resolveTarget(
     const picked = await pickNode<EnvironmentNode>(
       deps.explorer,
       'environment',
-      given ? `Upload ${path.basename(given)} to…` : 'Upload a Folder to…',
+      given ? inert(vscode.l10n.t('Upload {0} to…', path.basename(given))) : vscode.l10n.t('Upload a Folder to…'),
       (candidate) => !candidate.isBase,
       NEW_ENVIRONMENT_ITEM,
     );

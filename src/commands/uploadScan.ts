@@ -7,6 +7,7 @@ import { formatBytes } from '../archive/format';
 import { loadArchive } from '../archive/lazy';
 import type { PackManifest } from '../archive/pack';
 import { formatProblem } from '../archive/problems';
+import { confirmModal } from './confirm';
 import { Cancelled, explained, UserError } from './userError';
 
 // The upload's second step: scan the folder and confirm what goes (upload.ts runs the steps).
@@ -188,23 +189,31 @@ export async function confirmUpload(folder: string, manifest: PackManifest, ques
   const errors = manifest.problems.filter((problem) => problem.severity === 'error');
   const details = [summary(manifest)];
   if (errors.length) {
-    details.push(
-      `${errors.length} problem${errors.length === 1 ? '' : 's'} will fail the build:\n${errors.slice(0, 5).map(formatProblem).join('\n')}${errors.length > 5 ? '\n…' : ''}`,
-    );
+    const listed = errors.slice(0, 5).map(formatProblem).join('\n') + (errors.length > 5 ? '\n…' : '');
+    const heading =
+      errors.length === 1
+        ? vscode.l10n.t('1 problem will fail the build:')
+        : vscode.l10n.t('{0} problems will fail the build:', errors.length);
+    details.push(`${heading}\n${listed}`);
   }
+  const [showProblem, uploadAnyway, upload] = [
+    vscode.l10n.t('Show Problem'),
+    vscode.l10n.t('Upload Anyway'),
+    vscode.l10n.t('Upload'),
+  ];
   const choice = await vscode.window.showInformationMessage(
     inert(question),
     { modal: true, detail: details.join('\n\n') },
-    ...(errors.length ? ['Show Problem', 'Upload Anyway'] : ['Upload']),
+    ...(errors.length ? [showProblem, uploadAnyway] : [upload]),
   );
-  if (choice === 'Show Problem') {
+  if (choice === showProblem) {
     const problem = errors[0];
     const document = await vscode.workspace.openTextDocument(path.join(folder, problem.file));
     const range = new vscode.Range(problem.line, problem.column, problem.endLine, problem.endColumn);
     await vscode.window.showTextDocument(document, { selection: range });
     return false;
   }
-  return choice === 'Upload' || choice === 'Upload Anyway';
+  return choice !== undefined && choice !== showProblem;
 }
 
 /**
@@ -216,20 +225,14 @@ export async function confirmUntrustedUpload(folder: string): Promise<boolean> {
   if (vscode.workspace.isTrusted || !vscode.workspace.getWorkspaceFolder(vscode.Uri.file(folder))) {
     return true;
   }
-  const choice = await vscode.window.showWarningMessage(
-    inert(
-      vscode.l10n.t(
-        '{0} belongs to a workspace in Restricted Mode. Upload its files to UbiOps anyway?',
-        path.basename(folder),
-      ),
+  return confirmModal(
+    vscode.l10n.t(
+      '{0} belongs to a workspace in Restricted Mode. Upload its files to UbiOps anyway?',
+      path.basename(folder),
     ),
-    {
-      modal: true,
-      detail: vscode.l10n.t(
-        'You have not trusted this workspace. Its files, and anything its .ubiops-ignore lets through, would be sent to UbiOps and built there.',
-      ),
-    },
     vscode.l10n.t('Upload Anyway'),
+    vscode.l10n.t(
+      'You have not trusted this workspace. Its files, and anything its .ubiops-ignore lets through, would be sent to UbiOps and built there.',
+    ),
   );
-  return choice === 'Upload Anyway';
 }

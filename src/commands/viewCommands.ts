@@ -16,7 +16,7 @@ function idOf(node: TreeNode): string | undefined {
 
 /** "Copy ID": the id of a project, environment, revision or build, to the clipboard. */
 export async function copyId(explorer: EnvironmentsProvider, node?: TreeNode): Promise<void> {
-  const target = node ?? (await pickNode(explorer, 'build', 'Copy the ID of a Build'));
+  const target = node ?? (await pickNode(explorer, 'build', vscode.l10n.t('Copy the ID of a Build')));
   const id = target && idOf(target);
   if (!id) {
     return;
