@@ -146,14 +146,15 @@ export async function downloadRevision(deps: CommandDeps, node?: TreeNode): Prom
     ),
     (reason) => vscode.l10n.t('UbiOps: the download failed: {0}', reason),
   );
+  const [extract, reveal] = [vscode.l10n.t('Extract…'), vscode.l10n.t('Reveal')];
   const next = await vscode.window.showInformationMessage(
     inert(vscode.l10n.t('UbiOps: saved {0}.', path.basename(saved))),
-    vscode.l10n.t('Extract…'),
-    vscode.l10n.t('Reveal'),
+    extract,
+    reveal,
   );
-  if (next === 'Reveal') {
+  if (next === reveal) {
     await vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(saved));
-  } else if (next === 'Extract…') {
+  } else if (next === extract) {
     await extractDownloaded(saved);
   }
 }

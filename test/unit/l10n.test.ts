@@ -54,6 +54,24 @@ describe('localisation', () => {
     assert.deepEqual(glued, []);
   });
 
+  it('never compares an answer with an English button label: the label shown is the translated one', () => {
+    // `choice === 'Delete'` is never true under a language pack, where the button reads otherwise: compare with the
+    // very l10n.t(...) value that was passed as the button (see src/commands/confirm.ts).
+    const compared: string[] = [];
+    for (const file of uiSources()) {
+      readFileSync(path.join(root, file), 'utf8')
+        .split('\n')
+        .forEach((line, index) => {
+          for (const match of line.matchAll(/[!=]==\s*'([^'\\]*)'/g)) {
+            if (hasWords(match[1]) && /^[A-Z]/.test(match[1]) && !/^[A-Z][A-Za-z]*Error$/.test(match[1])) {
+              compared.push(`${file}:${index + 1}: ${line.trim()}`);
+            }
+          }
+        });
+    }
+    assert.deepEqual(compared, []);
+  });
+
   it('names every string of the manifest as a %key% of package.nls.json', () => {
     const manifest = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
     const nls: Record<string, string> = JSON.parse(readFileSync(path.join(root, 'package.nls.json'), 'utf8'));
