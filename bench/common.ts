@@ -80,3 +80,16 @@ export const median = (values: number[]): number => [...values].sort((a, b) => a
 export function minMedianMax(values: number[], digits = 2): string {
   return [Math.min(...values), median(values), Math.max(...values)].map((value) => value.toFixed(digits)).join('/');
 }
+
+/** curl's arguments for UbiOps' way of uploading a revision: the zip as the multipart field `file`, the token header. */
+export function curlUploadArguments(zip: string, token: string, revisionsUrl: string): string[] {
+  return [
+    '-o',
+    '/dev/null',
+    '-F',
+    `file=@${zip};type=application/zip`,
+    '-H',
+    `Authorization: Token ${token}`,
+    revisionsUrl,
+  ];
+}

@@ -22,7 +22,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { UbiOpsClient } from '../src/api';
 import { prepareZipUpload } from '../src/archive/storedZip';
-import { argument, memoryProbe, startEmulator } from './common';
+import { argument, curlUploadArguments, memoryProbe, startEmulator } from './common';
 import { generate } from './folder';
 
 const TOKEN = 'bench-deploy-token';
@@ -100,17 +100,7 @@ function runReference(level: '-0' | '-6', work: string, revisions: string): { se
   const zip = path.join(work, `reference${level}.zip`);
   const started = process.hrtime.bigint();
   execFileSync('/usr/bin/zip', ['-r', level, '-q', zip, 'environment_package'], { cwd: work });
-  const curl = spawnSync('curl', [
-    '-sS',
-    '--fail',
-    '-o',
-    '/dev/null',
-    '-F',
-    `file=@${zip};type=application/zip`,
-    '-H',
-    `Authorization: Token ${TOKEN}`,
-    revisions,
-  ]);
+  const curl = spawnSync('curl', ['-sS', '--fail', ...curlUploadArguments(zip, TOKEN, revisions)]);
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   if (curl.status !== 0) throw new Error(`curl failed: ${curl.stderr.toString()}`);
   const zipBytes = Number(execFileSync('stat', ['-c', '%s', zip], { encoding: 'utf8' }));

@@ -17,7 +17,7 @@ import { randomBytes } from 'node:crypto';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { UbiOpsClient } from '../src/api';
-import { argument, median, memoryProbe, minMedianMax, startEmulator } from './common';
+import { argument, curlUploadArguments, median, memoryProbe, minMedianMax, startEmulator } from './common';
 
 const MB = 1024 * 1024;
 const TOKEN = 'bench-transfer-token';
@@ -128,16 +128,7 @@ async function main(): Promise<void> {
       const environment = `bench-transfer-${run}`;
       await client.createEnvironment(PROJECT, { name: environment, base_environment: 'python3-12' });
       const revisions = `${emulator.url}/projects/${PROJECT}/environments/${environment}/revisions`;
-      const curlUpload = () =>
-        runCurl([
-          '-o',
-          '/dev/null',
-          '-F',
-          `file=@${zip};type=application/zip`,
-          '-H',
-          `Authorization: Token ${TOKEN}`,
-          revisions,
-        ]);
+      const curlUpload = () => runCurl(curlUploadArguments(zip, TOKEN, revisions));
       const oursUpload = () => runOurs('upload', emulator.url, environment, zip);
       // Alternate which goes first: the page cache and the emulator's disk writes treat both alike.
       for (const upload of run % 2 ? [curlUpload, oursUpload] : [oursUpload, curlUpload]) {
