@@ -113,6 +113,22 @@ export default defineConfig(
       '@typescript-eslint/no-unsafe-return': 'off',
     },
   },
+  {
+    // Durations and deadlines run on the monotonic clock: a step of the wall clock (NTP at a machine's boot, a laptop
+    // waking up) must not end a wait at once or stretch it forever. A wall-clock read says why, in its disable comment.
+    files: ['**/*.ts', '**/*.mjs', '**/*.cjs', '**/*.js'],
+    rules: {
+      'no-restricted-properties': [
+        'error',
+        {
+          object: 'Date',
+          property: 'now',
+          message:
+            'Measure durations and deadlines with performance.now(); for a date, say why in an eslint-disable comment (the emulator: wallClockMs() of src/emulator/clock.ts).',
+        },
+      ],
+    },
+  },
   ...layers,
   {
     // The lazy loaders are the only dynamic loads in src: esbuild.mjs (LAZY) makes each its own bundle.

@@ -64,24 +64,24 @@ async function main(): Promise<void> {
     const calls = new Map<string, number[]>(); // build → seconds since following started, one per request
     let started = 0;
     const tracker = new BuildTracker((ref, signal) => {
-      calls.get(ref.build)!.push((Date.now() - started) / 1000);
+      calls.get(ref.build)!.push((performance.now() - started) / 1000);
       return client.getBuild(ref.project, ref.environment, ref.revision, ref.build, { signal });
     });
     let finished = 0;
     let allFinishedAt: number | undefined;
     tracker.onDidFinish(() => {
-      if (++finished === builds) allFinishedAt = (Date.now() - started) / 1000;
+      if (++finished === builds) allFinishedAt = (performance.now() - started) / 1000;
     });
     const serverBefore = emulator.stats().requests;
-    started = Date.now();
+    started = performance.now();
     for (const ref of refs) {
       calls.set(ref.build, []);
       tracker.follow(ref, await client.getBuild(ref.project, ref.environment, ref.revision, ref.build));
     }
     const ownRequests = builds; // the getBuild just above, which a tree row would have made
-    while (allFinishedAt === undefined && Date.now() - started < (seconds + 60) * 1000) await sleep(250);
+    while (allFinishedAt === undefined && performance.now() - started < (seconds + 60) * 1000) await sleep(250);
     await sleep(tail * 1000);
-    const end = (Date.now() - started) / 1000;
+    const end = (performance.now() - started) / 1000;
     tracker.dispose();
 
     const all = [...calls.values()];

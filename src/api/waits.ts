@@ -64,6 +64,7 @@ export function retryAfterSeconds(
     }
     const date = Date.parse(retryAfter);
     if (!Number.isNaN(date)) {
+      // eslint-disable-next-line no-restricted-properties -- an HTTP date is a wall-clock time
       return Math.max(0, (date - Date.now()) / 1000);
     }
   }
@@ -137,7 +138,7 @@ export class WaitBudget {
     return delay === undefined ||
       delay > this.retry.maxRateLimitWaitMs ||
       this.waited + delay > this.retry.maxTotalWaitMs ||
-      (this.deadlineAt !== undefined && Date.now() + delay >= this.deadlineAt)
+      (this.deadlineAt !== undefined && performance.now() + delay >= this.deadlineAt)
       ? undefined
       : delay;
   }

@@ -5,7 +5,7 @@ const PROGRESS_INTERVAL_MS = 50;
 /** Counts the files done and tells `onProgress` at most every 50 ms, and always once the last file is done. */
 export class ProgressReporter {
   private readonly progress: PackProgress;
-  private lastReport = 0;
+  private lastReport = -Infinity;
 
   constructor(
     totalFiles: number,
@@ -20,7 +20,7 @@ export class ProgressReporter {
     const { progress, onProgress } = this;
     progress.files++;
     progress.bytes += size;
-    const now = Date.now();
+    const now = performance.now();
     if (onProgress && (now - this.lastReport >= PROGRESS_INTERVAL_MS || progress.files === progress.totalFiles)) {
       this.lastReport = now;
       onProgress({ ...progress });

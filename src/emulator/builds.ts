@@ -12,6 +12,7 @@ import { DEPENDENCY_FILE_NAMES } from '../archive/dependencyFiles';
 import { formatProblem, type FileProblem } from '../archive/problems';
 import { validateDependencyFile } from '../archive/validate';
 import { NotAZipError, readDependencyFilesFromZip, ZipEntryTooLargeError } from '../archive/zipInspect';
+import { wallClockMs } from './clock';
 import type { BuildLogs } from './logs';
 import { type BuildRecord, type RevisionRecord, type Store, revisionTimestamp } from './store';
 
@@ -153,7 +154,7 @@ export class BuildRunner {
     revision: RevisionRecord,
     trigger: string,
     durationMs = this.buildSeconds * 1000,
-    start = Date.now(),
+    start = wallClockMs(),
   ): BuildRecord {
     const build: BuildRecord = {
       id: randomUUID(),
@@ -187,7 +188,7 @@ export class BuildRunner {
       return;
     }
     this.clear(build.id);
-    const now = Date.now();
+    const now = wallClockMs();
     const timers: NodeJS.Timeout[] = [];
     const at = (when: number, step: () => void): void => {
       timers.push(setTimeout(step, Math.max(0, when - now)));
@@ -242,7 +243,7 @@ export class BuildRunner {
       return;
     }
     build.status = 'cancelled_pending';
-    build.cancelAt = Date.now() + CANCEL_PENDING_MS;
+    build.cancelAt = wallClockMs() + CANCEL_PENDING_MS;
     this.logs?.cancelling(build);
     this.schedule(build);
   }

@@ -23,6 +23,7 @@ import type { EnvironmentBuildDependency } from '../api/models';
 import { readDependencyFilesFromZip } from '../archive/zipInspect';
 import { validateDependencyFile } from '../archive/validate';
 import { isUnfinished } from './builds';
+import { nanosecondsOf, wallClockMs, wallClockNs } from './clock';
 import type { BuildRecord, EnvironmentRecord, LogLineRecord, Store } from './store';
 import * as fs from 'node:fs/promises';
 
@@ -49,11 +50,8 @@ interface Ending {
   files: EnvironmentBuildDependency[];
 }
 
-/** Current time in nanoseconds, with the sub-millisecond digits the clock has. */
-export function nowNs(): bigint {
-  const ms = performance.timeOrigin + performance.now();
-  return BigInt(Math.floor(ms)) * NS_PER_MS + BigInt(Math.floor((ms % 1) * 1e6));
-}
+/** Current time in nanoseconds, on the clock the lines are stamped with (`clock.ts`). */
+export const nowNs = wallClockNs;
 
 /** `2026-11-30T21:51:07.123456+00:00` for a nanosecond timestamp. */
 export function timestampText(ns: bigint): string {
@@ -174,17 +172,17 @@ export class BuildLogs {
 
   /** Appends the lines that end a build: its image, or the errors that failed it. */
   finish(build: BuildRecord, outcome: Ending): void {
-    this.append(build, this.ending(outcome, Date.now()), false);
+    this.append(build, this.ending(outcome, wallClockMs()), false);
   }
 
   /** A running build is being cancelled: nothing more of its work is written. */
   cancelling(build: BuildRecord): void {
-    this.append(build, [{ atMs: Date.now(), log: 'Cancelling the build…', level: 'warning', system: true }], true);
+    this.append(build, [{ atMs: wallClockMs(), log: 'Cancelling the build…', level: 'warning', system: true }], true);
   }
 
   /** Drops the lines not yet written and ends the log with the cancellation. */
   cancel(build: BuildRecord): void {
-    this.append(build, this.ending({ ...build, status: 'cancelled' }, Date.now()), true);
+    this.append(build, this.ending({ ...build, status: 'cancelled' }, wallClockMs()), true);
   }
 
   remove(buildIds: Iterable<string>): void {
@@ -378,8 +376,7 @@ function error(atMs: number, log: string): Draft {
 function stamp(drafts: Draft[], after: bigint): LogLineRecord[] {
   let previous = after - 1n;
   return drafts.map((d) => {
-    const whole = Math.floor(d.atMs);
-    const wanted = BigInt(whole) * NS_PER_MS + BigInt(Math.floor((d.atMs - whole) * 1e6));
+    const wanted = nanosecondsOf(d.atMs);
     const ns = wanted > previous ? wanted : previous + 1n;
     previous = ns;
     return { ns: ns.toString(), log: d.log, level: d.level, system: d.system };

@@ -53,7 +53,7 @@ export class RateLimiter {
       return;
     }
     const windowMs = (faults.rateLimitWindowSeconds ?? RATE_WINDOW_SECONDS) * 1000;
-    const now = Date.now();
+    const now = performance.now(); // a window's length, not a date
     const ip = req.socket.remoteAddress ?? 'unknown';
     let window = this.windows.get(ip);
     if (!window || now - window.start >= windowMs) {

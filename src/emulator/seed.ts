@@ -10,6 +10,7 @@ import { randomUUID } from 'node:crypto';
 import JSZip from 'jszip';
 import { ZIP_TOP_FOLDER } from '../archive/dependencyFiles';
 import { type BuildRunner, inspectEnvironmentZip, TRIGGER_REBUILD, TRIGGER_UPLOAD } from './builds';
+import { wallClockMs } from './clock';
 import {
   type BuildRecord,
   type EnvironmentRecord,
@@ -258,7 +259,7 @@ async function seedSpecialEnvironments(demo: DemoSeed): Promise<EnvironmentRecor
 
 /** Makes the demo records on one clock, and keeps the zip writes to wait for before the metadata is saved. */
 class DemoSeed {
-  readonly now = Date.now();
+  readonly now = wallClockMs();
   /** Long enough for a person to watch a build run, whatever the configured build time. */
   readonly longBuild: number;
   private readonly zipWrites: Promise<void>[] = [];

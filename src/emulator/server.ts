@@ -215,10 +215,10 @@ class App {
   // ---- request pipeline -------------------------------------------------------------------------------------
 
   private async serve(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const startedAt = Date.now();
+    const startedAt = performance.now();
     this.counts.requests++;
     res.on('finish', () => {
-      this.options.log?.(`${req.method} ${req.url} ${res.statusCode} ${Date.now() - startedAt}ms`);
+      this.options.log?.(`${req.method} ${req.url} ${res.statusCode} ${Math.round(performance.now() - startedAt)}ms`);
     });
     try {
       await this.dispatch(req, res);

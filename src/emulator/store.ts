@@ -13,6 +13,7 @@ import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { EnvironmentBuildDependency, EnvironmentListFields, ProjectDetailFields } from '../api/models';
+import { wallClockMs } from './clock';
 
 /**
  * The fields of `GET /projects/{project_name}`, plus nothing; those beyond a `GET /projects` item are filled with
@@ -107,7 +108,7 @@ const ZIP_FOLDER = 'zips';
 const TEMP_MARK = '.tmp';
 
 /** `2023-03-01T08:32:14.876451Z`: environments carry microseconds. */
-export function environmentTimestamp(ms: number = preciseNow()): string {
+export function environmentTimestamp(ms: number = wallClockMs()): string {
   const whole = Math.floor(ms);
   const micros = Math.floor((ms - whole) * 1000);
   const iso = new Date(whole).toISOString(); // ...SS.mmmZ
@@ -115,13 +116,8 @@ export function environmentTimestamp(ms: number = preciseNow()): string {
 }
 
 /** `2023-01-30T12:27:12.108+00:00`: revisions and builds carry milliseconds and an offset. */
-export function revisionTimestamp(ms: number = Date.now()): string {
+export function revisionTimestamp(ms: number = wallClockMs()): string {
   return new Date(Math.floor(ms)).toISOString().replace('Z', '+00:00');
-}
-
-/** Wall-clock time with sub-millisecond digits, for the microseconds of environment timestamps. */
-export function preciseNow(): number {
-  return performance.timeOrigin + performance.now();
 }
 
 export class StoreLoadError extends Error {

@@ -33,7 +33,7 @@ const { values: options } = parseArgs({
 const VSIX = join(ROOT, 'ubiops-environments.vsix');
 const RESULTS_DIR = join(ROOT, 'test-results', 'e2e');
 const TOKEN = `e2e-${Math.random().toString(36).slice(2, 10)}`;
-const started = Date.now();
+const started = performance.now();
 const log = logger('e2e');
 
 let emulator;
@@ -55,7 +55,7 @@ stopOnSignals(log, cleanUp);
 async function main() {
   await rm(RESULTS_DIR, { recursive: true, force: true });
   await mkdir(RESULTS_DIR, { recursive: true });
-  let step = Date.now();
+  let step = performance.now();
   if (!options['no-package']) {
     const packaged = spawnSync('npm', ['run', '--silent', 'package'], {
       cwd: ROOT,
@@ -72,14 +72,14 @@ async function main() {
 
   await ensureCodeServer({ log });
 
-  step = Date.now();
+  step = performance.now();
   // Seeded running builds last 20 × buildSeconds: long enough that the suite still finds them queued and processing.
   emulator = await startEmulator({ token: TOKEN, buildSeconds: 10, log: (line) => log(`emulator: ${line}`) });
   log(`emulator serving ${emulator.url} (${seconds(step)})`);
 
   tmp = await mkdtemp(join(tmpdir(), 'ubiops-e2e-'));
   const workspace = await ensureDemoWorkspace(join(tmp, 'workspace'));
-  step = Date.now();
+  step = performance.now();
   codeServer = await launchCodeServer({
     folder: workspace,
     vsix: [VSIX],
@@ -90,7 +90,7 @@ async function main() {
   browserServer = await launchChromiumServer();
   log(`code-server and Chromium ready in ${seconds(step)}`);
 
-  step = Date.now();
+  step = performance.now();
   const mochaArgs = [
     join(ROOT, 'node_modules', 'mocha', 'bin', 'mocha.js'),
     '--config',

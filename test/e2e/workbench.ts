@@ -67,7 +67,7 @@ export async function rowsUntil(
   done: (rows: string[]) => boolean,
   timeoutMs = 20_000,
 ): Promise<string[]> {
-  const deadline = Date.now() + timeoutMs;
+  const deadline = performance.now() + timeoutMs;
   for (;;) {
     const rows = await page
       .locator(`${container} .monaco-list-row`)
@@ -76,7 +76,7 @@ export async function rowsUntil(
           .filter((element) => element.checkVisibility())
           .map((element) => (element.querySelector('.label-name') ?? element).textContent?.trim() ?? ''),
       );
-    if (done(rows) || Date.now() > deadline) return rows;
+    if (done(rows) || performance.now() > deadline) return rows;
     await page.waitForTimeout(250);
   }
 }

@@ -172,9 +172,10 @@ describe('One way a command runs', function () {
       assert.deepEqual(transcript.messages[0].buttons, ['Open Settings'], 'all was said: no Show Log');
       await until('the Settings editor', () => vscode.window.tabGroups.activeTabGroup.activeTab?.label === 'Settings');
     } finally {
-      await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+      // The host first: whatever else fails here, the tests after this one get their emulator back.
       await settings.update('apiHost', session.emulator.url, vscode.ConfigurationTarget.Global);
       await until('signed in again', async () => (await api.connections.get())?.host === session.emulator.url);
+      await vscode.commands.executeCommand('workbench.action.closeAllEditors');
     }
   });
 });

@@ -146,13 +146,13 @@ export async function until<T>(
   probe: () => T | undefined | false | Promise<T | undefined | false>,
   timeoutMs = 15_000,
 ): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
+  const deadline = performance.now() + timeoutMs;
   for (;;) {
     const value = await probe();
     if (value !== undefined && value !== false) {
       return value;
     }
-    if (Date.now() > deadline) {
+    if (performance.now() > deadline) {
       throw new Error(`Timed out waiting for ${what}`);
     }
     await new Promise((resolve) => setTimeout(resolve, 100));

@@ -88,7 +88,7 @@ async function filesContaining(roots, needle) {
   for (const root of roots) await walk(root);
   return { found, scanned, files };
 }
-const started = Date.now();
+const started = performance.now();
 const log = logger('integration');
 
 let codeServer;
@@ -116,7 +116,7 @@ async function keepEvidence(page) {
 
 async function main() {
   await rm(RESULTS_DIR, { recursive: true, force: true });
-  let step = Date.now();
+  let step = performance.now();
   const build = spawnSync(process.execPath, ['esbuild.mjs'], { cwd: ROOT, stdio: 'inherit' });
   if (build.status !== 0) throw new Error('node esbuild.mjs failed');
   const { outDir, tests } = await bundleIntegrationTests();
@@ -133,7 +133,7 @@ async function main() {
   const workspace = await ensureDemoWorkspace(join(tmp, 'workspace'));
   const { id: extensionUnderTest } = await extensionId(ROOT);
 
-  step = Date.now();
+  step = performance.now();
   codeServer = await launchCodeServer({
     folder: workspace,
     extensions: [driver],
@@ -173,8 +173,8 @@ async function main() {
   // Stream the suite's output as the driver appends it; stop at result.json or the timeout.
   const outputFile = join(results, 'output.log');
   const resultFile = join(results, 'result.json');
-  const deadline = Date.now() + Number(options.timeout) * 1000;
-  const startDeadline = Date.now() + 90_000; // the extension host starts within seconds when all is well
+  const deadline = performance.now() + Number(options.timeout) * 1000;
+  const startDeadline = performance.now() + 90_000; // the extension host starts within seconds when all is well
   let printed = 0;
   let output = '';
   const drain = async () => {
@@ -201,7 +201,7 @@ async function main() {
       break;
     }
     const driverStarted = existsSync(join(results, 'started'));
-    if (Date.now() > deadline || (!driverStarted && Date.now() > startDeadline)) {
+    if (performance.now() > deadline || (!driverStarted && performance.now() > startDeadline)) {
       const where = driverStarted ? 'the suite did not finish' : 'the test driver never started';
       await keepEvidence(page);
       if (pageErrors.length) log(`errors in the workbench page:\n  ${pageErrors.join('\n  ')}`);

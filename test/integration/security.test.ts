@@ -6,6 +6,7 @@
  * the run if it is found anywhere.
  */
 import * as assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -125,7 +126,7 @@ describe('Security: the token, untrusted text and Restricted Mode', function () 
   it('opens dependency files as read-only text, whatever they contain', async () => {
     const archive = new JSZip();
     archive.file('environment_package/requirements.txt', `# ${HOSTILE}\nnumpy==1.26.4\n`);
-    const file = path.join(os.tmpdir(), `hostile-${Date.now()}.zip`);
+    const file = path.join(os.tmpdir(), `hostile-${randomUUID()}.zip`);
     await fs.writeFile(file, await archive.generateAsync({ type: 'nodebuffer' }));
     const created = await client.uploadRevision(PROJECT, 'hostile-text', file);
     await fs.rm(file, { force: true });

@@ -110,4 +110,12 @@ describe('lint rules of the architecture', function () {
     assert.deepEqual(await rulesFired(code('later()'), file, true), ['@typescript-eslint/no-floating-promises']);
     assert.deepEqual(await rulesFired(code('void later()'), file, true), []);
   });
+
+  it('durations and deadlines: Date.now() is refused everywhere, performance.now() is not', async () => {
+    const code = (clock: string) => `export const deadline = ${clock} + 1000;\n`;
+    for (const file of ['src/api/probe.ts', 'test/unit/probe.test.ts', 'bench/probe.ts', 'scripts/probe.mjs']) {
+      assert.deepEqual(await rulesFired(code('Date.now()'), file), ['no-restricted-properties'], file);
+      assert.deepEqual(await rulesFired(code('performance.now()'), file), [], file);
+    }
+  });
 });

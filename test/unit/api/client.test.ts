@@ -319,7 +319,7 @@ describe('UbiOpsClient against the emulator', function () {
       lab.emulator.setFaults({ rateLimitPerMinute: 2, rateLimitWindowSeconds: 2 });
       await lab.client.listProjects();
       await lab.client.listProjects();
-      const started = Date.now();
+      const started = performance.now();
       const projects = await lab.client.listProjects();
       assert.ok(projects.length > 0);
       const limited = lab.events.filter((event) => event.status === 429);
@@ -328,7 +328,7 @@ describe('UbiOpsClient against the emulator', function () {
         limited[0].retryInMs! >= 1000,
         `waited for the reset, not a blind backoff (${limited[0].retryInMs} ms)`,
       );
-      assert.ok(Date.now() - started >= 1000);
+      assert.ok(performance.now() - started >= 1000);
     });
 
     it('gives up on a rate limit longer than it accepts, saying when to try again', async () => {
@@ -445,10 +445,10 @@ describe('UbiOpsClient against the emulator', function () {
       const controller = new AbortController();
       const pending = lab.client.listProjects({}, { signal: controller.signal });
       setTimeout(() => controller.abort(), 100);
-      const started = Date.now();
+      const started = performance.now();
       const error = await rejection<Error>(pending);
       assert.equal(error.name, 'AbortError');
-      assert.ok(Date.now() - started < 2000);
+      assert.ok(performance.now() - started < 2000);
     });
   });
 });

@@ -73,6 +73,7 @@ describe('wire details', () => {
     assert.equal(retryAfterSeconds({ 'x-ratelimit-reset': '12' }, 429), 13);
     assert.equal(retryAfterSeconds({}, 429), 60);
     assert.equal(retryAfterSeconds({}, 503), undefined);
+    // eslint-disable-next-line no-restricted-properties -- an HTTP date is a wall-clock time
     const inFiveSeconds = new Date(Date.now() + 5000).toUTCString();
     const wait = retryAfterSeconds({ 'retry-after': inFiveSeconds }, 503)!;
     assert.ok(wait > 3 && wait <= 5, `waits about 5 s, got ${wait}`);

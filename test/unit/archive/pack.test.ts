@@ -368,9 +368,9 @@ describe('scanFolder: links, dependency files, bounds', () => {
         symlinkSync(`../l${i + 1}`, path.join(folder, `l${i}`, 'b'));
       }
     }
-    const started = Date.now();
+    const started = performance.now();
     const manifest = await scanFolder(folder);
-    assert.ok(Date.now() - started < 15_000);
+    assert.ok(performance.now() - started < 15_000);
     assert.equal(manifest.files.length, levels + 1);
     assert.equal(manifest.skippedLinks.length, 2 * (levels - 1));
     assert.ok(manifest.skippedLinks.every((link) => link.reason === 'folder'));

@@ -292,7 +292,7 @@ describe('emulator revisions and builds', () => {
       const slow = await startEmulator({ buildSeconds: 1.8 });
       try {
         await createEnvironment(slow, 'staged');
-        const started = Date.now();
+        const started = performance.now();
         const up = await upload(slow, 'staged', await goodZip());
         const path = buildPath('staged', up.body.revision, up.body.build);
         const seen: string[] = [];
@@ -301,11 +301,11 @@ describe('emulator revisions and builds', () => {
           assert.ok('size' in b.body);
           if (seen.at(-1) !== b.body.status) seen.push(b.body.status);
           if (b.body.status === 'success') break;
-          assert.ok(Date.now() - started < 5000, `stuck in ${b.body.status}`);
+          assert.ok(performance.now() - started < 5000, `stuck in ${b.body.status}`);
           await new Promise((r) => setTimeout(r, 20));
         }
         assert.deepEqual(seen, ['queued', 'building', 'processing', 'success']);
-        assert.ok(Date.now() - started >= 1800, 'the whole lifecycle still takes buildSeconds');
+        assert.ok(performance.now() - started >= 1800, 'the whole lifecycle still takes buildSeconds');
         const rebuilt = await call<EnvironmentBuild>(
           slow,
           'POST',

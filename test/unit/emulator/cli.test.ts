@@ -25,8 +25,8 @@ function run(args: string[]): Run {
 }
 
 async function waitForOutput(r: Run, pattern: RegExp, ms: number): Promise<RegExpMatchArray> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
+  const deadline = performance.now() + ms;
+  while (performance.now() < deadline) {
     const m = pattern.exec(r.stdout());
     if (m) return m;
     await new Promise((res) => setTimeout(res, 50));

@@ -1,6 +1,19 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import * as path from 'node:path';
 import type { Emulator } from '../../../src/emulator';
-import { call, createEnvironment, GOOD_FILES, PROJECT, sleep, startEmulator, upload, waitFor, zipOf } from './helpers';
+import {
+  call,
+  createEnvironment,
+  GOOD_FILES,
+  PROJECT,
+  sleep,
+  startEmulator,
+  TOKEN,
+  upload,
+  waitFor,
+  zipOf,
+} from './helpers';
 import { withTempDir } from '../../helpers/tempDir';
 
 interface RawLine {
@@ -263,6 +276,45 @@ describe("emulator: a running build's log", function () {
       assert.ok(!lines.some((l) => l.log.startsWith('Collecting')), 'pip had not started');
     } finally {
       await emulator.close();
+    }
+  });
+
+  it("serves a running build's lines when the wall clock is not the monotonic clock (stepped by NTP, say)", async () => {
+    // An emulator process whose wall clock is an hour ahead of where it was when the process started, as after a
+    // step at a machine's boot. The lines are stamped by the wall clock; "now" must be read from the same clock, or
+    // no line of a running build is served until it ends.
+    const step = 'data:text/javascript,const now = Date.now.bind(Date); Date.now = () => now() + 3600000;';
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        '--import',
+        step,
+        'src/emulator/cli.ts',
+        '--port',
+        '0',
+        '--token',
+        TOKEN,
+        '--build-seconds',
+        '30',
+      ],
+      { cwd: path.resolve(__dirname, '../../..'), stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (out += c.toString()));
+    try {
+      await waitFor(async () => /serving http:\/\/127\.0\.0\.1:\d+\/v2\.1/.test(out), 15_000, `the emulator: ${out}`);
+      const stepped = { url: /serving (http:\/\/127\.0\.0\.1:\d+\/v2\.1)/.exec(out)![1] } as Emulator;
+      const { build } = await uploadTo(stepped, 'log-stepped', GOOD_FILES);
+      await waitFor(
+        async () => (await logs(stepped, { query: q('log-stepped', build) })).lines.length > 0,
+        5000,
+        'the first line of a running build',
+      );
+    } finally {
+      child.kill('SIGKILL');
     }
   });
 

@@ -4,6 +4,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { EnvironmentBuild, EnvironmentList } from '../../../src/api/models';
 import { type Emulator } from '../../../src/emulator';
+import { wallClockMs } from '../../../src/emulator/clock';
 import {
   buildPath,
   call,
@@ -137,8 +138,8 @@ describe('emulator persistence', () => {
       builds: { id: string; buildingAt: number; processingAt: number }[];
     };
     const record = state.builds.find((b) => b.id === id)!;
-    record.buildingAt = Date.now() - 2000;
-    record.processingAt = Date.now() - 1000;
+    record.buildingAt = wallClockMs() - 2000;
+    record.processingAt = wallClockMs() - 1000;
     writeFileSync(file, JSON.stringify(state));
     emu = await startEmulator({ dataDir: dataFolder.path, buildSeconds: 30 });
     await waitForBuildStatus(emu, build, 'processing', 1000);

@@ -37,7 +37,7 @@ function withHost(emu: Emulator, host: string, pathName = '/v2.1/projects'): Pro
 /** Milliseconds until the server closes a connection on which `send` was written (nothing if empty). */
 function closedAfter(emu: Emulator, send: string, limitMs: number): Promise<number> {
   return new Promise((resolve, reject) => {
-    const started = Date.now();
+    const started = performance.now();
     const socket = net.connect(emu.port, '127.0.0.1', () => send && socket.write(send));
     const timer = setTimeout(() => {
       socket.destroy();
@@ -47,7 +47,7 @@ function closedAfter(emu: Emulator, send: string, limitMs: number): Promise<numb
     socket.on('error', () => undefined);
     socket.on('close', () => {
       clearTimeout(timer);
-      resolve(Date.now() - started);
+      resolve(performance.now() - started);
     });
   });
 }
@@ -122,8 +122,8 @@ describe('security: the emulator as a local server', () => {
       let out = '';
       child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
       try {
-        const deadline = Date.now() + 20_000;
-        while (!/Press Ctrl\+C/.test(out) && Date.now() < deadline && child.exitCode === null)
+        const deadline = performance.now() + 20_000;
+        while (!/Press Ctrl\+C/.test(out) && performance.now() < deadline && child.exitCode === null)
           await new Promise((r) => setTimeout(r, 50));
         return out;
       } finally {

@@ -72,9 +72,9 @@ describe('security: every wait has an end', () => {
           .end('{"error":"busy"}');
       };
       const c = client();
-      const started = Date.now();
+      const started = performance.now();
       const error = await rejection(c.listProjects());
-      assert.ok(Date.now() - started < 2_000, `gave up at once, not after ${Date.now() - started} ms`);
+      assert.ok(performance.now() - started < 2_000, `gave up at once, not after ${performance.now() - started} ms`);
       assert.equal(error.status, status);
       assert.equal(error.retryAfterSeconds, Number(retryAfter));
       assert.match(error.message, said);
@@ -88,9 +88,9 @@ describe('security: every wait has an end', () => {
     const perCall: WaitEvent[] = [];
     const clientWide: WaitEvent[] = [];
     const c = client({ retry: { maxAttempts: 20, maxTotalWaitMs: 2_500 }, onWait: (event) => clientWide.push(event) });
-    const started = Date.now();
+    const started = performance.now();
     const error = await rejection(c.listEnvironments('p', {}, { onWait: (event) => perCall.push(event) }));
-    const elapsed = Date.now() - started;
+    const elapsed = performance.now() - started;
     assert.equal(error.status, 429);
     assert.ok(elapsed < 4_000, `stopped at the total cap, not after ${elapsed} ms`);
     assert.ok(perCall.length >= 1 && perCall.length <= 2, `${perCall.length} waits`);
@@ -109,9 +109,9 @@ describe('security: every wait has an end', () => {
       trickle(response, `[${' '.repeat(38)}]`, 150); // a byte every 150 ms: no idle timeout ever fires
     };
     const c = client();
-    const started = Date.now();
+    const started = performance.now();
     const error = await rejection(c.listProjects({}, { timeoutMs: 1_000 }));
-    assert.ok(Date.now() - started < 3_000, `${Date.now() - started} ms`);
+    assert.ok(performance.now() - started < 3_000, `${performance.now() - started} ms`);
     assert.equal(error.code, 'UBIOPS_CALL_TIMEOUT');
     assert.match(error.message, /GET \/projects: 127\.0\.0\.1:\d+ did not answer in full within 1 s/);
     // The client-wide deadline applies the same way, and a user's cancel is still an AbortError.
@@ -144,11 +144,11 @@ describe('security: every wait has an end', () => {
       await fs.writeFile(zip, Buffer.alloc(32 * 1024 * 1024));
       handler = (request) => request.pause(); // reads nothing, answers nothing
       const c = client({ timeouts: { transferWindowMs: 400, minTransferBytes: 1024 } });
-      const started = Date.now();
+      const started = performance.now();
       const error = await rejection(c.uploadRevision('p', 'e', zip));
       assert.equal(error.code, 'UBIOPS_TRANSFER_STALLED');
       assert.match(error.message, /the upload to 127\.0\.0\.1:\d+ stalled/);
-      assert.ok(Date.now() - started < 5_000);
+      assert.ok(performance.now() - started < 5_000);
       await c.close();
     });
   });
