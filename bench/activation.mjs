@@ -93,58 +93,43 @@ exports.activate = function () {
 exports.deactivate = function () {};
 `;
 
+/** Writes a bench extension into `dir/name`: its `extension.js` source and a manifest with these fields. */
+async function writeExtension(dir, name, source, fields) {
+  const folder = path.join(dir, name);
+  await mkdir(folder, { recursive: true });
+  await writeFile(path.join(folder, 'extension.js'), source);
+  const manifest = {
+    publisher: 'ubiops-bench',
+    version: '0.0.0',
+    engines: { vscode: '^1.95.0' },
+    main: './extension.js',
+  };
+  await writeFile(path.join(folder, 'package.json'), JSON.stringify({ ...manifest, ...fields }));
+  return folder;
+}
+
+const NOTHING = `'use strict';\nexports.activate = function () { return {}; };\nexports.deactivate = function () {};\n`;
+
 async function makeExtensions(dir, ours) {
-  const driver = path.join(dir, 'driver');
-  const empty = path.join(dir, 'empty');
-  await mkdir(driver, { recursive: true });
-  await mkdir(empty, { recursive: true });
-  await writeFile(path.join(driver, 'extension.js'), DRIVER);
-  await writeFile(
-    path.join(driver, 'package.json'),
-    JSON.stringify({
-      name: 'activation-driver',
-      publisher: 'ubiops-bench',
-      version: '0.0.0',
-      engines: { vscode: '^1.95.0' },
-      activationEvents: ['onStartupFinished'],
-      main: './extension.js',
-    }),
-  );
+  const activationEvents = ours.activationEvents ?? [];
+  const driver = await writeExtension(dir, 'driver', DRIVER, {
+    name: 'activation-driver',
+    activationEvents: ['onStartupFinished'],
+  });
   // The same activation events as ours, and one view and one command, as ours contributes its own.
-  await writeFile(
-    path.join(empty, 'extension.js'),
-    `'use strict';\nexports.activate = function () { return {}; };\nexports.deactivate = function () {};\n`,
-  );
-  await writeFile(
-    path.join(empty, 'package.json'),
-    JSON.stringify({
-      name: 'empty-extension',
-      publisher: 'ubiops-bench',
-      version: '0.0.0',
-      engines: { vscode: '^1.95.0' },
-      activationEvents: ours.activationEvents ?? [],
-      main: './extension.js',
-      contributes: {
-        views: { explorer: [{ id: 'emptyBench.view', name: 'Empty' }] },
-        commands: [{ command: 'emptyBench.hello', title: 'Hello' }],
-      },
-    }),
-  );
-  const warmup = path.join(dir, 'warmup');
-  await mkdir(warmup, { recursive: true });
-  await writeFile(path.join(warmup, 'extension.js'), `'use strict';\nexports.activate = function () { return {}; };\n`);
-  await writeFile(
-    path.join(warmup, 'package.json'),
-    JSON.stringify({
-      name: 'warmup-extension',
-      publisher: 'ubiops-bench',
-      version: '0.0.0',
-      engines: { vscode: '^1.95.0' },
-      activationEvents: ours.activationEvents ?? [],
-      main: './extension.js',
-      contributes: { commands: [{ command: 'warmupBench.hello', title: 'Hello' }] },
-    }),
-  );
+  const empty = await writeExtension(dir, 'empty', NOTHING, {
+    name: 'empty-extension',
+    activationEvents,
+    contributes: {
+      views: { explorer: [{ id: 'emptyBench.view', name: 'Empty' }] },
+      commands: [{ command: 'emptyBench.hello', title: 'Hello' }],
+    },
+  });
+  const warmup = await writeExtension(dir, 'warmup', NOTHING, {
+    name: 'warmup-extension',
+    activationEvents,
+    contributes: { commands: [{ command: 'warmupBench.hello', title: 'Hello' }] },
+  });
   return { driver, empty, warmup };
 }
 

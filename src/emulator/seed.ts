@@ -12,6 +12,7 @@ import { ZIP_TOP_FOLDER } from '../archive/dependencyFiles';
 import { type BuildRunner, inspectEnvironmentZip, TRIGGER_REBUILD, TRIGGER_UPLOAD } from './builds';
 import { wallClockMs } from './clock';
 import {
+  CUSTOM_ENVIRONMENT_FLAGS,
   type BuildRecord,
   type EnvironmentRecord,
   type ProjectRecord,
@@ -142,11 +143,8 @@ function seedBases(state: State): void {
       description: b.description,
       labels: {},
       gpu_required: b.gpu,
-      status: 'active',
-      implicit: false,
+      ...CUSTOM_ENVIRONMENT_FLAGS,
       deprecated: b.deprecated ?? false,
-      hidden: false,
-      supports_request_format: true,
       system: true,
     });
   });
@@ -294,12 +292,7 @@ class DemoSeed {
       description: '',
       labels: {},
       gpu_required: baseRecord?.gpu_required ?? false,
-      status: 'active',
-      implicit: false,
-      deprecated: false,
-      hidden: false,
-      supports_request_format: true,
-      system: false,
+      ...CUSTOM_ENVIRONMENT_FLAGS,
       ...extra,
     };
     state.environments.push(record);

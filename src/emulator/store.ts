@@ -24,6 +24,16 @@ export type ProjectRecord = ProjectDetailFields;
 /** The fields of `EnvironmentList`, in its order, plus nothing: the record is the answer. */
 export type EnvironmentRecord = EnvironmentListFields;
 
+/** The flags of an environment a user creates, as UbiOps answers them; a record overrides those that differ. */
+export const CUSTOM_ENVIRONMENT_FLAGS = {
+  status: 'active',
+  implicit: false,
+  deprecated: false,
+  hidden: false,
+  supports_request_format: true,
+  system: false,
+} as const satisfies Partial<EnvironmentRecord>;
+
 export interface RevisionRecord {
   id: string;
   /** By id, not name: a rename must not orphan revisions. */

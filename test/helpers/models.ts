@@ -1,5 +1,6 @@
 /** Whole API objects for tests of code that reads them: every field UbiOps sends, overridable one by one. */
 import type { EnvironmentBuild, EnvironmentList } from '../../src/api';
+import { CUSTOM_ENVIRONMENT_FLAGS } from '../../src/emulator/store';
 
 const ENVIRONMENT: EnvironmentList = {
   id: 'e1',
@@ -13,12 +14,7 @@ const ENVIRONMENT: EnvironmentList = {
   description: 'desc',
   labels: { team: 'data' },
   gpu_required: false,
-  status: 'active',
-  implicit: false,
-  deprecated: false,
-  hidden: false,
-  supports_request_format: true,
-  system: false,
+  ...CUSTOM_ENVIRONMENT_FLAGS,
 };
 
 const BUILD: EnvironmentBuild = {

@@ -5,7 +5,7 @@ import { environmentDetail, environmentList } from '../answers';
 import { type Ctx, environmentType, HttpError, matchesLabels, parseBool, parseLabelFilter, sendJson } from '../http';
 import { asObject, optionalString, readJson, requireString } from '../jsonBody';
 import { requireCustom, requireEnvironment, requireProject } from '../lookup';
-import { type EnvironmentRecord, environmentTimestamp, type State } from '../store';
+import { CUSTOM_ENVIRONMENT_FLAGS, type EnvironmentRecord, environmentTimestamp, type State } from '../store';
 import { checkDescription, checkDisplayName, checkLabels, checkName } from './environmentFields';
 import { ENVIRONMENT, type RouteTable, type Services } from './services';
 
@@ -90,12 +90,8 @@ async function createEnvironment(s: Services, { req, res, params }: Ctx): Promis
     description,
     labels,
     gpu_required: base?.gpu_required ?? false,
-    status: 'active',
-    implicit: false,
-    deprecated: false,
-    hidden: false,
+    ...CUSTOM_ENVIRONMENT_FLAGS,
     supports_request_format: typeof srf === 'boolean' ? srf : (base?.supports_request_format ?? false),
-    system: false,
   };
   state.environments.push(env);
   await s.store.save();
