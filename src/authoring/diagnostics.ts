@@ -2,6 +2,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { FileProblem } from '../archive/problems';
 import { loadArchive } from '../archive/lazy';
+import { Disposable } from '../util/lifecycle';
 
 /** The files checked while typing; the validators are the ones the upload and the emulator's build use. */
 const CHECKED_FILES = new Set(['ubiops.yaml', 'requirements.txt']);
@@ -40,13 +41,13 @@ export function toDiagnostic(problem: FileProblem): vscode.Diagnostic {
  * Problems in `ubiops.yaml` and `requirements.txt` while they are edited, debounced, with exact ranges. Only open
  * documents are checked: nothing is read from disk, and closing a file clears its problems.
  */
-export class DependencyFileDiagnostics implements vscode.Disposable {
-  private readonly collection = vscode.languages.createDiagnosticCollection('ubiops');
+export class DependencyFileDiagnostics extends Disposable {
+  private readonly collection = this.register(vscode.languages.createDiagnosticCollection('ubiops'));
   private readonly timers = new Map<string, NodeJS.Timeout>();
-  private readonly subscriptions: vscode.Disposable[];
-
   constructor() {
-    this.subscriptions = [
+    super();
+    this.register({ dispose: () => this.timers.forEach((timer) => clearTimeout(timer)) });
+    [
       vscode.workspace.onDidOpenTextDocument((document) => this.check(document)),
       vscode.workspace.onDidChangeTextDocument((event) => this.schedule(event.document)),
       vscode.workspace.onDidCloseTextDocument((document) => this.forget(document.uri)),
@@ -55,15 +56,8 @@ export class DependencyFileDiagnostics implements vscode.Disposable {
           this.checkAll();
         }
       }),
-    ];
+    ].forEach((subscription) => this.register(subscription));
     this.checkAll();
-  }
-
-  dispose(): void {
-    for (const timer of this.timers.values()) {
-      clearTimeout(timer);
-    }
-    vscode.Disposable.from(this.collection, ...this.subscriptions).dispose();
   }
 
   private checkAll(): void {

@@ -5,7 +5,7 @@ import { EnvironmentNode } from '../explorer/environmentNode';
 import type { ProjectNode } from '../explorer/projectNode';
 import type { LeadingItem } from './pickNode';
 import type { CommandDeps } from './registerCommands';
-import { packAndUpload, rememberFolder } from './upload';
+import { packAndUpload, rememberFolder } from './uploadSend';
 import { confirmUpload, scanForUpload } from './uploadScan';
 import { askNewEnvironment, rememberBase } from './environmentSteps';
 import { explained } from './userError';

@@ -15,7 +15,7 @@ import { selection } from './environmentCommands';
 import { pickNode } from './pickNode';
 import { notOnDisk, workspaceFolderOnDisk } from './onDisk';
 import type { CommandDeps } from './registerCommands';
-import { afterNewRevision, progressSteps } from './upload';
+import { afterNewRevision, progressSteps } from './uploadSend';
 import { Cancelled, explained, noteCancellation, UserError } from './userError';
 
 /** "Copy Files from Another Environment": a new revision with the files of another environment of the project. */

@@ -6,6 +6,7 @@ import { formatLogLine } from './logFormat';
 import type { ConnectionManager } from '../connection/connectionManager';
 import { describeError } from '../connection/connectionManager';
 import { inert } from '../ui/text';
+import { Disposable } from '../util/lifecycle';
 
 export const BUILD_LOG_SCHEME = 'ubiops-build-log';
 
@@ -58,31 +59,35 @@ interface OpenLog {
  * bottom unless the user scrolled up; it stops with the build or when the document closes. Error and warning lines
  * are marked, and a failed build's log opens at its first error.
  */
-export class BuildLogDocuments implements vscode.TextDocumentContentProvider, vscode.Disposable {
+export class BuildLogDocuments extends Disposable implements vscode.TextDocumentContentProvider {
   private readonly logs = new Map<string, OpenLog>();
-  private readonly changeEmitter = new vscode.EventEmitter<vscode.Uri>();
+  private readonly changeEmitter = this.register(new vscode.EventEmitter<vscode.Uri>());
   readonly onDidChange = this.changeEmitter.event;
   private readonly follower: LogFollower;
-  private readonly errorDecoration = vscode.window.createTextEditorDecorationType({
-    isWholeLine: true,
-    backgroundColor: new vscode.ThemeColor('inputValidation.errorBackground'),
-    overviewRulerColor: new vscode.ThemeColor('editorError.foreground'),
-    overviewRulerLane: vscode.OverviewRulerLane.Right,
-  });
-  private readonly warningDecoration = vscode.window.createTextEditorDecorationType({
-    isWholeLine: true,
-    backgroundColor: new vscode.ThemeColor('inputValidation.warningBackground'),
-    overviewRulerColor: new vscode.ThemeColor('editorWarning.foreground'),
-    overviewRulerLane: vscode.OverviewRulerLane.Right,
-  });
-  private readonly subscriptions: vscode.Disposable[];
+  private readonly errorDecoration = this.register(
+    vscode.window.createTextEditorDecorationType({
+      isWholeLine: true,
+      backgroundColor: new vscode.ThemeColor('inputValidation.errorBackground'),
+      overviewRulerColor: new vscode.ThemeColor('editorError.foreground'),
+      overviewRulerLane: vscode.OverviewRulerLane.Right,
+    }),
+  );
+  private readonly warningDecoration = this.register(
+    vscode.window.createTextEditorDecorationType({
+      isWholeLine: true,
+      backgroundColor: new vscode.ThemeColor('inputValidation.warningBackground'),
+      overviewRulerColor: new vscode.ThemeColor('editorWarning.foreground'),
+      overviewRulerLane: vscode.OverviewRulerLane.Right,
+    }),
+  );
 
   constructor(
     private readonly connections: ConnectionManager,
     tracker: BuildTracker,
   ) {
-    this.follower = new LogFollower(tracker);
-    this.subscriptions = [
+    super();
+    this.follower = this.register(new LogFollower(tracker));
+    [
       vscode.workspace.onDidCloseTextDocument((document) => this.close(document.uri)),
       vscode.workspace.onDidOpenTextDocument((document) => this.catchUp(document)),
       vscode.workspace.onDidChangeTextDocument((event) => this.changed(event.document)),
@@ -91,7 +96,9 @@ export class BuildLogDocuments implements vscode.TextDocumentContentProvider, vs
         this.scrolled(textEditor, visibleRanges),
       ),
       connections.onDidChange(() => [...this.logs.keys()].forEach((key) => this.close(vscode.Uri.parse(key)))),
-    ];
+    ].forEach((subscription) => this.register(subscription));
+    // Registered last, so disposed first: the open logs close while the follower and the emitter still work.
+    this.register({ dispose: () => [...this.logs.keys()].forEach((key) => this.close(vscode.Uri.parse(key))) });
   }
 
   /** Opens a build's log in an editor. `running` when known; otherwise the tracker finds out. */
@@ -123,17 +130,6 @@ export class BuildLogDocuments implements vscode.TextDocumentContentProvider, vs
     // A log restored with the window: start reading it.
     const log = this.start(uri, ref, undefined);
     return log.lines.join('\n');
-  }
-
-  dispose(): void {
-    for (const key of [...this.logs.keys()]) {
-      this.close(vscode.Uri.parse(key));
-    }
-    this.follower.dispose();
-    this.changeEmitter.dispose();
-    this.errorDecoration.dispose();
-    this.warningDecoration.dispose();
-    vscode.Disposable.from(...this.subscriptions).dispose();
   }
 
   private start(uri: vscode.Uri, ref: BuildRef, running: boolean | undefined): OpenLog {

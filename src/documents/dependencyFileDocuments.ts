@@ -3,6 +3,7 @@ import type { EnvironmentBuildDependency } from '../api';
 import type { BuildRef } from '../builds/buildTracker';
 import type { ConnectionManager } from '../connection/connectionManager';
 import { describeError } from '../connection/connectionManager';
+import { Disposable } from '../util/lifecycle';
 
 export const DEPENDENCY_FILE_SCHEME = 'ubiops-build';
 
@@ -52,17 +53,14 @@ const LANGUAGES: Record<string, string[]> = {
  * content provider) so that VS Code itself refuses edits and shows the editor as read-only. One request per build:
  * the answer holds every file, and the files of a finished build never change, so it is kept for the session.
  */
-export class DependencyFileDocuments implements vscode.FileSystemProvider, vscode.Disposable {
+export class DependencyFileDocuments extends Disposable implements vscode.FileSystemProvider {
   private readonly cache = new Map<string, Promise<EnvironmentBuildDependency[]>>();
-  private readonly changeEmitter = new vscode.EventEmitter<vscode.FileChangeEvent[]>();
+  private readonly changeEmitter = this.register(new vscode.EventEmitter<vscode.FileChangeEvent[]>());
   readonly onDidChangeFile = this.changeEmitter.event;
-  private readonly subscriptions: vscode.Disposable[];
-
   constructor(private readonly connections: ConnectionManager) {
-    this.subscriptions = [
-      vscode.workspace.onDidOpenTextDocument((document) => void this.setLanguage(document)),
-      connections.onDidChange(() => this.cache.clear()),
-    ];
+    super();
+    this.register(vscode.workspace.onDidOpenTextDocument((document) => void this.setLanguage(document)));
+    this.register(connections.onDidChange(() => this.cache.clear()));
   }
 
   async readFile(uri: vscode.Uri): Promise<Uint8Array> {
@@ -146,11 +144,6 @@ export class DependencyFileDocuments implements vscode.FileSystemProvider, vscod
         this.changeEmitter.fire([{ type: vscode.FileChangeType.Changed, uri: document.uri }]);
       }
     }
-  }
-
-  dispose(): void {
-    this.changeEmitter.dispose();
-    vscode.Disposable.from(...this.subscriptions).dispose();
   }
 
   private async fetch(ref: BuildRef): Promise<EnvironmentBuildDependency[]> {
