@@ -25,6 +25,8 @@ export interface LeadingPick {
 /**
  * From the command palette: walks the tree level by level with QuickPicks, using the tree's own loaders (so a
  * level already loaded costs no request), until the user picks a node of the wanted kind. Undefined if dismissed.
+ * Each level has Refresh (what changed elsewhere, in the web app or the CLI, shows without leaving the walk; the
+ * tree is refreshed with it) and, below the first, Back to the level above.
  */
 export async function pickNode<T extends TreeNode>(
   explorer: EnvironmentsProvider,
@@ -46,6 +48,7 @@ export async function pickNode<T extends TreeNode>(
   accept: (node: T) => boolean = () => true,
   leading?: LeadingItem,
 ): Promise<T | LeadingPick | undefined> {
+  const walk: Walk = { explorer, wanted, title, accept: (node) => accept(node as T), leading };
   let parent: TreeNode | undefined;
   for (;;) {
     const children = await vscode.window.withProgress(
@@ -53,65 +56,150 @@ export async function pickNode<T extends TreeNode>(
       () => explorer.getChildren(parent),
     );
     if (!parent && children.length === 0) {
-      const signIn = vscode.l10n.t('Sign In');
-      const choice = await vscode.window.showInformationMessage(
-        vscode.l10n.t('UbiOps: sign in first, or try the local emulator.'),
-        signIn,
-        vscode.l10n.t('Try the Local Emulator'),
-      );
-      if (choice) {
-        await vscode.commands.executeCommand(choice === signIn ? 'ubiops.signIn' : 'ubiops.tryEmulator');
-      }
+      await offerSignIn();
       return undefined;
     }
-    const candidates = children.filter((child) =>
-      kindOf(child) === wanted ? accept(child as T) : !!child.loadChildren,
-    );
-    const messages = children.filter((child) => !kindOf(child));
-    const lead = leading && parent && kindOf(parent) === leading.under ? { ...leading, node: undefined } : undefined;
-    if (candidates.length === 0 && !lead) {
-      const reason = messages.map((message) => labelText(message.getTreeItem())).join('; ');
-      void vscode.window.showWarningMessage(
-        inert(
-          reason
-            ? vscode.l10n.t('UbiOps: nothing to choose here: {0}.', reason)
-            : vscode.l10n.t('UbiOps: nothing to choose here.'),
-        ),
-      );
+    const level = levelOf(walk, parent, children);
+    if (level.items.length === 0) {
+      void vscode.window.showWarningMessage(inert(nothingToChoose(level)));
       return undefined;
     }
-    const picked = await vscode.window.showQuickPick(
-      [
-        ...(lead ? [lead] : []),
-        ...candidates.map((node) => {
-          const item = node.getTreeItem();
-          const label = labelText(item) || node.id;
-          const icon = item.iconPath instanceof vscode.ThemeIcon ? `$(${item.iconPath.id.replace('~spin', '')}) ` : '';
-          // The row's label and description are server text: inert, while the row's own icon stays an icon.
-          return {
-            label: `${icon}${inert(label)}`,
-            description: typeof item.description === 'string' ? inert(item.description) : undefined,
-            node,
-          };
-        }),
-      ],
-      {
-        title,
-        placeHolder: vscode.l10n.t('Choose a {0}', levelName(lead ? wanted : kindOf(candidates[0]))),
-        matchOnDescription: true,
-        ignoreFocusOut: true,
-      },
-    );
-    if (!picked) {
+    const picked = await pickFromLevel(walk, parent, level);
+    if (picked === undefined) {
       return undefined;
     }
-    if (!picked.node) {
+    if (picked === BACK) {
+      parent = parent?.parent;
+    } else if (!picked.node) {
       return { leadingUnder: parent as TreeNode };
-    }
-    if (kindOf(picked.node) === wanted) {
+    } else if (kindOf(picked.node) === wanted) {
       return picked.node as T;
+    } else {
+      parent = picked.node;
     }
-    parent = picked.node;
+  }
+}
+
+interface Walk {
+  explorer: EnvironmentsProvider;
+  wanted: NodeKind;
+  title: string;
+  accept: (node: TreeNode) => boolean;
+  leading?: LeadingItem;
+}
+
+/** A row of a level: a node, or the leading item (no node). */
+type LevelItem = vscode.QuickPickItem & { node?: TreeNode };
+
+interface Level {
+  items: LevelItem[];
+  /** What the level's message rows say (an error, "No environments"), for when there is nothing to choose. */
+  messages: string[];
+  placeholder: string;
+}
+
+const BACK = 'back';
+
+async function offerSignIn(): Promise<void> {
+  const signIn = vscode.l10n.t('Sign In');
+  const choice = await vscode.window.showInformationMessage(
+    vscode.l10n.t('UbiOps: sign in first, or try the local emulator.'),
+    signIn,
+    vscode.l10n.t('Try the Local Emulator'),
+  );
+  if (choice) {
+    await vscode.commands.executeCommand(choice === signIn ? 'ubiops.signIn' : 'ubiops.tryEmulator');
+  }
+}
+
+function nothingToChoose(level: Level): string {
+  const reason = level.messages.join('; ');
+  return reason
+    ? vscode.l10n.t('UbiOps: nothing to choose here: {0}.', reason)
+    : vscode.l10n.t('UbiOps: nothing to choose here.');
+}
+
+/** The rows a level offers: the leading item where it belongs, then the nodes to pick or to go into. */
+function levelOf(walk: Walk, parent: TreeNode | undefined, children: TreeNode[]): Level {
+  const candidates = children.filter((child) =>
+    kindOf(child) === walk.wanted ? walk.accept(child) : !!child.loadChildren,
+  );
+  const lead = walk.leading && parent && kindOf(parent) === walk.leading.under ? walk.leading : undefined;
+  const items: LevelItem[] = [
+    ...(lead ? [{ label: lead.label, detail: lead.detail }] : []),
+    ...candidates.map((node) => {
+      const item = node.getTreeItem();
+      const label = labelText(item) || node.id;
+      const icon = item.iconPath instanceof vscode.ThemeIcon ? `$(${item.iconPath.id.replace('~spin', '')}) ` : '';
+      // The row's label and description are server text: inert, while the row's own icon stays an icon.
+      return {
+        label: `${icon}${inert(label)}`,
+        description: typeof item.description === 'string' ? inert(item.description) : undefined,
+        node,
+      };
+    }),
+  ];
+  return {
+    items,
+    messages: children.filter((child) => !kindOf(child)).map((message) => labelText(message.getTreeItem())),
+    placeholder: vscode.l10n.t('Choose a {0}', levelName(lead ? walk.wanted : kindOf(candidates[0]))),
+  };
+}
+
+/** Shows one level; resolves with the row picked, BACK, or undefined when dismissed. */
+function pickFromLevel(
+  walk: Walk,
+  parent: TreeNode | undefined,
+  level: Level,
+): Promise<LevelItem | typeof BACK | undefined> {
+  const refresh: vscode.QuickInputButton = {
+    iconPath: new vscode.ThemeIcon('refresh'),
+    tooltip: vscode.l10n.t('Refresh'),
+  };
+  const pick = vscode.window.createQuickPick<LevelItem>();
+  pick.title = walk.title;
+  pick.placeholder = level.placeholder;
+  pick.items = level.items;
+  pick.matchOnDescription = true;
+  pick.ignoreFocusOut = true;
+  pick.buttons = parent ? [vscode.QuickInputButtons.Back, refresh] : [refresh];
+  return new Promise<LevelItem | typeof BACK | undefined>((resolve) => {
+    let ended = false;
+    const done = (value: LevelItem | typeof BACK | undefined) => {
+      if (!ended) {
+        ended = true;
+        resolve(value);
+        pick.dispose(); // hides it, which calls done() again: ignored
+      }
+    };
+    pick.onDidAccept(() => {
+      const chosen = pick.selectedItems[0] ?? pick.activeItems[0];
+      if (chosen) {
+        done(chosen);
+      }
+    });
+    pick.onDidHide(() => done(undefined));
+    pick.onDidTriggerButton((button) => {
+      if (button === vscode.QuickInputButtons.Back) {
+        done(BACK);
+      } else if (!pick.busy) {
+        void reload(walk, parent, pick);
+      }
+    });
+    pick.show();
+  });
+}
+
+/** Refresh: the model forgets the level (the tree's rows with it) and the pick shows it loaded again. */
+async function reload(walk: Walk, parent: TreeNode | undefined, pick: vscode.QuickPick<LevelItem>): Promise<void> {
+  pick.busy = true;
+  try {
+    walk.explorer.refresh(parent);
+    const level = levelOf(walk, parent, await walk.explorer.getChildren(parent));
+    pick.items = level.items;
+    pick.placeholder = level.items.length ? level.placeholder : nothingToChoose(level);
+  } finally {
+    pick.busy = false;
   }
 }
 

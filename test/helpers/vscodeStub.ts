@@ -48,6 +48,61 @@ class ThemeIcon {
   ) {}
 }
 
+/**
+ * A QuickPick whose user is a script: `user` is called once the pick is shown and answers as a person would, with
+ * `pressEnter`, `pressButton` or `hide`. It may be called again after a button (`again`), once the pick is idle.
+ */
+export class QuickPick<T extends { label: string; description?: string }> {
+  title: string | undefined;
+  placeholder: string | undefined;
+  items: readonly T[] = [];
+  activeItems: readonly T[] = [];
+  selectedItems: readonly T[] = [];
+  buttons: readonly unknown[] = [];
+  busy = false;
+  matchOnDescription = false;
+  ignoreFocusOut = false;
+  disposed = false;
+  private readonly accepted = new EventEmitter<void>();
+  private readonly hidden = new EventEmitter<void>();
+  private readonly pressed = new EventEmitter<unknown>();
+  readonly onDidAccept = this.accepted.event;
+  readonly onDidHide = this.hidden.event;
+  readonly onDidTriggerButton = this.pressed.event;
+
+  constructor(private readonly user: (pick: QuickPick<T>) => void | Promise<void>) {}
+
+  show(): void {
+    setTimeout(() => void this.user(this), 0);
+  }
+
+  pressEnter(item: T): void {
+    this.activeItems = [item];
+    this.selectedItems = [item];
+    this.accepted.fire();
+  }
+
+  pressButton(button: unknown): void {
+    this.pressed.fire(button);
+  }
+
+  /** Resolves once the pick is no longer busy (after a Refresh). */
+  async idle(): Promise<void> {
+    while (this.busy) await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+
+  hide(): void {
+    this.hidden.fire();
+  }
+
+  dispose(): void {
+    if (!this.disposed) {
+      this.disposed = true;
+      this.hide();
+    }
+  }
+}
+
 /** The prompts: a test assigns the ones it answers. */
 export const window: Record<string, (...args: never[]) => unknown> = {
   withProgress: (_options: unknown, task: () => unknown) => task(),
@@ -61,6 +116,7 @@ const stub = {
   MarkdownString,
   TreeItemCollapsibleState: { None: 0, Collapsed: 1, Expanded: 2 },
   ProgressLocation: { SourceControl: 1, Window: 10, Notification: 15 },
+  QuickInputButtons: { Back: { iconPath: new ThemeIcon('arrow-left') } },
   Disposable: {
     from: (...items: { dispose(): void }[]) => ({ dispose: () => items.forEach((item) => item.dispose()) }),
   },

@@ -365,6 +365,36 @@ describe('Environment commands, from the tree and from the palette', function ()
     });
   });
 
+  describe("the palette's walk", () => {
+    it('refreshes a level in place and goes Back a level: an environment made elsewhere can be chosen', async () => {
+      await withAnswers([{ pick: PROJECT }, { escape: true }], () =>
+        vscode.commands.executeCommand('ubiops.rebuildRevision'),
+      );
+      // Made elsewhere (the web app, the CLI): the model has the project's environments already, without this one.
+      await client.createEnvironment(PROJECT, { name: 'made-elsewhere', base_environment: 'python3-12' });
+      const { transcript } = await withAnswers(
+        [
+          { pick: PROJECT },
+          { trigger: 'Refresh' },
+          { back: true },
+          { pick: PROJECT },
+          { pick: 'made-elsewhere' },
+          { input: 'Shown elsewhere' },
+          { input: '' },
+          { input: '' },
+        ],
+        () => vscode.commands.executeCommand('ubiops.editEnvironment'),
+      );
+      assert.equal((await client.getEnvironment(PROJECT, 'made-elsewhere')).display_name, 'Shown elsewhere');
+      const offered = transcript.offered.join('\n');
+      assert.match(offered, /made-elsewhere/, 'offered after Refresh');
+      assert.ok(
+        transcript.prompts.some((prompt) => prompt.endsWith('(after Refresh)')),
+        transcript.prompts.join('\n'),
+      );
+    });
+  });
+
   describe('builds', () => {
     it('cancels a running build from its row, and is refused for a finished one', async () => {
       await client.createEnvironment(PROJECT, { name: 'cancel-target', base_environment: 'python3-12' });

@@ -11,6 +11,8 @@ export type Answer =
   | { save: vscode.Uri | undefined }
   /** The Back button of the step shown (a multi-step input's), and Escape: see ./quickInputs.ts. */
   | { back: true }
+  /** Another button of the quick input shown, by its tooltip ("Refresh"); the next answer goes to the same input. */
+  | { trigger: string }
   | { escape: true };
 
 export interface Transcript {

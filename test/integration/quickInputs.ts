@@ -26,7 +26,8 @@ const EVENTS: Record<string, keyof UserEvents> = {
  * - `{ input }`: types it, records what the step's check says (as `showInputBox`'s stub does), then presses Enter;
  *   if the check blocks, the step stays open and takes the next `{ input }`, or Escape when there is none;
  * - `{ pick }`: makes the matching item active and presses Enter;
- * - `{ back: true }`: presses the Back button, which must be shown; `{ escape: true }`: presses Escape.
+ * - `{ back: true }`: presses the Back button, which must be shown; `{ escape: true }`: presses Escape;
+ * - `{ trigger }`: presses the button with that tooltip, then answers the same input again once it is not busy.
  * Each input is recorded in `transcript.prompts` as "title (step/totalSteps)", with what it opened with (an input
  * box's text, a quick pick's active item) in `transcript.shown`.
  */
@@ -62,15 +63,22 @@ function driven<T extends Input>(input: T, { queue, transcript, failed }: Contex
     const step = input.step === undefined ? '' : ` (${input.step}/${input.totalSteps})`;
     transcript.prompts.push(`${input.title ?? ''}${step}`);
     transcript.shown.push('password' in input ? input.value : (input.activeItems[0]?.label ?? ''));
-    // Once the extension is waiting, as a user's keys would come.
-    setTimeout(() => {
+    // Once the extension is waiting (and not busy), as a user's keys would come.
+    const act = () => {
+      if (input.busy) {
+        setTimeout(act, 10);
+        return;
+      }
       try {
-        answer(input, events, queue, transcript);
+        if (answer(input, events, queue, transcript) === 'again') {
+          setTimeout(act, 10);
+        }
       } catch (error) {
         failed(error);
         events.hide.fire();
       }
-    }, 0);
+    };
+    setTimeout(act, 0);
   };
   return new Proxy(input, {
     get(target, key) {
@@ -87,12 +95,19 @@ function driven<T extends Input>(input: T, { queue, transcript, failed }: Contex
   });
 }
 
-function answer(input: Input, events: UserEvents, queue: Answer[], transcript: Transcript): void {
+/** Gives the input the next answer; 'again' when the same input takes the one after it, once it is not busy. */
+function answer(input: Input, events: UserEvents, queue: Answer[], transcript: Transcript): 'again' | undefined {
   const next = queue.shift();
   assert.ok(next, `expected an answer for "${input.title}"`);
   if ('back' in next) {
     assert.ok(input.buttons.includes(vscode.QuickInputButtons.Back), `"${input.title}" shows the Back button`);
     events.button.fire(vscode.QuickInputButtons.Back);
+  } else if ('trigger' in next) {
+    const button = input.buttons.find((shown) => shown.tooltip === next.trigger);
+    assert.ok(button, `"${input.title}" shows the button "${next.trigger}"`);
+    events.button.fire(button);
+    transcript.prompts.push(`${input.title ?? ''} (after ${next.trigger})`);
+    return 'again';
   } else if ('escape' in next) {
     events.hide.fire();
   } else if ('input' in next && 'password' in input) {

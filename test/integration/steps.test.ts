@@ -148,8 +148,10 @@ describe('Multi-step inputs: create, edit and deploy with Back, step counts and 
       'description',
     );
     assert.deepEqual(transcript.prompts.slice(2), [name, base, name, base, display, description, display, description]);
-    assert.equal(transcript.shown[0], 'steps-model', "the name proposed from the folder's");
-    assert.equal(transcript.shown[2], 'steps-typed', 'the name typed, shown again after Back');
+    // The first two shown are the palette's walk: the project, then "New environment from this folder".
+    const flow = transcript.shown.slice(2);
+    assert.equal(flow[0], 'steps-model', "the name proposed from the folder's");
+    assert.equal(flow[2], 'steps-typed', 'the name typed, shown again after Back');
     const question = transcript.messages.find((message) => /Create the environment/.test(message.text));
     assert.match(question?.text ?? '', /Create the environment steps-deployed on python3-12 and upload Steps Model/);
     assert.ok(!(await names()).includes('steps-deployed'), 'answering no creates nothing');

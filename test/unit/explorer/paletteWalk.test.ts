@@ -5,7 +5,7 @@ import type { TreeNode } from '../../../src/explorer/treeNode';
 import type { pickNode as PickNode } from '../../../src/commands/pickNode';
 import { EnvironmentsModel } from '../../../src/model/environmentsModel';
 import { DEMO_PROJECT as PROJECT, useEmulatorSuite } from '../../helpers/emulator';
-import { installVscodeStub, memoryState, window } from '../../helpers/vscodeStub';
+import { installVscodeStub, memoryState, QuickPick, window } from '../../helpers/vscodeStub';
 
 /**
  * The tree and the palette's walk (`pickNode`) are the real code, over a stub `vscode` (test/helpers/vscodeStub.ts) whose
@@ -33,7 +33,7 @@ describe('The palette walk over what the tree browsed', () => {
 
   after(() => {
     provider?.dispose();
-    delete window.showQuickPick;
+    delete window.createQuickPick;
   });
 
   /** Every row the tree shows, once expanded, by id: what VS Code holds. */
@@ -45,14 +45,25 @@ describe('The palette walk over what the tree browsed', () => {
     return rows;
   }
 
+  const rowText = (item: { label: string; description?: string }) => `${item.label} ${item.description ?? ''}`;
+
   /** Answers each quick pick with the first item whose label and description match, in turn. */
   function answer(...wanted: RegExp[]): string[] {
+    return script(
+      ...wanted.map((match) => (pick: Pick) => pick.pressEnter(pick.items.find((i) => match.test(rowText(i)))!)),
+    );
+  }
+
+  type Pick = QuickPick<{ label: string; description?: string }>;
+
+  /** Each quick pick shown is answered by the next step, which may press a button and take the pick again. */
+  function script(...steps: ((pick: Pick) => void | Promise<void>)[]): string[] {
     const offered: string[] = [];
-    window.showQuickPick = async (items: { label: string; description?: string }[]) => {
-      const match = wanted.shift()!;
-      offered.push(items.map((item) => `${item.label} ${item.description ?? ''}`).join(' | '));
-      return items.find((item) => match.test(`${item.label} ${item.description ?? ''}`));
-    };
+    window.createQuickPick = () =>
+      new QuickPick(async (pick: Pick) => {
+        offered.push(pick.items.map(rowText).join(' | '));
+        await steps.shift()!(pick);
+      });
     return offered;
   }
 
@@ -76,5 +87,36 @@ describe('The palette walk over what the tree browsed', () => {
     assert.equal(offered.length, 4, offered.join('\n'));
     assert.ok(picked, 'a build was picked');
     assert.equal(picked, rows.get(picked.id), 'the node of the tree, not a copy');
+  });
+
+  it('Refresh shows what changed elsewhere without leaving the walk, and Back goes up a level', async () => {
+    await browse();
+    await lab.client.createEnvironment(PROJECT, { name: 'made-elsewhere', base_environment: 'python3-12' });
+    const seen: string[][] = [];
+    const offered = script(
+      (pick) => pick.pressEnter(pick.items.find((i) => i.label.includes(PROJECT))!),
+      async (pick) => {
+        seen.push(pick.items.map(rowText));
+        const [back, refresh] = pick.buttons;
+        pick.pressButton(refresh);
+        await pick.idle();
+        seen.push(pick.items.map(rowText));
+        pick.pressButton(back);
+      },
+      (pick) => pick.pressEnter(pick.items.find((i) => i.label.includes(PROJECT))!),
+      (pick) => pick.pressEnter(pick.items.find((i) => i.label.includes('made-elsewhere'))!),
+    );
+    const before = lab.emulator.stats().requests;
+    const picked = await pickNode(provider, 'environment', 'Upload Folder as New Revision');
+    assert.equal(offered.length, 4, 'project, environments (refreshed, then Back), project again, environments');
+    assert.ok(!seen[0].some((row) => row.includes('made-elsewhere')), 'not known before the Refresh');
+    assert.ok(
+      seen[1].some((row) => row.includes('made-elsewhere')),
+      seen[1].join('\n'),
+    );
+    assert.ok(lab.emulator.stats().requests - before >= 1, 'Refresh asked the server');
+    assert.equal((picked as TreeNode & { environmentName?: string })?.environmentName, 'made-elsewhere');
+    const rows = await provider.getChildren((picked as TreeNode).parent);
+    assert.ok(rows.includes(picked as TreeNode), 'the tree shows the refreshed level too, with the same node');
   });
 });
