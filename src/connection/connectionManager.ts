@@ -130,9 +130,15 @@ export class ConnectionManager extends Disposable implements vscode.Disposable {
    */
   async useEmulator(): Promise<Connection> {
     if (!this.emulator) {
-      const { start } = await import('../emulator/index.js');
+      const { start, LOG_DELAY_SECONDS } = await import('../emulator/index.js');
       const token = randomBytes(24).toString('hex');
-      const server = await start({ port: 0, host: '127.0.0.1', tokens: [token], dataDir: this.emulatorDataDir });
+      const server = await start({
+        port: 0,
+        host: '127.0.0.1',
+        tokens: [token],
+        dataDir: this.emulatorDataDir,
+        logDelaySeconds: LOG_DELAY_SECONDS,
+      });
       this.emulator = { server, token };
       this.log.info(`Local UbiOps emulator started at ${server.url} (data in ${this.emulatorDataDir}).`);
     }

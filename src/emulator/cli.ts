@@ -3,7 +3,7 @@
  * process with a message and a non-zero code rather than a stack trace.
  */
 import { parseArgs } from 'node:util';
-import { DEFAULT_PORT, DEFAULT_TOKEN, type Emulator, type EmulatorOptions } from './options';
+import { DEFAULT_PORT, DEFAULT_TOKEN, type Emulator, type EmulatorOptions, LOG_DELAY_SECONDS } from './options';
 import { start } from './server';
 
 const USAGE = `Usage: node dist/emulator.js [options]
@@ -16,6 +16,8 @@ Options:
   --token T           accepted API token; repeat for several (default ${DEFAULT_TOKEN})
   --data-dir DIR      keep state and uploaded files in DIR across restarts (default: in memory)
   --build-seconds N   how long a build takes (default 5; 0 finishes builds at once)
+  --log-delay-seconds N  serve a build's log lines N seconds after their time, as UbiOps delivers them late
+                      (default ${LOG_DELAY_SECONDS}; 0 serves a finished build's whole log at once)
   --no-seed           start without the demo projects and base environments
   --user EMAIL        the signed-in user's email: GET /user and created_by of uploads (default you@example.com)
   --user-name NAME    name of GET /user (default Demo)
@@ -67,6 +69,7 @@ function parseCommandLine(argv: string[]): (EmulatorOptions & { quiet: boolean }
         token: { type: 'string', multiple: true },
         'data-dir': { type: 'string' },
         'build-seconds': { type: 'string' },
+        'log-delay-seconds': { type: 'string' },
         'no-seed': { type: 'boolean' },
         user: { type: 'string' },
         'user-name': { type: 'string' },
@@ -103,6 +106,8 @@ function parseCommandLine(argv: string[]): (EmulatorOptions & { quiet: boolean }
     tokens,
     dataDir: values['data-dir'],
     buildSeconds: number(values['build-seconds'], '--build-seconds', { min: 0 }),
+    logDelaySeconds:
+      number(values['log-delay-seconds'], '--log-delay-seconds', { min: 0, max: 600 }) ?? LOG_DELAY_SECONDS,
     seed: !values['no-seed'],
     user: values.user,
     userName: values['user-name'],

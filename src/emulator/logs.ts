@@ -147,7 +147,15 @@ export function parseLogLimit(raw: string | null): number {
 export class BuildLogs {
   private readonly planning = new Map<string, Promise<void>>();
 
-  constructor(private readonly store: Store) {}
+  private readonly delayNs: bigint;
+
+  /** `delayMs`: a line is served this long after its timestamp (the emulator's `logDelaySeconds`). */
+  constructor(
+    private readonly store: Store,
+    delayMs = 0,
+  ) {
+    this.delayNs = BigInt(Math.max(0, Math.round(delayMs * 1000))) * 1000n;
+  }
 
   /** Plans a starting build's lines up to the end of processing (once per build). */
   plan(build: BuildRecord): Promise<void> {
@@ -192,8 +200,8 @@ export class BuildLogs {
   }
 
   /**
-   * The JSON answer of the logs endpoint, written by hand so that timestamps stay exact integers. Lines of running
-   * builds are served once their time has come; all lines of a finished build are.
+   * The JSON answer of the logs endpoint, written by hand so that timestamps stay exact integers. A line is served
+   * once its time has come and the delivery delay has passed; without a delay, all lines of a finished build are.
    */
   answer(project: string, query: URLSearchParams): string {
     const filter = parseLogQuery(query.get('query'));
@@ -202,6 +210,7 @@ export class BuildLogs {
     const limit = parseLogLimit(query.get('limit'));
     const state = this.store.state;
     const now = nowNs();
+    const delivered = now - this.delayNs;
     const envs = new Map(state.environments.filter((e) => e.project === project).map((e) => [e.id, e]));
     const rows: { line: LogLineRecord; build: BuildRecord; env: EnvironmentRecord }[] = [];
     for (const build of state.builds) {
@@ -214,11 +223,11 @@ export class BuildLogs {
       ) {
         continue;
       }
-      const finished = !isUnfinished(build);
+      const whole = !isUnfinished(build) && this.delayNs === 0n;
       for (const line of this.linesOf(build, env)) {
         const ns = BigInt(line.ns);
         if (
-          (finished || ns <= now) &&
+          (whole || ns <= delivered) &&
           (start === undefined || ns >= start) &&
           (end === undefined || ns < end) &&
           (filter.level === undefined || line.level === filter.level)

@@ -30,6 +30,12 @@ export interface EmulatorOptions {
   dataDir?: string;
   /** Build duration in seconds; default 5; 0 finishes builds before the upload or rebuild is answered. */
   buildSeconds?: number;
+  /**
+   * How late a build's log lines are delivered: a line is served this many seconds after its timestamp, running build
+   * or finished. UbiOps' lines arrive late (its CLI reads a log for 20 s after the build ended); default 0, and
+   * the command line's and the extension's own emulator use LOG_DELAY_SECONDS.
+   */
+  logDelaySeconds?: number;
   /** Seed demo data into an empty store; default true. */
   seed?: boolean;
   faults?: Faults;
@@ -48,6 +54,9 @@ export interface EmulatorOptions {
   /** A request whose headers are not complete after this long gets 408 and is closed (default 20 s). */
   headersTimeoutMs?: number;
 }
+
+/** How late the command line's emulator and "Try the Local Emulator" deliver log lines (`logDelaySeconds`). */
+export const LOG_DELAY_SECONDS = 2;
 
 export interface Emulator {
   /** `http://127.0.0.1:<port>/v2.1` */

@@ -34,7 +34,7 @@ import { Store } from './store';
 export async function start(options: EmulatorOptions = {}): Promise<Emulator> {
   const store = await Store.open(options.dataDir);
   const buildSeconds = options.buildSeconds ?? 5;
-  const logs = new BuildLogs(store);
+  const logs = new BuildLogs(store, (options.logDelaySeconds ?? 0) * 1000);
   const runner = new BuildRunner(store, buildSeconds, logs);
   try {
     if ((options.seed ?? true) && store.isEmpty) {

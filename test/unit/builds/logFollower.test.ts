@@ -31,7 +31,7 @@ describe('LogFollower against the emulator', function () {
   ): Promise<{ ref: BuildRef; builds: BuildTracker; follower: LogFollower }> {
     const ref = await lab.upload(environment, { 'requirements.txt': requirements });
     const builds = tracker();
-    const follower = new LogFollower(builds);
+    const follower = new LogFollower(builds, { lateLinesMs: 600, lateIntervalMs: 200 });
     made.push(follower, builds);
     return { ref, builds, follower };
   }
@@ -39,7 +39,7 @@ describe('LogFollower against the emulator', function () {
   const logRequests = (): RequestEvent[] => lab.events.filter((e) => e.path.startsWith(`/projects/${PROJECT}/logs`));
   const buildPolls = (): RequestEvent[] => lab.events.filter((e) => /\/builds\/[^/?]+$/.test(e.path));
 
-  it('follows a running build: every line once, one logs request per poll, nothing after the end', async () => {
+  it('follows a running build: every line once, one logs request per poll, late lines, then nothing', async () => {
     const requirements = Array.from({ length: 30 }, (_, i) => `pkg-${i}==1.${i}`).join('\n');
     const { ref, follower } = await following('follow-live', requirements);
     const received: LogLine[][] = [];
@@ -72,12 +72,17 @@ describe('LogFollower against the emulator', function () {
     assert.equal(got.at(-1)?.log, 'Build succeeded.');
     // While running: the opening read, then at most one per poll; the rest only once the build had finished.
     const polls = buildPolls().length;
-    const afterEnd = logRequests().length;
+    const atEnd = logRequests().length;
     const finalPages = Math.ceil(all.length / 7) + 1;
-    assert.ok(afterEnd <= polls + finalPages, `${afterEnd} logs requests for ${polls} polls`);
-    await sleep(800);
-    assert.equal(logRequests().length, afterEnd, 'nothing is asked after the end');
-    assert.equal(follower.following, 0);
+    assert.ok(atEnd <= polls + finalPages, `${atEnd} logs requests for ${polls} polls`);
+    // Then a read every 200 ms for the late lines, for 600 ms after the end; then nothing.
+    await sleep(900);
+    assert.equal(follower.following, 0, 'done with the late lines');
+    const late = logRequests().length - atEnd;
+    assert.ok(late >= 2 && late <= 4, `${late} reads for late lines`);
+    const afterLate = logRequests().length;
+    await sleep(500);
+    assert.equal(logRequests().length, afterLate, 'nothing is asked after the late lines');
   });
 
   it('asks nothing more once the log is closed, while the build still runs', async () => {
@@ -103,7 +108,7 @@ describe('LogFollower against the emulator', function () {
     assert.equal(logRequests().length, count, 'but its log is not');
   });
 
-  it("reads a finished build's log once, whole, and ends", async () => {
+  it('reads the log of a build that just finished whole, ends, and reads on only for the late lines', async () => {
     const { ref, builds, follower } = await following('follow-done', 'numpy==1.26.4\nbroken ==> 1\n');
     const done = await new Promise<LogLine[]>((resolve) => {
       builds.follow(ref);
@@ -122,6 +127,74 @@ describe('LogFollower against the emulator', function () {
       });
     });
     assert.match(done.find((l) => l.metadata.level === 'error')?.log ?? '', /requirements\.txt, line 2/);
+    // The tracker saw it finish a moment ago: late lines may still come, for the rest of the 600 ms.
+    assert.equal(follower.following, 1);
+    await sleep(700);
     assert.equal(follower.following, 0);
+  });
+
+  it('reads once and stops when told the build is not running and the tracker never saw it end', async () => {
+    const { ref, follower } = await following('follow-old', 'numpy==1.26.4\n');
+    lab.events = [];
+    await new Promise<void>((resolve) =>
+      follower.follow(
+        ref,
+        lab.client.buildLogReader(PROJECT, ref.environment, ref.build),
+        { append: () => undefined, end: resolve, fail: (error) => assert.fail(String(error)) },
+        false,
+      ),
+    );
+    assert.equal(follower.following, 0, 'no late lines to wait for: the tracker never saw it finish');
+    assert.equal(logRequests().length, 1);
+  });
+});
+
+describe('LogFollower and the lines UbiOps delivers late', function () {
+  this.timeout(20_000);
+  // Every line is served a second after its time: the end of a build shows in the log after the build has ended.
+  const lab = useEmulatorSuite({
+    token: 'late-token',
+    tempPrefix: 'ubiops-late-',
+    emulator: { buildSeconds: 1.5, logDelaySeconds: 1 },
+  });
+
+  /** Follows a new build's log with this window for late lines; what it got, and what it got after `end()`. */
+  async function followed(environment: string, lateLinesMs: number): Promise<{ all: string[]; afterEnd: string[] }> {
+    const ref = await lab.upload(environment, { 'requirements.txt': 'numpy==1.26.4\n' });
+    const builds = new BuildTracker(
+      (r, signal) => lab.client.getBuild(r.project, r.environment, r.revision, r.build, { signal }),
+      { initialIntervalMs: 100, maxIntervalMs: 200, backoff: 1.5 },
+    );
+    const follower = new LogFollower(builds, { lateLinesMs, lateIntervalMs: 250 });
+    const all: string[] = [];
+    const afterEnd: string[] = [];
+    let ended = false;
+    try {
+      follower.follow(
+        ref,
+        lab.client.buildLogReader(PROJECT, ref.environment, ref.build),
+        {
+          append: (lines) => (ended ? afterEnd : all).push(...lines.map((line) => line.log)),
+          end: () => (ended = true),
+          fail: (error) => assert.fail(String(error)),
+        },
+        true,
+      );
+      const deadline = performance.now() + 10_000;
+      while ((follower.following > 0 || !ended) && performance.now() < deadline) await sleep(50);
+      assert.ok(ended && follower.following === 0, 'the follower ended');
+      return { all: [...all, ...afterEnd], afterEnd };
+    } finally {
+      follower.dispose();
+      builds.dispose();
+    }
+  }
+
+  it('reads on after the build ended, and gets the lines that arrive late', async () => {
+    const [tailed, untailed] = await Promise.all([followed('late-tailed', 2500), followed('late-untailed', 0)]);
+    assert.equal(tailed.all.at(-1), 'Build succeeded.', tailed.all.join('\n'));
+    assert.ok(tailed.afterEnd.includes('Build succeeded.'), 'it arrived after the build had ended');
+    // Without reading on, the log stops before its end: what a client that does not wait for late lines shows.
+    assert.ok(!untailed.all.includes('Build succeeded.'), untailed.all.join('\n'));
   });
 });

@@ -318,6 +318,22 @@ describe("emulator: a running build's log", function () {
     }
   });
 
+  it("serves every line logDelaySeconds after its time, a finished build's too", async () => {
+    const delayed = await startEmulator({ logDelaySeconds: 1 }); // buildSeconds 0: built before the upload's answer
+    try {
+      const { build } = await uploadTo(delayed, 'log-late', GOOD_FILES);
+      const early = await logs(delayed, { query: q('log-late', build) });
+      assert.ok(!early.lines.some((l) => l.log === 'Build succeeded.'), 'the end of the log is not delivered yet');
+      await waitFor(
+        async () => (await logs(delayed, { query: q('log-late', build) })).lines.at(-1)?.log === 'Build succeeded.',
+        3000,
+        'the late end of the log',
+      );
+    } finally {
+      await delayed.close();
+    }
+  });
+
   it('keeps logs across a restart with a data folder', async () => {
     await withTempDir('ubiops-logs-data-', async (dataDir) => {
       let emulator = await startEmulator({ dataDir });
