@@ -14,14 +14,33 @@ function row(page: Page, label: string): Locator {
     .first();
 }
 
-/** Expands a collapsed tree row (clicking toggles it) and waits for a child to show. */
+/**
+ * Expands a tree row until a child whose label starts with `child` (regex source) shows under it. A refresh renders
+ * the tree again and can collapse the row under the click, so it clicks again while the row is collapsed; a matching
+ * row elsewhere in the tree does not count.
+ */
 async function expand(page: Page, label: string, child: string): Promise<void> {
   const target = row(page, label);
   await target.waitFor({ state: 'visible', timeout: 20_000 });
-  if ((await target.getAttribute('aria-expanded')) !== 'true') {
-    await target.click();
-  }
-  await row(page, child).waitFor({ state: 'visible', timeout: 20_000 });
+  const wanted = new RegExp(`^${child}`);
+  await pollUntil(async () => {
+    if ((await target.getAttribute('aria-expanded')) !== 'true') {
+      await target.click();
+    }
+    const index = Number(await target.getAttribute('data-index'));
+    const level = Number(await target.getAttribute('aria-level'));
+    const rows = await page.locator(`${SIDEBAR} .monaco-list-row`).evaluateAll((elements) =>
+      elements.map((element) => ({
+        index: Number(element.getAttribute('data-index')),
+        level: Number(element.getAttribute('aria-level')),
+        label: (element.querySelector('.label-name') ?? element).textContent?.trim() ?? '',
+      })),
+    );
+    const below = rows.filter((r) => r.index > index).sort((a, b) => a.index - b.index);
+    const end = below.findIndex((r) => r.level <= level);
+    const children = (end < 0 ? below : below.slice(0, end)).filter((r) => r.level === level + 1);
+    return children.some((r) => wanted.test(r.label)) ? true : undefined;
+  }, 20_000);
 }
 
 async function api(method: string, pathname: string, body?: unknown): Promise<unknown> {
