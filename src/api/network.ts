@@ -50,48 +50,55 @@ export const loopbackAwareLookup: LookupFunction = (hostname, options, callback)
   }
 };
 
+let LoopbackBypass: (new (direct: Dispatcher, proxied: Dispatcher) => Dispatcher) | undefined;
+
 /**
  * Sends requests to a host on this machine (every 127.x.x.x, ::1, localhost and `*.localhost`) straight to it and
  * all others through the proxy agent: a proxy must never see a request to this machine, whose token would travel in
  * clear (`http://127.0.0.2`), whatever `noProxy` says.
  */
-class LoopbackBypass extends Dispatcher {
-  constructor(
-    private readonly direct: Dispatcher,
-    private readonly proxied: Dispatcher,
-  ) {
-    super();
-  }
-
-  override dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
-    let loopback = false;
-    try {
-      loopback = isLoopbackHost(new URL(String(options.origin)).hostname);
-    } catch {
-      // No usable origin: let the proxy agent refuse it as it would.
+function loopbackBypass(direct: Dispatcher, proxied: Dispatcher): Dispatcher {
+  // Made on first use: a class that `extends Dispatcher` at the top level would load undici, a bundle of its own
+  // (esbuild.mjs), when this module loads, that is when the extension activates (about 15 ms).
+  LoopbackBypass ??= class extends Dispatcher {
+    constructor(
+      private readonly direct: Dispatcher,
+      private readonly proxied: Dispatcher,
+    ) {
+      super();
     }
-    return (loopback ? this.direct : this.proxied).dispatch(options, handler);
-  }
 
-  override close(): Promise<void>;
-  override close(callback: () => void): void;
-  override close(callback?: () => void): Promise<void> | void {
-    const done = Promise.all([this.direct.close(), this.proxied.close()]).then(() => undefined);
-    if (!callback) return done;
-    void done.then(callback, callback);
-  }
+    override dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
+      let loopback = false;
+      try {
+        loopback = isLoopbackHost(new URL(String(options.origin)).hostname);
+      } catch {
+        // No usable origin: let the proxy agent refuse it as it would.
+      }
+      return (loopback ? this.direct : this.proxied).dispatch(options, handler);
+    }
 
-  override destroy(): Promise<void>;
-  override destroy(error: Error | null): Promise<void>;
-  override destroy(callback: () => void): void;
-  override destroy(error: Error | null, callback: () => void): void;
-  override destroy(first?: Error | null | (() => void), second?: () => void): Promise<void> | void {
-    const error = typeof first === 'function' ? null : (first ?? null);
-    const callback = typeof first === 'function' ? first : second;
-    const done = Promise.all([this.direct.destroy(error), this.proxied.destroy(error)]).then(() => undefined);
-    if (!callback) return done;
-    void done.then(callback, callback);
-  }
+    override close(): Promise<void>;
+    override close(callback: () => void): void;
+    override close(callback?: () => void): Promise<void> | void {
+      const done = Promise.all([this.direct.close(), this.proxied.close()]).then(() => undefined);
+      if (!callback) return done;
+      void done.then(callback, callback);
+    }
+
+    override destroy(): Promise<void>;
+    override destroy(error: Error | null): Promise<void>;
+    override destroy(callback: () => void): void;
+    override destroy(error: Error | null, callback: () => void): void;
+    override destroy(first?: Error | null | (() => void), second?: () => void): Promise<void> | void {
+      const error = typeof first === 'function' ? null : (first ?? null);
+      const callback = typeof first === 'function' ? first : second;
+      const done = Promise.all([this.direct.destroy(error), this.proxied.destroy(error)]).then(() => undefined);
+      if (!callback) return done;
+      void done.then(callback, callback);
+    }
+  };
+  return new LoopbackBypass(direct, proxied);
 }
 
 /**
@@ -121,7 +128,7 @@ export function createDispatcher(options: NetworkOptions = {}): Dispatcher {
       noProxy,
       requestTls: tlsOptions,
     });
-    return new LoopbackBypass(new Agent(common), proxied);
+    return loopbackBypass(new Agent(common), proxied);
   }
   return new Agent(common);
 }

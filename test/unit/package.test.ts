@@ -229,6 +229,37 @@ describe('npm run package', function () {
     assert.ok(!bundle.includes('llhttp_alloc'), 'undici (its HTTP parser) is not in extension.js');
   });
 
+  it('loads none of those bundles when VS Code loads extension.js (what activation pays for)', async () => {
+    await withTempDir('ubiops-activation-load-', async (dir) => {
+      for (const name of ['extension.js', 'emulator-lib.js', 'archive-lib.js', 'undici-lib.js']) {
+        await fs.writeFile(path.join(dir, name), await zip.file(`extension/dist/${name}`)!.async('uint8array'));
+      }
+      // `vscode` is a stub that answers anything; what matters is which files the module's top level requires.
+      const load = `
+        const Module = require('node:module');
+        const stub = new Proxy(function () {}, {
+          get: (_target, key) => (key === 'prototype' ? {} : stub),
+          apply: () => stub,
+          construct: () => ({}),
+        });
+        const original = Module._load;
+        Module._load = function (request, ...rest) {
+          return request === 'vscode' ? stub : original.call(this, request, ...rest);
+        };
+        require(${JSON.stringify(path.join(dir, 'extension.js'))});
+        console.log(JSON.stringify(Object.keys(require.cache).map((file) => require('node:path').basename(file))));
+      `;
+      const { stdout } = await run(process.execPath, ['-e', load]);
+      const loaded = JSON.parse(stdout) as string[];
+      assert.ok(loaded.includes('extension.js'));
+      assert.deepEqual(
+        loaded.filter((name) => name.endsWith('-lib.js')),
+        [],
+        'a top-level use of undici, the packer or the emulator loads its bundle at activation',
+      );
+    });
+  });
+
   it('stays within the size budget: extension.js under 400 KB, the .vsix under 500 KB and 20 files', async () => {
     const bundle = await zip.file('extension/dist/extension.js')!.async('uint8array');
     assert.ok(bundle.length < 400 * 1024, `extension.js is ${bundle.length} bytes`);
