@@ -59,12 +59,7 @@ export async function pickNode<T extends TreeNode>(
       await offerSignIn();
       return undefined;
     }
-    const level = levelOf(walk, parent, children);
-    if (level.items.length === 0) {
-      void vscode.window.showWarningMessage(inert(nothingToChoose(level)));
-      return undefined;
-    }
-    const picked = await pickFromLevel(walk, parent, level);
+    const picked = await pickFromLevel(walk, parent, levelOf(walk, parent, children));
     if (picked === undefined) {
       return undefined;
     }
@@ -88,13 +83,14 @@ interface Walk {
   leading?: LeadingItem;
 }
 
-/** A row of a level: a node, or the leading item (no node). */
-type LevelItem = vscode.QuickPickItem & { node?: TreeNode };
+/**
+ * A row of a level: a node to pick or go into; the leading item (neither); or, where there is nothing to choose, what
+ * the tree says instead ("No builds", "Could not load: … (click to retry)"), whose row does what the tree's does.
+ */
+type LevelItem = vscode.QuickPickItem & { node?: TreeNode; message?: { command?: vscode.Command } };
 
 interface Level {
   items: LevelItem[];
-  /** What the level's message rows say (an error, "No environments"), for when there is nothing to choose. */
-  messages: string[];
   placeholder: string;
 }
 
@@ -112,37 +108,41 @@ async function offerSignIn(): Promise<void> {
   }
 }
 
-function nothingToChoose(level: Level): string {
-  const reason = level.messages.join('; ');
-  return reason
-    ? vscode.l10n.t('UbiOps: nothing to choose here: {0}.', reason)
-    : vscode.l10n.t('UbiOps: nothing to choose here.');
-}
-
 /** The rows a level offers: the leading item where it belongs, then the nodes to pick or to go into. */
 function levelOf(walk: Walk, parent: TreeNode | undefined, children: TreeNode[]): Level {
   const candidates = children.filter((child) =>
     kindOf(child) === walk.wanted ? walk.accept(child) : !!child.loadChildren,
   );
   const lead = walk.leading && parent && kindOf(parent) === walk.leading.under ? walk.leading : undefined;
-  const items: LevelItem[] = [
-    ...(lead ? [{ label: lead.label, detail: lead.detail }] : []),
-    ...candidates.map((node) => {
-      const item = node.getTreeItem();
-      const label = labelText(item) || node.id;
-      const icon = item.iconPath instanceof vscode.ThemeIcon ? `$(${item.iconPath.id.replace('~spin', '')}) ` : '';
-      // The row's label and description are server text: inert, while the row's own icon stays an icon.
-      return {
-        label: `${icon}${inert(label)}`,
-        description: typeof item.description === 'string' ? inert(item.description) : undefined,
-        node,
-      };
-    }),
-  ];
+  if (candidates.length === 0 && !lead) {
+    // Nothing to choose: the level stays open with what the tree says, so that Back or Refresh can follow.
+    const messages = children.filter((child) => !kindOf(child));
+    return {
+      items: messages.length
+        ? messages.map((message) => ({
+            ...rowOf(message),
+            node: undefined,
+            message: { command: message.getTreeItem().command },
+          }))
+        : [{ label: vscode.l10n.t('$(info) Nothing to choose here'), message: {} }],
+      placeholder: vscode.l10n.t('Nothing to choose here: go Back, or Refresh'),
+    };
+  }
   return {
-    items,
-    messages: children.filter((child) => !kindOf(child)).map((message) => labelText(message.getTreeItem())),
+    items: [...(lead ? [{ label: lead.label, detail: lead.detail }] : []), ...candidates.map((node) => rowOf(node))],
     placeholder: vscode.l10n.t('Choose a {0}', levelName(lead ? walk.wanted : kindOf(candidates[0]))),
+  };
+}
+
+/** A node as a row: its icon, and its label and description inert (server text). */
+function rowOf(node: TreeNode): LevelItem {
+  const item = node.getTreeItem();
+  const label = labelText(item) || node.id;
+  const icon = item.iconPath instanceof vscode.ThemeIcon ? `$(${item.iconPath.id.replace('~spin', '')}) ` : '';
+  return {
+    label: `${icon}${inert(label)}`,
+    description: typeof item.description === 'string' ? inert(item.description) : undefined,
+    node,
   };
 }
 
@@ -174,7 +174,14 @@ function pickFromLevel(
     };
     pick.onDidAccept(() => {
       const chosen = pick.selectedItems[0] ?? pick.activeItems[0];
-      if (chosen) {
+      const command = chosen?.message?.command;
+      if (chosen?.message && (!command || command.command === 'ubiops.refresh')) {
+        // "No builds", "Could not load: … (click to retry)": look again.
+        if (!pick.busy) void reload(walk, parent, pick);
+      } else if (command) {
+        done(undefined); // "The token was refused: sign in again": the tree's own action, and the walk ends
+        void vscode.commands.executeCommand(command.command, ...((command.arguments ?? []) as unknown[]));
+      } else if (chosen) {
         done(chosen);
       }
     });
@@ -197,7 +204,7 @@ async function reload(walk: Walk, parent: TreeNode | undefined, pick: vscode.Qui
     walk.explorer.refresh(parent);
     const level = levelOf(walk, parent, await walk.explorer.getChildren(parent));
     pick.items = level.items;
-    pick.placeholder = level.items.length ? level.placeholder : nothingToChoose(level);
+    pick.placeholder = level.placeholder;
   } finally {
     pick.busy = false;
   }

@@ -119,4 +119,35 @@ describe('The palette walk over what the tree browsed', () => {
     const rows = await provider.getChildren((picked as TreeNode).parent);
     assert.ok(rows.includes(picked as TreeNode), 'the tree shows the refreshed level too, with the same node');
   });
+
+  it('a level with nothing to choose stays open with what the tree says, and Back leaves it', async () => {
+    await lab.client.createEnvironment(PROJECT, { name: 'nothing-here', base_environment: 'python3-12' });
+    provider.refresh();
+    const seen: string[][] = [];
+    script(
+      (pick) => pick.pressEnter(pick.items.find((i) => i.label.includes(PROJECT))!),
+      (pick) => pick.pressEnter(pick.items.find((i) => i.label.includes('nothing-here'))!),
+      async (pick) => {
+        seen.push(pick.items.map(rowText));
+        pick.pressEnter(pick.items[0]); // the message row: looks again, and the level stays open
+        await pick.idle();
+        seen.push(pick.items.map(rowText));
+        pick.pressButton(pick.buttons[0]); // Back
+      },
+      (pick) => {
+        seen.push(pick.items.map(rowText));
+        pick.hide();
+      },
+    );
+    const before = lab.emulator.stats().requests;
+    const picked = await pickNode(provider, 'build', 'Show Build Log');
+    assert.equal(picked, undefined);
+    assert.match(seen[0].join(), /No revisions yet/);
+    assert.match(seen[1].join(), /No revisions yet/, 'still open after looking again');
+    assert.ok(lab.emulator.stats().requests - before >= 1, 'looking again asked the server');
+    assert.ok(
+      seen[2].some((row) => row.includes('nothing-here')),
+      'Back shows the environments',
+    );
+  });
 });
