@@ -92,7 +92,9 @@ export class EnvironmentNode implements TreeNode {
     const { revisions, environment: detail } = await this.context.model.revisions(this.place as EnvironmentRef);
     if (revisions.length === 0) {
       return [
-        new MessageNode(`${this.id}#empty`, this, 'No revisions yet: upload a folder to create one', { icon: 'info' }),
+        new MessageNode(`${this.id}#empty`, this, vscode.l10n.t('No revisions yet: upload a folder to create one'), {
+          icon: 'info',
+        }),
       ];
     }
     const sorted = newestFirst(revisions);

@@ -164,7 +164,11 @@ export class EnvironmentsProvider extends Disposable implements vscode.TreeDataP
     context.nodes.prune('', children);
     return children.length
       ? children
-      : [new MessageNode('no-projects', undefined, 'This token has access to no project', { icon: 'info' })];
+      : [
+          new MessageNode('no-projects', undefined, vscode.l10n.t('This token has access to no project'), {
+            icon: 'info',
+          }),
+        ];
   }
 
   private async publishFilter(): Promise<void> {
@@ -176,14 +180,14 @@ export class EnvironmentsProvider extends Disposable implements vscode.TreeDataP
 function errorNode(parent: TreeNode | undefined, error: unknown): TreeNode {
   const id = `${parent?.id ?? ''}#error`;
   if (error instanceof UbiOpsApiError && error.status === 401) {
-    return new MessageNode(id, parent, 'The token was refused: sign in again', {
+    return new MessageNode(id, parent, vscode.l10n.t('The token was refused: sign in again'), {
       icon: 'warning',
       tooltip: describeError(error),
       command: { title: vscode.l10n.t('Sign In'), command: 'ubiops.signIn' },
       contextValue: 'ubiops.error.unauthorized',
     });
   }
-  return new MessageNode(id, parent, `Could not load: ${shortReason(error)} (click to retry)`, {
+  return new MessageNode(id, parent, vscode.l10n.t('Could not load: {0} (click to retry)', shortReason(error)), {
     icon: 'error',
     tooltip: describeError(error),
     command: { title: vscode.l10n.t('Retry'), command: 'ubiops.refresh', arguments: [parent] },

@@ -42,14 +42,17 @@ export class ProjectNode implements TreeNode {
     const filter = this.context.filter();
     const environments = await this.context.model.environments(this.project.name, filter);
     if (environments.length === 0) {
-      const what =
-        filter.type === 'base'
-          ? vscode.l10n.t('base environments')
-          : filter.type === 'custom'
-            ? vscode.l10n.t('custom environments')
-            : 'environments';
-      const filtered = Object.keys(filter.labels).length ? vscode.l10n.t(' with these labels') : '';
-      return [new MessageNode(`${this.id}#empty`, this, `No ${what}${filtered}`, { icon: 'info' })];
+      const labelled = Object.keys(filter.labels).length > 0;
+      const none = {
+        base: labelled
+          ? vscode.l10n.t('No base environments with these labels')
+          : vscode.l10n.t('No base environments'),
+        custom: labelled
+          ? vscode.l10n.t('No custom environments with these labels')
+          : vscode.l10n.t('No custom environments'),
+        all: labelled ? vscode.l10n.t('No environments with these labels') : vscode.l10n.t('No environments'),
+      }[filter.type];
+      return [new MessageNode(`${this.id}#empty`, this, none, { icon: 'info' })];
     }
     // Custom environments first (they are the user's), then base ones; each by name.
     const sorted = [...environments].sort(

@@ -71,7 +71,7 @@ export class RevisionNode implements TreeNode {
   async loadChildren(): Promise<TreeNode[]> {
     const builds = await this.context.model.builds(this.place);
     if (builds.length === 0) {
-      return [new MessageNode(`${this.id}#empty`, this, 'No builds', { icon: 'info' })];
+      return [new MessageNode(`${this.id}#empty`, this, vscode.l10n.t('No builds'), { icon: 'info' })];
     }
     return newestFirst(builds).map((build) =>
       this.context.nodes.keep(new BuildNode(this.context, this, build), (kept, fresh) => {
