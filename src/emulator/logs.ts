@@ -50,9 +50,6 @@ interface Ending {
   files: EnvironmentBuildDependency[];
 }
 
-/** Current time in nanoseconds, on the clock the lines are stamped with (`clock.ts`). */
-export const nowNs = wallClockNs;
-
 /** `2026-11-30T21:51:07.123456+00:00` for a nanosecond timestamp. */
 export function timestampText(ns: bigint): string {
   const ms = ns / NS_PER_MS;
@@ -209,7 +206,7 @@ export class BuildLogs {
     const end = query.get('end') ? parseLogTime(query.get('end') as string, 'end') : undefined;
     const limit = parseLogLimit(query.get('limit'));
     const state = this.store.state;
-    const now = nowNs();
+    const now = wallClockNs();
     const delivered = now - this.delayNs;
     const envs = new Map(state.environments.filter((e) => e.project === project).map((e) => [e.id, e]));
     const rows: { line: LogLineRecord; build: BuildRecord; env: EnvironmentRecord }[] = [];
@@ -272,7 +269,7 @@ export class BuildLogs {
   }
 
   private append(build: BuildRecord, drafts: Draft[], dropUnwritten: boolean): void {
-    const now = nowNs();
+    const now = wallClockNs();
     const kept = (this.store.state.logs[build.id] ?? []).filter((l) => !dropUnwritten || BigInt(l.ns) <= now);
     const last = kept.length ? BigInt(kept[kept.length - 1].ns) : 0n;
     const after = last >= now ? last + 1n : now;
